@@ -1,0 +1,437 @@
+"""D1 and D2 from the SIRENE establishment stock, streamed through DuckDB.
+
+One scan of the register aggregates establishments by commune, relay category and employer
+flag inside DuckDB (rows never reach Python); everything after that works on the small
+aggregate: arrondissement mapping, geography join, roll-up to each level, indices.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from analysis import indices
+from analysis.files import InputError, read_header, read_table, suffix_of, to_number
+from analysis.typology import Rule, Typology, load_typology
+
+REQUIRED_COLUMNS = (
+    "siret",
+    "etatAdministratifEtablissement",
+    "activitePrincipaleEtablissement",
+    "nomenclatureActivitePrincipaleEtablissement",
+    "codeCommuneEtablissement",
+)
+EMPLOYER_COLUMN = "caractereEmployeurEtablissement"
+LEGAL_COLUMN = "categorieJuridiqueUniteLegale"
+NAME_COLUMNS = ("denominationUsuelleEtablissement", "enseigne1Etablissement",
+                "denominationUniteLegale")
+LEVELS = {"commune": "CODGEO", "departement": "DEP", "region": "REG", "zone_emploi": "ZE2020"}
+LEVEL_NAME_COLUMNS = {"commune": "LIBGEO", "departement": "LIBDEP", "region": "LIBREG",
+                      "zone_emploi": "LIBZE2020"}
+NIVGEO = {"departement": "DEP", "region": "REG", "zone_emploi": "ZE2020"}
+OUTPUT_COLUMNS = ["territory_level", "territory_code", "territory_name", "indicator", "value",
+                  "ci_low", "ci_high", "note"]
+POPULATION_COLUMNS = ("PMUN", "PTOT", "POPULATION", "POP", "P21_POP", "P20_POP", "P19_POP")
+AREA_COLUMNS = ("SUPERF", "SUPERFICIE", "AREA_KM2", "AREA")
+# Status of a register row after the scan; everything but ok/inactive is malformed.
+MALFORMED = {
+    "bad_siret": "siret is not 14 digits",
+    "bad_state": "etatAdministratifEtablissement is neither A nor F",
+    "missing_commune": "active establishment without a commune code (abroad or blank)",
+    "unknown_commune": "commune code not in the geography table",
+    "unparsable": "line could not be parsed (wrong number of fields, broken quotes)",
+}
+
+
+class RegistryError(InputError):
+    """Raised when a register or geography file cannot be used."""
+
+
+@dataclass
+class RegistryResult:
+    """The long tidy table and what happened to the rows on the way."""
+
+    table: pd.DataFrame
+    malformed: dict[str, int]
+    info: dict[str, int]
+    typology_version: str
+    warnings: list[str] = field(default_factory=list)
+
+    def summary_lines(self) -> list[str]:
+        """Return human-readable lines on rows read, kept and rejected."""
+        lines = [f"{k.replace('_', ' ')}: {v:,}" for k, v in self.info.items()]
+        lines += [f"malformed, {MALFORMED[k]}: {v:,}" for k, v in self.malformed.items() if v]
+        return lines + [f"warning: {w}" for w in self.warnings]
+
+
+Progress = Callable[[str], None]
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def register_source(path: str | Path) -> tuple[str, list[str]]:
+    """Return a DuckDB table expression reading the register and its column names."""
+    p = Path(path)
+    if not p.is_file():
+        raise RegistryError(f"registry file not found: {p}")
+    suffix = suffix_of(p)
+    if suffix == ".parquet":
+        try:
+            names = [r[0] for r in duckdb.sql(
+                f"DESCRIBE SELECT * FROM read_parquet({_quote(str(p))})").fetchall()]
+        except duckdb.Error as exc:
+            raise RegistryError(f"cannot read Parquet file {p}: {exc}") from exc
+        return f"read_parquet({_quote(str(p))})", names
+    if suffix not in (".csv", ".csv.gz", ".txt", ".txt.gz"):
+        raise RegistryError(f"unsupported registry format {p.name}: use .csv, .csv.gz or .parquet")
+    names, delim = read_header(p)
+    if len(set(names)) != len(names):
+        raise RegistryError(f"{p.name}: duplicate column names in header")
+    # Column types given by name from our own header read: no sniffing, so a few bad lines
+    # cannot derail dialect detection, and bad lines land in the rejects table.
+    columns = "{" + ", ".join(f"{_quote(n)}: 'VARCHAR'" for n in names) + "}"
+    expr = (f"read_csv({_quote(str(p))}, header=true, auto_detect=false, columns={columns}, "
+            f"delim={_quote(delim)}, quote='\"', escape='\"', store_rejects=true)")
+    return expr, names
+
+
+def check_columns(names: Sequence[str], employers_only: bool) -> None:
+    """Raise naming the first required column missing from the register."""
+    needed = list(REQUIRED_COLUMNS) + ([EMPLOYER_COLUMN] if employers_only else [])
+    missing = [c for c in needed if c not in names]
+    if missing:
+        raise RegistryError(f"registry lacks required column(s): {', '.join(missing)}")
+
+
+def _name_expr(names: Sequence[str]) -> str | None:
+    present = [c for c in NAME_COLUMNS if c in names]
+    if not present:
+        return None
+    joined = " || ' ' || ".join(f"coalesce({_ident(c)}, '')" for c in present)
+    return f"(' ' || strip_accents(upper({joined})) || ' ')"
+
+
+def _rule_sql(rule: Rule, name_expr: str | None, has_legal: bool) -> str:
+    parts = []
+    if rule.naf:
+        parts.append(f"nafrev2 AND naf IN ({', '.join(map(_quote, rule.naf))})")
+    if rule.legal_categories:
+        if not has_legal:
+            return "FALSE"
+        codes = ", ".join(map(_quote, rule.legal_categories))
+        parts.append(f"{_ident(LEGAL_COLUMN)} IN ({codes})")
+    if rule.name_keywords:
+        if name_expr is None:
+            return "FALSE"
+        parts.append(" OR ".join(f"contains({name_expr}, {_quote(k)})" for k in rule.name_keywords))
+    return "(" + ") AND (".join(parts) + ")"
+
+
+def classification_sql(typology: Typology, names: Sequence[str]) -> str:
+    """Generate the CASE expression giving each row's relay category (NULL if none)."""
+    name_expr = _name_expr(names)
+    has_legal = LEGAL_COLUMN in names
+    branches = []
+    for cat in typology.categories:
+        cond = " OR ".join(_rule_sql(r, name_expr, has_legal) for r in cat.rules)
+        branches.append(f"WHEN {cond} THEN {_quote(cat.key)}")
+    return "CASE " + " ".join(branches) + " END"
+
+
+def scan_sql(source: str, names: Sequence[str], typology: Typology) -> str:
+    """Return the single-scan aggregation over the register."""
+    employer = (f"{_ident(EMPLOYER_COLUMN)} = 'O'" if EMPLOYER_COLUMN in names else "NULL")
+    siret = _ident("siret")
+    state = _ident("etatAdministratifEtablissement")
+    return f"""
+    SELECT status, commune, category, employer, nafrev2, count(*) AS n FROM (
+      SELECT
+        CASE WHEN {siret} IS NULL OR length({siret}) <> 14
+                  OR NOT regexp_full_match({siret}, '[0-9]{{14}}') THEN 'bad_siret'
+             WHEN state = 'F' THEN 'inactive'
+             WHEN state IS DISTINCT FROM 'A' THEN 'bad_state'
+             WHEN commune IS NULL OR trim(commune) = '' THEN 'missing_commune'
+             ELSE 'ok' END AS status,
+        commune,
+        CASE WHEN state = 'A' THEN {classification_sql(typology, names)} END AS category,
+        employer, nafrev2
+      FROM (
+        SELECT *, {state} AS state, {_ident("codeCommuneEtablissement")} AS commune,
+               {_ident("activitePrincipaleEtablissement")} AS naf,
+               {_ident("nomenclatureActivitePrincipaleEtablissement")} = 'NAFRev2' AS nafrev2,
+               {employer} AS employer
+        FROM {source}
+      )
+    ) GROUP BY ALL
+    """
+
+
+ARRONDISSEMENT_SQL = """
+    CASE WHEN length(commune) = 5 AND commune BETWEEN '75101' AND '75120' THEN '75056'
+         WHEN length(commune) = 5 AND commune BETWEEN '69381' AND '69389' THEN '69123'
+         WHEN length(commune) = 5 AND commune BETWEEN '13201' AND '13216' THEN '13055'
+         ELSE trim(commune) END
+"""
+
+
+def map_arrondissement(code: str) -> str:
+    """Map a Paris/Lyon/Marseille arrondissement code to its commune code."""
+    con = duckdb.connect()
+    try:
+        row = con.execute(f"SELECT {ARRONDISSEMENT_SQL} FROM (SELECT ? AS commune)",
+                          [code]).fetchall()[0]
+    finally:
+        con.close()
+    return str(row[0])
+
+
+def load_geography(path: str | Path, levels: Sequence[str]) -> pd.DataFrame:
+    """Read an INSEE 'table d'appartenance géographique' (CSV or XLSX), keeping what we need."""
+    geo = read_table(path, header_marker="CODGEO")
+    needed = ["CODGEO", "LIBGEO"] + [LEVELS[lv] for lv in levels]
+    missing = [c for c in dict.fromkeys(needed) if c not in geo.columns]
+    if missing:
+        raise RegistryError(f"geography table lacks column(s): {', '.join(missing)}")
+    keep = [c for c in dict.fromkeys(needed + list(LEVEL_NAME_COLUMNS.values())) if c in geo]
+    geo = geo[keep].dropna(subset=["CODGEO"]).copy()
+    geo["CODGEO"] = geo["CODGEO"].astype(str).str.strip()
+    if geo["CODGEO"].duplicated().any():
+        dup = geo.loc[geo["CODGEO"].duplicated(), "CODGEO"].iloc[0]
+        raise RegistryError(f"geography table lists commune {dup} twice")
+    names = _supra_names(path) if suffix_of(path) in (".xlsx", ".xlsm") else {}
+    for level, col in LEVEL_NAME_COLUMNS.items():
+        if col not in geo and level in names and LEVELS[level] in geo:
+            geo[col] = geo[LEVELS[level]].map(names[level])
+    return geo.reset_index(drop=True)
+
+
+def _supra_names(path: str | Path) -> dict[str, dict[str, str]]:
+    """Return level -> code -> label from INSEE's 'zones supra-communales' sheet if any."""
+    from analysis.files import _rows_to_frame, read_xlsx_sheets
+
+    for rows in read_xlsx_sheets(Path(path)).values():
+        frame = _rows_to_frame(rows, "NIVGEO")
+        if frame is not None and {"CODGEO", "LIBGEO"} <= set(frame.columns):
+            return {lv: dict(zip(sub["CODGEO"].astype(str), sub["LIBGEO"].astype(str),
+                                 strict=True))
+                    for lv, niv in NIVGEO.items()
+                    for sub in [frame[frame["NIVGEO"] == niv]]}
+    return {}
+
+
+def load_commune_values(path: str | Path, candidates: Sequence[str], what: str) -> pd.Series:
+    """Read a table keyed by CODGEO and return its value column (population or area)."""
+    table = read_table(path, header_marker="CODGEO")
+    if "CODGEO" not in table.columns:
+        raise RegistryError(f"{what} table lacks column CODGEO")
+    upper = {str(c).upper(): c for c in table.columns}
+    col = next((upper[c] for c in candidates if c in upper), None)
+    if col is None:
+        others = [c for c in table.columns if c != "CODGEO"]
+        if len(others) != 1:
+            raise RegistryError(
+                f"{what} table needs a value column named one of {', '.join(candidates)}")
+        col = others[0]
+    values = to_number(table[col])
+    bad = int(values.isna().sum())
+    if bad:
+        raise RegistryError(f"{what} table: {bad} unparsable value(s) in column {col}")
+    return pd.Series(values.to_numpy(), index=table["CODGEO"].astype(str).str.strip())
+
+
+def compute_registry(
+    registry: str | Path,
+    geography: str | Path,
+    levels: Sequence[str] = ("departement",),
+    population: str | Path | None = None,
+    area: str | Path | None = None,
+    employers_only: bool = False,
+    typology: Typology | None = None,
+    conf: float = 0.95,
+    progress: Progress | None = None,
+    memory_limit: str = "1GB",
+    threads: int | None = None,
+) -> RegistryResult:
+    """Count relay actors and compute D1/D2 indices for every territory of each level."""
+    say = progress or (lambda _msg: None)
+    levels = list(dict.fromkeys(levels))
+    bad = [lv for lv in levels if lv not in LEVELS]
+    if bad:
+        raise RegistryError(f"unknown level {bad[0]}: use one of {', '.join(LEVELS)}")
+    typ = typology or load_typology()
+    source, names = register_source(registry)
+    check_columns(names, employers_only)
+    geo = load_geography(geography, levels)
+    geo = _attach(geo, population, POPULATION_COLUMNS, "population", "POP")
+    geo = _attach(geo, area, AREA_COLUMNS, "area", "AREA")
+    con = duckdb.connect()
+    try:
+        con.execute(f"SET memory_limit = {_quote(memory_limit)}")
+        if threads:
+            con.execute(f"SET threads = {int(threads)}")
+        say(f"scanning {Path(registry).name} ...")
+        try:
+            con.execute(f"CREATE TEMP TABLE agg AS {scan_sql(source, names, typ)}")
+        except duckdb.Error as exc:
+            raise RegistryError(f"cannot read registry {Path(registry).name}: "
+                                f"{str(exc).splitlines()[0]}") from exc
+        unparsable = _rejects(con, suffix_of(registry) != ".parquet")
+        say("scan done; aggregating by territory")
+        con.register("geo", geo)
+        result = _aggregate(con, typ, levels, employers_only, conf, unparsable, names)
+    finally:
+        con.close()
+    return result
+
+
+def _attach(geo: pd.DataFrame, path: str | Path | None, cands: Sequence[str], what: str,
+            col: str) -> pd.DataFrame:
+    if path is None:
+        return geo
+    values = load_commune_values(path, cands, what)
+    values = values.groupby(level=0).sum()
+    geo[col] = geo["CODGEO"].map(values)
+    return geo
+
+
+def _rejects(con: duckdb.DuckDBPyConnection, csv_source: bool) -> int:
+    if not csv_source:
+        return 0
+    try:
+        row = con.execute("SELECT count(DISTINCT (scan_id, line)) FROM reject_errors").fetchall()[0]
+    except duckdb.Error:
+        return 0
+    return int(row[0]) if row else 0
+
+
+def _aggregate(con: duckdb.DuckDBPyConnection, typ: Typology, levels: Sequence[str],
+               employers_only: bool, conf: float, unparsable: int,
+               names: Sequence[str]) -> RegistryResult:
+    con.execute(f"""CREATE TEMP TABLE located AS
+        SELECT a.*, {ARRONDISSEMENT_SQL} AS codgeo, g.CODGEO IS NOT NULL AS known
+        FROM agg a LEFT JOIN geo g ON g.CODGEO = ({ARRONDISSEMENT_SQL})""")
+    status = dict(con.execute(
+        "SELECT CASE WHEN status = 'ok' AND NOT known THEN 'unknown_commune' ELSE status END,"
+        " sum(n) FROM located GROUP BY 1").fetchall())
+    malformed = {k: int(status.get(k, 0)) for k in MALFORMED if k != "unparsable"}
+    malformed["unparsable"] = unparsable
+    ok = "status = 'ok' AND known"
+    info = {
+        "rows_read": int(sum(status.values())) + unparsable,
+        "inactive": int(status.get("inactive", 0)),
+        "active_kept": int(status.get("ok", 0)) - malformed["unknown_commune"],
+        "active_not_nafrev2": int(con.execute(
+            f"SELECT coalesce(sum(n), 0) FROM located WHERE {ok} AND NOT nafrev2"
+        ).fetchall()[0][0]),
+    }
+    warnings = _warnings(con, names, typ)
+    firm_filter = " AND employer" if employers_only else ""
+    totals = con.execute(
+        f"SELECT coalesce(sum(n) FILTER (WHERE category IS NOT NULL), 0),"
+        f" coalesce(sum(n) FILTER (WHERE category IS NULL{firm_filter}), 0)"
+        f" FROM located WHERE {ok}").fetchall()[0]
+    ref_rate = totals[0] / totals[1] if totals[1] else None
+    frames = [_level_table(con, typ, lv, firm_filter, ok, ref_rate, conf) for lv in levels]
+    table = pd.concat(frames, ignore_index=True)[OUTPUT_COLUMNS]
+    return RegistryResult(table, malformed, info, typ.version, warnings)
+
+
+def _warnings(con: duckdb.DuckDBPyConnection, names: Sequence[str], typ: Typology) -> list[str]:
+    out = []
+    if LEGAL_COLUMN not in names and any(r.legal_categories for c in typ.categories
+                                         for r in c.rules):
+        out.append(f"no {LEGAL_COLUMN} column: rules on legal categories cannot match")
+    if not any(c in names for c in NAME_COLUMNS):
+        out.append("no establishment name column: rules on name keywords cannot match")
+    unknown = con.execute(
+        "SELECT codgeo, sum(n) FROM located WHERE status = 'ok' AND NOT known"
+        " GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 5").fetchall()
+    if unknown:
+        out.append("communes not in geography (most frequent): "
+                   + ", ".join(f"{c} ({n})" for c, n in unknown))
+    return out
+
+
+def _level_table(con: duckdb.DuckDBPyConnection, typ: Typology, level: str, firm_filter: str,
+                 ok: str, ref_rate: float | None, conf: float) -> pd.DataFrame:
+    """Compute every indicator for the territories of one level as long rows."""
+    col = LEVELS[level]
+    counts = con.execute(f"""
+        SELECT g.{col} AS code, l.category, sum(l.n) AS n
+        FROM located l JOIN geo g ON g.CODGEO = l.codgeo
+        WHERE {ok} AND l.category IS NOT NULL GROUP BY ALL""").df()
+    firms = con.execute(f"""
+        SELECT g.{col} AS code,
+               coalesce(sum(l.n) FILTER (WHERE l.category IS NULL{firm_filter}), 0) AS firms
+        FROM located l JOIN geo g ON g.CODGEO = l.codgeo WHERE {ok} GROUP BY ALL""").df()
+    geo = con.execute("SELECT * FROM geo").df()
+    codes = sorted(firms["code"].dropna().astype(str))
+    matrix = (counts.pivot_table(index="code", columns="category", values="n", aggfunc="sum")
+              .reindex(index=codes, columns=typ.category_keys).fillna(0).to_numpy(float))
+    firm_n = firms.set_index("code")["firms"].reindex(codes).fillna(0).to_numpy(float)
+    pop = _sum_by(geo, col, "POP", codes)
+    area = _sum_by(geo, col, "AREA", codes)
+    inds = indices.density_indicators(matrix.sum(axis=1), firm_n, pop, area, ref_rate, conf)
+    families = [typ.family_of()[k] for k in typ.category_keys]
+    inds.update(indices.diversity_indicators(matrix, families, len(typ.category_keys)))
+    inds.update(_count_indicators(matrix, typ, families, conf))
+    return _long(level, codes, _territory_names(geo, level, codes), inds)
+
+
+def _sum_by(geo: pd.DataFrame, col: str, value: str, codes: list[str]) -> np.ndarray | None:
+    """Sum a commune value over each territory; NaN if any commune lacks it."""
+    if value not in geo:
+        return None
+    grouped = geo.groupby(col)[value].agg(lambda s: s.sum() if s.notna().all() else np.nan)
+    return grouped.reindex(codes).to_numpy(float)
+
+
+def _count_indicators(matrix: np.ndarray, typ: Typology, families: list[str],
+                      conf: float) -> dict[str, indices.Indicator]:
+    out = {}
+    blank = np.full(matrix.shape[0], "", dtype=object)
+    for j, key in enumerate(typ.category_keys):
+        low, high = indices.garwood_interval(matrix[:, j], conf)
+        out[f"count:{key}"] = indices.Indicator(matrix[:, j], low, high, blank.copy())
+    fam = np.asarray(families)
+    for f in typ.family_keys:
+        n = matrix[:, fam == f].sum(axis=1)
+        low, high = indices.garwood_interval(n, conf)
+        out[f"count_family:{f}"] = indices.Indicator(n, low, high, blank.copy())
+    return out
+
+
+def _territory_names(geo: pd.DataFrame, level: str, codes: list[str]) -> list[str]:
+    col, name_col = LEVELS[level], LEVEL_NAME_COLUMNS[level]
+    if name_col not in geo:
+        return ["" for _ in codes]
+    names = geo.dropna(subset=[name_col]).drop_duplicates(col).set_index(col)[name_col]
+    return [str(names.get(c, "")) for c in codes]
+
+
+def _long(level: str, codes: list[str], names: list[str],
+          inds: dict[str, indices.Indicator]) -> pd.DataFrame:
+    """Stack indicators into long rows, territory by territory, in a fixed order."""
+    parts = []
+    for name, ind in inds.items():
+        parts.append(pd.DataFrame({
+            "territory_level": level, "territory_code": codes, "territory_name": names,
+            "indicator": name, "value": ind.value, "ci_low": ind.ci_low,
+            "ci_high": ind.ci_high, "note": ind.note.astype(str),
+        }))
+    frame = pd.concat(parts, ignore_index=True)
+    order = {name: i for i, name in enumerate(inds)}
+    frame["_o"] = frame["indicator"].map(order)
+    frame = frame.sort_values(["territory_code", "_o"], kind="stable").drop(columns="_o")
+    return frame.reset_index(drop=True)
