@@ -1,0 +1,606 @@
+"""REFI-QDA exchange: codebook (.qdc) and project (.qdpx) export and import.
+
+Character positions. The schema types `startPosition`/`endPosition` as plain integers; the
+standard counts characters of the source's plain text from 0, the end exclusive, which is
+exactly Milieu's `[start, end)` over the normalised transcript (NFC, `\\n` line ends, one
+character per newline, no BOM). Milieu counts *Unicode code points* (Python string
+indices), as QualCoder does; tools built on UTF-16 strings (.NET, Qt, Java) count a
+character outside the Basic Multilingual Plane (e.g. an emoji) as two. Pass
+`position_unit="utf16"` to export or import for those; the default is "codepoint". Source
+texts are written to `sources/<guid>.txt` in UTF-8 and referenced as `internal://<guid>.txt`.
+
+GUIDs are stable: uuid5 of a Milieu namespace and the object's key (code, username,
+transcript, coding), so exporting the same project twice gives the same identifiers.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+import zipfile
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from lxml import etree
+
+from analysis.datasets import (
+    FAMILIES,
+    Dataset,
+    answers_wide,
+    empty_table,
+    family_of,
+)
+from analysis.writers._atomic import atomic_path
+
+PathLike = str | os.PathLike[str]
+
+PROJECT_NS = "urn:QDA-XML:project:1.0"
+CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
+MILIEU_NS = uuid.UUID("6f1c3c1e-8d2a-5b7e-9a51-4d0c1e2f7a90")
+DEFAULT_XSD_DIR = Path(__file__).parent / "refi_schemas"
+ORIGIN = "Milieu"
+FAMILY_COLORS = {"GOVERNANCE": "#1F77B4", "STRATEGY": "#2CA02C", "DYNAMICS": "#D62728",
+                 "OTHER": "#7F7F7F"}
+
+
+class RefiError(ValueError):
+    """A REFI-QDA file cannot be written or read (schema violation, broken archive...)."""
+
+
+def guid(kind: str, key: Any) -> str:
+    """Return the stable GUID of object `key` of kind `kind`."""
+    return str(uuid.uuid5(MILIEU_NS, f"{kind}:{key}"))
+
+
+# --- schema validation -----------------------------------------------------------------
+
+
+@lru_cache(maxsize=8)
+def _schema(path: str) -> etree.XMLSchema:
+    return etree.XMLSchema(etree.parse(path))
+
+
+def load_schema(name: str, xsd_dir: PathLike | None = None) -> etree.XMLSchema:
+    """Return the parsed XSD `name` ('Project' or 'Codebook') from `xsd_dir`."""
+    path = Path(xsd_dir or DEFAULT_XSD_DIR) / f"{name}.xsd"
+    if not path.is_file():
+        raise RefiError(f"schema {path} not found")
+    return _schema(str(path.resolve()))
+
+
+def parse_and_validate(data: bytes, schema: str, xsd_dir: PathLike | None = None,
+                       what: str = "file") -> etree._Element:
+    """Parse XML bytes and validate them; raise RefiError naming the line and the violation."""
+    try:
+        root = etree.fromstring(data, parser=etree.XMLParser(resolve_entities=False,
+                                                             no_network=True, huge_tree=True))
+    except etree.XMLSyntaxError as exc:
+        raise RefiError(f"{what}: not well-formed XML: line {exc.lineno}: {exc.msg}") from exc
+    xsd = load_schema(schema, xsd_dir)
+    if not xsd.validate(root):
+        error = xsd.error_log[0]
+        raise RefiError(f"{what}: violates {schema}.xsd at line {error.line}: {error.message}")
+    return root
+
+
+# --- export ----------------------------------------------------------------------------
+
+
+def _iso(value: Any) -> str | None:
+    if value is None or value is pd.NaT or (isinstance(value, float) and np.isnan(value)):
+        return None
+    stamp = pd.Timestamp(value)
+    if stamp.tzinfo is None:
+        stamp = stamp.tz_localize("UTC")
+    return stamp.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _present(value: Any) -> bool:
+    return not (value is None or value is pd.NA or value is pd.NaT or
+                (isinstance(value, float) and np.isnan(value)))
+
+
+def _codebook_frame(ds: Dataset) -> pd.DataFrame:
+    """Return the codebook plus any code used in codings but missing from it."""
+    book = ds.codebook.copy()
+    used = [c for c in ds.codings["code"].dropna().unique() if c not in set(book["code"])]
+    extra = pd.DataFrame({"code": used, "family": [family_of(c) for c in used],
+                          "label_fr": None, "label_en": None, "definition": None})
+    book = pd.concat([book, extra], ignore_index=True) if len(extra) else book
+    book["family"] = book["family"].where(book["family"].notna(), book["code"].map(family_of))
+    return book
+
+
+def _code_description(row: Any) -> str:
+    parts = [f"label_fr: {row.label_fr}" if _present(row.label_fr) else "",
+             f"label_en: {row.label_en}" if _present(row.label_en) else "",
+             f"definition: {row.definition}" if _present(row.definition) else ""]
+    return "\n".join(p for p in parts if p)
+
+
+def _codes_element(ds: Dataset, ns: str) -> etree._Element:
+    """Build <Codes>: one non-codable parent per family, its codes as children."""
+    codes = etree.Element(f"{{{ns}}}Codes")
+    book = _codebook_frame(ds)
+    families = list(FAMILIES) + [f for f in book["family"].unique() if f not in FAMILIES]
+    for family in families:
+        members = book[book["family"] == family]
+        if not len(members):
+            continue
+        parent = etree.SubElement(codes, f"{{{ns}}}Code", guid=guid("family", family),
+                                  name=str(family), isCodable="false",
+                                  color=FAMILY_COLORS.get(family, "#7F7F7F"))
+        for row in members.itertuples():
+            child = etree.SubElement(parent, f"{{{ns}}}Code", guid=guid("code", row.code),
+                                     name=str(row.code), isCodable="true",
+                                     color=FAMILY_COLORS.get(family, "#7F7F7F"))
+            description = _code_description(row)
+            if description:
+                etree.SubElement(child, f"{{{ns}}}Description").text = description
+    return codes
+
+
+def codebook_xml(ds: Dataset) -> bytes:
+    """Return the .qdc document of the dataset's codebook."""
+    root = etree.Element(f"{{{CODEBOOK_NS}}}CodeBook", nsmap={None: CODEBOOK_NS},
+                         origin=ORIGIN)
+    root.append(_codes_element(ds, CODEBOOK_NS))
+    return etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True)
+
+
+def write_qdc(ds: Dataset, path: PathLike, xsd_dir: PathLike | None = None) -> list[Path]:
+    """Write the codebook as a validated REFI-QDA .qdc file."""
+    data = codebook_xml(ds)
+    parse_and_validate(data, "Codebook", xsd_dir, what="exported codebook")
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+    return [Path(path)]
+
+
+def to_unit(text: str, position: int, unit: str) -> int:
+    """Convert a code-point offset in `text` into `unit` ('codepoint' or 'utf16')."""
+    if unit == "codepoint":
+        return position
+    if unit == "utf16":
+        return position + sum(1 for ch in text[:position] if ord(ch) > 0xFFFF)
+    raise RefiError(f"unknown position unit {unit!r}; use 'codepoint' or 'utf16'")
+
+
+def from_unit(text: str, position: int, unit: str) -> int:
+    """Convert an offset counted in `unit` into a code-point offset in `text`."""
+    if unit == "codepoint":
+        return position
+    if unit != "utf16":
+        raise RefiError(f"unknown position unit {unit!r}; use 'codepoint' or 'utf16'")
+    units = 0
+    for index, ch in enumerate(text):
+        if units >= position:
+            return index
+        units += 2 if ord(ch) > 0xFFFF else 1
+    return len(text)
+
+
+def _meta(pairs: dict[str, Any]) -> str:
+    """Encode Milieu attributes the schema has no place for into a Description line."""
+    return "milieu:" + ";".join(f"{k}={v}" for k, v in pairs.items() if _present(v))
+
+
+def _parse_meta(text: str | None) -> dict[str, str]:
+    if not text or not text.startswith("milieu:"):
+        return {}
+    return dict(p.split("=", 1) for p in text[len("milieu:"):].split(";") if "=" in p)
+
+
+def _variable_type(series: pd.Series) -> str:
+    if pd.api.types.is_bool_dtype(series):
+        return "Boolean"
+    if pd.api.types.is_integer_dtype(series):
+        return "Integer"
+    if pd.api.types.is_float_dtype(series):
+        whole = series.dropna()
+        return "Integer" if len(whole) and (whole == whole.round()).all() else "Float"
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return "DateTime"
+    values = series.dropna()
+    if len(values) and all(hasattr(v, "isoformat") and not hasattr(v, "hour") for v in values):
+        return "Date"
+    return "Text"
+
+
+def _value_element(kind: str, value: Any) -> tuple[str, str]:
+    if kind == "Integer":
+        return "IntegerValue", str(int(value))
+    if kind == "Float":
+        return "FloatValue", format(Decimal(repr(float(value))), "f")
+    if kind == "Boolean":
+        return "BooleanValue", "true" if value else "false"
+    if kind == "Date":
+        return "DateValue", value.isoformat()[:10]
+    if kind == "DateTime":
+        return "DateTimeValue", _iso(value) or ""
+    return "TextValue", str(value)
+
+
+def case_variables(ds: Dataset) -> pd.DataFrame:
+    """Return the per-interview attributes exported as REFI case variables."""
+    orgs = ds.organisations[["org_id", "pseudonym", "kind", "relay_category", "naf",
+                             "size_band", "export_share"]].rename(
+        columns={"pseudonym": "org_pseudonym", "kind": "org_kind"})
+    table = ds.interviews.drop(columns=["fieldworker"]).merge(orgs, on="org_id", how="left")
+    return table.merge(answers_wide(ds), on="interview_id", how="left")
+
+
+class _ProjectWriter:
+    """Assemble project.qde and the source files of one dataset."""
+
+    def __init__(self, ds: Dataset, unit: str, created: datetime) -> None:
+        self.ds, self.unit, self.created = ds, unit, created
+        self.ns = PROJECT_NS
+        self.files: dict[str, str] = {}
+        self.usernames = self._usernames()
+
+    def q(self, tag: str) -> str:
+        return f"{{{self.ns}}}{tag}"
+
+    def _usernames(self) -> list[str]:
+        names = list(self.ds.users["username"].dropna().astype(str))
+        for column in (self.ds.codings["coder"], self.ds.interviews["fieldworker"]):
+            names += [str(n) for n in column.dropna().unique() if str(n) not in names]
+        return list(dict.fromkeys(names))
+
+    def build(self) -> bytes:
+        root = etree.Element(self.q("Project"), nsmap={None: self.ns}, name=self.ds.name,
+                             origin=ORIGIN, creationDateTime=_iso(self.created))
+        users = etree.SubElement(root, self.q("Users"))
+        for name in self.usernames or ["milieu"]:
+            etree.SubElement(users, self.q("User"), guid=guid("user", name), name=name, id=name)
+        book = etree.SubElement(root, self.q("CodeBook"))
+        book.append(_codes_element(self.ds, self.ns))
+        variables = case_variables(self.ds)
+        kinds = {c: _variable_type(variables[c]) for c in variables.columns
+                 if c != "interview_id"}
+        self._variables(root, kinds)
+        self._cases(root, variables, kinds)
+        self._sources(root)
+        return etree.tostring(root, xml_declaration=True, encoding="utf-8")
+
+    def _variables(self, root: etree._Element, kinds: dict[str, str]) -> None:
+        if not kinds:
+            return
+        element = etree.SubElement(root, self.q("Variables"))
+        for name, kind in kinds.items():
+            etree.SubElement(element, self.q("Variable"), guid=guid("variable", name),
+                             name=name, typeOfVariable=kind)
+
+    def _cases(self, root: etree._Element, variables: pd.DataFrame,
+               kinds: dict[str, str]) -> None:
+        if not len(variables):
+            return
+        sources = self.ds.transcripts.groupby("interview_id")
+        by_interview = {k: list(v.itertuples()) for k, v in sources} if len(
+            self.ds.transcripts) else {}
+        element = etree.SubElement(root, self.q("Cases"))
+        for row in variables.to_dict("records"):
+            iid = row["interview_id"]
+            case = etree.SubElement(element, self.q("Case"), guid=guid("case", iid),
+                                    name=f"interview {iid} ({row.get('org_pseudonym') or ''})")
+            etree.SubElement(case, self.q("Description")).text = _meta({"interview_id": iid})
+            for name, kind in kinds.items():
+                if _present(row[name]):
+                    vv = etree.SubElement(case, self.q("VariableValue"))
+                    etree.SubElement(vv, self.q("VariableRef"), targetGUID=guid("variable", name))
+                    tag, text = _value_element(kind, row[name])
+                    etree.SubElement(vv, self.q(tag)).text = text
+            for tr in by_interview.get(iid, []):
+                etree.SubElement(case, self.q("SourceRef"),
+                                 targetGUID=guid("source", tr.transcript_id))
+
+    def _sources(self, root: etree._Element) -> None:
+        transcripts = self.ds.transcripts
+        if not len(transcripts):
+            return
+        codings = self.ds.codings.sort_values(["transcript_id", "start", "end", "coding_id"])
+        grouped = dict(iter(codings.groupby("transcript_id"))) if len(codings) else {}
+        known = set(transcripts["transcript_id"])
+        orphan = [t for t in grouped if t not in known]
+        if orphan:
+            raise RefiError(f"codings refer to transcript {orphan[0]}, absent from the dataset")
+        element = etree.SubElement(root, self.q("Sources"))
+        for tr in transcripts.itertuples():
+            self._source(element, tr, grouped.get(tr.transcript_id))
+
+    def _source(self, parent: etree._Element, tr: Any, codings: pd.DataFrame | None) -> None:
+        source_guid = guid("source", tr.transcript_id)
+        text = str(tr.text or "")
+        self.files[f"sources/{source_guid}.txt"] = text
+        source = etree.SubElement(parent, self.q("TextSource"), guid=source_guid,
+                                  name=f"transcript {tr.transcript_id} v{tr.version} "
+                                       f"(interview {tr.interview_id})",
+                                  plainTextPath=f"internal://{source_guid}.txt")
+        etree.SubElement(source, self.q("Description")).text = _meta(
+            {"transcript_id": tr.transcript_id, "interview_id": tr.interview_id,
+             "version": tr.version, "sha256": tr.sha256})
+        if codings is None:
+            return
+        for c in codings.itertuples():
+            self._selection(source, c, text)
+
+    def _selection(self, source: etree._Element, c: Any, text: str) -> None:
+        start, end = int(c.start), int(c.end)
+        if not 0 <= start <= end <= len(text):
+            raise RefiError(f"coding {c.coding_id} [{start}, {end}) lies outside transcript "
+                            f"{c.transcript_id} ({len(text)} characters)")
+        user, when = guid("user", c.coder), _iso(c.created_dt)
+        attrs = {"guid": guid("selection", c.coding_id), "name": str(c.code),
+                 "startPosition": str(to_unit(text, start, self.unit)),
+                 "endPosition": str(to_unit(text, end, self.unit)), "creatingUser": user}
+        if when:
+            attrs["creationDateTime"] = when
+        selection = etree.SubElement(source, self.q("PlainTextSelection"), **attrs)
+        etree.SubElement(selection, self.q("Description")).text = _meta(
+            {"coding_id": c.coding_id, "source": c.source, "confidence": c.confidence,
+             "valence": c.valence, "intensity": c.intensity, "round_id": c.round_id})
+        coding_attrs = {"guid": guid("coding", c.coding_id), "creatingUser": user}
+        if when:
+            coding_attrs["creationDateTime"] = when
+        coding = etree.SubElement(selection, self.q("Coding"), **coding_attrs)
+        etree.SubElement(coding, self.q("CodeRef"), targetGUID=guid("code", c.code))
+
+
+def write_qdpx(ds: Dataset, path: PathLike, xsd_dir: PathLike | None = None,
+               position_unit: str = "codepoint", created: datetime | None = None,
+               validate: bool = True) -> list[Path]:
+    """Write the project as a REFI-QDA .qdpx archive (project.qde + sources/), validated."""
+    writer = _ProjectWriter(ds, position_unit, created or datetime.now(UTC))
+    data = writer.build()
+    if validate:
+        parse_and_validate(data, "Project", xsd_dir, what="exported project")
+    with atomic_path(path) as tmp:
+        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr("project.qde", data)
+            for name, text in writer.files.items():
+                archive.writestr(name, text.encode("utf-8"))
+    return [Path(path)]
+
+
+# --- import ----------------------------------------------------------------------------
+
+
+@dataclass
+class RefiProject:
+    """What a REFI-QDA file carries, in Milieu's tidy-table shapes."""
+
+    name: str
+    codebook: pd.DataFrame = field(default_factory=lambda: empty_table("codebook"))
+    users: pd.DataFrame = field(default_factory=lambda: empty_table("users"))
+    transcripts: pd.DataFrame = field(default_factory=lambda: empty_table("transcripts"))
+    codings: pd.DataFrame = field(default_factory=lambda: empty_table("codings"))
+    cases: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        columns=["case_guid", "name", "interview_id", "variables", "source_guids"]))
+    source_guids: dict[str, int] = field(default_factory=dict)
+
+    def to_dataset(self) -> Dataset:
+        """Return a Dataset holding the codebook, users, transcripts and codings."""
+        return Dataset(codebook=self.codebook, users=self.users, transcripts=self.transcripts,
+                       codings=self.codings, name=self.name)
+
+
+def _tag(element: etree._Element) -> str:
+    return etree.QName(element).localname
+
+
+def _children(element: etree._Element, name: str) -> list[etree._Element]:
+    return [c for c in element if isinstance(c.tag, str) and _tag(c) == name]
+
+
+def _child_text(element: etree._Element, name: str) -> str | None:
+    found = _children(element, name)
+    return found[0].text if found else None
+
+
+def _read_codes(codes: etree._Element | None) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Return the codebook table and {guid: code} from a <Codes> element."""
+    rows, by_guid = [], {}
+
+    def walk(element: etree._Element, parent: str | None) -> None:
+        name = element.get("name")
+        by_guid[element.get("guid").strip("{}").lower()] = name
+        children = _children(element, "Code")
+        if element.get("isCodable") in {"true", "1"} or not children:
+            meta = _description_fields(_child_text(element, "Description"))
+            family = parent if parent in FAMILIES else family_of(name)
+            rows.append({"code": name, "family": family, **meta})
+        for child in children:
+            walk(child, name if parent is None else parent)
+
+    for code in _children(codes, "Code") if codes is not None else []:
+        walk(code, None)
+    book = pd.DataFrame(rows, columns=["code", "family", "label_fr", "label_en", "definition"])
+    return book.drop_duplicates("code"), by_guid
+
+
+def _description_fields(text: str | None) -> dict[str, str | None]:
+    fields: dict[str, str | None] = {"label_fr": None, "label_en": None, "definition": None}
+    if not text:
+        return fields
+    matched = False
+    for line in text.split("\n"):
+        key, sep, value = line.partition(": ")
+        if sep and key in fields:
+            fields[key], matched = value, True
+    if not matched:
+        fields["definition"] = text
+    return fields
+
+
+def read_qdc(path: PathLike, xsd_dir: PathLike | None = None) -> RefiProject:
+    """Read and validate a .qdc codebook; raise RefiError on any schema violation."""
+    root = parse_and_validate(Path(path).read_bytes(), "Codebook", xsd_dir, what=str(path))
+    book, _ = _read_codes(_children(root, "Codes")[0])
+    return RefiProject(name=Path(path).stem, codebook=book)
+
+
+def _archive_parts(path: PathLike) -> tuple[bytes, zipfile.ZipFile]:
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise RefiError(f"{path}: not a .qdpx archive ({exc})") from exc
+    qde = [n for n in archive.namelist() if n.lower().endswith(".qde") and "/" not in n]
+    if not qde:
+        archive.close()
+        raise RefiError(f"{path}: no project.qde at the root of the archive")
+    return archive.read(qde[0]), archive
+
+
+def _source_text(source: etree._Element, archive: zipfile.ZipFile) -> str:
+    content = _child_text(source, "PlainTextContent")
+    if content is not None:
+        return content
+    ref = source.get("plainTextPath") or ""
+    if not ref:
+        raise RefiError(f"text source {source.get('guid')} has neither PlainTextContent "
+                        "nor plainTextPath")
+    member = "sources/" + ref[len("internal://"):] if ref.startswith("internal://") else ref
+    try:
+        raw = archive.read(member)
+    except KeyError as exc:
+        raise RefiError(f"text source {source.get('name')!r}: {member} missing from the "
+                        "archive") from exc
+    return raw.decode("utf-8-sig")
+
+
+def read_qdpx(path: PathLike, xsd_dir: PathLike | None = None,
+              position_unit: str = "codepoint") -> RefiProject:
+    """Read and validate a .qdpx project; raise RefiError naming any violation."""
+    data, archive = _archive_parts(path)
+    with archive:
+        root = parse_and_validate(data, "Project", xsd_dir, what=f"{path}: project.qde")
+        return _ProjectReader(root, archive, position_unit).read()
+
+
+class _ProjectReader:
+    """Turn a validated project element into a RefiProject."""
+
+    def __init__(self, root: etree._Element, archive: zipfile.ZipFile, unit: str) -> None:
+        self.root, self.archive, self.unit = root, archive, unit
+
+    def read(self) -> RefiProject:
+        users = {u.get("guid").strip("{}").lower(): u.get("name") or u.get("id") or
+                 u.get("guid") for u in self._all("User")}
+        books = _children(self.root, "CodeBook")
+        book, codes = _read_codes(_children(books[0], "Codes")[0] if books else None)
+        project = RefiProject(name=self.root.get("name"), codebook=book,
+                              users=pd.DataFrame({"username": list(users.values()),
+                                                  "role": None}))
+        interview_of = self._cases(project)
+        transcripts, codings = [], []
+        for index, source in enumerate(self._all("TextSource"), start=1):
+            text = _source_text(source, self.archive)
+            meta = _parse_meta(_child_text(source, "Description"))
+            source_guid = source.get("guid").strip("{}").lower()
+            tid = int(meta.get("transcript_id", index))
+            iid = int(meta["interview_id"]) if "interview_id" in meta else \
+                interview_of.get(source_guid, tid)
+            project.source_guids[source_guid] = tid
+            transcripts.append({"transcript_id": tid, "interview_id": iid,
+                                "version": int(meta.get("version", 1)),
+                                "sha256": meta.get("sha256"), "text": text})
+            codings += self._codings(source, text, tid, iid, users, codes)
+        project.transcripts = pd.DataFrame(transcripts, columns=list(
+            empty_table("transcripts").columns))
+        project.codings = _number_codings(
+            pd.DataFrame(codings, columns=list(empty_table("codings").columns)))
+        return project
+
+    def _all(self, name: str) -> list[etree._Element]:
+        return list(self.root.iter(f"{{{PROJECT_NS}}}{name}"))
+
+    def _cases(self, project: RefiProject) -> dict[str, int]:
+        rows, interview_of = [], {}
+        names = {v.get("guid").strip("{}").lower(): v.get("name") for v in self._all("Variable")}
+        for index, case in enumerate(self._all("Case"), start=1):
+            meta = _parse_meta(_child_text(case, "Description"))
+            iid = int(meta.get("interview_id", index))
+            refs = [r.get("targetGUID").strip("{}").lower() for r in _children(case, "SourceRef")]
+            for ref in refs:
+                interview_of[ref] = iid
+            values = {}
+            for vv in _children(case, "VariableValue"):
+                target = _children(vv, "VariableRef")[0].get("targetGUID").strip("{}").lower()
+                value = [c for c in vv if isinstance(c.tag, str) and _tag(c) != "VariableRef"]
+                values[names.get(target, target)] = value[0].text if value else None
+            rows.append({"case_guid": case.get("guid"), "name": case.get("name"),
+                         "interview_id": iid, "variables": values, "source_guids": refs})
+        if rows:
+            project.cases = pd.DataFrame(rows)
+        return interview_of
+
+    def _codings(self, source: etree._Element, text: str, tid: int, iid: int,
+                 users: dict[str, str], codes: dict[str, str]) -> list[dict[str, Any]]:
+        rows = []
+        for selection in _children(source, "PlainTextSelection"):
+            start = from_unit(text, int(selection.get("startPosition")), self.unit)
+            end = from_unit(text, int(selection.get("endPosition")), self.unit)
+            start, end = min(start, end), max(start, end)
+            if end > len(text) or start < 0:
+                raise RefiError(f"selection {selection.get('guid')} [{start}, {end}) lies "
+                                f"outside its source ({len(text)} characters)")
+            meta = _parse_meta(_child_text(selection, "Description"))
+            for coding in _children(selection, "Coding"):
+                rows.append(self._coding(selection, coding, meta, start, end, tid, iid,
+                                         users, codes, len(rows)))
+        return rows
+
+    def _coding(self, selection: etree._Element, coding: etree._Element, meta: dict[str, str],
+                start: int, end: int, tid: int, iid: int, users: dict[str, str],
+                codes: dict[str, str], n: int) -> dict[str, Any]:
+        ref = _children(coding, "CodeRef")[0].get("targetGUID").strip("{}").lower()
+        if ref not in codes:
+            raise RefiError(f"coding {coding.get('guid')} refers to unknown code {ref}")
+        creator = (coding.get("creatingUser") or selection.get("creatingUser") or "")
+        when = coding.get("creationDateTime") or selection.get("creationDateTime")
+        code = codes[ref]
+
+        def number(key: str, cast: Any) -> Any:
+            return cast(float(meta[key])) if key in meta else None
+
+        return {"coding_id": number("coding_id", int), "interview_id": iid,
+                "transcript_id": tid, "start": start, "end": end, "code": code,
+                "family": family_of(code), "coder": users.get(creator.strip("{}").lower(),
+                                                              creator or None),
+                "source": meta.get("source", "human"), "confidence": number("confidence", float),
+                "valence": number("valence", int), "intensity": number("intensity", int),
+                "round_id": number("round_id", int),
+                "created_dt": pd.Timestamp(when).tz_convert("UTC") if when and
+                pd.Timestamp(when).tzinfo else (pd.Timestamp(when, tz="UTC") if when else None)}
+
+
+def _number_codings(codings: pd.DataFrame) -> pd.DataFrame:
+    """Give codings from other tools (no Milieu id) fresh ids after the known ones."""
+    ids = codings["coding_id"]
+    if not ids.isna().any():
+        return codings
+    top = int(ids.max()) if ids.notna().any() else 0
+    fresh = range(top + 1, top + 1 + int(ids.isna().sum()))
+    codings.loc[ids.isna(), "coding_id"] = list(fresh)
+    return codings
+
+
+def read_refi(path: PathLike, xsd_dir: PathLike | None = None, **options: Any) -> RefiProject:
+    """Read a .qdc or .qdpx file by its extension."""
+    suffix = Path(path).suffix.lower()
+    if suffix == ".qdc":
+        return read_qdc(path, xsd_dir)
+    if suffix == ".qdpx":
+        return read_qdpx(path, xsd_dir, **options)
+    raise RefiError(f"{path}: expected a .qdc or .qdpx file")
+
+
+__all__ = ["RefiError", "RefiProject", "guid", "read_qdc", "read_qdpx", "read_refi",
+           "write_qdc", "write_qdpx"]

@@ -1,0 +1,228 @@
+"""Labelled SPSS (.sav) and Stata (.dta) writers of the cases table.
+
+One row per interview: interview and organisation attributes, answers wide, and coding
+counts per family and per code. Variable labels are the question texts (French), value
+labels the choice labels, and the three kinds of missing answer stay distinct:
+
+=========== ============ =============
+kind        SPSS (.sav)  Stata (.dta)
+=========== ============ =============
+refused     -97          .a
+dont_know   -98          .b
+not_asked   -99          .c
+=========== ============ =============
+
+In SPSS the three codes are declared user-missing (string answers carry "-97", "-98",
+"-99", also declared user-missing). Stata strings have no missing values: a missing string
+answer is written empty and its kind is only in `answers_long`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyreadstat
+
+from analysis.datasets import (
+    MISSING_KINDS,
+    MISSING_LABELS,
+    Dataset,
+    answers_missing,
+    cases,
+    categorical_is_numeric,
+    choice_label,
+    choice_values,
+    merged_questions,
+    question_kind,
+    variables,
+)
+from analysis.writers._atomic import atomic_path
+from analysis.writers.tabular import write_dictionary
+
+PathLike = str | os.PathLike[str]
+
+SPSS_MISSING = {"refused": -97, "dont_know": -98, "not_asked": -99}
+STATA_MISSING = {"refused": "a", "dont_know": "b", "not_asked": "c"}
+YES_NO = {0: "non", 1: "oui"}
+
+
+@dataclass
+class StatFrame:
+    """A cases table ready for a labelled statistics file."""
+
+    data: pd.DataFrame
+    labels: dict[str, str] = field(default_factory=dict)
+    value_labels: dict[str, dict[int | float, str]] = field(default_factory=dict)
+    missing: pd.DataFrame | None = None
+    numeric_missing: list[str] = field(default_factory=list)
+    string_missing: list[str] = field(default_factory=list)
+
+
+def _encode_categories(series: pd.Series, meta: dict[str, Any]) -> tuple[pd.Series,
+                                                                      dict[int, str]]:
+    """Map text choice values onto 1..n in instrument order, with their labels."""
+    values = choice_values(meta)
+    codes = {v: i for i, v in enumerate(values, start=1)}
+    labels = {i: f"{choice_label(c, 'fr')}" for i, c in enumerate(meta["choices"], start=1)}
+    return series.map(lambda v: codes.get(str(v)) if v is not None else None).astype(
+        "float64"), labels
+
+
+def stat_frame(ds: Dataset) -> StatFrame:
+    """Return the cases table with labels, value labels and missing kinds resolved."""
+    table = cases(ds)
+    kinds = answers_missing(ds).set_index("interview_id").reindex(table["interview_id"])
+    kinds = kinds.reset_index(drop=True)
+    dictionary = variables(ds).set_index("variable")
+    frame = StatFrame(data=table, missing=kinds)
+    frame.labels = {c: str(dictionary.at[c, "label_fr"]) if c in dictionary.index else c
+                    for c in table.columns}
+    questions = merged_questions(ds)
+    for key, meta in questions.items():
+        _label_question(frame, key, meta)
+    _tidy_types(frame)
+    return frame
+
+
+def _label_question(frame: StatFrame, key: str, meta: dict[str, Any]) -> None:
+    kind = question_kind(meta)
+    data = frame.data
+    if kind == "multi":
+        for column in [c for c in data.columns if c.startswith(f"{key}_")]:
+            data[column] = data[column].astype("float64")
+            frame.value_labels[column] = dict(YES_NO)
+            frame.numeric_missing.append(column)
+        return
+    if key not in data.columns:
+        return
+    if kind == "categorical" and not categorical_is_numeric(meta):
+        data[key], frame.value_labels[key] = _encode_categories(data[key], meta)
+    elif kind in {"categorical", "numeric"} and meta.get("choices"):
+        frame.value_labels[key] = {int(c["value"]): choice_label(c, "fr")
+                                   for c in meta["choices"]}
+    if kind in {"categorical", "numeric", "multi"}:
+        data[key] = pd.to_numeric(data[key], errors="coerce").astype("float64")
+        frame.numeric_missing.append(key)
+    elif kind == "text":
+        frame.string_missing.append(key)
+
+
+def _tidy_types(frame: StatFrame) -> None:
+    """Turn nullable and date columns into what the statistics writers accept."""
+    data = frame.data
+    for column in data.columns:
+        series = data[column]
+        if isinstance(series.dtype, pd.Int64Dtype | pd.BooleanDtype) or \
+                pd.api.types.is_integer_dtype(series):
+            data[column] = series.astype("float64")
+        elif column == "interview_date" or pd.api.types.is_datetime64_any_dtype(series):
+            data[column] = pd.to_datetime(series, errors="coerce").dt.date
+        elif series.dtype == object and column not in frame.numeric_missing:
+            data[column] = series.map(lambda v: "" if v is None or v is pd.NA or
+                                      (isinstance(v, float) and np.isnan(v)) else str(v))
+
+
+def _safe_names(columns: list[str], limit: int) -> dict[str, str]:
+    """Map column names onto unique names valid in SPSS and Stata."""
+    seen: set[str] = set()
+    names = {}
+    for column in columns:
+        name = re.sub(r"[^0-9A-Za-z_]", "_", column)
+        if not re.match(r"[A-Za-z]", name):
+            name = f"v_{name}"
+        name = name[:limit]
+        base, n = name, 1
+        while name.lower() in seen:
+            n += 1
+            name = f"{base[:limit - len(str(n)) - 1]}_{n}"
+        seen.add(name.lower())
+        names[column] = name
+    return names
+
+
+# --- SPSS ------------------------------------------------------------------------------
+
+
+def spss_frame(ds: Dataset) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Return the cases table coded for SPSS and the pyreadstat keyword arguments."""
+    frame = stat_frame(ds)
+    data = frame.data
+    missing_ranges: dict[str, list[Any]] = {}
+    for column in frame.numeric_missing:
+        kinds = frame.missing[column] if column in frame.missing else None
+        if kinds is not None:
+            codes = kinds.map(SPSS_MISSING)
+            data[column] = data[column].mask(codes.notna(), codes).astype("float64")
+        missing_ranges[column] = sorted(SPSS_MISSING.values())
+        labels = frame.value_labels.setdefault(column, {})
+        labels.update({code: MISSING_LABELS[k]["fr"] for k, code in SPSS_MISSING.items()})
+    for column in frame.string_missing:
+        kinds = frame.missing[column] if column in frame.missing else None
+        if kinds is not None:
+            codes = kinds.map(lambda k: str(SPSS_MISSING[k]) if k else None)
+            data[column] = data[column].mask(codes.notna(), codes)
+        missing_ranges[column] = [str(v) for v in sorted(SPSS_MISSING.values())]
+    names = _safe_names(list(data.columns), 64)
+    data = data.rename(columns=names)
+    kwargs = {
+        "column_labels": {names[c]: frame.labels[c][:256] for c in names},
+        "variable_value_labels": {names[c]: v for c, v in frame.value_labels.items()},
+        "missing_ranges": {names[c]: v for c, v in missing_ranges.items()},
+    }
+    return data, kwargs
+
+
+def write_sav(ds: Dataset, path: PathLike, dictionary: bool = True) -> list[Path]:
+    """Write the labelled cases table to an SPSS .sav file (plus its data dictionary)."""
+    data, kwargs = spss_frame(ds)
+    with atomic_path(path) as tmp:
+        pyreadstat.write_sav(data, tmp, file_label=f"Milieu export: {ds.name}"[:64], **kwargs)
+    return [Path(path), *(_dictionary_beside(ds, path) if dictionary else [])]
+
+
+# --- Stata -----------------------------------------------------------------------------
+
+
+def stata_frame(ds: Dataset) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Return the cases table coded for Stata and the pyreadstat keyword arguments."""
+    frame = stat_frame(ds)
+    data = frame.data
+    user_missing: dict[str, list[str]] = {}
+    for column in frame.numeric_missing:
+        kinds = frame.missing[column] if column in frame.missing else None
+        if kinds is None or not kinds.notna().any():
+            continue
+        letters = kinds.map(STATA_MISSING)
+        # pyreadstat takes Stata's extended missing values as single letters in the column.
+        data[column] = data[column].astype(object).mask(letters.notna(), letters)
+        user_missing[column] = sorted(STATA_MISSING.values())
+    names = _safe_names(list(data.columns), 32)
+    data = data.rename(columns=names)
+    kwargs = {
+        "column_labels": {names[c]: frame.labels[c][:80] for c in names},
+        "variable_value_labels": {names[c]: v for c, v in frame.value_labels.items()},
+        "missing_user_values": {names[c]: v for c, v in user_missing.items()},
+    }
+    return data, kwargs
+
+
+def write_dta(ds: Dataset, path: PathLike, dictionary: bool = True) -> list[Path]:
+    """Write the labelled cases table to a Stata .dta file (plus its data dictionary)."""
+    data, kwargs = stata_frame(ds)
+    with atomic_path(path) as tmp:
+        pyreadstat.write_dta(data, tmp, file_label=f"Milieu export: {ds.name}"[:80], **kwargs)
+    return [Path(path), *(_dictionary_beside(ds, path) if dictionary else [])]
+
+
+def _dictionary_beside(ds: Dataset, path: PathLike) -> list[Path]:
+    target = Path(path)
+    return write_dictionary(ds, target.with_name(f"{target.stem}_dictionary.csv"))
+
+
+__all__ = ["MISSING_KINDS", "SPSS_MISSING", "STATA_MISSING", "write_dta", "write_sav"]
