@@ -1,0 +1,37 @@
+# The README's two commands: `make run` and `make test` (plus `make bench` and `make model`).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test bench model install lint clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml setup.py
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+run: install
+	$(BIN)/milieu db upgrade
+	$(BIN)/milieu demo
+	$(BIN)/milieu serve --host $(HOST) --port $(PORT)
+
+test: install
+	$(BIN)/python -m pytest
+
+bench: install
+	$(BIN)/python bench/run_all.py
+
+model: install
+	$(BIN)/python -m coding.build_model
+
+lint: install
+	$(BIN)/ruff check survey_app coding analysis tests bench
+
+clean:
+	rm -rf $(VENV) build *.egg-info
