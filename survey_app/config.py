@@ -1,0 +1,19 @@
+"""Default configuration; instance/config.py, MILIEU_* variables and test overrides come after."""
+
+MAX_CONTENT_LENGTH = 5 * 1024 * 1024  # uploads: transcripts and forms, 5 MiB at most
+SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+SQLALCHEMY_TRACK_MODIFICATIONS = False
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = False  # set MILIEU_SESSION_COOKIE_SECURE=true behind HTTPS
+REMEMBER_COOKIE_HTTPONLY = True
+REMEMBER_COOKIE_SAMESITE = "Lax"
+WTF_CSRF_TIME_LIMIT = 8 * 3600  # a long interview must not lose its form token
+BABEL_DEFAULT_LOCALE = "fr"
+LANGUAGES = ("fr", "en")
+#: failed logins per user name (or per address) before the login is refused for a while
+LOGIN_MAX_FAILURES = 5
+LOGIN_FAILURE_WINDOW_SECONDS = 15 * 60
+#: job queue: Huey on SQLite in the instance folder unless REDIS_URL is set
+REDIS_URL = None
+HUEY_IMMEDIATE = False
