@@ -1,0 +1,45 @@
+"""Update the message catalogues: extract, merge into each language, compile.
+
+    python scripts/i18n.py            extract + update + compile
+    python scripts/i18n.py --check    fail when a French message is missing or stale
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from babel.messages.pofile import read_po
+
+ROOT = Path(__file__).resolve().parent.parent
+TRANSLATIONS = ROOT / "survey_app" / "translations"
+POT = TRANSLATIONS / "messages.pot"
+BIN = Path(sys.executable).parent
+
+
+def run(*args: str) -> None:
+    subprocess.run([str(BIN / "pybabel"), *args], check=True, cwd=ROOT)
+
+
+def update() -> None:
+    run("extract", "-F", "babel.cfg", "-k", "_l", "-k", "lazy_gettext", "--no-location",
+        "--sort-output", "-o", str(POT), "survey_app")
+    run("update", "-i", str(POT), "-d", str(TRANSLATIONS), "--no-fuzzy-matching")
+    run("compile", "-d", str(TRANSLATIONS), "--statistics")
+
+
+def untranslated(lang: str = "fr") -> list[str]:
+    """Return the message ids without a translation in `lang`."""
+    with open(TRANSLATIONS / lang / "LC_MESSAGES" / "messages.po", "rb") as fh:
+        catalog = read_po(fh)
+    return [m.id for m in catalog if m.id and (not m.string or m.fuzzy)]
+
+
+if __name__ == "__main__":
+    if "--check" in sys.argv:
+        missing = untranslated()
+        for msgid in missing:
+            print(f"untranslated: {msgid}")
+        sys.exit(1 if missing else 0)
+    update()

@@ -1,0 +1,45 @@
+from urllib.parse import urlsplit
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from survey_app.auth.forms import LoginForm
+from survey_app.auth.operations import authenticate, is_throttled
+
+
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("core.index"))
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        addr = request.remote_addr
+        if is_throttled(form.username.data.strip().lower(), addr):
+            flash(_("Too many failed attempts. Wait a few minutes before trying again."), "danger")
+            status = 429
+        else:
+            user = authenticate(form.username.data, form.password.data, addr)
+            if user is not None:
+                login_user(user)
+                return redirect(_safe_next(request.args.get("next")))
+            # the same message whether the name or the password is wrong
+            flash(_("Unknown user name or wrong password."), "danger")
+            # keep the failed attempt: a 4xx status would roll it back
+            status = 200
+    return render_template("auth/login.html", form=form), status
+
+
+def logout():
+    logout_user()
+    flash(_("You are logged out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+def _safe_next(target: str | None) -> str:
+    """Follow ?next= only within this site."""
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and target.startswith("/"):
+            return target
+    return url_for("core.index")

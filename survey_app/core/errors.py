@@ -1,0 +1,40 @@
+"""Error pages in the interface language."""
+
+from flask import Flask, render_template
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+
+def _messages() -> dict[int, tuple[str, str]]:
+    return {
+        400: (_("Bad request"), _("The request could not be understood.")),
+        403: (_("Access denied"), _("You do not have permission to open this page.")),
+        404: (_("Page not found"), _("This page does not exist or is not available to you.")),
+        405: (_("Method not allowed"), _("This action is not allowed here.")),
+        413: (_("File too large"), _("The file is larger than the allowed size.")),
+        429: (_("Too many requests"), _("Wait a moment before trying again.")),
+        500: (_("Server error"), _("Something went wrong on our side. Nothing was saved.")),
+    }
+
+
+def render_error(code: int, detail: str | None = None):
+    title, text = _messages().get(code, (str(code), ""))
+    return render_template("errors/error.html", code=code, title=title, text=detail or text), code
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(err: CSRFError):
+        return render_error(
+            400, _("The form has expired or was not sent from this site. Reload the page and try again.")
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(err: HTTPException):
+        return render_error(err.code or 500)
+
+    @app.errorhandler(Exception)
+    def server_error(err: Exception):
+        app.logger.exception("unhandled error")
+        return render_error(500)
