@@ -1,0 +1,81 @@
+"""The `milieu` command: the contract other tools and scripts rely on (see DESIGN.md)."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+from flask.cli import FlaskGroup
+
+#: command groups that live in plain libraries, imported only when used
+LAZY_GROUPS = {
+    "instruments": ("survey_app.instruments.cli", "instruments_group"),
+    "coding": ("coding.cli", "coding_group"),
+    "analyse": ("analysis.cli", "analyse_group"),
+}
+
+
+def _create_app():
+    from survey_app import create_app
+
+    return create_app()
+
+
+class MilieuGroup(FlaskGroup):
+    """Flask's group, with the library command groups loaded on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(LAZY_GROUPS))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in LAZY_GROUPS:
+            module, attr = LAZY_GROUPS[name]
+            try:
+                return getattr(importlib.import_module(module), attr)
+            except ModuleNotFoundError as err:
+                if err.name != module:
+                    raise  # a broken dependency must show, not hide the group
+                return None
+        return super().get_command(ctx, name)
+
+
+@click.group(
+    cls=MilieuGroup,
+    create_app=_create_app,
+    add_default_commands=False,
+    add_version_option=False,
+    load_dotenv=False,
+    set_debug_flag=False,
+)
+def cli() -> None:
+    """Milieu: interviews, coding and 4D territory profiles for internationalising milieus."""
+
+
+# Flask's --app, --env-file and --debug make no sense for a packaged tool
+cli.params = [p for p in cli.params if p.name not in {"app", "env_file", "debug"}]
+
+
+def _register() -> None:
+    from survey_app.commands import db_commands, demo_commands, serve_commands, user_commands
+
+    cli.add_command(db_commands.db)
+    cli.add_command(serve_commands.serve)
+    cli.add_command(user_commands.users)
+    cli.add_command(demo_commands.demo)
+
+
+_register()
+
+
+def main() -> None:
+    """Run the command line; database trouble ends in one line, not a traceback."""
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        cli.main(prog_name="milieu", standalone_mode=True)
+    except OperationalError as err:
+        reason = str(err.orig).strip().splitlines()[0] if err.orig else str(err)
+        click.echo(f"Error: cannot use the database: {reason}", err=True)
+        sys.exit(1)
+

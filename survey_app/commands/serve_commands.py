@@ -1,0 +1,21 @@
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from survey_app.core.backup import check_database_ready
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=5000, show_default=True, type=int, help="Port to listen on.")
+@click.option("--threads", default=8, show_default=True, type=int, help="Worker threads.")
+@with_appcontext
+def serve(host: str, port: int, threads: int) -> None:
+    """Serve the web app with the production WSGI server (waitress)."""
+    from waitress import serve as waitress_serve
+
+    problem = check_database_ready()
+    if problem:
+        raise click.ClickException(problem)
+    click.echo(f"Milieu is serving on http://{host}:{port}/ (Ctrl+C to stop)")
+    waitress_serve(current_app._get_current_object(), host=host, port=port, threads=threads)
