@@ -1,0 +1,122 @@
+"""Shared fixtures: an app on each database backend, users, a logged-in client."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from pathlib import Path
+
+from milieu_testing import (
+    csrf_token,
+    make_app,
+    postgres_url_or_skip,
+    reset_postgres_schema,
+    upgrade,
+)
+
+
+@pytest.fixture(scope="session")
+def sqlite_database(tmp_path_factory) -> tuple[str, Path]:
+    instance = tmp_path_factory.mktemp("instance-sqlite")
+    url = "sqlite:///" + str(instance / "milieu.sqlite")
+    upgrade(make_app(url, instance))
+    return url, instance
+
+
+@pytest.fixture(scope="session")
+def postgres_database(tmp_path_factory) -> tuple[str, Path]:
+    url = postgres_url_or_skip()
+    reset_postgres_schema(url)
+    instance = tmp_path_factory.mktemp("instance-postgres")
+    upgrade(make_app(url, instance))
+    return url, instance
+
+
+def _empty_tables(app) -> None:
+    from survey_app.extensions import db
+
+    with app.app_context():
+        db.session.remove()
+        tables = [t for t in db.metadata.sorted_tables]
+        with db.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                names = ", ".join(f'"{t.name}"' for t in tables)
+                conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            else:
+                for table in reversed(tables):
+                    conn.execute(table.delete())
+        db.engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def backend(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def app(request, backend):
+    """A migrated, empty database on `backend`, emptied again after the test."""
+    url, instance = request.getfixturevalue(f"{backend}_database")
+    application = make_app(url, instance)
+    yield application
+    _empty_tables(application)
+
+
+@pytest.fixture
+def sqlite_app(sqlite_database):
+    """The app on SQLite only, for tests that are about SQLite itself."""
+    url, instance = sqlite_database
+    application = make_app(url, instance)
+    yield application
+    _empty_tables(application)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def create_user(app):
+    """Factory: create_user(username, role="fieldworker", password="correct horse")."""
+    from survey_app.auth.operations import create_user as create
+    from survey_app.extensions import db
+
+    def factory(username: str, role: str = "fieldworker", password: str = "correct horse"):
+        with app.app_context():
+            user = create(username, role, password)
+            db.session.commit()
+            return user.id
+
+    return factory
+
+
+class AuthActions:
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, username: str, password: str = "correct horse"):
+        token = csrf_token(self.client, "/login")
+        return self.client.post(
+            "/login", data={"username": username, "password": password, "csrf_token": token}
+        )
+
+    def logout(self):
+        token = csrf_token(self.client, "/")
+        return self.client.post("/logout", data={"csrf_token": token})
+
+
+@pytest.fixture
+def auth(client) -> AuthActions:
+    return AuthActions(client)
+
+
+@pytest.fixture
+def get_csrf(client):
+    """get_csrf(url) loads a page and returns its form's CSRF token."""
+    return lambda url: csrf_token(client, url)

@@ -1,0 +1,127 @@
+"""The `milieu` command line: help, users, demo, backup and restore, database errors."""
+
+import sqlite3
+import subprocess
+import sys
+
+import sqlalchemy as sa
+
+from survey_app.cli import cli
+from survey_app.extensions import db
+from survey_app.models import AuditEvent, Organisation, User
+
+
+def run_milieu(*args, env=None):
+    return subprocess.run(
+        [sys.executable, "-c", "from survey_app.cli import main; main()", *args],
+        capture_output=True, text=True, env=env, timeout=120,
+    )
+
+
+def test_help_lists_the_command_groups():
+    result = run_milieu("--help")
+    assert result.returncode == 0
+    for group in ("db", "demo", "serve", "users"):
+        assert f"\n  {group} " in result.stdout
+    assert "--app" not in result.stdout
+
+
+def test_unreachable_database_gives_one_line_error(tmp_path):
+    env = {"MILIEU_DATABASE_URL": "postgresql://nobody@127.0.0.1:9/none",
+           "MILIEU_INSTANCE_PATH": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    result = run_milieu("db", "upgrade", env=env)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("Error: cannot use the database")
+
+
+def test_users_add_reads_password_from_environment(app, runner, monkeypatch):
+    monkeypatch.setenv("MILIEU_PASSWORD", "a long secret")
+    result = runner.invoke(cli, ["users", "add", "Camille", "--role", "researcher"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        user = db.session.scalar(sa.select(User).where(User.username == "camille"))
+        assert user.role == "researcher" and user.check_password("a long secret")
+
+
+def test_users_add_refuses_duplicates_and_bad_roles(app, runner, monkeypatch):
+    monkeypatch.setenv("MILIEU_PASSWORD", "a long secret")
+    runner.invoke(cli, ["users", "add", "camille", "--role", "researcher"])
+    again = runner.invoke(cli, ["users", "add", "camille", "--role", "admin"])
+    assert again.exit_code == 1 and "exists already" in again.output
+    bad = runner.invoke(cli, ["users", "add", "x", "--role", "boss"])
+    assert bad.exit_code == 2 and "boss" in bad.output
+
+
+def test_users_add_prompts_for_hidden_password(app, runner, monkeypatch):
+    monkeypatch.delenv("MILIEU_PASSWORD", raising=False)
+    result = runner.invoke(cli, ["users", "add", "ines", "--role", "fieldworker"],
+                           input="prompted secret\nprompted secret\n")
+    assert result.exit_code == 0, result.output
+    assert "prompted secret" not in result.output
+
+
+def test_demo_is_idempotent_and_prints_logins(app, runner):
+    first = runner.invoke(cli, ["demo"])
+    assert first.exit_code == 0, first.output
+    assert "camille" in first.output and "milieu-demo" in first.output
+    with app.app_context():
+        counts = (db.session.scalar(sa.select(sa.func.count(User.id))),
+                  db.session.scalar(sa.select(sa.func.count(Organisation.id))))
+    runner.invoke(cli, ["demo"])
+    with app.app_context():
+        assert counts == (db.session.scalar(sa.select(sa.func.count(User.id))),
+                          db.session.scalar(sa.select(sa.func.count(Organisation.id))))
+        pseudonyms = db.session.scalars(sa.select(Organisation.pseudonym)).all()
+    assert len(set(pseudonyms)) == len(pseudonyms)
+
+
+def test_backup_then_restore_keeps_the_data(sqlite_app, tmp_path, monkeypatch):
+    runner = sqlite_app.test_cli_runner()
+    monkeypatch.setenv("MILIEU_PASSWORD", "a long secret")
+    runner.invoke(cli, ["users", "add", "kept", "--role", "admin"])
+    backup_file = tmp_path / "backup.sqlite"
+    result = runner.invoke(cli, ["db", "backup", str(backup_file)])
+    assert result.exit_code == 0, result.output
+    runner.invoke(cli, ["users", "add", "added_after_backup", "--role", "admin"])
+
+    result = runner.invoke(cli, ["db", "restore", str(backup_file), "--yes"])
+    assert result.exit_code == 0, result.output
+    with sqlite_app.app_context():
+        names = set(db.session.scalars(sa.select(User.username)))
+        actions = db.session.scalars(sa.select(AuditEvent.action)).all()
+    assert names == {"kept"}
+    assert "db.restore" in actions
+    assert "saved to" in result.output  # the replaced database was kept aside
+
+
+def test_restore_refuses_a_file_that_is_not_a_milieu_database(sqlite_app, tmp_path, monkeypatch):
+    runner = sqlite_app.test_cli_runner()
+    monkeypatch.setenv("MILIEU_PASSWORD", "a long secret")
+    runner.invoke(cli, ["users", "add", "kept", "--role", "admin"])
+    text_file = tmp_path / "notes.sqlite"
+    text_file.write_text("not a database")
+    other = tmp_path / "other.sqlite"
+    with sqlite3.connect(other) as conn:
+        conn.execute("CREATE TABLE t (x)")
+    for bad, reason in ((text_file, "not a SQLite database"), (other, "not a Milieu database"),
+                        (tmp_path / "missing.sqlite", "no such file")):
+        result = runner.invoke(cli, ["db", "restore", str(bad), "--yes"])
+        assert result.exit_code == 1
+        assert reason in result.output
+    with sqlite_app.app_context():
+        assert set(db.session.scalars(sa.select(User.username))) == {"kept"}
+
+
+def test_audit_events_cannot_be_changed(app):
+    import pytest
+
+    from survey_app.core.audit import record
+
+    with app.app_context():
+        event = record("test.event", object_type="thing", object_id=1)
+        db.session.commit()
+        event.action = "rewritten"
+        with pytest.raises(RuntimeError, match="append-only"):
+            db.session.commit()
+        db.session.rollback()

@@ -1,0 +1,35 @@
+"""The French interface is complete and its compiled catalogue is up to date."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+from babel.messages.mofile import read_mo
+from babel.messages.pofile import read_po
+
+ROOT = Path(__file__).resolve().parents[3]
+PO = ROOT / "survey_app/translations/fr/LC_MESSAGES/messages.po"
+MO = PO.with_suffix(".mo")
+
+
+def test_every_interface_message_has_a_french_translation(tmp_path):
+    pot = tmp_path / "messages.pot"
+    subprocess.run(
+        [str(Path(sys.executable).parent / "pybabel"), "extract", "-F", "babel.cfg",
+         "-k", "_l", "-k", "lazy_gettext", "-o", str(pot), "survey_app"],
+        cwd=ROOT, check=True, capture_output=True,
+    )
+    with open(pot, "rb") as fh:
+        wanted = {m.id for m in read_po(fh) if m.id}
+    with open(PO, "rb") as fh:
+        french = {m.id: m.string for m in read_po(fh) if m.id and not m.fuzzy}
+    missing = sorted(m for m in wanted if not french.get(m))
+    assert not missing, f"run `python scripts/i18n.py` and translate: {missing}"
+
+
+def test_compiled_catalogue_matches_the_po_file():
+    with open(PO, "rb") as fh:
+        source = {m.id: m.string for m in read_po(fh) if m.id and m.string and not m.fuzzy}
+    with open(MO, "rb") as fh:
+        compiled = {m.id: m.string for m in read_mo(fh) if m.id}
+    assert compiled == source, "run `pybabel compile -d survey_app/translations`"
