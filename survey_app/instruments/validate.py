@@ -24,7 +24,7 @@ RESERVED_KEYS = frozenset(
     | {"int", "long", "str", "in", "if", "using"}
     | set(expr.FUNCTIONS)
 )
-_PROJECT_INSTRUMENTS = Path(__file__).resolve().parents[2] / "instruments"
+PROJECT_INSTRUMENTS = Path(__file__).resolve().parents[2] / "instruments"
 
 
 class InstrumentError(ValueError):
@@ -39,7 +39,7 @@ class InstrumentError(ValueError):
 
 def _data_file(name: str) -> Path:
     """Find a data file of the instruments folder, in the source tree or the installed package."""
-    local = _PROJECT_INSTRUMENTS / name
+    local = PROJECT_INSTRUMENTS / name
     if local.exists():
         return local
     return Path(str(resources.files("milieu_instruments").joinpath(name)))

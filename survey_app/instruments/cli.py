@@ -1,0 +1,118 @@
+"""`milieu instruments ...`: validate instrument files and convert them to and from XLSForm.
+
+A plain click group: the application's CLI mounts it and adds the database commands
+(``load``) to it with ``instruments_group.add_command``.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import click
+import yaml
+
+from .model import Instrument, InstrumentError, load_instrument
+from .validate import PROJECT_INSTRUMENTS
+from .xlsform import export_xlsform, import_xlsform
+
+instruments_group = click.Group(
+    "instruments",
+    help="Interview instruments (instruments/*.yaml): validate, export to and import from XLSForm.",
+)
+
+
+def _fail(error: InstrumentError, path: str | Path) -> click.ClickException:
+    """Turn an InstrumentError into a one-line-per-problem click error naming the file."""
+    return click.ClickException(f"{path}: " + str(error).replace("\n", f"\n{path}: "))
+
+
+def resolve_instrument(id_or_file: str, folder: Path | None = None) -> Path:
+    """Return the YAML file of an instrument given its path or its `id` in instruments/."""
+    candidate = Path(id_or_file)
+    if candidate.suffix in (".yaml", ".yml") or candidate.exists():
+        if not candidate.is_file():
+            raise click.ClickException(f"no such instrument file: {id_or_file}")
+        return candidate
+    folder = folder or Path(os.environ.get("MILIEU_INSTRUMENTS_DIR", PROJECT_INSTRUMENTS))
+    for path in sorted(folder.glob("*.yaml")):
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            continue
+        if isinstance(data, dict) and data.get("id") == id_or_file and "sections" in data:
+            return path
+    raise click.ClickException(f"no instrument with id {id_or_file!r} in {folder}")
+
+
+def _load(path: Path) -> Instrument:
+    try:
+        return load_instrument(path)
+    except InstrumentError as exc:
+        raise _fail(exc, path) from exc
+
+
+@instruments_group.command("validate")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+def validate_command(files: tuple[str, ...]) -> None:
+    """Check instrument YAML files against the schema and the semantic rules.
+
+    Prints one line per problem with the path of the faulty question, e.g.
+    `sections[2].questions[1].relevant: unknown question 'a99'`, and exits 1.
+    """
+    failed = 0
+    for name in files:
+        try:
+            instrument = load_instrument(name)
+        except InstrumentError as exc:
+            failed += 1
+            for line in str(exc).splitlines():
+                click.echo(f"Error: {name}: {line}", err=True)
+            continue
+        click.echo(f"{name}: OK ({instrument.id} {instrument.version}, "
+                   f"{len(instrument.questions)} questions, sha256 {instrument.sha256})")
+    if failed:
+        raise SystemExit(1)
+
+
+@instruments_group.command("export-xlsform")
+@click.argument("id_or_file")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False),
+              help="The .xlsx file to write (for ODK Central, KoboToolbox, ODK Collect).")
+def export_command(id_or_file: str, out: str) -> None:
+    """Write an instrument (its id in instruments/ or a YAML file) as an XLSForm."""
+    if not out.endswith(".xlsx"):
+        raise click.UsageError("--out must end with .xlsx")
+    if not Path(out).parent.is_dir():
+        raise click.ClickException(f"folder does not exist: {Path(out).parent}")
+    instrument = _load(resolve_instrument(id_or_file))
+    export_xlsform(instrument, out)
+    click.echo(f"wrote {out} ({instrument.id} {instrument.version})")
+
+
+@instruments_group.command("import-xlsform")
+@click.argument("xlsx", type=click.Path(exists=True, dir_okay=False))
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False),
+              help="The instrument YAML file to write.")
+@click.option("--respondent-type", type=click.Choice(["sme", "relay"]), default=None,
+              help="Needed when the XLSForm was not exported by Milieu.")
+def import_command(xlsx: str, out: str, respondent_type: str | None) -> None:
+    """Convert an XLSForm into an instrument YAML file (validated before writing)."""
+    try:
+        data = import_xlsform(xlsx, respondent_type=respondent_type)
+    except InstrumentError as exc:
+        raise _fail(exc, xlsx) from exc
+    target = Path(out)
+    if not target.parent.is_dir():
+        raise click.ClickException(f"folder does not exist: {target.parent}")
+    text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
+    fd, tmp = tempfile.mkstemp(prefix=".instrument-", suffix=".yaml", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    click.echo(f"wrote {out} ({data['id']} {data['version']})")

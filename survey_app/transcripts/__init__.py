@@ -1,0 +1,1 @@
+"""Transcript files: reading uploads into normalised plain text (no Flask, no database)."""
