@@ -78,6 +78,11 @@ def fold(text: str) -> str:
     return "".join(_fold_char(ch) for ch in text)
 
 
+def name_key(text: str) -> str:
+    """Return the matching key of a name: folded, whitespace collapsed."""
+    return " ".join(fold(text).split())
+
+
 def _folded_with_map(text: str) -> tuple[str, list[int]]:
     """Fold `text` and map each folded position back to its original character."""
     pieces, origin = [], []
@@ -113,7 +118,7 @@ class Pseudonymiser:
         self._rows: list[dict[str, str]] = []
         self._counters = dict.fromkeys(KINDS, 0)
         self._nlp = nlp if nlp is not None else (load_ner(model) if model else None)
-        self._ignore = {fold(w) for w in ignore}
+        self._ignore = {name_key(w) for w in ignore}
         self._terms: dict[str, str] = {}
         self._compiled: re.Pattern[str] | None = None
         if key is not None:
@@ -128,8 +133,10 @@ class Pseudonymiser:
 
     def _load_key(self, key: pd.DataFrame) -> None:
         for row in key.itertuples():
-            folded = fold(str(row.original))
+            folded = name_key(str(row.original))
             self._tokens[folded], self._kind_of[folded] = str(row.token), str(row.kind)
+            # Names of an earlier key are known names: replace them wherever they appear.
+            self._terms[folded] = str(row.kind)
             self._rows.append({"original": str(row.original), "token": str(row.token),
                                "kind": str(row.kind)})
             number = int(str(row.token).rsplit("_", 1)[-1])
@@ -139,7 +146,7 @@ class Pseudonymiser:
         """Return the token of a name, creating the next one of its kind when new."""
         if kind not in KINDS:
             raise ValueError(f"unknown kind {kind!r}; use one of {', '.join(KINDS)}")
-        folded = fold(original.strip())
+        folded = name_key(original)
         if folded not in self._tokens:
             self._counters[kind] += 1
             self._tokens[folded] = f"{kind}_{self._counters[kind]:03d}"
@@ -158,7 +165,7 @@ class Pseudonymiser:
         """Add a name always to replace (whole word, case and accent insensitive)."""
         term = str(term).strip()
         if term:
-            self._terms[fold(term)] = kind
+            self._terms[name_key(term)] = kind
             self.token_for(term, kind)
             self._compiled = None
 
@@ -191,7 +198,7 @@ class Pseudonymiser:
             start, end = _trim(doc.text, ent.start_char, ent.end_char)
             surface = doc.text[start:end]
             if len(surface) < 2 or not any(c.isupper() for c in surface) or \
-                    fold(surface) in self._ignore:
+                    name_key(surface) in self._ignore:
                 continue
             spans.append((start, end, kind))
         return spans
@@ -211,7 +218,7 @@ class Pseudonymiser:
         parts, replacements, cursor, shift = [], [], 0, 0
         for start, end, kind in self.find(text, doc):
             original = text[start:end]
-            token = self.token_for(original, self._kind_of.get(fold(original), kind))
+            token = self.token_for(original, self._kind_of.get(name_key(original), kind))
             parts.append(text[cursor:start])
             new_start = start + shift
             replacements.append(Replacement(start, end, new_start, new_start + len(token),

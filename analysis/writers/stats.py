@@ -12,9 +12,10 @@ dont_know   -98          .b
 not_asked   -99          .c
 =========== ============ =============
 
-In SPSS the three codes are declared user-missing (string answers carry "-97", "-98",
-"-99", also declared user-missing). Stata strings have no missing values: a missing string
-answer is written empty and its kind is only in `answers_long`.
+In SPSS the three codes are declared user-missing on every numeric question variable.
+Free-text answers stay strings: a missing one is written empty and its kind is kept in
+`answers_long` (SPSS long-string missing values are not read reliably by PSPP, and Stata
+strings have no missing values at all).
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ class StatFrame:
     value_labels: dict[str, dict[int | float, str]] = field(default_factory=dict)
     missing: pd.DataFrame | None = None
     numeric_missing: list[str] = field(default_factory=list)
-    string_missing: list[str] = field(default_factory=list)
+    measure: dict[str, str] = field(default_factory=dict)
 
 
 def _encode_categories(series: pd.Series, meta: dict[str, Any]) -> tuple[pd.Series,
@@ -98,6 +99,7 @@ def _label_question(frame: StatFrame, key: str, meta: dict[str, Any]) -> None:
             data[column] = data[column].astype("float64")
             frame.value_labels[column] = dict(YES_NO)
             frame.numeric_missing.append(column)
+            frame.measure[column] = "nominal"
         return
     if key not in data.columns:
         return
@@ -109,8 +111,8 @@ def _label_question(frame: StatFrame, key: str, meta: dict[str, Any]) -> None:
     if kind in {"categorical", "numeric", "multi"}:
         data[key] = pd.to_numeric(data[key], errors="coerce").astype("float64")
         frame.numeric_missing.append(key)
-    elif kind == "text":
-        frame.string_missing.append(key)
+        frame.measure[key] = ("ordinal" if meta.get("type") in {"likert", "frequency"} else
+                              "nominal" if kind == "categorical" else "scale")
 
 
 def _tidy_types(frame: StatFrame) -> None:
@@ -162,18 +164,15 @@ def spss_frame(ds: Dataset) -> tuple[pd.DataFrame, dict[str, Any]]:
         missing_ranges[column] = sorted(SPSS_MISSING.values())
         labels = frame.value_labels.setdefault(column, {})
         labels.update({code: MISSING_LABELS[k]["fr"] for k, code in SPSS_MISSING.items()})
-    for column in frame.string_missing:
-        kinds = frame.missing[column] if column in frame.missing else None
-        if kinds is not None:
-            codes = kinds.map(lambda k: str(SPSS_MISSING[k]) if k else None)
-            data[column] = data[column].mask(codes.notna(), codes)
-        missing_ranges[column] = [str(v) for v in sorted(SPSS_MISSING.values())]
     names = _safe_names(list(data.columns), 64)
     data = data.rename(columns=names)
     kwargs = {
         "column_labels": {names[c]: frame.labels[c][:256] for c in names},
         "variable_value_labels": {names[c]: v for c, v in frame.value_labels.items()},
         "missing_ranges": {names[c]: v for c, v in missing_ranges.items()},
+        "variable_measure": {names[c]: m for c, m in frame.measure.items()},
+        "variable_format": {names[c]: "F8.0" for c, m in frame.measure.items()
+                            if m != "scale"},
     }
     return data, kwargs
 
