@@ -19,6 +19,8 @@ $(STAMP): pyproject.toml setup.py
 run: install
 	$(BIN)/milieu db upgrade
 	$(BIN)/milieu demo
+	@# the job worker runs beside the web server and stops with it
+	$(BIN)/milieu worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/milieu serve --host $(HOST) --port $(PORT)
 
 test: install

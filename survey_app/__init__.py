@@ -16,6 +16,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     settings.init_database(app)
     settings.init_extensions(app)
     settings.init_i18n(app)
+    settings.init_jobs(app)
     settings.init_transactions(app)
     settings.init_errors(app)
     settings.init_blueprints(app)

@@ -57,12 +57,19 @@ cli.params = [p for p in cli.params if p.name not in {"app", "env_file", "debug"
 
 
 def _register() -> None:
-    from survey_app.commands import db_commands, demo_commands, serve_commands, user_commands
+    from survey_app.commands import (
+        db_commands,
+        demo_commands,
+        serve_commands,
+        user_commands,
+        worker_commands,
+    )
 
     cli.add_command(db_commands.db)
     cli.add_command(serve_commands.serve)
     cli.add_command(user_commands.users)
     cli.add_command(demo_commands.demo)
+    cli.add_command(worker_commands.worker)
 
 
 _register()

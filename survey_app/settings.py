@@ -114,6 +114,7 @@ def init_i18n(app: Flask) -> None:
 
 def init_transactions(app: Flask) -> None:
     """One commit per request: services only flush, the request commits or rolls back."""
+    from survey_app.jobs import enqueue_pending
 
     @app.after_request
     def commit_session(response):
@@ -121,12 +122,19 @@ def init_transactions(app: Flask) -> None:
             db.session.rollback()
         else:
             db.session.commit()
+            enqueue_pending()
         return response
 
     @app.teardown_request
     def rollback_on_error(exc):
         if exc is not None:
             db.session.rollback()
+
+
+def init_jobs(app: Flask) -> None:
+    from survey_app import jobs
+
+    jobs.init_jobs(app)
 
 
 def init_errors(app: Flask) -> None:
