@@ -85,33 +85,33 @@ NAMED_ACTORS = [
 
 # (code, name, dep, ZE2020, population, area km²)
 COMMUNES = [
-    ("34172", "Montpellier", "34", "7631", 302454, 56.88),
+    ("34172", "Montpellier", "34", "7616", 302454, 56.88),
     ("34032", "Béziers", "34", "7605", 80387, 95.48),
     ("34301", "Sète", "34", "7632", 44558, 24.21),
     ("34003", "Agde", "34", "7605", 29524, 50.81),
-    ("34145", "Lunel", "34", "7631", 26398, 23.58),
-    ("34129", "Lattes", "34", "7631", 17234, 27.90),
-    ("34057", "Castelnau-le-Lez", "34", "7631", 22451, 11.15),
+    ("34145", "Lunel", "34", "7616", 26398, 23.58),
+    ("34129", "Lattes", "34", "7616", 17234, 27.90),
+    ("34057", "Castelnau-le-Lez", "34", "7616", 22451, 11.15),
     ("34108", "Frontignan", "34", "7632", 23138, 31.81),
     ("34199", "Pézenas", "34", "7605", 8561, 28.55),
-    ("34154", "Mauguio", "34", "7631", 17678, 77.17),
-    ("30189", "Nîmes", "30", "7624", 148561, 161.85),
+    ("34154", "Mauguio", "34", "7616", 17678, 77.17),
+    ("30189", "Nîmes", "30", "7609", 148561, 161.85),
     ("30007", "Alès", "30", "7601", 42220, 23.16),
     ("30028", "Bagnols-sur-Cèze", "30", "7603", 17755, 41.85),
-    ("30032", "Beaucaire", "30", "7624", 15777, 86.50),
-    ("30334", "Uzès", "30", "7624", 8506, 25.47),
-    ("30341", "Vauvert", "30", "7624", 11933, 110.50),
-    ("30133", "Le Grau-du-Roi", "30", "7624", 8491, 55.42),
+    ("30032", "Beaucaire", "30", "7609", 15777, 86.50),
+    ("30334", "Uzès", "30", "7609", 8506, 25.47),
+    ("30341", "Vauvert", "30", "7609", 11933, 110.50),
+    ("30133", "Le Grau-du-Roi", "30", "7609", 8491, 55.42),
     ("30351", "Villeneuve-lès-Avignon", "30", "9327", 11949, 18.30),
-    ("69123", "Lyon", "69", "8421", 522250, 47.87),
-    ("69266", "Villeurbanne", "69", "8421", 156928, 14.52),
-    ("69259", "Vénissieux", "69", "8421", 67129, 15.33),
-    ("69034", "Caluire-et-Cuire", "69", "8421", 43254, 10.50),
-    ("69029", "Bron", "69", "8421", 42419, 10.30),
+    ("69123", "Lyon", "69", "8420", 522250, 47.87),
+    ("69266", "Villeurbanne", "69", "8420", 156928, 14.52),
+    ("69259", "Vénissieux", "69", "8420", 67129, 15.33),
+    ("69034", "Caluire-et-Cuire", "69", "8420", 43254, 10.50),
+    ("69029", "Bron", "69", "8420", 42419, 10.30),
     ("69264", "Villefranche-sur-Saône", "69", "8424", 36725, 9.51),
     ("69243", "Tarare", "69", "8424", 10851, 14.67),
-    ("69091", "Givors", "69", "8421", 20115, 17.46),
-    ("69149", "Oullins", "69", "8421", 26574, 4.37),
+    ("69091", "Givors", "69", "8420", 20115, 17.46),
+    ("69149", "Oullins", "69", "8420", 26574, 4.37),
     ("31555", "Toulouse", "31", "7630", 504078, 118.30),
     ("31149", "Colomiers", "31", "7630", 40286, 20.83),
     ("31557", "Tournefeuille", "31", "7630", 28932, 18.20),
@@ -124,8 +124,8 @@ DEPARTEMENTS = {"34": ("Hérault", "76", "34172"), "30": ("Gard", "76", "30189")
                 "69": ("Rhône", "84", "69123"), "31": ("Haute-Garonne", "76", "31555")}
 REGIONS = {"76": ("Occitanie", "31555"), "84": ("Auvergne-Rhône-Alpes", "69123"),
            "93": ("Provence-Alpes-Côte d'Azur", "13055")}
-ZONES = {"7631": "Montpellier", "7605": "Béziers", "7632": "Sète", "7624": "Nîmes",
-         "7601": "Alès", "7603": "Bagnols-sur-Cèze", "9327": "Avignon", "8421": "Lyon",
+ZONES = {"7616": "Montpellier", "7605": "Béziers", "7632": "Sète", "7609": "Nîmes",
+         "7601": "Alès", "7603": "Bagnols-sur-Cèze", "9327": "Avignon", "8420": "Lyon",
          "8424": "Villefranche-sur-Saône", "7630": "Toulouse", "7628": "Saint-Gaudens"}
 GEOGRAPHY_COLUMNS = ["CODGEO", "LIBGEO", "DEP", "REG", "EPCI", "NATURE_EPCI", "ARR", "CV",
                      "ZE2020", "UU2020", "BV2022", "LIBDEP", "LIBREG", "LIBZE2020"]
@@ -275,6 +275,7 @@ def write_demo(folder: Path, seed: int = 2026) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     write_demo_registry(folder / "demo_registry.csv.gz", seed)
     write_demo_geography(folder)
+    write_demo_interviews(folder / "demo_interviews", seed)
 
 
 REGION_DEPS = {
@@ -386,6 +387,112 @@ def main(argv: list[str] | None = None) -> int:
     print(f"writing {args.rows:,} rows to {args.out}", file=sys.stderr)
     write_full(args.out, args.rows, args.geography)
     return 0
+
+
+
+# Scale items of the two guides (codebook-draft.md): key -> (type, D, reverse).
+DEMO_QUESTIONS = {
+    "a4": ("frequency", "D3", False), "a5": ("likert", "D4_GOV", False),
+    "a6": ("likert", "D4_GOV", True), "a7": ("likert", "D4_GOV", False),
+    "a8": ("likert", "D4_GOV", False), "a9": ("likert", "D4_GOV", True),
+    "a11": ("likert", "D4_STRAT", False), "a13": ("likert", "D4_STRAT", False),
+    "a14": ("likert", "D3", False), "a15": ("likert", "D3", False),
+    "b3": ("frequency", "D3", False), "b4": ("likert", "D4_GOV", False),
+    "b5": ("likert", "D4_GOV", True), "b6": ("likert", "D4_GOV", False),
+    "b8": ("likert", "D4_GOV", False), "b10": ("likert", "D4_GOV", False),
+    "b13": ("likert", "D4_STRAT", False), "b14": ("likert", "D3", False),
+    "b15": ("likert", "D3", False),
+}
+DEMO_CODES = {"D3": ["DYN.FREQ", "DYN.INIT", "DYN.LEARN", "DYN.TREND"],
+              "D4_GOV": ["GOV.COORD", "GOV.PILOT", "GOV.FRAG", "GOV.PROX"],
+              "D4_STRAT": ["STR.INTL", "STR.MODE", "STR.NETW"]}
+DEMO_FAMILY = {"D3": "DYNAMICS", "D4_GOV": "GOVERNANCE", "D4_STRAT": "STRATEGY"}
+# Latent level per département and D: how supportive the milieu is (0..1).
+DEMO_LATENT = {"34": (0.70, 0.55, 0.65), "30": (0.40, 0.35, 0.45),
+               "69": (0.75, 0.70, 0.70), "31": (0.60, 0.50, 0.60)}
+
+
+def demo_questions() -> dict[str, dict]:
+    """Return question metadata (tidy-table contract) for the demo scale items."""
+    choices = [{"value": str(v), "label": {"fr": str(v), "en": str(v)}} for v in range(1, 6)]
+    return {k: {"type": t, "d": d, "reverse": r, "codes": [], "choices": choices,
+                "label": {"fr": k, "en": k}} for k, (t, d, r) in DEMO_QUESTIONS.items()}
+
+
+def demo_interview_tables(seed: int = 2026, per_stratum: int = 10) -> dict[str, pd.DataFrame]:
+    """Build synthetic interviews, answers_long and codings for the four demo départements."""
+    rng = np.random.default_rng(seed)
+    dep_commune = {dep: v[2] for dep, v in DEPARTEMENTS.items()}
+    ze = {c[0]: c[3] for c in COMMUNES}
+    interviews, answers, codings = [], [], []
+    for dep, latent in DEMO_LATENT.items():
+        for rtype in ("sme", "relay"):
+            for j in range(per_stratum):
+                iid = len(interviews) + 1
+                org = 1000 + iid - (j % 4 == 3)  # a few organisations give two interviews
+                commune = dep_commune[dep]
+                interviews.append({
+                    "interview_id": iid, "org_id": org, "respondent_type": rtype,
+                    "instrument_id": "sme_manager" if rtype == "sme" else "relay_actor",
+                    "instrument_version": "1.0.0", "fieldworker": "demo",
+                    "interview_date": pd.Timestamp("2026-03-01") + pd.Timedelta(days=iid),
+                    "status": "approved" if j % 5 else "submitted", "commune": commune,
+                    "departement": dep, "region": DEPARTEMENTS[dep][1],
+                    "zone_emploi": ze[commune]})
+                person = rng.normal(0, 0.12)
+                answers += _demo_answers(rng, iid, rtype, latent, person)
+                coders = ["ana", "ben"] if j % 3 == 0 else ["ana"]
+                for coder in coders:
+                    codings += _demo_codings(rng, iid, coder, latent, person, len(codings))
+    return {"interviews": pd.DataFrame(interviews), "answers_long": pd.DataFrame(answers),
+            "codings": pd.DataFrame(codings)}
+
+
+def _demo_answers(rng: np.random.Generator, iid: int, rtype: str, latent: tuple,
+                  person: float) -> list[dict]:
+    rows = []
+    prefix = "a" if rtype == "sme" else "b"
+    for key, (_t, d, reverse) in DEMO_QUESTIONS.items():
+        if not key.startswith(prefix):
+            continue
+        level = latent[("D3", "D4_GOV", "D4_STRAT").index(d)] + person + rng.normal(0, 0.15)
+        value = int(np.clip(np.rint(1 + 4 * level), 1, 5))
+        value = 6 - value if reverse else value
+        missing = "dont_know" if rng.random() < 0.04 else None
+        rows.append({"interview_id": iid, "question_key": key,
+                     "value": None if missing else str(value), "missing": missing})
+    return rows
+
+
+def _demo_codings(rng: np.random.Generator, iid: int, coder: str, latent: tuple,
+                  person: float, start_id: int) -> list[dict]:
+    rows = []
+    for j, d in enumerate(("D3", "D4_GOV", "D4_STRAT")):
+        for _ in range(int(rng.integers(1, 5))):
+            p_pos = float(np.clip(latent[j] + person, 0.05, 0.95))
+            valence = 1 if rng.random() < p_pos else -1
+            start = int(rng.integers(0, 5000))
+            rows.append({
+                "coding_id": start_id + len(rows) + 1, "interview_id": iid,
+                "transcript_id": iid, "start": start, "end": start + 120,
+                "code": str(rng.choice(DEMO_CODES[d])), "family": DEMO_FAMILY[d],
+                "coder": coder, "source": "human", "confidence": None,
+                "valence": valence, "intensity": int(rng.integers(1, 4)), "round_id": None,
+                "created_dt": pd.Timestamp("2026-04-01", tz="UTC")})
+    return rows
+
+
+def write_demo_interviews(folder: Path, seed: int = 2026) -> None:
+    """Write the synthetic interview tables and question metadata as CSV/JSON files."""
+    import json
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, frame in demo_interview_tables(seed).items():
+        with atomic_path(folder / f"{name}.csv") as tmp:
+            frame.to_csv(tmp, index=False)
+    with atomic_path(folder / "questions.json") as tmp:
+        tmp.write_text(json.dumps(demo_questions(), indent=1, ensure_ascii=False) + "\n",
+                       encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,121 @@
+"""Charts of the 4D profile: one per territory and a comparison, as PNG and SVG bytes.
+
+Uses matplotlib's Agg canvas through the object API (no pyplot, no display, no global
+backend switch), so it is safe in a web worker.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib import rc_context
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from analysis.files import atomic_path
+
+# Headline rows drawn as filled markers; coding scores drawn hollow beside them.
+HEADLINE = [("D1", "registry"), ("D2", "registry"), ("D3", "likert"), ("D4_GOV", "likert"),
+            ("D4_STRAT", "likert")]
+LABELS = {"D1": "D1 Density", "D2": "D2 Diversity", "D3": "D3 Dynamics",
+          "D4_GOV": "D4 Governance", "D4_STRAT": "D4 Strategy"}
+FORMATS = ("png", "svg")
+
+
+def _render(fig: Figure, fmt: str) -> bytes:
+    FigureCanvasAgg(fig)
+    buf = io.BytesIO()
+    meta = {"Date": None} if fmt == "svg" else {}
+    # A fixed salt keeps SVG element ids stable, so the same profile gives the same file.
+    with rc_context({"svg.hashsalt": "milieu"}):
+        fig.savefig(buf, format=fmt, dpi=110, bbox_inches="tight", metadata=meta)
+    return buf.getvalue()
+
+
+def _row(frame: pd.DataFrame, dim: str, source: str) -> tuple[float, float, float]:
+    hit = frame[(frame["dimension"] == dim) & (frame["source"] == source)]
+    if hit.empty:
+        return (np.nan, np.nan, np.nan)
+    r = hit.iloc[0]
+    return float(r["value"]), float(r["ci_low"]), float(r["ci_high"])
+
+
+def _whiskers(ax, y: float, v: float, lo: float, hi: float, **style) -> None:  # noqa: ANN001
+    if np.isnan(v):
+        return
+    xerr = None
+    if np.isfinite(lo) and np.isfinite(hi):
+        xerr = [[max(v - lo, 0)], [max(hi - v, 0)]]
+    ax.errorbar([v], [y], xerr=xerr, capsize=4, **style)
+
+
+def territory_chart(profile: pd.DataFrame, code: str, fmt: str = "png") -> bytes:
+    """Draw the four D's of one territory with their interval whiskers."""
+    frame = profile[profile["territory_code"].astype(str) == str(code)]
+    name = str(frame["territory_name"].iloc[0]) if len(frame) else ""
+    fig = Figure(figsize=(6.4, 3.6))
+    ax = fig.add_subplot()
+    ys = np.arange(len(HEADLINE))[::-1]
+    for y, (dim, source) in zip(ys, HEADLINE, strict=True):
+        _whiskers(ax, y, *_row(frame, dim, source), fmt="o", color="#1f5f8b", ms=8)
+        if source == "likert":
+            _whiskers(ax, y - 0.25, *_row(frame, dim, "coding"), fmt="o", color="#b35c1e",
+                      mfc="white", ms=6)
+    missing = [LABELS[d] for d, s in HEADLINE if np.isnan(_row(frame, d, s)[0])]
+    ax.set_yticks(ys, [LABELS[d] for d, _ in HEADLINE])
+    ax.set_xlim(0, 1)
+    ax.set_ylim(-0.7, len(HEADLINE) - 0.5)
+    ax.grid(axis="x", alpha=0.3)
+    ax.set_xlabel("score in [0, 1]   (filled: registry / Likert; hollow: coded transcripts)")
+    title = f"{name} ({code})" if name else str(code)
+    ax.set_title(title + ("\nmissing: " + ", ".join(missing) if missing else ""), fontsize=10)
+    return _render(fig, fmt)
+
+
+def comparison_chart(profile: pd.DataFrame, fmt: str = "png") -> bytes:
+    """Draw every territory's headline D's side by side with whiskers."""
+    codes = list(dict.fromkeys(profile["territory_code"].astype(str)))
+    fig = Figure(figsize=(7.2, 0.9 + 0.9 * len(HEADLINE)))
+    ax = fig.add_subplot()
+    ys = np.arange(len(HEADLINE))[::-1]
+    width = 0.7 / max(len(codes), 1)
+    colours = ["#1f5f8b", "#b35c1e", "#3d8b37", "#7b3f99", "#a83232", "#5a5a5a"]
+    for k, code in enumerate(codes):
+        frame = profile[profile["territory_code"].astype(str) == code]
+        name = str(frame["territory_name"].iloc[0]) or code
+        for i, (dim, source) in enumerate(HEADLINE):
+            label = f"{name} ({code})" if i == 0 else None
+            _whiskers(ax, ys[i] + 0.35 - (k + 0.5) * width, *_row(frame, dim, source), fmt="o",
+                      color=colours[k % len(colours)], ms=6, label=label)
+    ax.set_yticks(ys, [LABELS[d] for d, _ in HEADLINE])
+    ax.set_xlim(0, 1)
+    ax.grid(axis="x", alpha=0.3)
+    ax.set_xlabel("score in [0, 1] with bootstrap intervals")
+    if codes:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False)
+    return _render(fig, fmt)
+
+
+def safe_name(code: str) -> str:
+    """Return a file-name-safe version of a territory code."""
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", str(code)) or "territory"
+
+
+def write_charts(profile: pd.DataFrame, folder: str | Path) -> list[Path]:
+    """Write territory_<code>.png/.svg and comparison.png/.svg into folder."""
+    out = Path(folder)
+    written = []
+    jobs = [(f"territory_{safe_name(c)}", lambda f, c=c: territory_chart(profile, c, f))
+            for c in dict.fromkeys(profile["territory_code"].astype(str))]
+    jobs.append(("comparison", lambda f: comparison_chart(profile, f)))
+    for stem, draw in jobs:
+        for fmt in FORMATS:
+            path = out / f"{stem}.{fmt}"
+            with atomic_path(path) as tmp:
+                tmp.write_bytes(draw(fmt))
+            written.append(path)
+    return written

@@ -1,0 +1,145 @@
+"""A self-contained HTML report of the 4D profile (inline SVG charts, escaped text)."""
+
+from __future__ import annotations
+
+import json
+import math
+from html import escape
+from pathlib import Path
+
+import pandas as pd
+
+from analysis import plots
+from analysis.files import InputError, atomic_path, write_table
+from analysis.profile import ProfileResult
+
+CSS = """
+body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;
+color:#222;line-height:1.45}
+h1{font-size:1.6rem}h2{font-size:1.25rem;margin-top:2rem;border-bottom:1px solid #ccc}
+table{border-collapse:collapse;font-size:.85rem;margin:.5rem 0}
+td,th{border:1px solid #ddd;padding:.2rem .45rem;text-align:left}
+td.num{text-align:right;font-variant-numeric:tabular-nums}
+.warn{background:#fff4e0;border-left:4px solid #e0a030;padding:.4rem .8rem}
+.flag{color:#a83232;font-weight:600}figure{margin:1rem 0}svg{max-width:100%;height:auto}
+"""
+METHOD = (
+    "D1 = LQ/(1+LQ), the location quotient of relay actors per firm against the whole "
+    "register; D2 = Shannon evenness over all categories of the typology; D3 and D4 from "
+    "Likert items rescaled with the fixed anchors of the scale, shown beside the score from "
+    "coded transcripts (presence, valence, intensity). SME and relay-actor respondents are "
+    "averaged separately, then weighted equally. Intervals: one stratified cluster bootstrap "
+    "(strata: respondent type; clusters: organisation), one coder drawn at random for "
+    "double-coded transcripts, Poisson noise on register counts. The composite is shown "
+    "only as a summary: geometric (the D's only partly compensate each other) with the "
+    "arithmetic mean beside it."
+)
+
+
+def _fmt(value: object) -> str:
+    if isinstance(value, float):
+        return "" if math.isnan(value) else f"{value:.3f}"
+    return escape(str(value))
+
+
+def _table(frame: pd.DataFrame, flag_col: str | None = None) -> str:
+    head = "".join(f"<th>{escape(str(c))}</th>" for c in frame.columns)
+    rows = []
+    for rec in frame.itertuples(index=False):
+        cells = []
+        for col, val in zip(frame.columns, rec, strict=True):
+            cls = ' class="num"' if isinstance(val, float | int) and not isinstance(val, bool) \
+                else ""
+            text = _fmt(val)
+            if col == flag_col:
+                text = '<span class="flag">gap &gt; 0.2</span>' if bool(val) else ""
+            cells.append(f"<td{cls}>{text}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def _svg(data: bytes) -> str:
+    """Strip the XML prologue so the SVG can sit inline in HTML."""
+    text = data.decode("utf-8")
+    return text[text.index("<svg"):]
+
+
+def _territory_section(result: ProfileResult, code: str, name: str) -> str:
+    frame = result.profile[result.profile["territory_code"].astype(str) == str(code)]
+    cols = ["dimension", "source", "value", "ci_low", "ci_high", "n_sme", "n_relay", "flag",
+            "note"]
+    title = f"{escape(name)} ({escape(str(code))})" if name else escape(str(code))
+    chart = _svg(plots.territory_chart(result.profile, code, "svg"))
+    return (f"<h2>{title}</h2><figure>{chart}</figure>"
+            + _table(frame[cols], flag_col="flag"))
+
+
+def _triangulation(result: ProfileResult) -> str:
+    resp = result.respondents
+    if resp.empty:
+        return "<p>No respondent scores.</p>"
+    both = resp.dropna(subset=["likert", "coding"])
+    summary = both.groupby(["territory_code", "dimension"]).agg(
+        respondents=("interview_id", "nunique"), flagged=("flag", "sum")).reset_index()
+    summary["share_flagged"] = summary["flagged"] / summary["respondents"]
+    return _table(summary)
+
+
+def render_report_html(result: ProfileResult, title: str = "Milieu: 4D territory profile"
+                       ) -> str:
+    """Return a self-contained HTML page (no external assets) for a profile result."""
+    settings = ", ".join(f"{escape(str(k))}: {escape(str(v))}" for k, v in
+                         result.settings.items())
+    warn = "".join(f"<li>{escape(w)}</li>" for w in result.warnings)
+    parts = [
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">",
+        f"<title>{escape(title)}</title><style>{CSS}</style></head><body>",
+        f"<h1>{escape(title)}</h1><p>{settings}</p><p>{escape(METHOD)}</p>",
+        f'<div class="warn"><strong>Warnings</strong><ul>{warn}</ul></div>' if warn else "",
+        "<h2>Comparison</h2><figure>",
+        _svg(plots.comparison_chart(result.profile, "svg")), "</figure>",
+    ]
+    parts += [_territory_section(result, c, n) for c, n in result.territories()]
+    parts += ["<h2>Scale reliability (Cronbach's alpha)</h2>", _table(result.alphas),
+              "<h2>Triangulation: Likert vs coded transcripts, per respondent</h2>",
+              _triangulation(result), "</body></html>"]
+    return "".join(parts)
+
+
+def save_profile(result: ProfileResult, folder: str | Path) -> list[Path]:
+    """Write the profile tables (CSV and Parquet) and settings into folder."""
+    out = Path(folder)
+    written = []
+    for stem, frame in (("profile", result.profile), ("respondent_scores", result.respondents),
+                        ("scale_alpha", result.alphas)):
+        for ext in ("csv", "parquet"):
+            written.append(write_table(frame, out / f"{stem}.{ext}"))
+    meta = {"settings": result.settings, "warnings": result.warnings}
+    with atomic_path(out / "profile_meta.json") as tmp:
+        tmp.write_text(json.dumps(meta, indent=2, default=str), encoding="utf-8")
+    return written + [out / "profile_meta.json"]
+
+
+def load_profile(folder: str | Path) -> ProfileResult:
+    """Read back a profile written by save_profile."""
+    base = Path(folder)
+    try:
+        profile = pd.read_csv(base / "profile.csv", dtype={"territory_code": str},
+                              keep_default_na=False, na_values=[""])
+        resp = pd.read_csv(base / "respondent_scores.csv", dtype={"territory_code": str})
+        alphas = pd.read_csv(base / "scale_alpha.csv", keep_default_na=False, na_values=[""])
+        meta = json.loads((base / "profile_meta.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{base} does not hold a saved profile: {exc}") from exc
+    for col in ("territory_name", "note"):
+        profile[col] = profile[col].fillna("")
+    alphas["note"] = alphas["note"].fillna("")
+    return ProfileResult(profile, resp, alphas, list(meta.get("warnings", [])),
+                         dict(meta.get("settings", {})))
+
+
+def write_report(result: ProfileResult, path: str | Path) -> Path:
+    """Write the HTML report atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(render_report_html(result), encoding="utf-8")
+    return Path(path)
