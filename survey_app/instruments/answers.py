@@ -78,11 +78,17 @@ def coerce_value(question: Question, raw: Any) -> Any:
 
 def _missing(question: Question, kind: str) -> str:
     if kind == NOT_ASKED:
-        raise AnswerValueError("not_asked", "Question affichée : « non posée » impossible.",
-                               "The question is shown: it cannot be 'not asked'.")
+        raise AnswerValueError(
+            "not_asked",
+            "Question affichée : « non posée » impossible.",
+            "The question is shown: it cannot be 'not asked'.",
+        )
     if not question.allow_missing:
-        raise AnswerValueError("missing_not_allowed", "« Ne sait pas » / « Refus » non permis ici.",
-                               "'Don't know' / 'refused' are not allowed here.")
+        raise AnswerValueError(
+            "missing_not_allowed",
+            "« Ne sait pas » / « Refus » non permis ici.",
+            "'Don't know' / 'refused' are not allowed here.",
+        )
     return kind
 
 
@@ -122,13 +128,17 @@ def _date(question: Question, raw: Any) -> str:
     try:
         return dt.date.fromisoformat(str(raw).strip()[:10]).isoformat()
     except ValueError:
-        raise AnswerValueError("type", "Date attendue (AAAA-MM-JJ).", "Date expected (YYYY-MM-DD).") from None
+        raise AnswerValueError(
+            "type", "Date attendue (AAAA-MM-JJ).", "Date expected (YYYY-MM-DD)."
+        ) from None
 
 
 def _select_one(question: Question, raw: Any) -> str:
     value = str(raw).strip()
     if value not in question.choice_values():
-        raise AnswerValueError("choice", f"Choix inconnu : {value!r}.", f"Unknown choice: {value!r}.")
+        raise AnswerValueError(
+            "choice", f"Choix inconnu : {value!r}.", f"Unknown choice: {value!r}."
+        )
     return value
 
 
@@ -136,17 +146,24 @@ def _select_multiple(question: Question, raw: Any) -> list[str]:
     values = raw.split() if isinstance(raw, str) else [str(v).strip() for v in raw]
     unknown = [v for v in values if v not in question.choice_values()]
     if unknown:
-        raise AnswerValueError("choice", f"Choix inconnu(s) : {', '.join(unknown)}.",
-                               f"Unknown choice(s): {', '.join(unknown)}.")
+        raise AnswerValueError(
+            "choice",
+            f"Choix inconnu(s) : {', '.join(unknown)}.",
+            f"Unknown choice(s): {', '.join(unknown)}.",
+        )
     if any(v in MISSING_KINDS for v in values) or len(set(values)) != len(values):
         raise AnswerValueError("choice", "Choix répété.", "Repeated choice.")
     return values
 
 
 def _consent(question: Question, raw: Any) -> str:
-    if raw is True or (isinstance(raw, str) and raw.strip().lower() in ("yes", "oui", "on", "true", "1")):
+    if raw is True or (
+        isinstance(raw, str) and raw.strip().lower() in ("yes", "oui", "on", "true", "1")
+    ):
         return CONSENT_YES
-    if raw is False or (isinstance(raw, str) and raw.strip().lower() in ("no", "non", "off", "false", "0")):
+    if raw is False or (
+        isinstance(raw, str) and raw.strip().lower() in ("no", "non", "off", "false", "0")
+    ):
         return CONSENT_NO
     raise AnswerValueError("type", "Réponse oui/non attendue.", "Yes/no answer expected.")
 
@@ -214,19 +231,28 @@ def validate_answers(
 def _check_one(q: Question, raw: Any, effective: dict[str, Any], final: bool) -> list[AnswerError]:
     if is_empty(raw) or raw == NOT_ASKED:
         if final and q.required:
-            return [AnswerError(q.key, "required", "Réponse obligatoire.", "An answer is required.")]
+            return [
+                AnswerError(q.key, "required", "Réponse obligatoire.", "An answer is required.")
+            ]
         return []
     try:
         value = coerce_value(q, raw)
     except AnswerValueError as exc:
         return [AnswerError(q.key, exc.code, exc.fr, exc.en)]
-    if q.constraint and value not in MISSING_KINDS and not expr.evaluate(q.constraint, effective, value):
+    if (
+        q.constraint
+        and value not in MISSING_KINDS
+        and not expr.evaluate(q.constraint, effective, value)
+    ):
         msg = q.constraint_message or {}
-        return [AnswerError(
-            q.key, "constraint",
-            msg.get("fr", f"Valeur refusée par la contrainte « {q.constraint} »."),
-            msg.get("en", f"Value breaks the constraint '{q.constraint}'."),
-        )]
+        return [
+            AnswerError(
+                q.key,
+                "constraint",
+                msg.get("fr", f"Valeur refusée par la contrainte « {q.constraint} »."),
+                msg.get("en", f"Value breaks the constraint '{q.constraint}'."),
+            )
+        ]
     return []
 
 
@@ -238,9 +264,14 @@ def _consent_errors(instrument: Instrument, answers: Mapping[str, Any]) -> list[
     if all(is_empty(v) or v == NOT_ASKED for k, v in answers.items() if k not in consent_keys):
         return []
     first = instrument.consent_questions[0].key
-    return [AnswerError(first, "consent",
-                        "Aucune réponse ne peut être enregistrée avant le consentement.",
-                        "No answer can be saved before consent is recorded.")]
+    return [
+        AnswerError(
+            first,
+            "consent",
+            "Aucune réponse ne peut être enregistrée avant le consentement.",
+            "No answer can be saved before consent is recorded.",
+        )
+    ]
 
 
 def clean_answers(instrument: Instrument, answers: Mapping[str, Any]) -> dict[str, Any]:

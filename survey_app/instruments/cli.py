@@ -70,16 +70,23 @@ def validate_command(files: tuple[str, ...]) -> None:
             for line in str(exc).splitlines():
                 click.echo(f"Error: {name}: {line}", err=True)
             continue
-        click.echo(f"{name}: OK ({instrument.id} {instrument.version}, "
-                   f"{len(instrument.questions)} questions, sha256 {instrument.sha256})")
+        click.echo(
+            f"{name}: OK ({instrument.id} {instrument.version}, "
+            f"{len(instrument.questions)} questions, sha256 {instrument.sha256})"
+        )
     if failed:
         raise SystemExit(1)
 
 
 @instruments_group.command("export-xlsform")
 @click.argument("id_or_file")
-@click.option("--out", "out", required=True, type=click.Path(dir_okay=False),
-              help="The .xlsx file to write (for ODK Central, KoboToolbox, ODK Collect).")
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="The .xlsx file to write (for ODK Central, KoboToolbox, ODK Collect).",
+)
 def export_command(id_or_file: str, out: str) -> None:
     """Write an instrument (its id in instruments/ or a YAML file) as an XLSForm."""
     if not out.endswith(".xlsx"):
@@ -93,10 +100,19 @@ def export_command(id_or_file: str, out: str) -> None:
 
 @instruments_group.command("import-xlsform")
 @click.argument("xlsx", type=click.Path(exists=True, dir_okay=False))
-@click.option("--out", "out", required=True, type=click.Path(dir_okay=False),
-              help="The instrument YAML file to write.")
-@click.option("--respondent-type", type=click.Choice(["sme", "relay"]), default=None,
-              help="Needed when the XLSForm was not exported by Milieu.")
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="The instrument YAML file to write.",
+)
+@click.option(
+    "--respondent-type",
+    type=click.Choice(["sme", "relay"]),
+    default=None,
+    help="Needed when the XLSForm was not exported by Milieu.",
+)
 def import_command(xlsx: str, out: str, respondent_type: str | None) -> None:
     """Convert an XLSForm into an instrument YAML file (validated before writing)."""
     try:

@@ -357,7 +357,9 @@ def _eval(node: Node, answers: dict[str, Any], current: Any) -> Value:
     if isinstance(node, Current):
         return node_string(current)
     if isinstance(node, Compare):
-        return _compare(node.op, _eval(node.left, answers, current), _eval(node.right, answers, current))
+        return _compare(
+            node.op, _eval(node.left, answers, current), _eval(node.right, answers, current)
+        )
     if isinstance(node, BoolOp):
         left = _to_bool(_eval(node.left, answers, current))
         if node.op == "and":

@@ -27,6 +27,11 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from .answers import AnswerError
 from .model import DONT_KNOW, MISSING_LABELS, REFUSED, Instrument, Question, Section
 
+try:  # WTForms >= 3.3 deprecates (value, label) tuples
+    from wtforms import SelectChoice
+except ImportError:  # pragma: no cover - older WTForms
+    SelectChoice = None  # type: ignore[assignment,misc]
+
 MISSING_SUFFIX = "__missing"  # question keys never contain "__" (validate.py)
 
 
@@ -37,8 +42,13 @@ def text_in(text: Mapping[str, str] | None, lang: str) -> str:
     return text.get(lang) or text.get("fr") or ""
 
 
-def _missing_choices(lang: str) -> list[tuple[str, str]]:
-    return [(kind, text_in(MISSING_LABELS[kind], lang)) for kind in (DONT_KNOW, REFUSED)]
+def option(value: str, label: str) -> Any:
+    """Return a WTForms choice in the form the installed WTForms prefers."""
+    return SelectChoice(value, label) if SelectChoice is not None else (value, label)
+
+
+def _missing_choices(lang: str) -> list[Any]:
+    return [option(kind, text_in(MISSING_LABELS[kind], lang)) for kind in (DONT_KNOW, REFUSED)]
 
 
 def _render_kw(question: Question, **extra: Any) -> dict[str, Any]:
@@ -94,8 +104,12 @@ class TextQuestion(QuestionField):
     name = "text"
 
     def create_wtf_field(self, question: Question, lang: str) -> Field:
-        return StringField(self.label(question, lang), [Optional()],
-                           description=self.description(question, lang), render_kw=_render_kw(question))
+        return StringField(
+            self.label(question, lang),
+            [Optional()],
+            description=self.description(question, lang),
+            render_kw=_render_kw(question),
+        )
 
 
 @register
@@ -103,9 +117,12 @@ class LongTextQuestion(QuestionField):
     name = "long_text"
 
     def create_wtf_field(self, question: Question, lang: str) -> Field:
-        return TextAreaField(self.label(question, lang), [Optional()],
-                             description=self.description(question, lang),
-                             render_kw=_render_kw(question, rows=6))
+        return TextAreaField(
+            self.label(question, lang),
+            [Optional()],
+            description=self.description(question, lang),
+            render_kw=_render_kw(question, rows=6),
+        )
 
 
 class _NumberQuestion(QuestionField):
@@ -114,9 +131,12 @@ class _NumberQuestion(QuestionField):
     inputmode: ClassVar[str]
 
     def create_wtf_field(self, question: Question, lang: str) -> Field:
-        return StringField(self.label(question, lang), [Optional()],
-                           description=self.description(question, lang),
-                           render_kw=_render_kw(question, inputmode=self.inputmode))
+        return StringField(
+            self.label(question, lang),
+            [Optional()],
+            description=self.description(question, lang),
+            render_kw=_render_kw(question, inputmode=self.inputmode),
+        )
 
     def to_form_data(self, value: Any) -> Any:
         return None if value is None else str(value)
@@ -139,9 +159,12 @@ class DateQuestion(QuestionField):
     name = "date"
 
     def create_wtf_field(self, question: Question, lang: str) -> Field:
-        return StringField(self.label(question, lang), [Optional()],
-                           description=self.description(question, lang),
-                           render_kw=_render_kw(question, type="date"))
+        return StringField(
+            self.label(question, lang),
+            [Optional()],
+            description=self.description(question, lang),
+            render_kw=_render_kw(question, type="date"),
+        )
 
 
 @register
@@ -151,13 +174,18 @@ class SelectOneQuestion(QuestionField):
     css = "milieu-choices"
 
     def create_wtf_field(self, question: Question, lang: str) -> Field:
-        choices = [(c.value, text_in(c.label, lang)) for c in question.choices]
+        choices = [option(c.value, text_in(c.label, lang)) for c in question.choices]
         if question.allow_missing:
             choices += _missing_choices(lang)
         # Choice membership is checked by validate_answers, with skip logic in view.
-        return RadioField(self.label(question, lang), [Optional()], choices=choices,
-                          validate_choice=False, description=self.description(question, lang),
-                          render_kw=_render_kw(question, **{"class": self.css}))
+        return RadioField(
+            self.label(question, lang),
+            [Optional()],
+            choices=choices,
+            validate_choice=False,
+            description=self.description(question, lang),
+            render_kw=_render_kw(question, **{"class": self.css}),
+        )
 
 
 @register
@@ -182,10 +210,15 @@ class SelectMultipleQuestion(QuestionField):
     name = "select_multiple"
 
     def create_wtf_field(self, question: Question, lang: str) -> Field:
-        choices = [(c.value, text_in(c.label, lang)) for c in question.choices]
-        return _CheckboxList(self.label(question, lang), [Optional()], choices=choices,
-                             validate_choice=False, description=self.description(question, lang),
-                             render_kw=_render_kw(question))
+        choices = [option(c.value, text_in(c.label, lang)) for c in question.choices]
+        return _CheckboxList(
+            self.label(question, lang),
+            [Optional()],
+            choices=choices,
+            validate_choice=False,
+            description=self.description(question, lang),
+            render_kw=_render_kw(question),
+        )
 
     def to_answer(self, data: Any) -> Any:
         return list(data or [])
@@ -197,9 +230,11 @@ class ConsentQuestion(QuestionField):
     missing_companion = False
 
     def create_wtf_field(self, question: Question, lang: str) -> Field:
-        return BooleanField(self.label(question, lang),
-                            description=self.description(question, lang),
-                            render_kw=_render_kw(question))
+        return BooleanField(
+            self.label(question, lang),
+            description=self.description(question, lang),
+            render_kw=_render_kw(question),
+        )
 
     def to_answer(self, data: Any) -> Any:
         return "yes" if data else None
@@ -217,7 +252,7 @@ def _missing_field(question: Question, lang: str) -> Field:
     return RadioField(
         text_in({"fr": "Réponse manquante", "en": "Missing answer"}, lang),
         [Optional()],
-        choices=[("", "—"), *_missing_choices(lang)],
+        choices=[option("", "—"), *_missing_choices(lang)],
         validate_choice=False,
         default="",
         render_kw={"data-missing-for": question.key, "class": "milieu-missing"},

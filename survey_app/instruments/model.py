@@ -162,7 +162,9 @@ def instrument_from_dict(
         for name, choices in (data.get("choice_lists") or {}).items()
     }
     sections = tuple(
-        Section(s["key"], dict(s["title"]), tuple(_question(q, s["key"], lists) for q in s["questions"]))
+        Section(
+            s["key"], dict(s["title"]), tuple(_question(q, s["key"], lists) for q in s["questions"])
+        )
         for s in data["sections"]
     )
     return Instrument(
@@ -178,7 +180,9 @@ def instrument_from_dict(
     )
 
 
-def _question(q: dict[str, Any], section_key: str, lists: dict[str, tuple[Choice, ...]]) -> Question:
+def _question(
+    q: dict[str, Any], section_key: str, lists: dict[str, tuple[Choice, ...]]
+) -> Question:
     name = q.get("choices")
     return Question(
         key=q["key"],
@@ -200,7 +204,7 @@ def _question(q: dict[str, Any], section_key: str, lists: dict[str, tuple[Choice
 
 
 def question_metadata(instrument: Instrument) -> dict[str, dict[str, Any]]:
-    """Return question_key -> {type, d, reverse, codes, choices, label} (the tidy-table contract)."""
+    """Return question_key -> {type, d, reverse, codes, choices, label} (table contract)."""
     return {
         q.key: {
             "type": q.type,

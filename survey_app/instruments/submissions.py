@@ -18,12 +18,34 @@ from typing import IO, Any
 from .answers import clean_answers, validate_answers
 from .model import Instrument, Question, iter_questions
 
-META_COLUMNS = frozenset({
-    "key", "submissiondate", "submitterid", "submittername", "attachmentspresent",
-    "attachmentsexpected", "status", "reviewstate", "deviceid", "edits", "formversion",
-    "instanceid", "instancename", "start", "end", "today", "username", "phonenumber",
-    "simserial", "subscriberid", "audit", "version", "rootuuid", "deprecatedid",
-})
+META_COLUMNS = frozenset(
+    {
+        "key",
+        "submissiondate",
+        "submitterid",
+        "submittername",
+        "attachmentspresent",
+        "attachmentsexpected",
+        "status",
+        "reviewstate",
+        "deviceid",
+        "edits",
+        "formversion",
+        "instanceid",
+        "instancename",
+        "start",
+        "end",
+        "today",
+        "username",
+        "phonenumber",
+        "simserial",
+        "subscriberid",
+        "audit",
+        "version",
+        "rootuuid",
+        "deprecatedid",
+    }
+)
 META_GROUPS = frozenset({"meta", "formhub", "__system"})
 ID_COLUMNS = ("meta-instanceid", "meta/instanceid", "instanceid", "key", "_uuid")
 DATE_COLUMNS = ("submissiondate", "_submission_time", "end")
@@ -79,7 +101,11 @@ def _rows(text: str) -> list[list[str]]:
         dialect: Any = csv.Sniffer().sniff(first, delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    return [row for row in csv.reader(io.StringIO(text, newline=""), dialect) if any(c.strip() for c in row)]
+    return [
+        row
+        for row in csv.reader(io.StringIO(text, newline=""), dialect)
+        if any(c.strip() for c in row)
+    ]
 
 
 def _classify(header: str, questions: dict[str, Question]) -> _Column | None:
@@ -112,15 +138,21 @@ def _map_columns(header: list[str], instrument: Instrument) -> tuple[list[_Colum
             col = _Column(name, meta=True)
         elif col.key and not col.choice:
             if col.key in seen:
-                problems.append(Problem(1, name, f"question {col.key!r} already read from {seen[col.key]!r}"))
+                problems.append(
+                    Problem(1, name, f"question {col.key!r} already read from {seen[col.key]!r}")
+                )
             seen[col.key] = name
         columns.append(col)
     if not seen and not any(c.choice for c in columns):
-        problems.append(Problem(1, "", "no column matches a question key (export with XML names, not labels)"))
+        problems.append(
+            Problem(1, "", "no column matches a question key (export with XML names, not labels)")
+        )
     return columns, problems
 
 
-def _row_answers(cells: dict[str, str], columns: list[_Column], row: int) -> tuple[dict[str, Any], list[Problem]]:
+def _row_answers(
+    cells: dict[str, str], columns: list[_Column], row: int
+) -> tuple[dict[str, Any], list[Problem]]:
     answers: dict[str, Any] = {}
     split: dict[str, list[str]] = {}
     problems: list[Problem] = []
@@ -149,7 +181,9 @@ def _first(meta: dict[str, str], names: tuple[str, ...]) -> str | None:
     return next((lowered[n] for n in names if n in lowered), None)
 
 
-def parse_submissions_csv(source: str | Path | IO[Any], instrument: Instrument) -> list[dict[str, Any]]:
+def parse_submissions_csv(
+    source: str | Path | IO[Any], instrument: Instrument
+) -> list[dict[str, Any]]:
     """Return one record per submission, or raise SubmissionsError if any value is refused.
 
     A record is {"row", "instance_id", "submitted_at", "meta", "answers"}, where answers
@@ -176,14 +210,21 @@ def parse_submissions_csv(source: str | Path | IO[Any], instrument: Instrument) 
         meta = _meta(cells, columns)
         instance_id = _first(meta, ID_COLUMNS)
         if instance_id and instance_id in seen_ids:
-            problems.append(Problem(n, "instanceID", f"same submission as row {seen_ids[instance_id]}"))
+            problems.append(
+                Problem(n, "instanceID", f"same submission as row {seen_ids[instance_id]}")
+            )
         elif instance_id:
             seen_ids[instance_id] = n
         if not errors and not row_problems:
-            records.append({
-                "row": n, "instance_id": instance_id, "submitted_at": _first(meta, DATE_COLUMNS),
-                "meta": meta, "answers": clean_answers(instrument, answers),
-            })
+            records.append(
+                {
+                    "row": n,
+                    "instance_id": instance_id,
+                    "submitted_at": _first(meta, DATE_COLUMNS),
+                    "meta": meta,
+                    "answers": clean_answers(instrument, answers),
+                }
+            )
     if problems:
         raise SubmissionsError(problems)
     return records

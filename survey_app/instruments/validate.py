@@ -98,9 +98,7 @@ def _codes_in(data: Any) -> Iterator[str]:
             yield from _codes_in(item)
 
 
-def validate_instrument_data(
-    data: Any, *, codes: set[str] | None = None, source: str = ""
-) -> None:
+def validate_instrument_data(data: Any, *, codes: set[str] | None = None, source: str = "") -> None:
     """Check instrument data against the schema and semantic rules; raise InstrumentError."""
     problems = schema_problems(data)
     if not problems:
@@ -159,7 +157,7 @@ def _question_problems(
     if q["type"] == "consent":
         for field in ("relevant", "allow_missing"):
             if q.get(field):
-                problems.append((f"{path}.{field}", f"not allowed on a consent question"))
+                problems.append((f"{path}.{field}", "not allowed on a consent question"))
     if codes is not None:
         for c_i, code in enumerate(q.get("codes") or []):
             if code not in codes:
@@ -177,9 +175,7 @@ def _key_problems(key: str, path: str, seen: list[str]) -> list[tuple[str, str]]
     return []
 
 
-def _choices_problems(
-    q: dict[str, Any], path: str, lists: dict[str, Any]
-) -> list[tuple[str, str]]:
+def _choices_problems(q: dict[str, Any], path: str, lists: dict[str, Any]) -> list[tuple[str, str]]:
     name = q.get("choices")
     if q["type"] in CHOICE_TYPES:
         if name not in lists:
@@ -202,9 +198,13 @@ def _expression_problems(q: dict[str, Any], path: str, seen: list[str]) -> list[
             continue
         for key in sorted(expr.refs(node)):
             if key == q["key"]:
-                problems.append((f"{path}.{field}", f"refer to the question itself as '.', not {key!r}"))
+                problems.append(
+                    (f"{path}.{field}", f"refer to the question itself as '.', not {key!r}")
+                )
             elif key not in seen:
-                problems.append((f"{path}.{field}", f"unknown question {key!r} (only earlier questions)"))
+                problems.append(
+                    (f"{path}.{field}", f"unknown question {key!r} (only earlier questions)")
+                )
         if field == "relevant" and expr.uses_current(node):
             problems.append((f"{path}.relevant", "'.' is only meaningful in a constraint"))
     return problems

@@ -32,22 +32,50 @@ FR = "French (fr)"
 EN = "English (en)"
 CONSENT_LIST = "milieu_consent"
 MISSING_SUFFIX = "_dk"
-MILIEU_COLUMNS = ["milieu_type", "milieu_d", "milieu_codes", "milieu_reverse", "milieu_allow_missing"]
+MILIEU_COLUMNS = [
+    "milieu_type",
+    "milieu_d",
+    "milieu_codes",
+    "milieu_reverse",
+    "milieu_allow_missing",
+]
 SURVEY_COLUMNS = [
-    "type", "name", f"label::{FR}", f"label::{EN}", f"hint::{FR}", f"hint::{EN}",
-    "required", "relevant", "constraint",
-    f"constraint_message::{FR}", f"constraint_message::{EN}", "appearance", *MILIEU_COLUMNS,
+    "type",
+    "name",
+    f"label::{FR}",
+    f"label::{EN}",
+    f"hint::{FR}",
+    f"hint::{EN}",
+    "required",
+    "relevant",
+    "constraint",
+    f"constraint_message::{FR}",
+    f"constraint_message::{EN}",
+    "appearance",
+    *MILIEU_COLUMNS,
 ]
 CHOICE_COLUMNS = ["list_name", "name", f"label::{FR}", f"label::{EN}"]
 SETTINGS_COLUMNS = [
-    "form_id", "form_title", "version", "default_language",
-    "milieu_title_en", "milieu_respondent_type", "milieu_description_fr", "milieu_description_en",
+    "form_id",
+    "form_title",
+    "version",
+    "default_language",
+    "milieu_title_en",
+    "milieu_respondent_type",
+    "milieu_description_fr",
+    "milieu_description_en",
 ]
 CONSENT_LABELS = {
     CONSENT_YES: {"fr": "Oui, j'accepte", "en": "Yes, I agree"},
     CONSENT_NO: {"fr": "Non", "en": "No"},
 }
-_XLS_TYPES = {"text": "text", "long_text": "text", "integer": "integer", "decimal": "decimal", "date": "date"}
+_XLS_TYPES = {
+    "text": "text",
+    "long_text": "text",
+    "integer": "integer",
+    "decimal": "decimal",
+    "date": "date",
+}
 _CHOICE_TYPES = {"select_one", "likert", "frequency", "select_multiple"}
 
 
@@ -73,14 +101,23 @@ def _choice_rows(instrument: Instrument) -> tuple[list[list[Any]], dict[str, str
     with_missing: dict[str, str] = {}
     for name, choices in instrument.choice_lists.items():
         rows += [[name, c.value, c.label["fr"], c.label["en"]] for c in choices]
-    needed = sorted({q.choice_list for q in instrument.questions
-                     if q.allow_missing and q.type in _CHOICE_TYPES - {"select_multiple"}
-                     and q.choice_list})
+    needed = sorted(
+        {
+            q.choice_list
+            for q in instrument.questions
+            if q.allow_missing and q.type in _CHOICE_TYPES - {"select_multiple"} and q.choice_list
+        }
+    )
     for name in needed:
         derived = _missing_list_name(name, instrument.choice_lists)
         with_missing[name] = derived
-        rows += [[derived, c.value, c.label["fr"], c.label["en"]] for c in instrument.choice_lists[name]]
-        rows += [[derived, k, MISSING_LABELS[k]["fr"], MISSING_LABELS[k]["en"]] for k in (DONT_KNOW, REFUSED)]
+        rows += [
+            [derived, c.value, c.label["fr"], c.label["en"]] for c in instrument.choice_lists[name]
+        ]
+        rows += [
+            [derived, k, MISSING_LABELS[k]["fr"], MISSING_LABELS[k]["en"]]
+            for k in (DONT_KNOW, REFUSED)
+        ]
     if instrument.consent_questions:
         rows += [[CONSENT_LIST, v, lab["fr"], lab["en"]] for v, lab in CONSENT_LABELS.items()]
     return rows, with_missing
@@ -92,7 +129,11 @@ def _xls_type(q: Question, with_missing: dict[str, str]) -> str:
     if q.type == "select_multiple":
         return f"select_multiple {q.choice_list}"
     if q.type in _CHOICE_TYPES:
-        name = with_missing.get(q.choice_list or "", q.choice_list) if q.allow_missing else q.choice_list
+        name = (
+            with_missing.get(q.choice_list or "", q.choice_list)
+            if q.allow_missing
+            else q.choice_list
+        )
         return f"select_one {name}"
     return _XLS_TYPES[q.type]
 
@@ -109,13 +150,22 @@ def _question_row(q: Question, with_missing: dict[str, str]) -> list[Any]:
     hint = q.hint or {}
     msg = q.constraint_message or {}
     return [
-        _xls_type(q, with_missing), q.key, q.label["fr"], q.label["en"],
-        hint.get("fr", ""), hint.get("en", ""),
+        _xls_type(q, with_missing),
+        q.key,
+        q.label["fr"],
+        q.label["en"],
+        hint.get("fr", ""),
+        hint.get("en", ""),
         "yes" if q.required else "",
         expr.to_xlsform(q.relevant) if q.relevant else "",
         expr.to_xlsform(q.constraint) if q.constraint else "",
-        msg.get("fr", ""), msg.get("en", ""), _appearance(q),
-        q.type, q.d or "", " ".join(q.codes), "yes" if q.reverse else "",
+        msg.get("fr", ""),
+        msg.get("en", ""),
+        _appearance(q),
+        q.type,
+        q.d or "",
+        " ".join(q.codes),
+        "yes" if q.reverse else "",
         "yes" if q.allow_missing else "no",
     ]
 
@@ -150,10 +200,18 @@ def export_xlsform(instrument: Instrument, path: str | Path) -> Path:
     settings = wb.create_sheet("settings")
     desc = instrument.description or {}
     settings.append(SETTINGS_COLUMNS)
-    settings.append([
-        instrument.id, instrument.title["fr"], instrument.version, FR,
-        instrument.title["en"], instrument.respondent_type, desc.get("fr", ""), desc.get("en", ""),
-    ])
+    settings.append(
+        [
+            instrument.id,
+            instrument.title["fr"],
+            instrument.version,
+            FR,
+            instrument.title["en"],
+            instrument.respondent_type,
+            desc.get("fr", ""),
+            desc.get("en", ""),
+        ]
+    )
     fd, tmp = tempfile.mkstemp(prefix=".xlsform-", suffix=".xlsx", dir=path.parent)
     os.close(fd)
     try:
@@ -178,7 +236,9 @@ def _sheet_rows(wb: Any, name: str) -> list[dict[str, str]]:
     header = [str(h).strip() if h is not None else "" for h in rows[0]]
     out = []
     for row in rows[1:]:
-        values = {h: ("" if v is None else str(v).strip()) for h, v in zip(header, row, strict=False) if h}
+        values = {
+            h: ("" if v is None else str(v).strip()) for h, v in zip(header, row, strict=False) if h
+        }
         if any(values.values()):
             out.append(values)
     return out
@@ -216,7 +276,11 @@ def _choice_lists(rows: list[dict[str, str]]) -> dict[str, list[dict[str, Any]]]
         name = row.get("list_name") or row.get("list name", "")
         if name:
             lists.setdefault(name, []).append(
-                {"value": row.get("name", ""), "label": _text(row, "label") or {"fr": row.get("name", ""), "en": row.get("name", "")}}
+                {
+                    "value": row.get("name", ""),
+                    "label": _text(row, "label")
+                    or {"fr": row.get("name", ""), "en": row.get("name", "")},
+                }
             )
     return lists
 
@@ -235,7 +299,9 @@ def _base_list(name: str, lists: dict[str, list[dict[str, Any]]]) -> tuple[str, 
 
 
 class _Importer:
-    def __init__(self, survey: list[dict[str, str]], lists: dict[str, list[dict[str, Any]]], gate: str | None) -> None:
+    def __init__(
+        self, survey: list[dict[str, str]], lists: dict[str, list[dict[str, Any]]], gate: str | None
+    ) -> None:
         self.survey = survey
         self.lists = lists
         self.gate = gate
@@ -265,7 +331,9 @@ class _Importer:
     def _section(self, row: dict[str, str], i: int) -> dict[str, Any]:
         rel = row.get("relevant", "")
         if rel and (self.gate is None or expr.to_source(rel) != expr.to_source(self.gate)):
-            raise InstrumentError([(f"survey row {i}", f"group-level relevant {rel!r} is not supported")])
+            raise InstrumentError(
+                [(f"survey row {i}", f"group-level relevant {rel!r} is not supported")]
+            )
         title = _text(row, "label") or {"fr": row.get("name", ""), "en": row.get("name", "")}
         section = {"key": row.get("name", ""), "title": title, "questions": []}
         self.sections.append(section)
@@ -273,7 +341,11 @@ class _Importer:
 
     def _question(self, row: dict[str, str], kind: list[str], i: int) -> dict[str, Any]:
         qtype, choices, had_missing = self._type(row, kind, i)
-        q: dict[str, Any] = {"key": row.get("name", ""), "type": qtype, "label": _text(row, "label") or {}}
+        q: dict[str, Any] = {
+            "key": row.get("name", ""),
+            "type": qtype,
+            "label": _text(row, "label") or {},
+        }
         for field, base in (("hint", "hint"), ("constraint_message", "constraint_message")):
             text = _text(row, base)
             if text:
@@ -290,7 +362,10 @@ class _Importer:
         q["d"] = row.get("milieu_d") or None
         q["codes"] = row.get("milieu_codes", "").split()
         allow = row.get("milieu_allow_missing", "").lower()
-        if qtype != "consent" and (allow == "no" or (not allow and choices and not had_missing and qtype != "select_multiple")):
+        if qtype != "consent" and (
+            allow == "no"
+            or (not allow and choices and not had_missing and qtype != "select_multiple")
+        ):
             q["allow_missing"] = False
         return q
 
@@ -306,12 +381,26 @@ class _Importer:
             self.used_lists.add(name)
             if head == "select_multiple":
                 return "select_multiple", name, False
-            return (milieu_type if milieu_type in ("likert", "frequency") else "select_one"), name, had_missing
+            return (
+                (milieu_type if milieu_type in ("likert", "frequency") else "select_one"),
+                name,
+                had_missing,
+            )
         if head == "text":
-            return ("long_text" if "multiline" in row.get("appearance", "") or milieu_type == "long_text" else "text"), None, False
+            return (
+                (
+                    "long_text"
+                    if "multiline" in row.get("appearance", "") or milieu_type == "long_text"
+                    else "text"
+                ),
+                None,
+                False,
+            )
         if head in ("integer", "decimal", "date"):
             return head, None, False
-        raise InstrumentError([(f"survey row {i}.type", f"unsupported XLSForm type {row.get('type')!r}")])
+        raise InstrumentError(
+            [(f"survey row {i}.type", f"unsupported XLSForm type {row.get('type')!r}")]
+        )
 
     @staticmethod
     def _expression(source: str, where: str) -> str:
@@ -328,7 +417,9 @@ def import_xlsform(path: str | Path, *, respondent_type: str | None = None) -> d
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
-        raise InstrumentError([("", f"cannot read {Path(path).name} as an .xlsx workbook: {exc}")]) from exc
+        raise InstrumentError(
+            [("", f"cannot read {Path(path).name} as an .xlsx workbook: {exc}")]
+        ) from exc
     try:
         survey = _sheet_rows(wb, "survey")
         lists = _choice_lists(_sheet_rows(wb, "choices"))
@@ -344,15 +435,31 @@ def import_xlsform(path: str | Path, *, respondent_type: str | None = None) -> d
 
 
 def _assemble(
-    survey: list[dict[str, str]], lists: dict[str, list[dict[str, Any]]],
-    settings: dict[str, str], respondent_type: str | None, stem: str,
+    survey: list[dict[str, str]],
+    lists: dict[str, list[dict[str, Any]]],
+    settings: dict[str, str],
+    respondent_type: str | None,
+    stem: str,
 ) -> dict[str, Any]:
     rtype = respondent_type or settings.get("milieu_respondent_type")
     if not rtype:
-        raise InstrumentError([("settings", "no milieu_respondent_type: say whether it is an sme or relay instrument")])
+        raise InstrumentError(
+            [
+                (
+                    "settings",
+                    "no milieu_respondent_type: say whether it is an sme or relay instrument",
+                )
+            ]
+        )
     keys = [r.get("name", "") for r in survey]
-    gate = " and ".join(f"${{{k}}} = '{CONSENT_YES}'" for k, r in zip(keys, survey, strict=True)
-                        if r.get("milieu_type") == "consent" and r.get("required", "").lower() == "yes") or None
+    gate = (
+        " and ".join(
+            f"${{{k}}} = '{CONSENT_YES}'"
+            for k, r in zip(keys, survey, strict=True)
+            if r.get("milieu_type") == "consent" and r.get("required", "").lower() == "yes"
+        )
+        or None
+    )
     importer = _Importer(survey, lists, gate)
     sections = importer.run()
     title_fr = settings.get("form_title") or settings.get("form_id") or stem

@@ -20,13 +20,40 @@ ALLOWED_SUFFIXES = (".txt", ".docx", ".vtt", ".srt")
 MAX_BYTES = 2_000_000
 #: Single-byte Western encodings charset-normalizer may name for French text; French
 #: Windows tools write cp1252, which also covers latin-1's printable range.
-_WESTERN = frozenset({
-    "cp1252", "latin_1", "iso8859_15", "cp1250", "iso8859_2", "mac_roman", "cp850",
-    "mac_latin2", "iso8859_9", "cp1254", "iso8859_10", "iso8859_14", "cp1257", "iso8859_4",
-})
-_MAGIC = (b"%PDF", b"PK\x03\x04", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"\x7fELF",
-          b"\xd0\xcf\x11\xe0", b"OggS", b"RIFF", b"fLaC", b"\x1f\x8b")
-_TIMING = re.compile(r"^\s*(\d{1,2}:)?\d{1,2}:\d{2}[.,]\d{1,3}\s*-->\s*(\d{1,2}:)?\d{1,2}:\d{2}[.,]\d{1,3}")
+_WESTERN = frozenset(
+    {
+        "cp1252",
+        "latin_1",
+        "iso8859_15",
+        "cp1250",
+        "iso8859_2",
+        "mac_roman",
+        "cp850",
+        "mac_latin2",
+        "iso8859_9",
+        "cp1254",
+        "iso8859_10",
+        "iso8859_14",
+        "cp1257",
+        "iso8859_4",
+    }
+)
+_MAGIC = (
+    b"%PDF",
+    b"PK\x03\x04",
+    b"\x89PNG",
+    b"\xff\xd8\xff",
+    b"GIF8",
+    b"\x7fELF",
+    b"\xd0\xcf\x11\xe0",
+    b"OggS",
+    b"RIFF",
+    b"fLaC",
+    b"\x1f\x8b",
+)
+_TIMING = re.compile(
+    r"^\s*(\d{1,2}:)?\d{1,2}:\d{2}[.,]\d{1,3}\s*-->\s*(\d{1,2}:)?\d{1,2}:\d{2}[.,]\d{1,3}"
+)
 _VOICE = re.compile(r"<v(?:\.[^\s>]*)?\s+([^>]+)>", re.IGNORECASE)
 _TAG = re.compile(r"</?[a-zA-Z][^>]*>|<\d{1,2}:[\d:.]+>|\{\\[^}]*\}")
 
@@ -76,7 +103,9 @@ def read_transcript_upload(filename: str, data: bytes, max_bytes: int = MAX_BYTE
 
 
 def _empty() -> TranscriptFileError:
-    return TranscriptFileError("empty", "Le fichier ne contient aucun texte.", "The file contains no text.")
+    return TranscriptFileError(
+        "empty", "Le fichier ne contient aucun texte.", "The file contains no text."
+    )
 
 
 def _binary() -> TranscriptFileError:
@@ -88,7 +117,7 @@ def _binary() -> TranscriptFileError:
 
 
 def normalise_text(text: str) -> str:
-    """Return NFC text with `\\n` line ends, no trailing spaces and no leading/trailing blank lines."""
+    """Return NFC text with `\\n` line ends, no trailing spaces, no blank lines at either end."""
     text = unicodedata.normalize("NFC", text.lstrip("\ufeff"))
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n")
     lines = [line.rstrip() for line in text.split("\n")]
@@ -112,7 +141,9 @@ def _utf16_without_bom(data: bytes) -> str | None:
 
 
 def _looks_binary(text: str) -> bool:
-    controls = sum(1 for ch in text if unicodedata.category(ch) == "Cc" and ch not in "\t\n\r\f\v\x1a")
+    controls = sum(
+        1 for ch in text if unicodedata.category(ch) == "Cc" and ch not in "\t\n\r\f\v\x1a"
+    )
     return "\x00" in text or controls > max(2, len(text) // 200)
 
 
@@ -244,7 +275,7 @@ def _subtitle_cues(blocks: list[list[str]]) -> list[tuple[str | None, str]]:
     for block in blocks:
         timing = next((i for i, line in enumerate(block) if _TIMING.match(line)), None)
         if timing is not None:
-            cues.append(_cue_turn(block[timing + 1:]))
+            cues.append(_cue_turn(block[timing + 1 :]))
     return cues
 
 

@@ -1,0 +1,101 @@
+"""`milieu instruments validate | export-xlsform | import-xlsform`, on the click group."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from survey_app.instruments.cli import instruments_group
+from survey_app.instruments.model import load_instrument
+
+HERE = Path(__file__).parent
+INSTRUMENTS = HERE.parents[2] / "instruments"
+MINI = HERE / "mini_instrument.yaml"
+
+
+@pytest.fixture
+def runner():
+    return CliRunner()
+
+
+def test_help_explains_every_command(runner):
+    result = runner.invoke(instruments_group, ["--help"])
+    assert result.exit_code == 0
+    for command in ("validate", "export-xlsform", "import-xlsform"):
+        assert command in result.output
+        sub = runner.invoke(instruments_group, [command, "--help"])
+        assert sub.exit_code == 0 and "Usage:" in sub.output
+
+
+def test_validate_good_files(runner):
+    result = runner.invoke(
+        instruments_group, ["validate", str(INSTRUMENTS / "sme_manager.yaml"), str(MINI)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "sme_manager.yaml: OK (sme_manager 1.0.0" in result.output
+
+
+def test_validate_names_the_faulty_question(runner, tmp_path):
+    data = yaml.safe_load(MINI.read_text(encoding="utf-8"))
+    data["sections"][1]["questions"][2]["relevant"] = "a99 = 1"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    result = runner.invoke(instruments_group, ["validate", str(MINI), str(bad)])
+    assert result.exit_code == 1
+    assert (
+        f"Error: {bad}: sections[1].questions[2].relevant: unknown question 'a99'" in result.output
+    )
+    assert "Traceback" not in result.output
+
+
+def test_validate_missing_file(runner, tmp_path):
+    result = runner.invoke(instruments_group, ["validate", str(tmp_path / "none.yaml")])
+    assert result.exit_code == 1
+    assert "Error:" in result.output and "cannot read none.yaml" in result.output
+
+
+def test_export_by_id_then_import(runner, tmp_path):
+    xlsx = tmp_path / "sme.xlsx"
+    result = runner.invoke(instruments_group, ["export-xlsform", "sme_manager", "--out", str(xlsx)])
+    assert result.exit_code == 0, result.output
+    assert xlsx.read_bytes()[:2] == b"PK"
+    out = tmp_path / "back.yaml"
+    result = runner.invoke(instruments_group, ["import-xlsform", str(xlsx), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert (
+        load_instrument(out).questions
+        == load_instrument(INSTRUMENTS / "sme_manager.yaml").questions
+    )
+
+
+def test_export_by_file(runner, tmp_path):
+    result = runner.invoke(
+        instruments_group, ["export-xlsform", str(MINI), "--out", str(tmp_path / "m.xlsx")]
+    )
+    assert result.exit_code == 0, result.output
+
+
+def test_export_unknown_id(runner, tmp_path):
+    result = runner.invoke(
+        instruments_group, ["export-xlsform", "nope", "--out", str(tmp_path / "x.xlsx")]
+    )
+    assert result.exit_code == 1
+    assert "Error: no instrument with id 'nope'" in result.output
+    assert not (tmp_path / "x.xlsx").exists()
+
+
+def test_export_needs_xlsx_suffix(runner, tmp_path):
+    result = runner.invoke(
+        instruments_group, ["export-xlsform", "sme_manager", "--out", str(tmp_path / "x.xls")]
+    )
+    assert result.exit_code == 2 and "--out must end with .xlsx" in result.output
+
+
+def test_import_of_a_bad_workbook_writes_nothing(runner, tmp_path):
+    fake = tmp_path / "fake.xlsx"
+    fake.write_bytes(b"not a zip")
+    out = tmp_path / "out.yaml"
+    result = runner.invoke(instruments_group, ["import-xlsform", str(fake), "--out", str(out)])
+    assert result.exit_code == 1 and "Error:" in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fake.xlsx"]

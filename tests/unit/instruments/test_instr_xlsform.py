@@ -1,0 +1,157 @@
+"""XLSForm export goes through pyxform to a valid XForm and imports back unchanged."""
+
+import dataclasses
+from pathlib import Path
+
+import openpyxl
+import pytest
+from lxml import etree
+from pyxform.xls2xform import convert
+
+from survey_app.instruments.model import InstrumentError, instrument_from_dict, load_instrument
+from survey_app.instruments.xlsform import export_xlsform, import_xlsform
+
+HERE = Path(__file__).parent
+INSTRUMENTS = HERE.parents[2] / "instruments"
+XF = {"xf": "http://www.w3.org/2002/xforms", "h": "http://www.w3.org/1999/xhtml"}
+SOURCES = [
+    INSTRUMENTS / "sme_manager.yaml",
+    INSTRUMENTS / "relay_actor.yaml",
+    HERE / "mini_instrument.yaml",
+]
+
+
+@pytest.fixture(scope="module", params=SOURCES, ids=lambda p: p.stem)
+def exported(request, tmp_path_factory):
+    instrument = load_instrument(request.param)
+    path = export_xlsform(instrument, tmp_path_factory.mktemp("xls") / f"{instrument.id}.xlsx")
+    return instrument, path
+
+
+def xform(path):
+    warnings: list[str] = []
+    result = convert(xlsform=str(path), warnings=warnings, validate=False)
+    return etree.fromstring(result.xform.encode("utf-8")), warnings
+
+
+def test_pyxform_builds_a_valid_xform(exported):
+    instrument, path = exported
+    root, warnings = xform(path)
+    assert warnings == []
+    data = root.find(".//xf:instance/xf:data", XF)
+    assert data.get("id") == instrument.id and data.get("version") == instrument.version
+    langs = [t.get("lang") for t in root.iterfind(".//xf:itext/xf:translation", XF)]
+    assert langs == ["French (fr)", "English (en)"]
+    binds = {b.get("nodeset").rsplit("/", 1)[1]: b for b in root.iterfind(".//xf:bind", XF)}
+    for q in instrument.questions:
+        assert q.key in binds, q.key
+        if q.required:
+            assert binds[q.key].get("required") == "true()"
+    assert root.find(".//h:body", XF) is not None
+
+
+def test_skip_logic_reaches_the_xform(tmp_path):
+    instrument = load_instrument(INSTRUMENTS / "sme_manager.yaml")
+    root, _ = xform(export_xlsform(instrument, tmp_path / "sme.xlsx"))
+    binds = {b.get("nodeset"): b for b in root.iterfind(".//xf:bind", XF)}
+    share = binds["/data/contexte/export_share"]
+    assert " ".join(share.get("relevant").split()) == "/data/contexte/exports = 'yes'"
+    assert share.get("constraint") == ". >= 0 and . <= 100"
+    assert share.get("type") == "int"
+    example = binds["/data/appui/a6_example"]
+    assert " ".join(example.get("relevant").split()) == "/data/appui/a6 >= 4"
+    # Nothing but consent can be entered before both consents are given.
+    gate = binds["/data/contexte"].get("relevant")
+    assert "consent_data" in gate and "consent_participation" in gate
+    consent_group = binds.get("/data/consentement")
+    assert consent_group is None or "relevant" not in consent_group.attrib
+
+
+def test_likert_labels_and_missing_options_in_both_languages(tmp_path):
+    instrument = load_instrument(INSTRUMENTS / "sme_manager.yaml")
+    path = export_xlsform(instrument, tmp_path / "sme.xlsx")
+    choices = list(openpyxl.load_workbook(path)["choices"].iter_rows(values_only=True))
+    header = choices[0]
+    assert header[:4] == ("list_name", "name", "label::French (fr)", "label::English (en)")
+    likert = [row for row in choices if row[0] == "likert5_dk"]
+    assert [r[1] for r in likert] == ["1", "2", "3", "4", "5", "dont_know", "refused"]
+    assert likert[0][2:4] == ("Pas du tout d'accord", "Strongly disagree")
+    assert likert[5][2:4] == ("Ne sait pas", "Don't know")
+    survey = list(openpyxl.load_workbook(path)["survey"].iter_rows(values_only=True))
+    a5 = next(r for r in survey if r[1] == "a5")
+    assert a5[0] == "select_one likert5_dk"
+
+
+def test_round_trip_gives_the_same_instrument(exported):
+    instrument, path = exported
+    data = import_xlsform(path)
+    back = instrument_from_dict(data)
+    assert dataclasses.replace(back, sha256=None) == dataclasses.replace(instrument, sha256=None)
+
+
+def test_export_is_atomic(tmp_path):
+    instrument = load_instrument(HERE / "mini_instrument.yaml")
+    target = tmp_path / "mini.xlsx"
+    target.write_bytes(b"old")
+    export_xlsform(instrument, target)
+    assert [p.name for p in tmp_path.iterdir()] == ["mini.xlsx"]
+    assert target.read_bytes()[:2] == b"PK"
+
+
+def write_xlsform(path, survey, choices=(), settings=None):
+    wb = openpyxl.Workbook()
+    sheet = wb.active
+    sheet.title = "survey"
+    for row in survey:
+        sheet.append(row)
+    sheet_c = wb.create_sheet("choices")
+    for row in choices:
+        sheet_c.append(row)
+    if settings:
+        sheet_s = wb.create_sheet("settings")
+        for row in settings:
+            sheet_s.append(row)
+    wb.save(path)
+    return path
+
+
+def test_import_a_foreign_single_language_form(tmp_path):
+    path = write_xlsform(
+        tmp_path / "kobo.xlsx",
+        [
+            ["type", "name", "label", "required", "relevant"],
+            ["select_one yn", "consent_data", "Vous acceptez ?", "yes", ""],
+            ["select_one yn", "exports", "Exportez-vous ?", "yes", ""],
+            ["integer", "share", "Part", "", "${exports} = 'y'"],
+        ],
+        [["list_name", "name", "label"], ["yn", "y", "Oui"], ["yn", "n", "Non"]],
+        [["form_id", "form_title", "version"], ["kobo_form", "Formulaire", "2024.1"]],
+    )
+    with pytest.raises(InstrumentError, match="milieu_respondent_type"):
+        import_xlsform(path)
+    # A foreign form has no consent type: it is refused until consent questions are marked.
+    with pytest.raises(InstrumentError, match="the first question must be a consent"):
+        import_xlsform(path, respondent_type="sme")
+
+
+def test_import_refuses_unsupported_types(tmp_path):
+    path = write_xlsform(
+        tmp_path / "calc.xlsx",
+        [
+            ["type", "name", "label", "milieu_type"],
+            ["select_one yn", "consent_data", "OK ?", "consent"],
+            ["calculate", "total", "Total", ""],
+        ],
+        [["list_name", "name", "label"], ["yn", "yes", "Oui"]],
+    )
+    with pytest.raises(
+        InstrumentError, match=r"survey row 3.type: unsupported XLSForm type 'calculate'"
+    ):
+        import_xlsform(path, respondent_type="sme")
+
+
+def test_import_refuses_a_file_that_is_not_a_workbook(tmp_path):
+    fake = tmp_path / "fake.xlsx"
+    fake.write_text("not a workbook", encoding="utf-8")
+    with pytest.raises(InstrumentError, match="cannot read fake.xlsx"):
+        import_xlsform(fake)
