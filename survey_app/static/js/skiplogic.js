@@ -232,7 +232,99 @@
     return Object.keys(found);
   }
 
-  var api = { evaluate: evaluate, parse: parse, refs: refs, ExprError: ExprError };
+  /* --- live skip logic in a page ------------------------------------------------------
+   * Works on forms built by survey_app/instruments/forms.py: every input carries
+   * data-question (its key), data-type, and data-relevant when skip logic applies. A
+   * question's block is the element with data-question-block="<key>" if the template has
+   * one, else the closest ".milieu-question", else the input's own list or the input.
+   * Answers from other sections can be given as JSON in the form's data-answers.
+   */
+  var MISSING_SUFFIX = "__missing";
+
+  function collectAnswers(form, base) {
+    var answers = {};
+    var key;
+    for (key in base || {}) if (Object.prototype.hasOwnProperty.call(base, key)) answers[key] = base[key];
+    var lists = {};
+    var missing = {};
+    Array.prototype.forEach.call(form.elements, function (el) {
+      if (!el.name || el.disabled) return;
+      if (el.name.slice(-MISSING_SUFFIX.length) === MISSING_SUFFIX) {
+        if (el.checked && el.value) missing[el.name.slice(0, -MISSING_SUFFIX.length)] = el.value;
+        return;
+      }
+      var type = el.getAttribute("data-type");
+      if (el.type === "checkbox" && type === "consent") {
+        answers[el.name] = el.checked ? "yes" : "";
+      } else if (el.type === "checkbox") {
+        lists[el.name] = lists[el.name] || [];
+        if (el.checked) lists[el.name].push(el.value);
+      } else if (el.type === "radio") {
+        if (el.checked) answers[el.name] = el.value;
+        else if (!(el.name in answers)) answers[el.name] = "";
+      } else {
+        answers[el.name] = el.value;
+      }
+    });
+    for (key in lists) answers[key] = lists[key];
+    for (key in missing) answers[key] = missing[key];
+    return answers;
+  }
+
+  function questionBlock(form, key) {
+    var block = form.querySelector('[data-question-block="' + key + '"]');
+    if (block) return block;
+    var el = form.querySelector('[data-question="' + key + '"]');
+    if (!el) return null;
+    return (el.closest && el.closest(".milieu-question")) || el;
+  }
+
+  function setShown(block, shown) {
+    block.hidden = !shown;
+    var inputs = block.querySelectorAll ? block.querySelectorAll("input, select, textarea") : [];
+    Array.prototype.forEach.call(inputs, function (input) { input.disabled = !shown; });
+    if (block.matches && block.matches("input, select, textarea")) block.disabled = !shown;
+  }
+
+  function bindForm(form, options) {
+    options = options || {};
+    var base = options.answers;
+    if (!base && form.getAttribute("data-answers")) base = JSON.parse(form.getAttribute("data-answers"));
+    var rules = [];
+    var seen = {};
+    Array.prototype.forEach.call(form.querySelectorAll("[data-relevant]"), function (el) {
+      var key = el.getAttribute("data-question");
+      if (!key || seen[key]) return;
+      seen[key] = true;
+      rules.push({ key: key, relevant: el.getAttribute("data-relevant"), block: questionBlock(form, key) });
+    });
+
+    function refresh() {
+      rules.forEach(function (rule) { setShown(rule.block, true); });
+      var answers = collectAnswers(form, base);
+      // In page order, so a question hidden earlier counts as not asked further down.
+      rules.forEach(function (rule) {
+        var shown = evaluate(rule.relevant, answers);
+        if (!shown) answers[rule.key] = "not_asked";
+        setShown(rule.block, shown);
+      });
+      return answers;
+    }
+
+    form.addEventListener("input", refresh);
+    form.addEventListener("change", refresh);
+    refresh();
+    return { refresh: refresh, answers: function () { return collectAnswers(form, base); } };
+  }
+
+  var api = {
+    evaluate: evaluate,
+    parse: parse,
+    refs: refs,
+    ExprError: ExprError,
+    collectAnswers: collectAnswers,
+    bindForm: bindForm,
+  };
   if (typeof module !== "undefined" && module.exports) module.exports = api;
   root.MilieuExpr = api;
 })(typeof window !== "undefined" ? window : globalThis);
