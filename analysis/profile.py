@@ -227,6 +227,7 @@ def build_profile(
         raise ValueError(f"unknown level {level}: use one of {', '.join(LEVEL_COLUMNS)}")
     say = progress or (lambda _m: None)
     iv = _filter_interviews(interviews, statuses, level)
+    codings = _usable_codings(codings)
     arrays = _score_arrays(iv, answers_long, codings, questions)
     reg, ref, s_max = _registry_view(registry_table, level)
     terrs, warnings = _territories(iv, reg, level, territories)
@@ -245,6 +246,16 @@ def build_profile(
     settings = {"level": level, "n_boot": n_boot, "seed": seed, "conf": conf,
                 "statuses": list(statuses or []), "n_interviews": len(iv)}
     return ProfileResult(profile, resp, alphas, warnings, settings)
+
+
+def _usable_codings(codings: pd.DataFrame) -> pd.DataFrame:
+    """Return codings with the needed columns (an empty table when there are none)."""
+    if codings.empty:
+        return pd.DataFrame(columns=list(scores.CODING_COLUMNS))
+    missing = [c for c in scores.CODING_COLUMNS if c not in codings and c != "family"]
+    if missing:
+        raise ValueError(f"codings table lacks column(s): {', '.join(missing)}")
+    return codings
 
 
 def _territories(iv: pd.DataFrame, reg: dict[str, Any], level: str,

@@ -330,7 +330,7 @@ def _aggregate(con: duckdb.DuckDBPyConnection, typ: Typology, levels: Sequence[s
     info = {
         "rows_read": int(sum(status.values())) + unparsable,
         "inactive": int(status.get("inactive", 0)),
-        "active_kept": int(status.get("ok", 0)) - malformed["unknown_commune"],
+        "active_kept": int(status.get("ok", 0)),
         "active_not_nafrev2": int(con.execute(
             f"SELECT coalesce(sum(n), 0) FROM located WHERE {ok} AND NOT nafrev2"
         ).fetchall()[0][0]),

@@ -124,10 +124,12 @@ def load_profile(folder: str | Path) -> ProfileResult:
     """Read back a profile written by save_profile."""
     base = Path(folder)
     try:
-        profile = pd.read_csv(base / "profile.csv", dtype={"territory_code": str},
-                              keep_default_na=False, na_values=[""])
+        text = {"territory_code": str, "territory_name": str, "note": str}
+        profile = pd.read_csv(base / "profile.csv", dtype=text, keep_default_na=False,
+                              na_values=[""])
         resp = pd.read_csv(base / "respondent_scores.csv", dtype={"territory_code": str})
-        alphas = pd.read_csv(base / "scale_alpha.csv", keep_default_na=False, na_values=[""])
+        alphas = pd.read_csv(base / "scale_alpha.csv", dtype={"note": str},
+                             keep_default_na=False, na_values=[""])
         meta = json.loads((base / "profile_meta.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise InputError(f"{base} does not hold a saved profile: {exc}") from exc

@@ -33,6 +33,7 @@ DEFAULT_ANCHORS = (1.0, 5.0)
 TRIANGULATION_GAP = 0.2
 PRESENCE_SATURATION = 3
 HUMAN_SOURCES = ("human", "consensus")
+CODING_COLUMNS = ("interview_id", "code", "family", "coder", "source", "valence", "intensity")
 
 
 def questions_from_instrument(data: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
@@ -146,7 +147,7 @@ def select_codings(codings: pd.DataFrame, sources: tuple[str, ...] = HUMAN_SOURC
     otherwise each human coder is kept separately so the bootstrap can draw one.
     """
     if codings.empty:
-        return codings.assign(dimension=pd.Series(dtype=object))
+        return pd.DataFrame(columns=[*CODING_COLUMNS, "dimension"])
     c = codings[codings["source"].isin(sources)].copy()
     by_code = c["code"].map(family_of)
     fam = c["family"].fillna(by_code) if "family" in c else by_code

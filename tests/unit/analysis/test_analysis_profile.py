@@ -1,0 +1,116 @@
+"""The 4D profile: normalisations, equal weighting, bootstrap reproducibility, report."""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis import profile as prof
+from analysis import synth
+from analysis.report import render_report_html
+
+LIKERT = [{"value": str(v), "label": {"fr": str(v), "en": str(v)}} for v in range(1, 6)]
+QUESTIONS = {"g1": {"type": "likert", "d": "D4_GOV", "reverse": False, "choices": LIKERT},
+             "s1": {"type": "likert", "d": "D4_STRAT", "reverse": False, "choices": LIKERT},
+             "d1": {"type": "likert", "d": "D3", "reverse": False, "choices": LIKERT}}
+
+
+def registry_table(code: str = "34", name: str = "Hérault") -> pd.DataFrame:
+    """Two territories: 34 has 3 relays of 2 categories for 100 firms, 30 has 1 for 100."""
+    rows = []
+    for c, n, counts, firms in ((code, name, [2, 1, 0, 0], 100), ("30", "Gard", [1, 0, 0, 0],
+                                                                  100)):
+        rows.append(("departement", c, n, "n_firms", firms))
+        rows += [("departement", c, n, f"count:cat{j}", v) for j, v in enumerate(counts)]
+    frame = pd.DataFrame(rows, columns=["territory_level", "territory_code", "territory_name",
+                                        "indicator", "value"])
+    return frame.assign(ci_low=np.nan, ci_high=np.nan, note="")
+
+
+def interviews(spec: list[tuple[int, int, str, str]]) -> pd.DataFrame:
+    return pd.DataFrame([{"interview_id": i, "org_id": o, "respondent_type": t,
+                          "status": "approved", "departement": d} for i, o, t, d in spec])
+
+
+def value(result: prof.ProfileResult, code: str, dim: str, source: str) -> pd.Series:
+    p = result.profile
+    return p[(p.territory_code == code) & (p.dimension == dim) & (p.source == source)].iloc[0]
+
+
+def test_d1_and_d2_use_sample_independent_normalisations() -> None:
+    iv = interviews([(1, 1, "sme", "34")])
+    ans = pd.DataFrame([(1, "g1", "5", None)], columns=["interview_id", "question_key",
+                                                        "value", "missing"])
+    res = prof.build_profile(registry_table(), iv, ans, pd.DataFrame(), QUESTIONS, n_boot=0)
+    lq = (3 / 100) / (4 / 200)  # reference rate over the whole table: 4 relays, 200 firms
+    assert value(res, "34", "D1", "registry")["value"] == pytest.approx(lq / (1 + lq))
+    p = np.array([2 / 3, 1 / 3])
+    assert value(res, "34", "D2", "registry")["value"] == pytest.approx(
+        -(p * np.log(p)).sum() / np.log(4))
+
+
+def test_sme_and_relay_weighted_equally_whatever_their_numbers() -> None:
+    spec = [(1, 1, "sme", "34")] + [(i, i, "relay", "34") for i in range(2, 5)]
+    iv = interviews(spec)
+    vals = {1: "1", 2: "5", 3: "5", 4: "3"}  # sme 0.0; relay 1.0, 1.0, 0.5
+    ans = pd.DataFrame([(i, "g1", v, None) for i, v in vals.items()],
+                       columns=["interview_id", "question_key", "value", "missing"])
+    res = prof.build_profile(registry_table(), iv, ans, pd.DataFrame(), QUESTIONS, n_boot=0)
+    row = value(res, "34", "D4_GOV", "likert")
+    assert row["value"] == pytest.approx((0.0 + 2.5 / 3) / 2)
+    assert (row["n_sme"], row["n_relay"]) == (1, 3)
+    assert any("1 sme interview(s), fewer than 8" in w for w in res.warnings)
+    assert "fewer than 8" in row["note"]
+
+
+def demo_result(seed: int, n_boot: int = 200) -> prof.ProfileResult:
+    tables = synth.demo_interview_tables(per_stratum=8)
+    reg = registry_table()
+    return prof.build_profile(reg, tables["interviews"], tables["answers_long"],
+                              tables["codings"], synth.demo_questions(), n_boot=n_boot,
+                              seed=seed, territories=["34", "30"])
+
+
+def test_bootstrap_is_reproducible_with_a_seed() -> None:
+    a, b, c = demo_result(7), demo_result(7), demo_result(8)
+    pd.testing.assert_frame_equal(a.profile, b.profile)
+    assert not np.allclose(a.profile["ci_low"].to_numpy(float),
+                           c.profile["ci_low"].to_numpy(float), equal_nan=True)
+    pd.testing.assert_series_equal(a.profile["value"], c.profile["value"])
+    finite = a.profile.dropna(subset=["value"])
+    assert (finite["ci_low"] <= finite["value"] + 1e-9).all()
+    assert (finite["value"] <= finite["ci_high"] + 1e-9).all()
+
+
+def test_composite_geometric_and_arithmetic() -> None:
+    geo, ari = prof.composite([0.25, 1.0, 0.5, 0.5])
+    assert geo == pytest.approx((0.25 * 0.5 * 0.5) ** 0.25)
+    assert ari == pytest.approx(0.5625)
+    assert prof.composite([0.0, 1, 1, 1])[0] == 0.0
+    assert math.isnan(prof.composite([float("nan"), 1, 1, 1])[0])
+    res = demo_result(3, n_boot=50)
+    row = value(res, "34", "composite", "geometric")
+    parts = [value(res, "34", d, s)["value"] for d, s in
+             (("D1", "registry"), ("D2", "registry"), ("D3", "likert"))]
+    d4 = (value(res, "34", "D4_GOV", "likert")["value"]
+          + value(res, "34", "D4_STRAT", "likert")["value"]) / 2
+    assert row["value"] == pytest.approx(np.exp(np.mean(np.log(parts + [d4]))))
+
+
+def test_report_is_self_contained_and_escaped() -> None:
+    iv = interviews([(1, 1, "sme", "34")])
+    ans = pd.DataFrame([(1, "g1", "4", None)], columns=["interview_id", "question_key",
+                                                        "value", "missing"])
+    reg = registry_table(name="<script>alert(1)</script>")
+    res = prof.build_profile(reg, iv, ans, pd.DataFrame(), QUESTIONS, n_boot=20)
+    html = render_report_html(res)
+    assert "<script>" not in html
+    assert "&lt;script&gt;" in html
+    # nothing to fetch: no external src/href, stylesheet link or import
+    assert not re.search(r"""(src|href)\s*=\s*["'](https?:)?//""", html)
+    assert "<link" not in html and "@import" not in html and "<script" not in html
+    assert html.count("<svg") == 2  # one territory chart, one comparison
