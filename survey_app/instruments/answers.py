@@ -182,24 +182,31 @@ _CONVERTERS = {
 }
 
 
-def _effective(instrument: Instrument, answers: Mapping[str, Any]) -> dict[str, Any]:
-    """Return answers with hidden questions turned to not_asked, in question order."""
+def _visibility(
+    instrument: Instrument, answers: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, bool]]:
+    """Return (answers with hidden questions as not_asked, key -> shown), in question order.
+
+    Consent questions are always shown; the rest only once the required consents are
+    given (as the XLSForm's consent gate does), and then as their `relevant` says.
+    """
+    gate_open = consent_given(answers, instrument) or not instrument.consent_questions
     effective: dict[str, Any] = {}
+    shown: dict[str, bool] = {}
     for q in iter_questions(instrument):
-        shown = q.relevant is None or expr.evaluate(q.relevant, effective)
-        effective[q.key] = answers.get(q.key) if shown else NOT_ASKED
-    return effective
+        if q.type == "consent":
+            visible = True
+        else:
+            visible = gate_open and (q.relevant is None or expr.evaluate(q.relevant, effective))
+        shown[q.key] = visible
+        effective[q.key] = answers.get(q.key) if visible else NOT_ASKED
+    return effective, shown
 
 
 def visible_questions(instrument: Instrument, answers: Mapping[str, Any]) -> list[Question]:
-    """Return the questions shown given the answers (skip logic over earlier answers)."""
-    effective = _effective(instrument, answers)
-    return [q for q in iter_questions(instrument) if not _hidden(q, effective)]
-
-
-def _hidden(question: Question, effective: Mapping[str, Any]) -> bool:
-    # A shown question can never hold not_asked, so the marker tells hidden ones apart.
-    return question.relevant is not None and not expr.evaluate(question.relevant, effective)
+    """Return the questions shown given the answers (consent gate, then skip logic)."""
+    _, shown = _visibility(instrument, answers)
+    return [q for q in iter_questions(instrument) if shown[q.key]]
 
 
 def consent_given(answers: Mapping[str, Any], instrument: Instrument | None = None) -> bool:
@@ -220,9 +227,9 @@ def validate_answers(
         for k in answers
         if k not in {q.key for q in iter_questions(instrument)}
     ]
-    effective = _effective(instrument, answers)
+    effective, shown = _visibility(instrument, answers)
     for q in iter_questions(instrument):
-        if not _hidden(q, effective):
+        if shown[q.key]:
             errors += _check_one(q, answers.get(q.key), effective, final)
     errors += _consent_errors(instrument, answers)
     return errors
@@ -279,11 +286,11 @@ def clean_answers(instrument: Instrument, answers: Mapping[str, Any]) -> dict[st
 
     Call it on answers that passed validate_answers; invalid values raise AnswerValueError.
     """
-    effective = _effective(instrument, answers)
+    _, shown = _visibility(instrument, answers)
     cleaned: dict[str, Any] = {}
     for q in iter_questions(instrument):
         raw = answers.get(q.key)
-        if _hidden(q, effective):
+        if not shown[q.key]:
             cleaned[q.key] = NOT_ASKED
         elif is_empty(raw) or raw == NOT_ASKED:
             cleaned[q.key] = None

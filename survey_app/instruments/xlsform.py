@@ -413,6 +413,7 @@ class _Importer:
 def import_xlsform(path: str | Path, *, respondent_type: str | None = None) -> dict[str, Any]:
     """Read an XLSForm and return the instrument structure (as in the YAML files), validated."""
     from .model import instrument_from_dict
+    from .validate import codebook_codes
 
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
@@ -430,7 +431,7 @@ def import_xlsform(path: str | Path, *, respondent_type: str | None = None) -> d
         raise InstrumentError([("survey", "the workbook has no survey sheet (or it is empty)")])
     settings = settings_rows[0] if settings_rows else {}
     data = _assemble(survey, lists, settings, respondent_type, Path(path).stem)
-    instrument_from_dict(data, source=str(path))
+    instrument_from_dict(data, codes=codebook_codes(), source=str(path))
     return data
 
 

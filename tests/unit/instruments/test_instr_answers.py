@@ -26,20 +26,23 @@ def codes(errors):
 
 
 def test_skip_logic_hides_and_shows():
-    shown = keys(visible_questions(MINI, {"exports": "no", "q1": "2"}))
+    shown = keys(visible_questions(MINI, {**CONSENT, "exports": "no", "q1": "2"}))
     assert "share" not in shown and "modes" not in shown and "q1_why" not in shown
-    shown = keys(visible_questions(MINI, {"exports": "yes", "modes": ["agent"], "q1": "4"}))
+    assert {"exports", "q1", "score"} <= set(shown)
+    answers = {**CONSENT, "exports": "yes", "modes": ["agent"], "q1": "4"}
+    shown = keys(visible_questions(MINI, answers))
     assert {"share", "modes", "agent_where", "q1_why"} <= set(shown)
 
 
 def test_hidden_answers_do_not_drive_later_logic():
     # modes is hidden when the firm does not export, so agent_where must be hidden too.
-    answers = {"exports": "no", "modes": ["agent"]}
+    answers = {**CONSENT, "exports": "no", "modes": ["agent"]}
     assert "agent_where" not in keys(visible_questions(MINI, answers))
+    assert clean_answers(MINI, answers)["modes"] == NOT_ASKED
 
 
 def test_dont_know_counts_as_no_answer_in_logic():
-    assert "q1_why" not in keys(visible_questions(MINI, {"q1": DONT_KNOW}))
+    assert "q1_why" not in keys(visible_questions(MINI, {**CONSENT, "q1": DONT_KNOW}))
 
 
 def test_required_only_when_shown_and_final():
@@ -137,6 +140,20 @@ def test_nothing_saved_before_consent():
     errors = validate_answers(MINI, {"consent_data": "yes", "exports": "yes"}, final=False)
     assert ("consent_data", "consent") in codes(errors)
     assert validate_answers(MINI, {"consent_data": "yes"}, final=False) == []
+
+
+def test_only_consent_is_shown_before_consent():
+    consent_keys = ["consent_data", "consent_participation", "consent_audio"]
+    assert keys(visible_questions(MINI, {})) == consent_keys
+    assert keys(visible_questions(MINI, {"consent_data": "yes"})) == consent_keys
+    assert len(visible_questions(MINI, CONSENT)) > len(consent_keys)
+
+
+def test_refused_consent_ends_the_interview_without_required_errors():
+    answers = {"consent_data": "yes", "consent_participation": "no"}
+    assert validate_answers(MINI, answers, final=True) == []
+    cleaned = clean_answers(MINI, answers)
+    assert cleaned["exports"] == NOT_ASKED and cleaned["q1"] == NOT_ASKED
 
 
 def test_audio_recording_is_optional():

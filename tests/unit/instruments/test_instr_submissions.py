@@ -62,6 +62,21 @@ def test_kobo_export_with_split_select_multiple_and_semicolons(tmp_path):
     assert record["answers"]["share"] == 12
 
 
+def test_refused_consent_row_is_kept_with_nothing_asked():
+    row = ODK_ROWS[1].replace("yes,yes,yes,no,,,,dont_know,", "yes,no,,,,,,,")
+    [record] = parse_submissions_csv(io.StringIO(odk_csv(row)), MINI)
+    assert record["answers"]["consent_participation"] == "no"
+    assert record["answers"]["exports"] == NOT_ASKED and record["answers"]["q1"] == NOT_ASKED
+
+
+def test_answers_without_consent_are_refused():
+    row = ODK_ROWS[0].replace(
+        "2024-05-02T09:12:00.000Z,yes,yes,", "2024-05-02T09:12:00.000Z,yes,no,"
+    )
+    with pytest.raises(SubmissionsError, match="row 2, column 'consentement-consent_data'"):
+        parse_submissions_csv(io.StringIO(odk_csv(row)), MINI)
+
+
 def test_one_bad_row_refuses_the_whole_file_naming_row_and_column():
     bad = ODK_ROWS[1].replace(",no,,,,dont_know,", ",yes,140,,,7,")
     with pytest.raises(SubmissionsError) as info:
