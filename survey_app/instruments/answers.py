@@ -190,7 +190,7 @@ def _visibility(
     Consent questions are always shown; the rest only once the required consents are
     given (as the XLSForm's consent gate does), and then as their `relevant` says.
     """
-    gate_open = consent_given(answers, instrument) or not instrument.consent_questions
+    gate_open = consent_given(answers, instrument)
     effective: dict[str, Any] = {}
     shown: dict[str, bool] = {}
     for q in iter_questions(instrument):
@@ -211,11 +211,11 @@ def visible_questions(instrument: Instrument, answers: Mapping[str, Any]) -> lis
 
 def consent_given(answers: Mapping[str, Any], instrument: Instrument | None = None) -> bool:
     """Tell whether every required consent (data processing, taking part) is a yes."""
-    if instrument is not None:
-        keys = [q.key for q in instrument.consent_questions if q.required]
-    else:
+    if instrument is None:
         keys = list(DEFAULT_CONSENT_KEYS)
-    return bool(keys) and all(answers.get(k) in (True, CONSENT_YES) for k in keys)
+    else:
+        keys = [q.key for q in instrument.consent_questions if q.required]
+    return all(answers.get(k) in (True, CONSENT_YES) for k in keys)
 
 
 def validate_answers(
@@ -265,7 +265,7 @@ def _check_one(q: Question, raw: Any, effective: dict[str, Any], final: bool) ->
 
 def _consent_errors(instrument: Instrument, answers: Mapping[str, Any]) -> list[AnswerError]:
     """Refuse any answer beyond consent while the required consents are not given."""
-    if consent_given(answers, instrument) or not instrument.consent_questions:
+    if consent_given(answers, instrument):
         return []
     consent_keys = {q.key for q in instrument.consent_questions}
     if all(is_empty(v) or v == NOT_ASKED for k, v in answers.items() if k not in consent_keys):

@@ -38,6 +38,7 @@ FUNCTIONS: dict[str, tuple[int, str]] = {
 }
 _ALIASES = {"count-selected": "count_selected", "string-length": "string_length"}
 COMPARISONS = ("=", "!=", "<", "<=", ">", ">=")
+MAX_DEPTH = 50  # nesting of parentheses, `not` and calls: far beyond any real skip rule
 
 
 class ExprError(ValueError):
@@ -142,6 +143,7 @@ class _Parser:
         self.source = source
         self.tokens = tokenize(source)
         self.i = 0
+        self.depth = 0
 
     def peek(self) -> Token:
         return self.tokens[self.i]
@@ -167,11 +169,18 @@ class _Parser:
             raise self.fail(f"unexpected {self.peek().text!r}")
         return node
 
+    def nest(self) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise self.fail("expression nested too deeply")
+
     def or_expr(self) -> Node:
+        self.nest()
         node = self.and_expr()
         while self.peek().kind == "name" and self.peek().text == "or":
             self.take()
             node = BoolOp("or", node, self.and_expr())
+        self.depth -= 1
         return node
 
     def and_expr(self) -> Node:
@@ -184,7 +193,10 @@ class _Parser:
     def not_expr(self) -> Node:
         if self.peek().kind == "name" and self.peek().text == "not":
             self.take()
-            return Not(self.not_expr())
+            self.nest()
+            node = Not(self.not_expr())
+            self.depth -= 1
+            return node
         return self.comparison()
 
     def comparison(self) -> Node:

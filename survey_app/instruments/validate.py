@@ -121,8 +121,21 @@ def semantic_problems(data: dict[str, Any], codes: set[str] | None) -> list[tupl
                 problems.append((f"{path}.type", "consent questions must come first"))
             in_consent = in_consent and q["type"] == "consent"
             seen.append(q["key"])
-    if data["sections"][0]["questions"][0]["type"] != "consent":
+    first = data["sections"][0]["questions"][0]
+    if first["type"] != "consent":
         problems.append(("sections[0].questions[0]", "the first question must be a consent"))
+    elif not any(
+        q.get("required")
+        for s in data["sections"]
+        for q in s["questions"]
+        if q["type"] == "consent"
+    ):
+        problems.append(
+            (
+                "sections[0].questions[0].required",
+                "at least one consent must be required (data processing, taking part)",
+            )
+        )
     return problems
 
 

@@ -19,6 +19,7 @@
   var TOKEN_RE =
     /(\s+)|(\d+(?:\.\d*)?|\.\d+)|('[^']*'|"[^"]*")|(\$\{[^}]*\})|([A-Za-z_][A-Za-z0-9_-]*)|(!=|<=|>=|=|<|>)|([(),.\-])/y;
   var KINDS = [null, "ws", "number", "string", "dollar", "name", "op", "punct"];
+  var MAX_DEPTH = 50;
 
   function ExprError(message, source, pos) {
     this.name = "ExprError";
@@ -51,6 +52,7 @@
     if (source.length > 2000) throw new ExprError("expression too long", source.slice(0, 40), 2000);
     var tokens = tokenize(source);
     var i = 0;
+    var depth = 0;
 
     function peek() { return tokens[i]; }
     function take() { return tokens[i++]; }
@@ -61,9 +63,15 @@
     }
     function isName(text) { return peek().kind === "name" && peek().text === text; }
 
+    function nest() {
+      depth += 1;
+      if (depth > MAX_DEPTH) throw fail("expression nested too deeply");
+    }
     function orExpr() {
+      nest();
       var node = andExpr();
       while (isName("or")) { take(); node = { t: "bool", op: "or", left: node, right: andExpr() }; }
+      depth -= 1;
       return node;
     }
     function andExpr() {
@@ -72,7 +80,13 @@
       return node;
     }
     function notExpr() {
-      if (isName("not")) { take(); return { t: "not", operand: notExpr() }; }
+      if (isName("not")) {
+        take();
+        nest();
+        var negated = { t: "not", operand: notExpr() };
+        depth -= 1;
+        return negated;
+      }
       return comparison();
     }
     function comparison() {

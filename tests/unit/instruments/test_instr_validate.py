@@ -146,6 +146,10 @@ def test_mini_instrument_is_valid():
             "choice_lists.modes[3].value: 'two words' does not match",
         ),
         (lambda d: d.update(respondent_type="bank"), "respondent_type: 'bank' is not one of"),
+        (
+            lambda d: [q.update(required=False) for q in d["sections"][0]["questions"]],
+            "sections[0].questions[0].required: at least one consent must be required",
+        ),
     ],
 )
 def test_error_names_the_faulty_place(change, expected):
