@@ -1,6 +1,7 @@
 """XLSForm export goes through pyxform to a valid XForm and imports back unchanged."""
 
 import dataclasses
+import shutil
 from pathlib import Path
 
 import openpyxl
@@ -48,6 +49,18 @@ def test_pyxform_builds_a_valid_xform(exported):
         if q.required:
             assert binds[q.key].get("required") == "true()"
     assert root.find(".//h:body", XF) is not None
+
+
+@pytest.mark.skipif(
+    shutil.which("java") is None, reason="java is not installed: ODK Validate needs it"
+)
+def test_odk_validate_accepts_the_xform(exported):
+    _, path = exported
+    # ODK Validate (bundled with pyxform) loads the form in JavaRosa, as ODK Collect does,
+    # and parses every relevant/constraint expression.
+    warnings: list[str] = []
+    convert(xlsform=str(path), warnings=warnings, validate=True)
+    assert warnings == []
 
 
 def test_skip_logic_reaches_the_xform(tmp_path):
