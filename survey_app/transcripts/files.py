@@ -248,13 +248,20 @@ def _cue_blocks(text: str) -> list[list[str]]:
     return [block.split("\n") for block in re.split(r"\n\s*\n", text) if block.strip()]
 
 
-def _cue_turn(lines: list[str]) -> tuple[str | None, str]:
-    """Return (speaker, text) of a cue's payload lines, tags removed."""
-    payload = " ".join(line.strip() for line in lines if line.strip())
-    voice = _VOICE.search(payload)
-    speaker = html.unescape(voice.group(1)).strip() if voice else None
+def _plain(payload: str) -> str:
+    """Return cue text without tags and entities, whitespace collapsed."""
     plain = html.unescape(_TAG.sub("", payload)).replace("\u00a0", " ")
-    return speaker, re.sub(r"\s+", " ", plain).strip()
+    return re.sub(r"\s+", " ", plain).strip()
+
+
+def _cue_turns(lines: list[str]) -> list[tuple[str | None, str]]:
+    """Return the (speaker, text) turns of a cue's payload; one cue may hold several voices."""
+    payload = " ".join(line.strip() for line in lines if line.strip())
+    parts = _VOICE.split(payload)  # [before, speaker1, text1, speaker2, text2, ...]
+    turns: list[tuple[str | None, str]] = [(None, _plain(parts[0]))]
+    for speaker, text in zip(parts[1::2], parts[2::2], strict=True):
+        turns.append((html.unescape(speaker).strip(), _plain(text)))
+    return turns
 
 
 def _merge_turns(cues: list[tuple[str | None, str]]) -> str:
@@ -275,7 +282,7 @@ def _subtitle_cues(blocks: list[list[str]]) -> list[tuple[str | None, str]]:
     for block in blocks:
         timing = next((i for i, line in enumerate(block) if _TIMING.match(line)), None)
         if timing is not None:
-            cues.append(_cue_turn(block[timing + 1 :]))
+            cues += _cue_turns(block[timing + 1 :])
     return cues
 
 
@@ -298,7 +305,7 @@ def vtt_text(data: bytes) -> str:
         )
     body = [b for b in blocks[1:] if b[0].split(" ")[0] not in ("NOTE", "STYLE", "REGION")]
     cues = _subtitle_cues(body)
-    if not cues:
+    if not any(text for _, text in cues):
         raise _no_cues(".vtt")
     return _merge_turns(cues)
 
@@ -306,6 +313,6 @@ def vtt_text(data: bytes) -> str:
 def srt_text(data: bytes) -> str:
     """Return the speaker turns of a SubRip file (cue numbers and timestamps dropped)."""
     cues = _subtitle_cues(_cue_blocks(decode_text(data)))
-    if not cues:
+    if not any(text for _, text in cues):
         raise _no_cues(".srt")
     return _merge_turns(cues)

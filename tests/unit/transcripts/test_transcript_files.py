@@ -87,6 +87,16 @@ def test_vtt_speakers_merged_and_timestamps_dropped():
     )
 
 
+def test_vtt_cue_with_two_voices_gives_two_turns():
+    text = (
+        "WEBVTT\n\n00:01.000 --> 00:03.000\n<v Paul>Vous exportez ?</v> <v Marie>Oui.</v>\n\n"
+        "00:03.000 --> 00:04.000\n<v Marie>Depuis 2015.\n"
+    )
+    assert read_transcript_upload("e.vtt", text.encode()) == (
+        "Paul : Vous exportez ?\nMarie : Oui. Depuis 2015."
+    )
+
+
 def test_vtt_without_speakers_keeps_one_line_per_cue():
     text = "WEBVTT\n\n00:01.000 --> 00:02.000\nBonjour.\n\n00:02.000 --> 00:03.000\nAu revoir.\n"
     assert read_transcript_upload("e.vtt", text.encode()) == "Bonjour.\nAu revoir."
