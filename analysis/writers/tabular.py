@@ -3,28 +3,19 @@
 from __future__ import annotations
 
 import os
-import re
 import zipfile
 from collections.abc import Iterable
-from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
 
 from analysis.datasets import Dataset, DatasetError, all_tables, cases, variables
 from analysis.writers._atomic import atomic_dir, atomic_path
+from analysis.writers.xlsx import CELL_LIMIT, write_workbook
 
 PathLike = str | os.PathLike[str]
-
-#: Excel refuses longer cells; longer transcripts are cut there and flagged (full text in
-#: CSV, Parquet and REFI-QDA).
-XLSX_CELL_LIMIT = 32_000
-_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def select_tables(ds: Dataset, tables: Iterable[str] | None = None) -> dict[str, pd.DataFrame]:
@@ -122,54 +113,23 @@ def write_parquet(ds: Dataset, path: PathLike,
 # --- XLSX ------------------------------------------------------------------------------
 
 
-def _xlsx_value(value: Any) -> Any:
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, float) and np.isnan(value):
-        return None
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, pd.Timestamp):
-        value = value.to_pydatetime()
-    if isinstance(value, datetime) and value.tzinfo is not None:
-        # Excel has no time zones: write the UTC wall time (`_dt` columns are UTC).
-        value = value.astimezone(UTC).replace(tzinfo=None)
-    if isinstance(value, str):
-        value = _ILLEGAL_XML.sub("", value)
-        if len(value) > XLSX_CELL_LIMIT:
-            value = value[:XLSX_CELL_LIMIT]
-    if isinstance(value, date | datetime | int | float | str | bool):
-        return value
-    return str(value)
-
-
-def _xlsx_sheet(book: Workbook, name: str, frame: pd.DataFrame) -> None:
-    sheet = book.create_sheet(title=name[:31])
-    header = []
-    for column in frame.columns:
-        cell = WriteOnlyCell(sheet, value=str(column))
-        cell.font = Font(bold=True)
-        header.append(cell)
-    sheet.append(header)
-    for row in frame.itertuples(index=False, name=None):
-        sheet.append([_xlsx_value(v) for v in row])
-
-
 def _xlsx_frames(ds: Dataset, tables: Iterable[str] | None) -> dict[str, pd.DataFrame]:
     frames = select_tables(ds, tables)
     if "transcripts" in frames:
         transcripts = frames["transcripts"].copy()
-        transcripts["text_truncated"] = transcripts["text"].fillna("").str.len() > XLSX_CELL_LIMIT
+        transcripts["text_truncated"] = transcripts["text"].fillna("").str.len() > CELL_LIMIT
         frames["transcripts"] = transcripts
     frames["dictionary"] = variables(ds)
     return frames
 
 
 def write_xlsx(ds: Dataset, path: PathLike, tables: Iterable[str] | None = None) -> list[Path]:
-    """Write one sheet per table plus a `dictionary` sheet to an .xlsx workbook."""
-    book = Workbook(write_only=True)
-    for name, frame in _xlsx_frames(ds, tables).items():
-        _xlsx_sheet(book, name, frame)
+    """Write one sheet per table plus a `dictionary` sheet to an .xlsx workbook.
+
+    Excel cells hold at most 32,767 characters: a longer transcript is cut there and flagged
+    in `text_truncated` (the full text is in the CSV, Parquet and REFI-QDA exports).
+    """
+    frames = _xlsx_frames(ds, tables)
     with atomic_path(path) as tmp:
-        book.save(tmp)
+        write_workbook(frames, tmp)
     return [Path(path)]

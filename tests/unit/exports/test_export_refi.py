@@ -174,3 +174,22 @@ def test_missing_source_file_is_refused(small_ds: Dataset, tmp_path: Path) -> No
             zout.writestr(item, zin.read(item))
     with pytest.raises(RefiError, match="missing from the archive"):
         read_qdpx(tmp_path / "y.qdpx")
+
+
+def test_markup_and_control_characters_survive(small_ds: Dataset, tmp_path: Path) -> None:
+    book = small_ds.codebook.copy()
+    book.loc[0, "definition"] = 'Coordination "R&D" <entre> acteurs\x0b'
+    small_ds.codebook = book
+    answers = small_ds.answers_long.copy()
+    answers.loc[answers["question_key"] == "a1_parcours", "value"] = "Texte\x0c & <balise>"
+    small_ds.answers_long = answers
+    codings = small_ds.codings.copy()
+    codings["coder"] = 'o"brien & co'
+    small_ds.codings = codings
+    write_qdpx(small_ds, tmp_path / "x.qdpx")
+    back = read_qdpx(tmp_path / "x.qdpx")
+    assert back.codebook.loc[0, "definition"] == 'Coordination "R&D" <entre> acteurs'
+    assert set(back.codings["coder"]) == {'o"brien & co'}
+    values = {v for case in back.cases["variables"] for k, v in case.items()
+              if k == "a1_parcours"}
+    assert values == {"Texte & <balise>"}

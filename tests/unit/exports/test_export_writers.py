@@ -62,10 +62,24 @@ def test_xlsx_sheets_and_dictionary(small_ds: Dataset, tmp_path: Path) -> None:
     header = next(book["dictionary"].iter_rows(values_only=True))
     assert header[:5] == ("variable", "label_fr", "label_en", "type", "allowed_values")
     rows = list(book["codings"].iter_rows(values_only=True))
+    interviews = list(book["interviews"].iter_rows(values_only=True))
     book.close()
     assert len(rows) == len(small_ds.codings) + 1
     assert rows[1][:6] == tuple(small_ds.codings.iloc[0][
         ["coding_id", "interview_id", "transcript_id", "start", "end", "code"]])
+    created = rows[1][rows[0].index("created_dt")]
+    assert created == small_ds.codings.iloc[0]["created_dt"].replace(tzinfo=None)
+    when = interviews[1][interviews[0].index("interview_date")]
+    assert when.date() == small_ds.interviews.iloc[0]["interview_date"]
+
+
+def test_xlsx_escapes_markup_and_control_characters(small_ds: Dataset, tmp_path: Path) -> None:
+    answers = small_ds.answers_long.copy()
+    answers.loc[0, "value"] = "R&D <export>\x0b \"ok\""
+    small_ds.answers_long = answers
+    write_xlsx(small_ds, tmp_path / "x.xlsx", tables=["answers_long"])
+    sheet = pd.read_excel(tmp_path / "x.xlsx", sheet_name="answers_long")
+    assert sheet.loc[0, "value"] == 'R&D <export> "ok"'
 
 
 def test_failed_write_leaves_nothing(small_ds: Dataset, tmp_path: Path,
