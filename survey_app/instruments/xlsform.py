@@ -77,6 +77,23 @@ _XLS_TYPES = {
     "date": "date",
 }
 _CHOICE_TYPES = {"select_one", "likert", "frequency", "select_multiple"}
+#: XLSForm metadata types: recorded by the device, not asked; an import skips them.
+METADATA_TYPES = frozenset(
+    {
+        "start",
+        "end",
+        "today",
+        "deviceid",
+        "username",
+        "phonenumber",
+        "simserial",
+        "subscriberid",
+        "email",
+        "audit",
+        "start-geopoint",
+    }
+)
+ROW = "__row__"
 
 
 # --- export ------------------------------------------------------------------------------
@@ -227,21 +244,30 @@ def export_xlsform(instrument: Instrument, path: str | Path) -> Path:
 
 
 def _sheet_rows(wb: Any, name: str) -> list[dict[str, str]]:
-    """Return a sheet as dicts keyed by lower-cased header (blank rows dropped)."""
+    """Return a sheet's rows as dicts by column name, with their sheet row number under ROW."""
     if name not in wb.sheetnames:
         return []
     rows = list(wb[name].iter_rows(values_only=True))
     if not rows:
         return []
-    header = [str(h).strip() if h is not None else "" for h in rows[0]]
+    header = [_header(h) for h in rows[0]]
     out = []
-    for row in rows[1:]:
+    for number, row in enumerate(rows[1:], start=2):
         values = {
             h: ("" if v is None else str(v).strip()) for h, v in zip(header, row, strict=False) if h
         }
         if any(values.values()):
+            values[ROW] = str(number)
             out.append(values)
     return out
+
+
+def _header(cell: Any) -> str:
+    """Lower-case a column name's field part (`Label::French (fr)` -> `label::French (fr)`)."""
+    if cell is None:
+        return ""
+    field, sep, lang = str(cell).strip().partition("::")
+    return field.strip().lower() + sep + lang.strip()
 
 
 def _lang_of(column: str) -> str | None:
@@ -311,9 +337,12 @@ class _Importer:
     def run(self) -> list[dict[str, Any]]:
         current: dict[str, Any] | None = None
         depth = 0
-        for i, row in enumerate(self.survey, start=2):
+        for row in self.survey:
+            i = int(row[ROW])
             kind = row.get("type", "").split()
             head = kind[0].lower() if kind else ""
+            if head in METADATA_TYPES:
+                continue
             if head in ("begin_group", "begin group"):
                 depth += 1
                 if depth > 1:

@@ -147,18 +147,47 @@ def test_import_a_foreign_single_language_form(tmp_path):
         import_xlsform(path, respondent_type="sme")
 
 
+def test_import_a_foreign_form_with_metadata_and_blank_rows(tmp_path):
+    path = write_xlsform(
+        tmp_path / "kobo.xlsx",
+        [
+            ["Type", "Name", "Label::Français (fr)", "Required", "Relevant", "milieu_type"],
+            ["start", "start", "", "", "", ""],
+            ["end", "end", "", "", "", ""],
+            ["select_one yn", "consent_data", "Vous acceptez ?", "yes", "", "consent"],
+            [None, None, None, None, None, None],
+            ["select_one yn", "exports", "Exportez-vous ?", "yes", "", ""],
+            ["integer", "share", "Part", "", "${exports} = 'y'", ""],
+            ["text", "why", "Pourquoi ?", "", "", ""],
+        ],
+        [["list_name", "name", "label::Français (fr)"], ["yn", "y", "Oui"], ["yn", "n", "Non"]],
+    )
+    data = import_xlsform(path, respondent_type="relay")
+    instrument = instrument_from_dict(data)
+    assert [q.key for q in instrument.questions] == ["consent_data", "exports", "share", "why"]
+    assert instrument.question("share").relevant == "exports = 'y'"
+    assert instrument.question("exports").label == {
+        "fr": "Exportez-vous ?",
+        "en": "Exportez-vous ?",
+    }
+    assert not instrument.question("exports").allow_missing  # the form offers no "don't know"
+    assert instrument.question("why").allow_missing
+    assert instrument.id == "kobo" and instrument.respondent_type == "relay"
+
+
 def test_import_refuses_unsupported_types(tmp_path):
     path = write_xlsform(
         tmp_path / "calc.xlsx",
         [
             ["type", "name", "label", "milieu_type"],
             ["select_one yn", "consent_data", "OK ?", "consent"],
+            [None, None, None, None],
             ["calculate", "total", "Total", ""],
         ],
         [["list_name", "name", "label"], ["yn", "yes", "Oui"]],
     )
     with pytest.raises(
-        InstrumentError, match=r"survey row 3.type: unsupported XLSForm type 'calculate'"
+        InstrumentError, match=r"survey row 4.type: unsupported XLSForm type 'calculate'"
     ):
         import_xlsform(path, respondent_type="sme")
 
