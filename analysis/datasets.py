@@ -451,3 +451,62 @@ def _matrix_rows(ds: Dataset) -> list[dict[str, Any]]:
                      "d": D_OF_FAMILY[family_of(code)] or "", "codes": code,
                      "question_key": ""})
     return rows
+
+
+#: What each column of the exported tables holds (the contract, for analysts).
+COLUMN_DOCS: dict[str, str] = {
+    "org_id": "organisation id", "pseudonym": "organisation pseudonym (ORG_nnn)",
+    "kind": "sme or relay", "name": "organisation name (a token when pseudonymised)",
+    "relay_category": "relay-actor category of the typology (or its family when coarsened)",
+    "naf": "NAF activity code", "size_band": "SIRENE headcount band",
+    "export_share": "export share of turnover", "territory_code": "commune INSEE code "
+    "(or coarser code when coarsened)", "interview_id": "interview id",
+    "respondent_type": "sme or relay", "instrument_id": "interview guide id",
+    "instrument_version": "guide version", "fieldworker": "fieldworker username",
+    "interview_date": "date of the interview",
+    "status": "draft, submitted, has_issues, approved or rejected",
+    "commune": "commune INSEE code", "departement": "département code", "region": "région code",
+    "zone_emploi": "employment zone code", "question_key": "question key (variable name)",
+    "value": "answer as text (select_multiple: space-separated choice values)",
+    "missing": "refused, dont_know, not_asked or empty",
+    "segment_id": "segment id", "transcript_id": "transcript id",
+    "start": "first character, 0-based, in the transcript text (code points)",
+    "end": "character after the last one (spans are [start, end))",
+    "speaker": "speaker label", "text": "text (segment span or full transcript)",
+    "coding_id": "coding id", "code": "codebook code (e.g. GOV.FRAG)",
+    "family": "GOVERNANCE, STRATEGY, DYNAMICS or OTHER", "coder": "coder username",
+    "source": "human, model or consensus", "confidence": "model score (model codings)",
+    "valence": "-1, 0 or +1", "intensity": "0 to 3", "round_id": "blind coding round",
+    "created_dt": "creation time, UTC", "version": "transcript version",
+    "sha256": "SHA-256 of the transcript text (UTF-8)", "username": "user name",
+    "role": "fieldworker, researcher or admin", "label_fr": "label in French",
+    "label_en": "label in English", "definition": "definition",
+}
+
+TABLE_DOCS: dict[str, str] = {
+    "cases": "one row per interview: attributes, organisation, answers wide, coding counts",
+    "organisations": "organisation registry", "interviews": "one row per interview",
+    "answers_long": "one row per interview and question",
+    "answers_wide": "one row per interview, one column per question (multi: 0/1 per choice)",
+    "segments": "speaker turns and sentences with their offsets",
+    "codings": "one row per coding of a text span", "transcripts": "transcript texts",
+    "users": "project users", "codebook": "codes and their families",
+    "matrix_code_count": "interviews x codes: number of codings",
+    "matrix_code_presence": "interviews x codes: 1 if coded at least once",
+    "matrix_family_count": "interviews x families: number of codings",
+    "matrix_family_presence": "interviews x families: 1 if coded at least once",
+}
+
+
+def table_columns(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """Return the table-level dictionary: table, what it holds, each column and its meaning."""
+    rows = []
+    for table, frame in tables.items():
+        for column in frame.columns:
+            doc = COLUMN_DOCS.get(str(column))
+            if doc is None and table.startswith("matrix_"):
+                doc = f"{table.split('_')[2]} of {column} for the interview"
+            rows.append({"table": table, "table_description": TABLE_DOCS.get(table, ""),
+                         "column": str(column),
+                         "description": doc or "see the variables dictionary"})
+    return pd.DataFrame(rows, columns=["table", "table_description", "column", "description"])

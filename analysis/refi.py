@@ -36,6 +36,7 @@ from analysis.datasets import (
     answers_wide,
     empty_table,
     family_of,
+    variables,
 )
 from analysis.writers._atomic import atomic_path
 
@@ -153,7 +154,7 @@ def _codes_element(ds: Dataset, ns: str) -> etree._Element:
     families = list(FAMILIES) + [f for f in book["family"].unique() if f not in FAMILIES]
     for family in families:
         members = book[book["family"] == family]
-        if not len(members):
+        if not len(members) and family not in FAMILIES:
             continue
         parent = etree.SubElement(codes, f"{{{ns}}}Code", guid=guid("family", family),
                                   name=str(family), isCodable="false",
@@ -304,21 +305,27 @@ class _ProjectWriter:
             etree.SubElement(users, self.q("User"), guid=guid("user", name), name=name, id=name)
         book = etree.SubElement(root, self.q("CodeBook"))
         book.append(_codes_element(self.ds, self.ns))
-        variables = case_variables(self.ds)
-        kinds = {c: _variable_type(variables[c]) for c in variables.columns
-                 if c != "interview_id"}
+        table = case_variables(self.ds)
+        kinds = {c: _variable_type(table[c]) for c in table.columns if c != "interview_id"}
         self._variables(root, kinds)
-        self._cases(root, variables, kinds)
+        self._cases(root, table, kinds)
         self._sources(root)
         return root
 
     def _variables(self, root: etree._Element, kinds: dict[str, str]) -> None:
         if not kinds:
             return
+        dictionary = variables(self.ds).set_index("variable")
         element = etree.SubElement(root, self.q("Variables"))
         for name, kind in kinds.items():
-            etree.SubElement(element, self.q("Variable"), guid=guid("variable", name),
-                             name=name, typeOfVariable=kind)
+            variable = etree.SubElement(element, self.q("Variable"),
+                                        guid=guid("variable", name), name=name,
+                                        typeOfVariable=kind)
+            if name in dictionary.index:
+                entry = dictionary.loc[name]
+                text = " ".join(str(x) for x in (entry["label_fr"], entry["allowed_values"] and
+                                                 f"[{entry['allowed_values']}]") if x)
+                etree.SubElement(variable, self.q("Description")).text = _clean(text)
 
     def _cases(self, root: etree._Element, variables: pd.DataFrame,
                kinds: dict[str, str]) -> None:
@@ -481,7 +488,9 @@ def _read_codes(codes: etree._Element | None) -> tuple[pd.DataFrame, dict[str, s
         name = element.get("name")
         by_guid[element.get("guid").strip("{}").lower()] = name
         children = _children(element, "Code")
-        if element.get("isCodable") in {"true", "1"} or not children:
+        codable = element.get("isCodable") in {"true", "1"}
+        is_family = parent is None and name in FAMILIES and not codable
+        if codable or not (children or is_family):
             meta = _description_fields(_child_text(element, "Description"))
             family = parent if parent in FAMILIES else family_of(name)
             rows.append({"code": name, "family": family, **meta})

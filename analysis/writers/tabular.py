@@ -11,7 +11,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.datasets import Dataset, DatasetError, all_tables, cases, variables
+from analysis.datasets import (
+    Dataset,
+    DatasetError,
+    all_tables,
+    cases,
+    table_columns,
+    variables,
+)
 from analysis.writers._atomic import atomic_dir, atomic_path
 from analysis.writers.xlsx import CELL_LIMIT, write_workbook
 
@@ -33,37 +40,50 @@ def select_tables(ds: Dataset, tables: Iterable[str] | None = None) -> dict[str,
 # --- data dictionary -------------------------------------------------------------------
 
 
-def dictionary_markdown(dictionary: pd.DataFrame, title: str = "Data dictionary") -> str:
-    """Render the data dictionary as a Markdown table."""
+def markdown_table(frame: pd.DataFrame) -> list[str]:
+    """Render a DataFrame as the lines of a Markdown table."""
     def cell(value: Any) -> str:
         text = "" if value is None or (isinstance(value, float) and np.isnan(value)) else value
         return str(text).replace("|", "\\|").replace("\n", " ")
 
-    lines = [f"# {title}", "", "| " + " | ".join(dictionary.columns) + " |",
-             "|" + "---|" * len(dictionary.columns)]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |"
-              for row in dictionary.itertuples(index=False)]
+    lines = ["| " + " | ".join(frame.columns) + " |", "|" + "---|" * len(frame.columns)]
+    return lines + ["| " + " | ".join(cell(v) for v in row) + " |"
+                    for row in frame.itertuples(index=False)]
+
+
+def dictionary_markdown(dictionary: pd.DataFrame, columns: pd.DataFrame | None = None,
+                        title: str = "Data dictionary") -> str:
+    """Render the variables dictionary (and the tables' columns) as Markdown."""
+    lines = [f"# {title}", "", "## Variables", "",
+             "Missing answers keep their kind: refused, dont_know (don't know), not_asked. "
+             "SPSS codes them -97, -98, -99 (user-missing); Stata .a, .b, .c.", ""]
+    lines += markdown_table(dictionary)
+    if columns is not None:
+        lines += ["", "## Tables and columns", ""] + markdown_table(columns)
     return "\n".join(lines) + "\n"
 
 
-def write_dictionary(ds: Dataset, path: PathLike) -> list[Path]:
-    """Write the data dictionary as CSV at `path` and as Markdown beside it (.md)."""
+def dictionary_documents(ds: Dataset, frames: dict[str, pd.DataFrame]) -> dict[str, bytes]:
+    """Return the dictionary files of an export of `frames`, by file name."""
+    dictionary, columns = variables(ds), table_columns(frames)
+    title = f"Data dictionary: {ds.name}"
+    return {"dictionary.csv": dictionary.to_csv(index=False).encode("utf-8"),
+            "dictionary_tables.csv": columns.to_csv(index=False).encode("utf-8"),
+            "dictionary.md": dictionary_markdown(dictionary, columns, title).encode("utf-8")}
+
+
+def write_dictionary(ds: Dataset, path: PathLike,
+                     tables: Iterable[str] | None = ("cases",)) -> list[Path]:
+    """Write the data dictionary as CSV at `path`, plus `<stem>_tables.csv` and `<stem>.md`."""
     target = Path(path)
     csv_path = target if target.suffix.lower() == ".csv" else target.with_suffix(".csv")
-    md_path = csv_path.with_suffix(".md")
-    dictionary = variables(ds)
-    with atomic_path(csv_path) as tmp:
-        dictionary.to_csv(tmp, index=False, encoding="utf-8")
-    with atomic_path(md_path) as tmp:
-        tmp.write_text(dictionary_markdown(dictionary, f"Data dictionary: {ds.name}"), "utf-8")
-    return [csv_path, md_path]
-
-
-def _dictionary_files(ds: Dataset, folder: Path) -> None:
-    dictionary = variables(ds)
-    dictionary.to_csv(folder / "dictionary.csv", index=False, encoding="utf-8")
-    (folder / "dictionary.md").write_text(
-        dictionary_markdown(dictionary, f"Data dictionary: {ds.name}"), encoding="utf-8")
+    names = {"dictionary.csv": csv_path,
+             "dictionary_tables.csv": csv_path.with_name(f"{csv_path.stem}_tables.csv"),
+             "dictionary.md": csv_path.with_suffix(".md")}
+    for name, data in dictionary_documents(ds, select_tables(ds, tables)).items():
+        with atomic_path(names[name]) as tmp:
+            tmp.write_bytes(data)
+    return list(names.values())
 
 
 # --- folder-or-zip bundles --------------------------------------------------------------
@@ -79,15 +99,15 @@ def _write_bundle(ds: Dataset, path: PathLike, tables: Iterable[str] | None,
                 for name, frame in frames.items():
                     with archive.open(f"{name}{suffix}", "w", force_zip64=True) as handle:
                         write_one(frame, handle)
-                dictionary = variables(ds)
-                archive.writestr("dictionary.csv", dictionary.to_csv(index=False))
-                archive.writestr("dictionary.md", dictionary_markdown(dictionary, ds.name))
+                for name, data in dictionary_documents(ds, frames).items():
+                    archive.writestr(name, data)
         return [target]
     with atomic_dir(target) as tmp:
         for name, frame in frames.items():
             with open(tmp / f"{name}{suffix}", "wb") as handle:
                 write_one(frame, handle)
-        _dictionary_files(ds, tmp)
+        for name, data in dictionary_documents(ds, frames).items():
+            (tmp / name).write_bytes(data)
     return [target]
 
 
@@ -120,6 +140,8 @@ def _xlsx_frames(ds: Dataset, tables: Iterable[str] | None) -> dict[str, pd.Data
         transcripts["text_truncated"] = transcripts["text"].fillna("").str.len() > CELL_LIMIT
         frames["transcripts"] = transcripts
     frames["dictionary"] = variables(ds)
+    frames["dictionary_tables"] = table_columns(
+        {k: v for k, v in frames.items() if k != "dictionary"})
     return frames
 
 

@@ -39,8 +39,12 @@ def test_csv_folder_has_long_wide_and_dictionary(small_ds: Dataset, tmp_path: Pa
 def test_csv_zip_and_table_choice(small_ds: Dataset, tmp_path: Path) -> None:
     write_csv(small_ds, tmp_path / "x.zip", tables=["codings", "answers_wide"])
     with zipfile.ZipFile(tmp_path / "x.zip") as archive:
-        assert set(archive.namelist()) == {"codings.csv", "answers_wide.csv",
-                                           "dictionary.csv", "dictionary.md"}
+        assert set(archive.namelist()) == {"codings.csv", "answers_wide.csv", "dictionary.csv",
+                                           "dictionary_tables.csv", "dictionary.md"}
+        columns = pd.read_csv(archive.open("dictionary_tables.csv"))
+    coder = columns.query("table == 'codings' and column == 'coder'")
+    assert coder["description"].tolist() == ["coder username"]
+    assert set(columns["table"]) == {"codings", "answers_wide"}
     with pytest.raises(DatasetError, match="unknown table 'nope'"):
         write_csv(small_ds, tmp_path / "y.zip", tables=["nope"])
     assert not (tmp_path / "y.zip").exists()
@@ -101,7 +105,9 @@ def _first_missing(ds: Dataset, kind: str) -> tuple[int, str]:
 
 def test_sav_labels_and_user_missing_with_pyreadstat(small_ds: Dataset, tmp_path: Path) -> None:
     paths = write_sav(small_ds, tmp_path / "x.sav")
-    assert {p.name for p in paths} == {"x.sav", "x_dictionary.csv", "x_dictionary.md"}
+    assert {p.name for p in paths} == {"x.sav", "x_dictionary.csv", "x_dictionary_tables.csv",
+                                       "x_dictionary.md"}
+    assert "## Tables and columns" in (tmp_path / "x_dictionary.md").read_text("utf-8")
     data, meta = pyreadstat.read_sav(tmp_path / "x.sav", user_missing=True)
     labels = meta.column_names_to_labels
     assert labels["a6_doublons"] == "Il y a trop de structures qui proposent la même chose."
@@ -153,3 +159,9 @@ def test_dta_labels_and_extended_missing_with_pandas(small_ds: Dataset,
     if interview is not None and not key.startswith("a3_"):
         cell = data.set_index("interview_id").loc[interview, key]
         assert cell.string == ".a"
+
+
+@pytest.mark.parametrize("fmt", sorted(WRITERS))
+def test_every_writer_handles_an_empty_project(fmt: str, tmp_path: Path) -> None:
+    paths = WRITERS[fmt](Dataset(), tmp_path / f"empty.{fmt}")
+    assert paths and all(p.exists() for p in paths)
