@@ -53,16 +53,32 @@ def _load(path: Path) -> Instrument:
         raise _fail(exc, path) from exc
 
 
+INSTRUMENT_FIELDS = ("id", "sections", "respondent_type", "choice_lists")
+
+
+def _other_data_file(path: Path) -> bool:
+    """Tell whether a YAML file is clearly another kind of data (so `instruments/*.yaml` works)."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return False  # load_instrument reports it
+    return isinstance(data, dict) and not any(field in data for field in INSTRUMENT_FIELDS)
+
+
 @instruments_group.command("validate")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 def validate_command(files: tuple[str, ...]) -> None:
     """Check instrument YAML files against the schema and the semantic rules.
 
     Prints one line per problem with the path of the faulty question, e.g.
-    `sections[2].questions[1].relevant: unknown question 'a99'`, and exits 1.
+    `sections[2].questions[1].relevant: unknown question 'a99'`, and exits 1. Other YAML
+    data (the codebook, the relay typology) is skipped, so `instruments/*.yaml` works.
     """
     failed = 0
     for name in files:
+        if _other_data_file(Path(name)):
+            click.echo(f"{name}: skipped, not an instrument (a codebook or typology?)", err=True)
+            continue
         try:
             instrument = load_instrument(name)
         except InstrumentError as exc:

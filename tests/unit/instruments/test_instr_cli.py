@@ -49,6 +49,15 @@ def test_validate_names_the_faulty_question(runner, tmp_path):
     assert "Traceback" not in result.output
 
 
+def test_validate_the_whole_folder_skips_other_data(runner):
+    files = sorted(str(p) for p in INSTRUMENTS.glob("*.yaml"))
+    result = runner.invoke(instruments_group, ["validate", *files])
+    assert result.exit_code == 0, result.output
+    assert "relay_actor.yaml: OK" in result.output and "sme_manager.yaml: OK" in result.output
+    if (INSTRUMENTS / "codebook.yaml").exists():
+        assert "codebook.yaml: skipped, not an instrument" in result.output
+
+
 def test_validate_missing_file(runner, tmp_path):
     result = runner.invoke(instruments_group, ["validate", str(tmp_path / "none.yaml")])
     assert result.exit_code == 1
