@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
+import shutil
 
 import pytest
 
 from analysis.datasets import Dataset
 from analysis.writers.synth import FIRMS, PERSONS, synthetic_dataset
-
-SHARED_REFI = Path(__file__).resolve().parents[3] / ".." / "shared" / "refi"
 
 
 @pytest.fixture
@@ -55,10 +53,11 @@ def person_terms() -> dict[str, str]:
     return {name: "PERS" for name in PERSONS}
 
 
-def require_pspp() -> str:
+@pytest.fixture
+def pspp() -> str:
     """Return the pspp path; skip outside CI when it is absent, fail in CI."""
-    path = "/usr/bin/pspp"
-    if os.path.exists(path):
+    path = shutil.which("pspp") or ("/usr/bin/pspp" if os.path.exists("/usr/bin/pspp") else None)
+    if path:
         return path
     if os.environ.get("CI"):
         pytest.fail("pspp is required in CI (Debian package pspp) but /usr/bin/pspp is absent")

@@ -21,7 +21,9 @@ from analysis.refi import (
     write_qdc,
     write_qdpx,
 )
-from tests.unit.exports.conftest import SHARED_REFI
+
+#: The schemas as the project received them (read-only, beside the checkout when present).
+SHARED_REFI = Path(__file__).resolve().parents[4] / "shared" / "refi"
 
 NS = {"p": "urn:QDA-XML:project:1.0", "c": "urn:QDA-XML:codebook:1.0"}
 

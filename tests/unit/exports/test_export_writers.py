@@ -14,7 +14,6 @@ from openpyxl import load_workbook
 from analysis.datasets import Dataset, DatasetError
 from analysis.writers import WRITERS, export, write_csv, write_parquet, write_xlsx
 from analysis.writers.stats import write_dta, write_sav
-from tests.unit.exports.conftest import require_pspp  # noqa: F401 (helper, not fixture)
 
 
 def test_registry_covers_every_format(small_ds: Dataset, tmp_path: Path) -> None:
@@ -123,8 +122,7 @@ def test_sav_labels_and_user_missing_with_pyreadstat(small_ds: Dataset, tmp_path
     assert system.set_index("interview_id").loc[float(relay), "a5_proximite"] != -99.0
 
 
-def test_sav_opens_in_pspp(small_ds: Dataset, tmp_path: Path) -> None:
-    pspp = require_pspp()
+def test_sav_opens_in_pspp(small_ds: Dataset, tmp_path: Path, pspp: str) -> None:
     write_sav(small_ds, tmp_path / "x.sav", dictionary=False)
     syntax = tmp_path / "check.sps"
     syntax.write_text(f"GET FILE='{tmp_path / 'x.sav'}'.\n"
