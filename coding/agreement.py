@@ -16,8 +16,16 @@ import pandas as pd
 LEVELS = ("nominal", "ordinal", "interval")
 RELIABLE, TENTATIVE = 0.800, 0.667
 TABLE_COLUMNS = [
-    "code", "n_units", "n_coders", "prevalence", "percent_agreement", "kappa",
-    "alpha", "alpha_lo", "alpha_hi", "band",
+    "code",
+    "n_units",
+    "n_coders",
+    "prevalence",
+    "percent_agreement",
+    "kappa",
+    "alpha",
+    "alpha_lo",
+    "alpha_hi",
+    "band",
 ]
 
 
@@ -114,8 +122,12 @@ def bootstrap_alpha(
 
 
 def _boot_alphas(
-    counts: list[np.ndarray], weights: list[np.ndarray], values: np.ndarray, level: str,
-    n_boot: int, seed: int,
+    counts: list[np.ndarray],
+    weights: list[np.ndarray],
+    values: np.ndarray,
+    level: str,
+    n_boot: int,
+    seed: int,
 ) -> np.ndarray:
     """Alpha for each bootstrap draw; the same unit draw is applied to every matrix (pooled)."""
     n_units = counts[0].shape[0]
@@ -142,7 +154,9 @@ def _interval(boots: np.ndarray, ci: float) -> tuple[float, float]:
 # --- Cohen's kappa and percent agreement ---------------------------------------------------
 
 
-def cohen_kappa(a: Iterable[float], b: Iterable[float], weights: Iterable[float] | None = None) -> float:
+def cohen_kappa(
+    a: Iterable[float], b: Iterable[float], weights: Iterable[float] | None = None
+) -> float:
     """Return Cohen's kappa of two coders over the units both coded (NaN = missing)."""
     x, y = np.asarray(list(a), float), np.asarray(list(b), float)
     w = np.ones(len(x)) if weights is None else np.asarray(list(weights), float)
@@ -163,7 +177,8 @@ def mean_pairwise_kappa(data: np.ndarray, weights: np.ndarray | None = None) -> 
     """Return Cohen's kappa for two coders, the mean over coder pairs (Light's) for more."""
     ks = [
         cohen_kappa(data[i], data[j], weights)
-        for i in range(len(data)) for j in range(i + 1, len(data))
+        for i in range(len(data))
+        for j in range(i + 1, len(data))
     ]
     ks = [k for k in ks if np.isfinite(k)]
     return float(np.mean(ks)) if ks else float("nan")
@@ -381,6 +396,14 @@ def intensity_alpha(
         data = wide.to_numpy(float)
         a = krippendorff_alpha(data, level)
         lo, hi = bootstrap_alpha(data, level, n_boot=n_boot, seed=seed)
-        rows.append({"code": code, "n_units": int(((~np.isnan(data)).sum(0) >= 2).sum()),
-                     "alpha": a, "alpha_lo": lo, "alpha_hi": hi, "band": alpha_band(a)})
+        rows.append(
+            {
+                "code": code,
+                "n_units": int(((~np.isnan(data)).sum(0) >= 2).sum()),
+                "alpha": a,
+                "alpha_lo": lo,
+                "alpha_hi": hi,
+                "band": alpha_band(a),
+            }
+        )
     return pd.DataFrame(rows, columns=["code", "n_units", "alpha", "alpha_lo", "alpha_hi", "band"])

@@ -10,9 +10,19 @@ from pathlib import Path
 import yaml
 
 FAMILIES: tuple[str, ...] = ("GOVERNANCE", "STRATEGY", "DYNAMICS", "OTHER")
-PREFIXES: dict[str, str] = {"GOV": "GOVERNANCE", "STR": "STRATEGY", "DYN": "DYNAMICS", "OTH": "OTHER"}
+PREFIXES: dict[str, str] = {
+    "GOV": "GOVERNANCE",
+    "STR": "STRATEGY",
+    "DYN": "DYNAMICS",
+    "OTH": "OTHER",
+}
 CODE_FIELDS: tuple[str, ...] = (
-    "label", "definition", "include", "exclude", "keywords", "example",
+    "label",
+    "definition",
+    "include",
+    "exclude",
+    "keywords",
+    "example",
 )
 
 

@@ -11,9 +11,7 @@ from spacy.language import Language
 
 #: Time prefixes left over from subtitle exports: "[00:01:02]", "00:01:02", "(01:02.5)".
 _TIME = r"(?:[\[(]?\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?[\])]?\s*(?:-->\s*\S+\s*)?)"
-_KNOWN = (
-    r"Q|R|I|E|Enquêt(?:eur|rice)s?|Interviewé(?:e)?s?|Intervieweu(?:r|se)|Question|Réponse"
-)
+_KNOWN = r"Q|R|I|E|Enquêt(?:eur|rice)s?|Interviewé(?:e)?s?|Intervieweu(?:r|se)|Question|Réponse"
 _NAME_WORD = r"(?:[A-ZÀ-ÖØ-Þ][\w'’.-]*)"
 _NAME = rf"(?:{_NAME_WORD}(?:[ \t]+{_NAME_WORD}){{0,2}}|[A-Z]+_\d+)"
 _LABEL = re.compile(

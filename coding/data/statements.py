@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (one hand-written sentence per line reads better than wrapped strings)
 """Hand-written French interview statements per code, for the project's labelled corpus.
 
 Written for the project (not real interview data). Each entry is "who|text" where who is
