@@ -28,7 +28,9 @@ from typing import Any
 
 MISSING_VALUES = frozenset({"dont_know", "refused", "not_asked"})
 KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
-_NUMBER_RE = re.compile(r"^\s*-?(\d+(\.\d*)?|\.\d+)\s*$")
+# XML whitespace and ASCII digits only, as in XPath (and as JavaScript's regexes agree).
+_NUMBER_RE = re.compile(r"^[ \t\r\n]*-?([0-9]+(\.[0-9]*)?|\.[0-9]+)[ \t\r\n]*$")
+_WORDS_RE = re.compile(r"[^ \t\r\n]+")
 KEYWORDS = frozenset({"and", "or", "not"})
 #: Canonical function name -> (arity, XLSForm spelling).
 FUNCTIONS: dict[str, tuple[int, str]] = {
@@ -100,8 +102,8 @@ Node = Literal | Ref | Current | Compare | BoolOp | Not | Call
 
 _TOKEN_RE = re.compile(
     r"""
-    (?P<ws>\s+)
-  | (?P<number>\d+(?:\.\d*)?|\.\d+)
+    (?P<ws>[\ \t\r\n]+)
+  | (?P<number>[0-9]+(?:\.[0-9]*)?|\.[0-9]+)
   | (?P<string>'[^']*'|"[^"]*")
   | (?P<dollar>\$\{[^}]*\})
   | (?P<name>[A-Za-z_][A-Za-z0-9_-]*)
@@ -384,9 +386,9 @@ def _eval(node: Node, answers: dict[str, Any], current: Any) -> Value:
 
 def _call(node: Call, args: list[Value]) -> Value:
     if node.name == "selected":
-        return _to_string(args[1]) in _to_string(args[0]).split()
+        return _to_string(args[1]) in _WORDS_RE.findall(_to_string(args[0]))
     if node.name == "count_selected":
-        return float(len(_to_string(args[0]).split()))
+        return float(len(_WORDS_RE.findall(_to_string(args[0]))))
     return float(len(_to_string(args[0])))  # string_length
 
 

@@ -12,12 +12,13 @@
 
   var MISSING = { dont_know: true, refused: true, not_asked: true };
   var KEY_RE = /^[a-z][a-z0-9_]{0,31}$/;
-  var NUMBER_RE = /^\s*-?(\d+(\.\d*)?|\.\d+)\s*$/;
+  // XML whitespace and ASCII digits only, as in XPath (and as expr.py agrees).
+  var NUMBER_RE = /^[ \t\r\n]*-?([0-9]+(\.[0-9]*)?|\.[0-9]+)[ \t\r\n]*$/;
   var KEYWORDS = { and: true, or: true, not: true };
   var FUNCTIONS = { selected: 2, count_selected: 1, string_length: 1 };
   var ALIASES = { "count-selected": "count_selected", "string-length": "string_length" };
   var TOKEN_RE =
-    /(\s+)|(\d+(?:\.\d*)?|\.\d+)|('[^']*'|"[^"]*")|(\$\{[^}]*\})|([A-Za-z_][A-Za-z0-9_-]*)|(!=|<=|>=|=|<|>)|([(),.\-])/y;
+    /([ \t\r\n]+)|([0-9]+(?:\.[0-9]*)?|\.[0-9]+)|('[^']*'|"[^"]*")|(\$\{[^}]*\})|([A-Za-z_][A-Za-z0-9_-]*)|(!=|<=|>=|=|<|>)|([(),.\-])/y;
   var KINDS = [null, "ws", "number", "string", "dollar", "name", "op", "punct"];
   var MAX_DEPTH = 50;
 
@@ -182,7 +183,7 @@
     if (typeof v === "number") return !isNaN(v) && v !== 0;
     return v !== "";
   }
-  function splitWords(s) { return s.split(/\s+/).filter(function (w) { return w !== ""; }); }
+  function splitWords(s) { return s.split(/[ \t\r\n]+/).filter(function (w) { return w !== ""; }); }
 
   function compare(op, a, b) {
     if (op === "=" || op === "!=") {
