@@ -19,12 +19,13 @@ import hashlib
 import os
 import uuid
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 import pandas as pd
@@ -96,14 +97,6 @@ def parse_and_validate(data: bytes, schema: str, xsd_dir: PathLike | None = None
         error = xsd.error_log[0]
         raise RefiError(f"{what}: violates {schema}.xsd at line {error.line}: {error.message}")
     return root
-
-
-def _validate_tree(root: etree._Element, schema: str, xsd_dir: PathLike | None) -> None:
-    """Validate an element built in memory; a failure here is a bug in the exporter."""
-    xsd = load_schema(schema, xsd_dir)
-    if not xsd.validate(root):
-        error = xsd.error_log[0]
-        raise RefiError(f"exported {schema.lower()} violates {schema}.xsd: {error.message}")
 
 
 # --- export ----------------------------------------------------------------------------
@@ -297,9 +290,12 @@ class _ProjectWriter:
             names += [str(n) for n in column.dropna().unique() if str(n) not in names]
         return list(dict.fromkeys(names))
 
-    def build(self) -> etree._Element:
-        root = etree.Element(self.q("Project"), nsmap={None: self.ns}, name=self.ds.name,
-                             origin=ORIGIN, creationDateTime=_iso(self.created))
+    def chunks(self) -> Iterator[bytes]:
+        """Yield project.qde as UTF-8 bytes, the (large) sources streamed one by one."""
+        yield (f'<?xml version="1.0" encoding="utf-8"?>\n<Project xmlns="{self.ns}" '
+               f'name={_attr(str(self.ds.name))} origin="{ORIGIN}" '
+               f'creationDateTime="{_iso(self.created)}">').encode()
+        root = etree.Element(self.q("Project"), nsmap={None: self.ns})
         users = etree.SubElement(root, self.q("Users"))
         for name in self.usernames or ["milieu"]:
             etree.SubElement(users, self.q("User"), guid=guid("user", name), name=name, id=name)
@@ -309,8 +305,11 @@ class _ProjectWriter:
         kinds = {c: _variable_type(table[c]) for c in table.columns if c != "interview_id"}
         self._variables(root, kinds)
         self._cases(root, table, kinds)
-        self._sources(root)
-        return root
+        for element in root:
+            yield etree.tostring(element, encoding="utf-8")
+        del root
+        yield from self._sources()
+        yield b"</Project>"
 
     def _variables(self, root: etree._Element, kinds: dict[str, str]) -> None:
         if not kinds:
@@ -350,7 +349,9 @@ class _ProjectWriter:
                 etree.SubElement(case, self.q("SourceRef"),
                                  targetGUID=guid("source", tr.transcript_id))
 
-    def _sources(self, root: etree._Element) -> None:
+    def _sources(self) -> Iterator[bytes]:
+        # Selections are the bulk of a project (100,000+ codings): they are written as XML
+        # text, source by source, never held as one document tree.
         transcripts = self.ds.transcripts
         if not len(transcripts):
             return
@@ -359,14 +360,10 @@ class _ProjectWriter:
         orphan = [t for t in grouped if t not in known]
         if orphan:
             raise RefiError(f"codings refer to transcript {orphan[0]}, absent from the dataset")
-        # Selections are the bulk of a project (100,000+): they are written as XML text and
-        # parsed in one go, which is several times faster than one lxml call per element.
-        parts = [f'<Sources xmlns="{self.ns}">']
+        yield b"<Sources>"
         for tr in transcripts.itertuples():
-            parts.append(self._source_xml(tr, grouped.get(tr.transcript_id, [])))
-        parts.append("</Sources>")
-        root.append(etree.fromstring("".join(parts),
-                                     parser=etree.XMLParser(huge_tree=True)))
+            yield self._source_xml(tr, grouped.pop(tr.transcript_id, [])).encode()
+        yield b"</Sources>"
 
     def _coding_records(self) -> dict[Any, list[tuple[Any, ...]]]:
         """Return codings as (start, end, code, coder, id, when, meta) by transcript, in order."""
@@ -433,16 +430,32 @@ def write_qdpx(ds: Dataset, path: PathLike, xsd_dir: PathLike | None = None,
                validate: bool = True) -> list[Path]:
     """Write the project as a REFI-QDA .qdpx archive (project.qde + sources/), validated."""
     writer = _ProjectWriter(ds, position_unit, created or datetime.now(UTC))
-    root = writer.build()
-    if validate:
-        _validate_tree(root, "Project", xsd_dir)
-    data = etree.tostring(root, xml_declaration=True, encoding="utf-8")
     with atomic_path(path) as tmp:
         with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
-            archive.writestr("project.qde", data)
+            with archive.open("project.qde", "w", force_zip64=True) as handle:
+                for chunk in writer.chunks():
+                    handle.write(chunk)
             for name, text in writer.files.items():
                 archive.writestr(name, text.encode("utf-8"))
+        if validate:
+            with zipfile.ZipFile(tmp) as archive, archive.open("project.qde") as handle:
+                validate_stream(handle, "Project", xsd_dir, what="exported project")
     return [Path(path)]
+
+
+def validate_stream(handle: IO[bytes], schema: str, xsd_dir: PathLike | None = None,
+                    what: str = "file") -> None:
+    """Validate an XML stream while parsing it, in constant memory; raise RefiError."""
+    xsd = load_schema(schema, xsd_dir)
+    try:
+        for _, element in etree.iterparse(handle, events=("end",), schema=xsd,
+                                          huge_tree=True, resolve_entities=False,
+                                          no_network=True):
+            element.clear(keep_tail=True)
+            while element.getprevious() is not None:
+                del element.getparent()[0]
+    except etree.XMLSyntaxError as exc:
+        raise RefiError(f"{what}: violates {schema}.xsd at line {exc.lineno}: {exc.msg}") from exc
 
 
 # --- import ----------------------------------------------------------------------------

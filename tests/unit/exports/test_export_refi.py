@@ -151,7 +151,7 @@ def test_invalid_project_names_the_violation(small_ds: Dataset, tmp_path: Path) 
     _rewrite(tmp_path / "x.qdpx", tmp_path / "bad.qdpx", b'startPosition="', b'startPos="')
     with pytest.raises(RefiError, match=r"violates Project\.xsd at line \d+: .*startPos"):
         read_qdpx(tmp_path / "bad.qdpx")
-    _rewrite(tmp_path / "x.qdpx", tmp_path / "broken.qdpx", b"<Users>", b"<Users")
+    _rewrite(tmp_path / "x.qdpx", tmp_path / "broken.qdpx", b"</Project>", b"")
     with pytest.raises(RefiError, match=r"not well-formed XML: line \d+"):
         read_qdpx(tmp_path / "broken.qdpx")
     (tmp_path / "plain.qdpx").write_text("not a zip")
@@ -195,3 +195,14 @@ def test_markup_and_control_characters_survive(small_ds: Dataset, tmp_path: Path
     values = {v for case in back.cases["variables"] for k, v in case.items()
               if k == "a1_parcours"}
     assert values == {"Texte & <balise>"}
+
+
+def test_invalid_export_is_refused_and_not_written(small_ds: Dataset, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from analysis import refi
+
+    monkeypatch.setattr(refi._ProjectWriter, "_selection_xml",
+                        lambda self, c, text: '<PlainTextSelection name="x"/>')
+    with pytest.raises(RefiError, match=r"exported project: violates Project\.xsd at line"):
+        write_qdpx(small_ds, tmp_path / "x.qdpx")
+    assert list(tmp_path.iterdir()) == []
