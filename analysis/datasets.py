@@ -236,15 +236,17 @@ def _mark_not_in_instrument(ds: Dataset, kinds: pd.DataFrame, wide: pd.DataFrame
         return kinds
     guide = ds.interviews.set_index("interview_id")[["instrument_id", "instrument_version"]]
     guide = guide[~guide.index.duplicated()].reindex(kinds.index)
-    pairs = list(zip(guide["instrument_id"], guide["instrument_version"].astype(str),
+    # Versions may be numbers on one side and strings on the other: compare as strings.
+    pairs = list(zip(guide["instrument_id"].astype(str), guide["instrument_version"].astype(str),
                      strict=True))
+    guides = {(str(i), str(v)): q for (i, v), q in ds.instruments.items()}
     questions = merged_questions(ds)
     kinds = kinds.copy()
     for column in kinds.columns:
         key = _question_of_column(column, questions)
         if key is None:
             continue
-        absent = [key not in ds.instruments.get(pair, {key: None}) for pair in pairs]
+        absent = [key not in guides.get(pair, {key: None}) for pair in pairs]
         empty = wide[column].isna().to_numpy() & kinds[column].isna().to_numpy()
         kinds.loc[pd.Series(absent, index=kinds.index).to_numpy() & empty, column] = "not_asked"
     return kinds

@@ -54,6 +54,10 @@ _EDGE_WORDS = re.compile(r"^(?:(?:de|du|des|la|le|les|l'|d'|a|au|aux|en)\s+)+|"
 TERRITORY_LEVELS = ("commune", "zone_emploi", "departement", "region")
 
 
+class PseudonymisationError(RuntimeError):
+    """Pseudonymisation cannot run as asked (e.g. the NER model is missing)."""
+
+
 @dataclass(frozen=True)
 class Replacement:
     """One name replaced: its span in the original and in the pseudonymised text."""
@@ -99,8 +103,16 @@ def load_ner(model: str = "fr_core_news_md") -> Any:
     """Load a spaCy pipeline with only what NER needs, once per process."""
     import spacy
 
-    nlp = spacy.load(model, exclude=["parser", "lemmatizer", "morphologizer",
-                                     "attribute_ruler", "senter"])
+    try:
+        nlp = spacy.load(model, exclude=["parser", "lemmatizer", "morphologizer",
+                                         "attribute_ruler", "senter"])
+    except OSError as exc:
+        # No silent fallback: pseudonymising without the recogniser would leak names.
+        raise PseudonymisationError(
+            f"spaCy model {model!r} is not installed; install it, or pass model=None to "
+            "replace only the registry names and the project's extra terms") from exc
+    if "ner" not in nlp.pipe_names:
+        raise PseudonymisationError(f"spaCy model {model!r} has no named-entity recogniser")
     nlp.max_length = max(nlp.max_length, 5_000_000)
     return nlp
 

@@ -137,3 +137,10 @@ def test_leak_check_sees_names_in_a_clear_export(demo_ds: Dataset, tmp_path: Pat
         WRITERS[fmt](demo_ds, folder / name)
         blob = _exported_text(folder).casefold()
         assert any(n.casefold() in blob for n in PERSONS + list(FIRMS)), fmt
+
+
+def test_missing_model_is_an_error_not_a_silent_fallback() -> None:
+    from coding.pseudonymise import PseudonymisationError
+
+    with pytest.raises(PseudonymisationError, match="not installed"):
+        Pseudonymiser(model="xx_no_such_model_sm")
