@@ -1,7 +1,8 @@
 """Update the message catalogues: extract, merge into each language, compile.
 
-    python scripts/i18n.py            extract + update + compile
-    python scripts/i18n.py --check    fail when a French message is missing or stale
+    python scripts/i18n.py                 extract + update + compile
+    python scripts/i18n.py --check         fail when a French message is missing or stale
+    python scripts/i18n.py --fill FILE.json  add French translations {msgid: text}, compile
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from babel.messages.pofile import read_po
+from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "survey_app" / "translations"
@@ -36,7 +37,26 @@ def untranslated(lang: str = "fr") -> list[str]:
     return [m.id for m in catalog if m.id and (not m.string or m.fuzzy)]
 
 
+def fill(translations: dict[str, str], lang: str = "fr") -> None:
+    """Set translations for message ids that have none, then compile."""
+    po = TRANSLATIONS / lang / "LC_MESSAGES" / "messages.po"
+    with open(po, "rb") as fh:
+        catalog = read_po(fh)
+    for message in catalog:
+        if message.id in translations and not message.string:
+            message.string = translations[message.id]
+            message.flags.discard("fuzzy")
+    with open(po, "wb") as fh:
+        write_po(fh, catalog, no_location=True, width=100)
+    run("compile", "-d", str(TRANSLATIONS))
+
+
 if __name__ == "__main__":
+    if "--fill" in sys.argv:
+        import json
+
+        fill(json.loads(Path(sys.argv[sys.argv.index("--fill") + 1]).read_text(encoding="utf-8")))
+        sys.exit(0)
     if "--check" in sys.argv:
         missing = untranslated()
         for msgid in missing:

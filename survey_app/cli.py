@@ -8,11 +8,16 @@ import sys
 import click
 from flask.cli import FlaskGroup
 
-#: command groups that live in plain libraries, imported only when used
+#: command groups imported only when used (the NLP and statistics stacks take seconds to load)
 LAZY_GROUPS = {
-    "instruments": ("survey_app.instruments.cli", "instruments_group"),
-    "coding": ("coding.cli", "coding_group"),
-    "analyse": ("analysis.cli", "analyse_group"),
+    "instruments": ("survey_app.fieldwork.commands", "instruments_group",
+                    "Interview guides as versioned data: validate, load, XLSForm export/import."),
+    "fieldwork": ("survey_app.fieldwork.commands", "fieldwork_group",
+                  "Import submissions collected offline with ODK Collect or KoboToolbox."),
+    "coding": ("coding.cli", "coding_group",
+               "Theme classifier and agreement: train, predict, evaluate, agreement."),
+    "analyse": ("analysis.cli", "analyse_group",
+                "Territory profiles: registry counts (D1, D2), 4D profile, report."),
 }
 
 
@@ -28,9 +33,20 @@ class MilieuGroup(FlaskGroup):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(set(super().list_commands(ctx)) | set(LAZY_GROUPS))
 
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """List commands without importing the lazy groups."""
+        rows = []
+        for name in self.list_commands(ctx):
+            if name in LAZY_GROUPS:
+                rows.append((name, LAZY_GROUPS[name][2]))
+            else:
+                rows.append((name, self.get_command(ctx, name).get_short_help_str(60)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name in LAZY_GROUPS:
-            module, attr = LAZY_GROUPS[name]
+            module, attr, _help = LAZY_GROUPS[name]
             try:
                 return getattr(importlib.import_module(module), attr)
             except ModuleNotFoundError as err:
@@ -85,4 +101,3 @@ def main() -> None:
         reason = str(err.orig).strip().splitlines()[0] if err.orig else str(err)
         click.echo(f"Error: cannot use the database: {reason}", err=True)
         sys.exit(1)
-

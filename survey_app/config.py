@@ -1,6 +1,7 @@
 """Default configuration; instance/config.py, MILIEU_* variables and test overrides come after."""
 
-MAX_CONTENT_LENGTH = 5 * 1024 * 1024  # uploads: transcripts and forms, 5 MiB at most
+MAX_CONTENT_LENGTH = 5 * 1024 * 1024  # any request body, 5 MiB at most
+TRANSCRIPT_MAX_BYTES = 2_000_000  # one transcript file
 SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
 SQLALCHEMY_TRACK_MODIFICATIONS = False
 SESSION_COOKIE_HTTPONLY = True
@@ -11,6 +12,8 @@ REMEMBER_COOKIE_SAMESITE = "Lax"
 WTF_CSRF_TIME_LIMIT = 8 * 3600  # a long interview must not lose its form token
 BABEL_DEFAULT_LOCALE = "fr"
 LANGUAGES = ("fr", "en")
+#: werkzeug password hashing; the test suite uses a cheaper pbkdf2 to stay fast
+PASSWORD_HASH_METHOD = "scrypt"
 #: failed logins per user name (or per address) before the login is refused for a while
 LOGIN_MAX_FAILURES = 5
 LOGIN_FAILURE_WINDOW_SECONDS = 15 * 60

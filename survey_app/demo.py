@@ -1,14 +1,17 @@
-"""Demo data: users, territories and organisations a new user can try Milieu with."""
+"""Demo data: users, territories, organisations, interviews and transcripts to try Milieu with."""
 
 from __future__ import annotations
 
 import os
+from datetime import date
+from importlib.resources import files
+from pathlib import Path
 
 import sqlalchemy as sa
 
 from survey_app.auth.operations import create_user
 from survey_app.extensions import db
-from survey_app.models import Organisation, Territory, User
+from survey_app.models import Interview, Organisation, Territory, User
 
 DEFAULT_DEMO_PASSWORD = "milieu-demo"
 
@@ -56,9 +59,90 @@ def demo_password() -> str:
     return os.environ.get("MILIEU_DEMO_PASSWORD", DEFAULT_DEMO_PASSWORD)
 
 
+#: organisation, instrument, fieldworker, date, answers, transcript file, submitted
+DEMO_INTERVIEWS = (
+    (
+        "Vignobles Castelnau SARL",
+        "sme_manager",
+        "ines",
+        date(2026, 10, 6),
+        {
+            "consent_data": "yes",
+            "consent_participation": "yes",
+            "consent_audio": "yes",
+            "role": "dirigeant",
+            "firm_size": "10_49",
+            "year_founded": "1987",
+            "exports": "yes",
+            "export_share": "45",
+            "export_modes": ["agent", "distributeur"],
+            "export_countries": "6",
+            "a4": "4",
+            "a5": "5",
+            "a6": "4",
+            "a6_example": "Trois structures m'ont proposé la même mission en Chine.",
+            "a7": "2",
+            "a8": "3",
+            "a9": "4",
+            "a11": "4",
+            "a13": "4",
+            "a14": "4",
+            "a15": "4",
+        },
+        "transcript_pme_001.txt",
+        True,
+    ),
+    (
+        "CCI Hérault, service international",
+        "relay_actor",
+        "ines",
+        date(2026, 10, 8),
+        {
+            "consent_data": "yes",
+            "consent_participation": "yes",
+            "consent_audio": "no",
+            "role": "conseiller",
+            "years_in_post": "9",
+            "supports_smes": "yes",
+            "smes_per_year": "120",
+            "b3": "5",
+            "b4": "4",
+            "b5": "2",
+            "b6": "4",
+            "b8": "3",
+            "b10": "4",
+            "b11": "3",
+            "b13": "4",
+            "b14": "4",
+            "b15": "3",
+        },
+        "transcript_rel_001.txt",
+        True,
+    ),
+    (
+        "Textiles Cévenols",
+        "sme_manager",
+        "marc",
+        date(2026, 10, 20),
+        {
+            "consent_data": "yes",
+            "consent_participation": "yes",
+            "role": "directeur_export",
+            "exports": "no",
+        },
+        None,
+        False,
+    ),
+)
+
+
+def instruments_dir() -> Path:
+    return Path(str(files("milieu_instruments")))
+
+
 def load_demo() -> dict[str, int]:
     """Add whatever part of the demo is missing; running it again changes nothing."""
-    added = {"users": 0, "territories": 0, "organisations": 0}
+    added = {"users": 0, "territories": 0, "organisations": 0, "interviews": 0}
     for username, role, name in DEMO_USERS:
         if not db.session.scalar(sa.select(User.id).where(User.username == username)):
             create_user(username, role, demo_password(), name)
@@ -69,8 +153,9 @@ def load_demo() -> dict[str, int]:
             sa.select(Territory).where(Territory.level == level, Territory.code == code)
         )
         if terr is None:
-            terr = Territory(level=level, code=code, name=name, population=population,
-                             area_km2=area)
+            terr = Territory(
+                level=level, code=code, name=name, population=population, area_km2=area
+            )
             parent_level = "region" if level == "departement" else "departement"
             terr.parent = by_code.get((parent_level, parent))
             if level == "commune":
@@ -79,13 +164,17 @@ def load_demo() -> dict[str, int]:
             added["territories"] += 1
         by_code[(level, code)] = terr
     db.session.flush()
-    from survey_app.fieldwork_services import next_pseudonym
+    from survey_app.fieldwork.operations import next_pseudonym
 
     for kind, name, commune, activity, size, export_share in DEMO_ORGANISATIONS:
         if db.session.scalar(sa.select(Organisation.id).where(Organisation.name == name)):
             continue
-        org = Organisation(kind=kind, name=name, territory=by_code[("commune", commune)],
-                           pseudonym=next_pseudonym(kind))
+        org = Organisation(
+            kind=kind,
+            name=name,
+            territory=by_code[("commune", commune)],
+            pseudonym=next_pseudonym(kind),
+        )
         if kind == "sme":
             org.naf_code, org.size_band, org.export_share = activity, size, export_share
         else:
@@ -93,4 +182,29 @@ def load_demo() -> dict[str, int]:
         db.session.add(org)
         db.session.flush()
         added["organisations"] += 1
+    added["interviews"] = _demo_interviews()
+    return added
+
+
+def _demo_interviews() -> int:
+    from survey_app.fieldwork import operations as ops
+
+    versions = {}
+    for name in ("sme_manager.yaml", "relay_actor.yaml"):
+        version, _new = ops.load_instrument_file(instruments_dir() / name)
+        versions[version.instrument_key] = version
+    added = 0
+    for org_name, key, username, day, answers, transcript, submitted in DEMO_INTERVIEWS:
+        org = db.session.scalar(sa.select(Organisation).where(Organisation.name == org_name))
+        if db.session.scalar(sa.select(Interview.id).where(Interview.organisation_id == org.id)):
+            continue
+        user = db.session.scalar(sa.select(User).where(User.username == username))
+        interview = ops.create_interview(user, versions[key], org, day, org.territory.name)
+        ops.save_answers(interview, answers, interview.version, user)
+        if transcript:
+            text = (Path(__file__).parent / "demo_data" / transcript).read_text(encoding="utf-8")
+            ops.save_transcript(interview, text, user, source_format="txt", filename=transcript)
+        if submitted:
+            ops.submit_interview(interview, interview.version, user)
+        added += 1
     return added

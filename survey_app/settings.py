@@ -12,14 +12,18 @@ from flask import Flask, g, request, session
 from flask_login import current_user
 
 from survey_app import config as defaults
-from survey_app.core.labels import ROLE_LABELS
+from survey_app.core.labels import KIND_LABELS, ROLE_LABELS, STATUS_LABELS
 from survey_app.extensions import babel, csrf, db, login_manager, migrate
 
 
 def instance_path() -> str:
     """Return the instance folder: MILIEU_INSTANCE_PATH, else Flask's default beside the code."""
     path = os.environ.get("MILIEU_INSTANCE_PATH")
-    return str(Path(path).resolve()) if path else str(Path(__file__).resolve().parent.parent / "instance")
+    return (
+        str(Path(path).resolve())
+        if path
+        else str(Path(__file__).resolve().parent.parent / "instance")
+    )
 
 
 def migrations_directory() -> str:
@@ -48,7 +52,7 @@ def normalise_database_url(url: str) -> str:
     """Use psycopg 3 for postgres URLs written the usual way."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 
@@ -109,6 +113,8 @@ def init_i18n(app: Flask) -> None:
             "current_locale": str(get_locale()),
             "languages": defaults.LANGUAGES,
             "role_labels": ROLE_LABELS,
+            "status_labels": STATUS_LABELS,
+            "kind_labels": KIND_LABELS,
         }
 
 
@@ -147,8 +153,9 @@ def init_blueprints(app: Flask) -> None:
     from survey_app.admin.blueprint import bp as admin_bp
     from survey_app.auth.blueprint import bp as auth_bp
     from survey_app.core.blueprint import bp as core_bp
+    from survey_app.fieldwork.blueprint import bp as fieldwork_bp
 
-    for bp in (core_bp, auth_bp, admin_bp):
+    for bp in (core_bp, auth_bp, admin_bp, fieldwork_bp):
         app.register_blueprint(bp)
 
 

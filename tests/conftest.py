@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import pytest
-import sqlalchemy as sa
 from pathlib import Path
 
+import pytest
+import sqlalchemy as sa
 from milieu_testing import (
     csrf_token,
     make_app,
     postgres_url_or_skip,
-    reset_postgres_schema,
+    scratch_postgres_database,
     upgrade,
 )
 
@@ -24,12 +24,11 @@ def sqlite_database(tmp_path_factory) -> tuple[str, Path]:
 
 
 @pytest.fixture(scope="session")
-def postgres_database(tmp_path_factory) -> tuple[str, Path]:
-    url = postgres_url_or_skip()
-    reset_postgres_schema(url)
-    instance = tmp_path_factory.mktemp("instance-postgres")
-    upgrade(make_app(url, instance))
-    return url, instance
+def postgres_database(tmp_path_factory):
+    with scratch_postgres_database(postgres_url_or_skip()) as url:
+        instance = tmp_path_factory.mktemp("instance-postgres")
+        upgrade(make_app(url, instance))
+        yield url, instance
 
 
 def _empty_tables(app) -> None:
@@ -38,13 +37,11 @@ def _empty_tables(app) -> None:
     with app.app_context():
         db.session.remove()
         tables = [t for t in db.metadata.sorted_tables]
+        # DELETE beats TRUNCATE by far on a handful of rows (PostgreSQL's TRUNCATE of every
+        # table costs about half a second per test)
         with db.engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                names = ", ".join(f'"{t.name}"' for t in tables)
-                conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-            else:
-                for table in reversed(tables):
-                    conn.execute(table.delete())
+            for table in reversed(tables):
+                conn.execute(table.delete())
         db.engine.dispose()
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import uuid
 from pathlib import Path
 
 import pytest
@@ -32,6 +34,25 @@ def postgres_url_or_skip() -> str:
     return url
 
 
+@contextlib.contextmanager
+def scratch_postgres_database(url: str):
+    """Create an empty database beside `url` for one test run, and drop it afterwards.
+
+    Runs that happen at the same time (two developers' suites, a helper's) never share tables.
+    """
+    base = sa.engine.make_url(url)
+    name = f"milieu_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 def reset_postgres_schema(url: str) -> None:
     engine = sa.create_engine(url)
     with engine.begin() as conn:
@@ -48,6 +69,7 @@ def make_app(database_url: str, instance: Path, **overrides):
         "SECRET_KEY": "test-secret",
         "SQLALCHEMY_DATABASE_URI": database_url,
         "HUEY_IMMEDIATE": True,
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
     }
     config.update(overrides)
     os.environ["MILIEU_INSTANCE_PATH"] = str(instance)
@@ -76,3 +98,25 @@ def csrf_token(client, url: str) -> str:
     match = CSRF_RE.search(page)
     assert match, f"no CSRF token on {url}"
     return match.group(1)
+
+
+CONSENT = {"consent_data": "yes", "consent_participation": "yes"}
+
+#: every required answer of the SME guide, for a firm that exports
+COMPLETE_SME = {
+    **CONSENT,
+    "role": "dirigeant",
+    "firm_size": "10_49",
+    "exports": "yes",
+    "export_share": "40",
+    "a4": "4",
+    "a5": "4",
+    "a6": "2",
+    "a7": "3",
+    "a8": "3",
+    "a9": "2",
+    "a11": "4",
+    "a13": "3",
+    "a14": "4",
+    "a15": "4",
+}

@@ -15,7 +15,6 @@ from survey_app.models import LoginAttempt, User, utcnow
 from survey_app.models.users import ROLES
 
 
-
 class UserError(ValueError):
     """A user-facing problem with account data."""
 
@@ -35,7 +34,7 @@ def create_user(username: str, role: str, password: str, display_name: str = "")
     if db.session.scalar(sa.select(User.id).where(User.username == username)):
         raise UserError(f"a user named {username!r} exists already")
     user = User(username=username, role=role, display_name=display_name or username)
-    user.set_password(password)
+    user.set_password(password, current_app.config["PASSWORD_HASH_METHOD"])
     db.session.add(user)
     db.session.flush()
     record("user.create", user, {"username": username, "role": role})
@@ -75,10 +74,10 @@ def authenticate(username: str, password: str, remote_addr: str | None) -> User 
 
 
 @cache
-def _dummy_hash() -> str:
-    return generate_password_hash("not a password")
+def _dummy_hash(method: str) -> str:
+    return generate_password_hash("not a password", method=method)
 
 
 def _burn_time(password: str) -> None:
     """Check a password against a dummy hash, so unknown names cost the same time."""
-    check_password_hash(_dummy_hash(), password)
+    check_password_hash(_dummy_hash(current_app.config["PASSWORD_HASH_METHOD"]), password)

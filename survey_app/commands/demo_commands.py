@@ -8,7 +8,7 @@ from survey_app.extensions import db
 @click.command()
 @with_appcontext
 def demo() -> None:
-    """Load the demo users, territories and organisations (safe to run again)."""
+    """Load the demo: users, territories, organisations, interviews (safe to re-run)."""
     added = load_demo()
     db.session.commit()
     summary = ", ".join(f"{n} {what}" for what, n in added.items())

@@ -73,7 +73,9 @@ def check_milieu_sqlite(path: Path) -> None:
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
-            names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            names = {
+                r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
+            }
             if not MILIEU_TABLES <= names:
                 raise BackupError(f"{path} is a SQLite database but not a Milieu database")
             if conn.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
@@ -115,7 +117,13 @@ def _pg_dump(target: Path) -> None:
     url = db.engine.url.set(drivername="postgresql")
     tmp = target.with_name(f".{target.name}.part")
     done = subprocess.run(
-        [exe, "--format=custom", "--no-owner", f"--file={tmp}", url.render_as_string(hide_password=False)],
+        [
+            exe,
+            "--format=custom",
+            "--no-owner",
+            f"--file={tmp}",
+            url.render_as_string(hide_password=False),
+        ],
         capture_output=True,
         text=True,
     )
@@ -141,8 +149,15 @@ def _pg_restore(source: Path) -> None:
     db.engine.dispose()
     url = db.engine.url.set(drivername="postgresql")
     done = subprocess.run(
-        [exe, "--clean", "--if-exists", "--no-owner", "--single-transaction",
-         f"--dbname={url.render_as_string(hide_password=False)}", str(source)],
+        [
+            exe,
+            "--clean",
+            "--if-exists",
+            "--no-owner",
+            "--single-transaction",
+            f"--dbname={url.render_as_string(hide_password=False)}",
+            str(source),
+        ],
         capture_output=True,
         text=True,
     )

@@ -26,9 +26,10 @@ def render_error(code: int, detail: str | None = None):
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(err: CSRFError):
-        return render_error(
-            400, _("The form has expired or was not sent from this site. Reload the page and try again.")
+        message = _(
+            "The form has expired or was not sent from this site. Reload the page and try again."
         )
+        return render_error(400, message)
 
     @app.errorhandler(HTTPException)
     def http_error(err: HTTPException):

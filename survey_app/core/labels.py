@@ -7,3 +7,13 @@ ROLE_LABELS = {
     "researcher": _l("researcher"),
     "admin": _l("administrator"),
 }
+
+STATUS_LABELS = {
+    "draft": _l("draft"),
+    "submitted": _l("submitted"),
+    "has_issues": _l("has issues"),
+    "approved": _l("approved"),
+    "rejected": _l("rejected"),
+}
+
+KIND_LABELS = {"sme": _l("SME"), "relay": _l("Relay actor")}

@@ -14,21 +14,28 @@ from survey_app.models import AuditEvent, Organisation, User
 def run_milieu(*args, env=None):
     return subprocess.run(
         [sys.executable, "-c", "from survey_app.cli import main; main()", *args],
-        capture_output=True, text=True, env=env, timeout=120,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
     )
 
 
 def test_help_lists_the_command_groups():
     result = run_milieu("--help")
     assert result.returncode == 0
-    for group in ("db", "demo", "serve", "users"):
+    for group in ("db", "demo", "serve", "users", "worker", "instruments", "fieldwork",
+                  "coding", "analyse"):
         assert f"\n  {group} " in result.stdout
     assert "--app" not in result.stdout
 
 
 def test_unreachable_database_gives_one_line_error(tmp_path):
-    env = {"MILIEU_DATABASE_URL": "postgresql://nobody@127.0.0.1:9/none",
-           "MILIEU_INSTANCE_PATH": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    env = {
+        "MILIEU_DATABASE_URL": "postgresql://nobody@127.0.0.1:9/none",
+        "MILIEU_INSTANCE_PATH": str(tmp_path),
+        "PATH": "/usr/bin:/bin",
+    }
     result = run_milieu("db", "upgrade", env=env)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
@@ -55,8 +62,11 @@ def test_users_add_refuses_duplicates_and_bad_roles(app, runner, monkeypatch):
 
 def test_users_add_prompts_for_hidden_password(app, runner, monkeypatch):
     monkeypatch.delenv("MILIEU_PASSWORD", raising=False)
-    result = runner.invoke(cli, ["users", "add", "ines", "--role", "fieldworker"],
-                           input="prompted secret\nprompted secret\n")
+    result = runner.invoke(
+        cli,
+        ["users", "add", "ines", "--role", "fieldworker"],
+        input="prompted secret\nprompted secret\n",
+    )
     assert result.exit_code == 0, result.output
     assert "prompted secret" not in result.output
 
@@ -66,12 +76,16 @@ def test_demo_is_idempotent_and_prints_logins(app, runner):
     assert first.exit_code == 0, first.output
     assert "camille" in first.output and "milieu-demo" in first.output
     with app.app_context():
-        counts = (db.session.scalar(sa.select(sa.func.count(User.id))),
-                  db.session.scalar(sa.select(sa.func.count(Organisation.id))))
+        counts = (
+            db.session.scalar(sa.select(sa.func.count(User.id))),
+            db.session.scalar(sa.select(sa.func.count(Organisation.id))),
+        )
     runner.invoke(cli, ["demo"])
     with app.app_context():
-        assert counts == (db.session.scalar(sa.select(sa.func.count(User.id))),
-                          db.session.scalar(sa.select(sa.func.count(Organisation.id))))
+        assert counts == (
+            db.session.scalar(sa.select(sa.func.count(User.id))),
+            db.session.scalar(sa.select(sa.func.count(Organisation.id))),
+        )
         pseudonyms = db.session.scalars(sa.select(Organisation.pseudonym)).all()
     assert len(set(pseudonyms)) == len(pseudonyms)
 
@@ -104,8 +118,11 @@ def test_restore_refuses_a_file_that_is_not_a_milieu_database(sqlite_app, tmp_pa
     other = tmp_path / "other.sqlite"
     with sqlite3.connect(other) as conn:
         conn.execute("CREATE TABLE t (x)")
-    for bad, reason in ((text_file, "not a SQLite database"), (other, "not a Milieu database"),
-                        (tmp_path / "missing.sqlite", "no such file")):
+    for bad, reason in (
+        (text_file, "not a SQLite database"),
+        (other, "not a Milieu database"),
+        (tmp_path / "missing.sqlite", "no such file"),
+    ):
         result = runner.invoke(cli, ["db", "restore", str(bad), "--yes"])
         assert result.exit_code == 1
         assert reason in result.output

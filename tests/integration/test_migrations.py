@@ -1,31 +1,24 @@
-"""Alembic revisions go up and down on empty SQLite and PostgreSQL databases and match the models."""
+"""Alembic revisions go up and down on empty SQLite and PostgreSQL and match the models."""
 
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
+from milieu_testing import make_app, postgres_url_or_skip, scratch_postgres_database
 
 from survey_app.extensions import db
-from milieu_testing import make_app, postgres_url_or_skip, reset_postgres_schema
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def empty_app(request, tmp_path):
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'empty.sqlite'}"
-    else:
-        url = postgres_url_or_skip()
-        reset_postgres_schema(url)
-    app = make_app(url, tmp_path)
-    yield app
-    if request.param == "postgres":
-        # leave the shared database as the other tests expect it: migrated to head
+        yield make_app(f"sqlite:///{tmp_path / 'empty.sqlite'}", tmp_path)
+        return
+    with scratch_postgres_database(postgres_url_or_skip()) as url:
+        app = make_app(url, tmp_path)
+        yield app
         with app.app_context():
-            db.engine.dispose()
-        reset_postgres_schema(url)
-        with app.app_context():
-            upgrade()
             db.engine.dispose()
 
 

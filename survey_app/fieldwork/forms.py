@@ -1,0 +1,69 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    DecimalField,
+    HiddenField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+
+from survey_app.fieldwork.operations import REVIEW_STATUSES
+
+
+class VersionedForm(FlaskForm):
+    """A form that carries the version of the interview it was loaded with."""
+
+    version = HiddenField(validators=[DataRequired()])
+
+
+class NewInterviewForm(FlaskForm):
+    instrument_version_id = SelectField(_l("Interview guide"), coerce=int)
+    organisation_id = SelectField(_l("Organisation"), coerce=int)
+    interview_date = DateField(_l("Date of the interview"), validators=[Optional()])
+    place = StringField(_l("Place"), validators=[Optional(), Length(max=200)])
+    respondent_role = StringField(
+        _l("Respondent's function"), validators=[Optional(), Length(max=200)]
+    )
+
+
+class OrganisationForm(FlaskForm):
+    kind = RadioField(
+        _l("Kind"),
+        choices=[SelectChoice("sme", _l("SME")), SelectChoice("relay", _l("Relay actor"))],
+        validators=[DataRequired()],
+    )
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=300)])
+    territory_id = SelectField(_l("Commune"), coerce=int)
+    siret = StringField(
+        _l("SIRET"), validators=[Optional(), Regexp(r"^\d{14}$", message=_l("14 digits"))]
+    )
+    naf_code = StringField(
+        _l("NAF code (SME)"),
+        validators=[Optional(), Regexp(r"^\d{2}\.\d{2}[A-Z]$", message=_l("for example 28.29B"))],
+    )
+    size_band = SelectField(_l("Headcount band (SME)"), validators=[Optional()])
+    export_share = DecimalField(
+        _l("Export share of turnover, % (SME)"),
+        places=1,
+        validators=[Optional(), NumberRange(0, 100)],
+    )
+    relay_category = SelectField(_l("Relay-actor category"), validators=[Optional()])
+
+
+class TranscriptForm(FlaskForm):
+    text = TextAreaField(_l("Paste the transcript"), validators=[Optional()])
+    # the file itself is read and checked by survey_app.transcripts.files
+
+
+class ReviewForm(VersionedForm):
+    status = RadioField(
+        _l("Decision"),
+        choices=[SelectChoice(s, s) for s in REVIEW_STATUSES],
+        validators=[DataRequired()],
+    )
+    comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=5000)])
