@@ -50,6 +50,10 @@ MISSING_LABELS = {
     "not_asked": {"fr": "Non posée", "en": "Not asked"},
 }
 
+#: Consent questions store "yes" / "no" without a choice list.
+CONSENT_CHOICES = [{"value": "yes", "label": {"fr": "Oui", "en": "Yes"}},
+                   {"value": "no", "label": {"fr": "Non", "en": "No"}}]
+
 NUMERIC_TYPES = {"integer", "decimal", "number", "likert", "frequency", "scale", "range"}
 
 
@@ -133,6 +137,8 @@ def merged_questions(ds: Dataset) -> dict[str, dict[str, Any]]:
     merged: dict[str, dict[str, Any]] = {}
     for (instrument_id, version), questions in ds.instruments.items():
         for key, meta in questions.items():
+            if str(meta.get("type")) == "consent" and not meta.get("choices"):
+                meta = {**meta, "choices": CONSENT_CHOICES}
             entry = merged.setdefault(key, {**meta, "versions": []})
             entry["versions"].append(f"{instrument_id}@{version}")
     for key in ds.answers_long["question_key"].dropna().unique():
@@ -316,14 +322,28 @@ def matrix_column(code: str, measure: str) -> str:
 # --- the cases table and every table --------------------------------------------------
 
 
+#: Organisation attributes carried on each interview row, under an `org_` prefix so they
+#: never collide with question keys (an instrument may ask `export_share` too).
+ORG_ATTRIBUTES = ("pseudonym", "kind", "relay_category", "naf", "size_band", "export_share")
+
+
+def attribute_names(ds: Dataset) -> dict[str, str]:
+    """Map interview columns to their case-table names, prefixing those a question uses."""
+    questions = set(answers_wide(ds).columns) - {"interview_id"}
+    return {c: f"interview_{c}" if c in questions else c for c in TABLE_COLUMNS["interviews"]}
+
+
+def case_attributes(ds: Dataset) -> pd.DataFrame:
+    """Return one row per interview: its attributes and its organisation's (org_*)."""
+    orgs = ds.organisations[["org_id", *ORG_ATTRIBUTES]].rename(
+        columns={c: f"org_{c}" for c in ORG_ATTRIBUTES})
+    table = ds.interviews.merge(orgs, on="org_id", how="left")
+    return table.rename(columns=attribute_names(ds))
+
+
 def cases(ds: Dataset) -> pd.DataFrame:
     """Return one row per interview: attributes, organisation, answers wide, code counts."""
-    interviews = ds.interviews.copy()
-    orgs = ds.organisations[
-        ["org_id", "pseudonym", "kind", "relay_category", "naf", "size_band", "export_share"]
-    ].rename(columns={"pseudonym": "org_pseudonym", "kind": "org_kind"})
-    table = interviews.merge(orgs, on="org_id", how="left")
-    table = table.merge(answers_wide(ds), on="interview_id", how="left")
+    table = case_attributes(ds).merge(answers_wide(ds), on="interview_id", how="left")
     for level in ("family", "code"):
         matrix = case_code_matrix(ds, level=level, measure="count")
         matrix = matrix.rename(columns={c: matrix_column(c, "count") for c in matrix.columns
@@ -366,10 +386,10 @@ COLUMN_LABELS: dict[str, tuple[str, str]] = {
     "zone_emploi": ("Zone d'emploi", "Employment zone"),
     "org_pseudonym": ("Pseudonyme de l'organisation", "Organisation pseudonym"),
     "org_kind": ("Type d'organisation", "Organisation kind"),
-    "relay_category": ("Catégorie d'acteur-relais", "Relay-actor category"),
-    "naf": ("Code NAF", "NAF code"),
-    "size_band": ("Tranche d'effectif", "Headcount band"),
-    "export_share": ("Part du CA à l'export", "Export share of turnover"),
+    "org_relay_category": ("Catégorie d'acteur-relais", "Relay-actor category"),
+    "org_naf": ("Code NAF de l'organisation", "Organisation NAF code"),
+    "org_size_band": ("Tranche d'effectif (registre)", "Headcount band (registry)"),
+    "org_export_share": ("Part du CA à l'export (registre)", "Export share (registry)"),
 }
 
 #: Allowed values of the contract's closed columns.
@@ -387,26 +407,27 @@ DICTIONARY_COLUMNS = (
 
 def variables(ds: Dataset) -> pd.DataFrame:
     """Return the data dictionary of the cases table, one row per variable."""
-    rows = [_column_row(col, dtype) for col, dtype in _base_columns(ds)]
+    rows = [_column_row(col, source, dtype) for col, source, dtype in _base_columns(ds)]
     for key, meta in merged_questions(ds).items():
         rows.extend(_question_rows(key, meta))
     rows.extend(_matrix_rows(ds))
     return pd.DataFrame(rows, columns=list(DICTIONARY_COLUMNS))
 
 
-def _base_columns(ds: Dataset) -> list[tuple[str, str]]:
-    names = [c for c in TABLE_COLUMNS["interviews"]] + [
-        "org_pseudonym", "org_kind", "relay_category", "naf", "size_band", "export_share",
-    ]
+def _base_columns(ds: Dataset) -> list[tuple[str, str, str]]:
+    """Return (case-table name, contract name, type) of the attribute columns."""
+    renamed = attribute_names(ds)
     types = {"interview_id": "integer", "org_id": "integer", "interview_date": "date",
-             "export_share": "decimal"}
-    return [(n, types.get(n, "string")) for n in names]
+             "org_export_share": "decimal"}
+    names = [(renamed[c], c) for c in TABLE_COLUMNS["interviews"]]
+    names += [(f"org_{c}", f"org_{c}") for c in ORG_ATTRIBUTES]
+    return [(name, source, types.get(source, "string")) for name, source in names]
 
 
-def _column_row(column: str, dtype: str) -> dict[str, Any]:
-    fr, en = COLUMN_LABELS.get(column, (column, column))
+def _column_row(column: str, source: str, dtype: str) -> dict[str, Any]:
+    fr, en = COLUMN_LABELS.get(source, (source, source))
     return {"variable": column, "label_fr": fr, "label_en": en, "type": dtype,
-            "allowed_values": " | ".join(COLUMN_VALUES.get(column, ())), "instrument_version": "",
+            "allowed_values": " | ".join(COLUMN_VALUES.get(source, ())), "instrument_version": "",
             "d": "", "codes": "", "question_key": ""}
 
 

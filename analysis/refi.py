@@ -35,6 +35,8 @@ from analysis.datasets import (
     FAMILIES,
     Dataset,
     answers_wide,
+    attribute_names,
+    case_attributes,
     empty_table,
     family_of,
     variables,
@@ -265,10 +267,7 @@ def _value_element(kind: str, value: Any) -> tuple[str, str]:
 
 def case_variables(ds: Dataset) -> pd.DataFrame:
     """Return the per-interview attributes exported as REFI case variables."""
-    orgs = ds.organisations[["org_id", "pseudonym", "kind", "relay_category", "naf",
-                             "size_band", "export_share"]].rename(
-        columns={"pseudonym": "org_pseudonym", "kind": "org_kind"})
-    table = ds.interviews.drop(columns=["fieldworker"]).merge(orgs, on="org_id", how="left")
+    table = case_attributes(ds).drop(columns=[attribute_names(ds)["fieldworker"]])
     return table.merge(answers_wide(ds), on="interview_id", how="left")
 
 

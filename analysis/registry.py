@@ -122,29 +122,55 @@ def _name_expr(names: Sequence[str]) -> str | None:
     return f"(' ' || strip_accents(upper({joined})) || ' ')"
 
 
-def _rule_sql(rule: Rule, name_expr: str | None, has_legal: bool) -> str:
+def _conditions(rule: Rule, has_legal: bool) -> list[str] | None:
+    """Return the NAF and legal-category conditions of a rule (None: cannot match)."""
     parts = []
     if rule.naf:
         parts.append(f"nafrev2 AND naf IN ({', '.join(map(_quote, rule.naf))})")
     if rule.legal_categories:
         if not has_legal:
-            return "FALSE"
+            return None
         codes = ", ".join(map(_quote, rule.legal_categories))
         parts.append(f"{_ident(LEGAL_COLUMN)} IN ({codes})")
+    return parts
+
+
+def _rule_sql(rule: Rule, has_name: bool, has_legal: bool) -> str:
+    parts = _conditions(rule, has_legal)
+    if parts is None or (rule.name_keywords and not has_name):
+        return "FALSE"
     if rule.name_keywords:
-        if name_expr is None:
-            return "FALSE"
-        parts.append(" OR ".join(f"contains({name_expr}, {_quote(k)})" for k in rule.name_keywords))
+        parts.append(" OR ".join(f"contains(kwname, {_quote(k)})" for k in rule.name_keywords))
     return "(" + ") AND (".join(parts) + ")"
+
+
+def keyword_name_sql(typology: Typology, names: Sequence[str]) -> str:
+    """Return the normalised name, computed only for rows a keyword rule could match.
+
+    Upper-casing and stripping accents from every name of a multi-million-row register
+    would cost more than the rest of the scan, so rows whose NAF and legal category rule
+    out every keyword rule get NULL.
+    """
+    name_expr = _name_expr(names)
+    has_legal = LEGAL_COLUMN in names
+    pre = []
+    for cat in typology.categories:
+        for rule in cat.rules:
+            parts = _conditions(rule, has_legal) if rule.name_keywords else None
+            if parts:
+                pre.append("(" + ") AND (".join(parts) + ")")
+    if name_expr is None or not pre:
+        return "NULL"
+    return f"CASE WHEN {' OR '.join(pre)} THEN {name_expr} END"
 
 
 def classification_sql(typology: Typology, names: Sequence[str]) -> str:
     """Generate the CASE expression giving each row's relay category (NULL if none)."""
-    name_expr = _name_expr(names)
+    has_name = _name_expr(names) is not None
     has_legal = LEGAL_COLUMN in names
     branches = []
     for cat in typology.categories:
-        cond = " OR ".join(_rule_sql(r, name_expr, has_legal) for r in cat.rules)
+        cond = " OR ".join(_rule_sql(r, has_name, has_legal) for r in cat.rules)
         branches.append(f"WHEN {cond} THEN {_quote(cat.key)}")
     return "CASE " + " ".join(branches) + " END"
 
@@ -167,11 +193,14 @@ def scan_sql(source: str, names: Sequence[str], typology: Typology) -> str:
         CASE WHEN state = 'A' THEN {classification_sql(typology, names)} END AS category,
         employer, nafrev2
       FROM (
-        SELECT *, {state} AS state, {_ident("codeCommuneEtablissement")} AS commune,
-               {_ident("activitePrincipaleEtablissement")} AS naf,
-               {_ident("nomenclatureActivitePrincipaleEtablissement")} = 'NAFRev2' AS nafrev2,
-               {employer} AS employer
-        FROM {source}
+        SELECT *, {keyword_name_sql(typology, names)} AS kwname FROM (
+          SELECT *, {state} AS state, {_ident("codeCommuneEtablissement")} AS commune,
+                 {_ident("activitePrincipaleEtablissement")} AS naf,
+                 {_ident("nomenclatureActivitePrincipaleEtablissement")} = 'NAFRev2'
+                     AS nafrev2,
+                 {employer} AS employer
+          FROM {source}
+        )
       )
     ) GROUP BY ALL
     """

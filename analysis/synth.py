@@ -312,12 +312,13 @@ def write_full(out: Path, rows: int, geography: Path | None = None, seed: int = 
     db.register("geo_df", geo)
     db.execute("CREATE TABLE communes AS SELECT (row_number() OVER (ORDER BY CODGEO) - 1)::BIGINT"
                " AS idx, CODGEO FROM geo_df")
-    slots = _slots()
-    db.execute("CREATE TABLE slots(slot BIGINT, naf VARCHAR, cj VARCHAR, name VARCHAR)")
-    db.executemany("INSERT INTO slots VALUES (?, ?, ?, ?)", slots)
+    slots = pd.DataFrame(_slots(), columns=["slot", "naf", "cj", "name"])
+    db.register("slots_df", slots)
+    db.execute("CREATE TABLE slots AS SELECT slot::BIGINT AS slot, naf, cj,"
+               " nullif(name, '') AS name FROM slots_df")
     n_communes = len(geo)
     exprs = _full_exprs(seed)
-    empty = "''"
+    empty = "NULL"  # written as an empty field, as in INSEE's files
     cols = ", ".join(f"{exprs.get(c, empty)} AS {c}" for c in SIRENE_COLUMNS)
     query = f"""SELECT {cols} FROM (
         SELECT i, (hash(i * 31 + {seed}) % {n_communes})::BIGINT AS ci,
