@@ -49,16 +49,19 @@ def _read_chunks(
     """Yield the CSV in chunks of strings, after checking the header names the columns."""
     _open_check(path)
     try:
-        reader = pd.read_csv(
+        # A context manager so the file is closed even when a check below raises.
+        with pd.read_csv(
             path, dtype=str, keep_default_na=False, chunksize=chunk_rows, encoding="utf-8-sig"
-        )
-        first = True
-        for chunk in reader:
-            if first:
-                _check_columns(path, chunk, required)
-                first = False
-            yield chunk
-        if first:
+        ) as reader:
+            rows = 0
+            for chunk in reader:
+                if rows == 0:
+                    _check_columns(path, chunk, required)
+                if len(chunk) == 0:
+                    continue
+                rows += len(chunk)
+                yield chunk
+        if rows == 0:
             raise click.ClickException(f"{path} has no data rows")
     except pd.errors.EmptyDataError as exc:
         raise click.ClickException(f"{path} is empty") from exc
