@@ -206,3 +206,48 @@ def test_invalid_export_is_refused_and_not_written(small_ds: Dataset, tmp_path: 
     with pytest.raises(RefiError, match=r"exported project: violates Project\.xsd at line"):
         write_qdpx(small_ds, tmp_path / "x.qdpx")
     assert list(tmp_path.iterdir()) == []
+
+
+FOREIGN = """<?xml version="1.0" encoding="utf-8"?>
+<Project xmlns="urn:QDA-XML:project:1.0" name="from another tool" origin="OtherQDA">
+ <Users><User guid="{11111111-1111-1111-1111-111111111111}" name="Ana"/></Users>
+ <CodeBook><Codes>
+  <Code guid="22222222-2222-2222-2222-222222222222" name="Themes" isCodable="true">
+   <Code guid="33333333-3333-3333-3333-333333333333" name="Réseaux" isCodable="true">
+    <Description>Clubs et réseaux</Description></Code>
+  </Code>
+ </Codes></CodeBook>
+ <Sources>
+  <TextSource guid="44444444-4444-4444-4444-444444444444" name="entretien 1">
+   <PlainTextContent>Le club 🙂 export nous aide.</PlainTextContent>
+   <PlainTextSelection guid="55555555-5555-5555-5555-555555555555" startPosition="3"
+     endPosition="15" creatingUser="11111111-1111-1111-1111-111111111111">
+    <Coding guid="66666666-6666-6666-6666-666666666666"
+      creatingUser="{11111111-1111-1111-1111-111111111111}"
+      creationDateTime="2025-02-03T10:00:00+01:00">
+     <CodeRef targetGUID="33333333-3333-3333-3333-333333333333"/></Coding>
+   </PlainTextSelection>
+  </TextSource>
+ </Sources>
+</Project>
+"""
+
+
+@pytest.mark.parametrize(("unit", "span"), [("codepoint", "club 🙂 expor"),
+                                            ("utf16", "club 🙂 expo")])
+def test_import_from_another_tool(tmp_path: Path, unit: str, span: str) -> None:
+    with zipfile.ZipFile(tmp_path / "other.qdpx", "w") as archive:
+        archive.writestr("project.qde", FOREIGN)
+    project = read_qdpx(tmp_path / "other.qdpx", position_unit=unit)
+    assert set(project.codebook["code"]) == {"Themes", "Réseaux"}
+    assert project.codebook.set_index("code").at["Réseaux", "definition"] == "Clubs et réseaux"
+    coding = project.codings.iloc[0]
+    text = project.transcripts.iloc[0]["text"]
+    assert text[coding.start:coding.end] == span
+    assert (coding.code, coding.coder, coding.source) == ("Réseaux", "Ana", "human")
+    assert coding.created_dt == pd.Timestamp("2025-02-03T09:00:00Z")
+    dataset = project.to_dataset()
+    write_qdpx(dataset, tmp_path / "again.qdpx")
+    again = read_qdpx(tmp_path / "again.qdpx")
+    assert again.codings[["start", "end", "code", "coder"]].equals(
+        project.codings[["start", "end", "code", "coder"]])
