@@ -20,11 +20,16 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 
-from analysis.datasets import Dataset, merged_questions, question_kind
+#: An analysis.datasets.Dataset. `coding` never imports `analysis` (see DESIGN.md): the
+#: bundle is used through its tables and copied with dataclasses.replace.
+Dataset = TypeVar("Dataset")
+
+#: Question types whose answers are free text, hence may name people, firms or places.
+FREE_TEXT_TYPES = {"text", "long_text", "open", "note", "string"}
 
 #: Model entity labels -> token kind (WikiNER labels of the French models, plus GPE).
 NER_KINDS = {"PER": "PERS", "PERSON": "PERS", "ORG": "FIRM", "LOC": "LIEU", "GPE": "LIEU"}
@@ -362,8 +367,11 @@ def _pseudonymise_transcripts(transcripts: pd.DataFrame, p: Pseudonymiser) -> \
 
 def _pseudonymise_answers(ds: Dataset, p: Pseudonymiser) -> pd.DataFrame:
     answers = ds.answers_long.copy()
-    questions = merged_questions(ds)
-    free = {k for k, meta in questions.items() if question_kind(meta) == "text"}
+    described = {k: str(meta.get("type") or "text").split()[0]
+                 for questions in ds.instruments.values() for k, meta in questions.items()}
+    # A key no instrument describes is treated as free text: better a token too many.
+    free = {k for k in answers["question_key"].dropna().unique()
+            if described.get(k, "text") in FREE_TEXT_TYPES}
     mask = answers["question_key"].isin(free) & answers["value"].notna()
     if mask.any():
         values = answers.loc[mask, "value"].astype(str).tolist()
