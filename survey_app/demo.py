@@ -189,6 +189,9 @@ def load_demo() -> dict[str, int]:
 def _demo_interviews() -> int:
     from survey_app.fieldwork import operations as ops
 
+    from survey_app.qualitative.codebook import load_codebook_file
+
+    load_codebook_file(instruments_dir() / "codebook.yaml")
     versions = {}
     for name in ("sme_manager.yaml", "relay_actor.yaml"):
         version, _new = ops.load_instrument_file(instruments_dir() / name)

@@ -139,6 +139,8 @@ def init_transactions(app: Flask) -> None:
 
 def init_jobs(app: Flask) -> None:
     from survey_app import jobs
+    from survey_app.exports import jobs as _export_jobs  # noqa: F401  (registers job kinds)
+    from survey_app.qualitative import jobs as _coding_jobs  # noqa: F401
 
     jobs.init_jobs(app)
 
@@ -153,9 +155,16 @@ def init_blueprints(app: Flask) -> None:
     from survey_app.admin.blueprint import bp as admin_bp
     from survey_app.auth.blueprint import bp as auth_bp
     from survey_app.core.blueprint import bp as core_bp
+    from survey_app.api.blueprint import bp as api_bp
+    from survey_app.exports.blueprint import bp as exports_bp
     from survey_app.fieldwork.blueprint import bp as fieldwork_bp
+    from survey_app.profiles.blueprint import bp as profiles_bp
+    from survey_app.rounds.blueprint import bp as rounds_bp
+    from survey_app.workspace.blueprint import bp as workspace_bp
 
-    for bp in (core_bp, auth_bp, admin_bp, fieldwork_bp):
+    blueprints = (core_bp, auth_bp, admin_bp, fieldwork_bp, workspace_bp, rounds_bp, exports_bp,
+                  api_bp, profiles_bp)
+    for bp in blueprints:
         app.register_blueprint(bp)
 
 

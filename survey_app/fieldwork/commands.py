@@ -7,14 +7,17 @@ from pathlib import Path
 
 import click
 import sqlalchemy as sa
+import yaml
 from flask.cli import with_appcontext
 
+from coding.codebook import CodebookError
 from survey_app.extensions import db
 from survey_app.fieldwork import operations as ops
 from survey_app.instruments.cli import instruments_group
 from survey_app.instruments.submissions import SubmissionsError, parse_submissions_csv
 from survey_app.instruments.validate import InstrumentError
 from survey_app.models import InstrumentVersion, Organisation, User
+from survey_app.qualitative.codebook import CodebookLoadError, load_codebook_file
 
 #: a submission's meta column that names its organisation by pseudonym
 ORGANISATION_COLUMNS = ("_organisation", "_organisation_code", "_org")
@@ -24,25 +27,43 @@ ORGANISATION_COLUMNS = ("_organisation", "_organisation_code", "_org")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @with_appcontext
 def load_command(files: tuple[Path, ...]) -> None:
-    """Load instrument files into the database as immutable versions (all or none)."""
-    results = []
+    """Load interview guides or the codebook into the database as immutable versions.
+
+    All files load or none does; loading an unchanged file again changes nothing.
+    """
+    lines = []
     for path in files:
         if not path.is_file():
             raise click.ClickException(f"{path}: no such file")
         try:
-            version, new = ops.load_instrument_file(path)
+            lines.append(f"{path}: {_load_one(path)}")
         except InstrumentError as err:
             raise click.ClickException(str(err)) from None
+        except (CodebookLoadError, CodebookError) as err:
+            raise click.ClickException(f"{path}: {err}") from None
         except ops.FieldworkError as err:
             raise click.ClickException(err.message_en) from None
-        results.append((path, version, new))
     db.session.commit()
-    for path, version, new in results:
-        state = "loaded" if new else "already loaded, unchanged"
-        click.echo(
-            f"{path}: {version.instrument_key} v{version.version} {state} "
-            f"(sha256 {version.sha256[:12]})"
-        )
+    for line in lines:
+        click.echo(line)
+
+
+def _load_one(path: Path) -> str:
+    if _is_codebook(path):
+        book, new = load_codebook_file(path)
+        label, sha = f"codebook v{book.version}", book.sha256
+    else:
+        version, new = ops.load_instrument_file(path)
+        label, sha = f"{version.instrument_key} v{version.version}", version.sha256
+    return f"{label} {'loaded' if new else 'already loaded, unchanged'} (sha256 {sha[:12]})"
+
+
+def _is_codebook(path: Path) -> bool:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, yaml.YAMLError):
+        return False
+    return isinstance(data, dict) and "families" in data and "sections" not in data
 
 
 @click.group("fieldwork")

@@ -1,0 +1,1 @@
+"""Job kinds for large exports (registered with @job_kind)."""

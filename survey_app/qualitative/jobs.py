@@ -1,0 +1,1 @@
+"""Job kinds for model suggestions and retraining (registered with @job_kind)."""
