@@ -55,3 +55,35 @@ def interview(app, instruments, organisation):
             return item.id
 
     return factory
+
+
+@pytest.fixture
+def codebook(app):
+    """Load the shipped codebook as the current version; return {code key: code id}."""
+    from survey_app.qualitative.codebook import codes_by_key, load_codebook_file
+
+    with app.app_context():
+        version, _ = load_codebook_file(instruments_dir() / "codebook.yaml")
+        db.session.commit()
+        return {key: code.id for key, code in codes_by_key(version).items()}
+
+
+@pytest.fixture
+def transcript(app, interview):
+    """Factory: transcript(username, text=None) -> transcript version id (interview made too)."""
+    from survey_app.models import Interview
+
+    default = ("Enquêteur : Comment travaillez-vous avec la CCI ?\n"
+               "Interviewé : On se voit tous les mois, la conseillère est à dix minutes.\n"
+               "Enquêteur : Et la Région ?\n"
+               "Interviewé : C'est la Région qui fixe le cap, tout le monde s'aligne.\n")
+
+    def factory(username: str, text: str | None = None, interview_id: int | None = None) -> int:
+        item_id = interview_id or interview(username)
+        with app.app_context():
+            item = db.session.get(Interview, item_id)
+            version = ops.save_transcript(item, text or default, item.fieldworker)
+            db.session.commit()
+            return version.id
+
+    return factory
