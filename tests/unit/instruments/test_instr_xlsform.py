@@ -1,6 +1,7 @@
 """XLSForm export goes through pyxform to a valid XForm and imports back unchanged."""
 
 import dataclasses
+import os
 import shutil
 from pathlib import Path
 
@@ -52,7 +53,8 @@ def test_pyxform_builds_a_valid_xform(exported):
 
 
 @pytest.mark.skipif(
-    shutil.which("java") is None, reason="java is not installed: ODK Validate needs it"
+    shutil.which("java") is None and not os.environ.get("CI"),
+    reason="java is not installed: ODK Validate needs it (skipped outside CI only)",
 )
 def test_odk_validate_accepts_the_xform(exported):
     _, path = exported
