@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import zipfile
 from collections.abc import Iterable
@@ -90,12 +91,13 @@ def write_dictionary(ds: Dataset, path: PathLike,
 
 
 def _write_bundle(ds: Dataset, path: PathLike, tables: Iterable[str] | None,
-                  suffix: str, write_one: Any) -> list[Path]:
+                  suffix: str, write_one: Any, compression: int) -> list[Path]:
     target = Path(path)
     frames = select_tables(ds, tables)
     if target.suffix.lower() == ".zip":
         with atomic_path(target) as tmp:
-            with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
+            # Fast deflate: transcripts make the bulk and level 1 is ~4x faster than 6.
+            with zipfile.ZipFile(tmp, "w", compression, compresslevel=1) as archive:
                 for name, frame in frames.items():
                     with archive.open(f"{name}{suffix}", "w", force_zip64=True) as handle:
                         write_one(frame, handle)
@@ -111,13 +113,32 @@ def _write_bundle(ds: Dataset, path: PathLike, tables: Iterable[str] | None,
     return [target]
 
 
+def _iso_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """Render datetime columns as ISO 8601 text (UTC 'Z' when time-zone aware), vectorised."""
+    dated = [c for c in frame.columns if pd.api.types.is_datetime64_any_dtype(frame[c])]
+    if not dated:
+        return frame
+    frame = frame.copy()
+    for column in dated:
+        series = frame[column]
+        aware = series.dt.tz is not None
+        values = (series.dt.tz_convert("UTC").dt.tz_localize(None) if aware else series)
+        text = np.datetime_as_string(values.to_numpy().astype("datetime64[s]"), unit="s")
+        text = pd.Series(text, index=series.index).where(series.notna(), None)
+        frame[column] = text + "Z" if aware else text
+    return frame
+
+
 def _csv_one(frame: pd.DataFrame, handle: Any) -> None:
-    handle.write(frame.to_csv(index=False, date_format="%Y-%m-%dT%H:%M:%S%z").encode("utf-8"))
+    text = io.TextIOWrapper(handle, encoding="utf-8", newline="")
+    _iso_columns(frame).to_csv(text, index=False)
+    text.flush()
+    text.detach()
 
 
 def write_csv(ds: Dataset, path: PathLike, tables: Iterable[str] | None = None) -> list[Path]:
     """Write every table as UTF-8 CSV (long and wide) into a folder, or a zip if `*.zip`."""
-    return _write_bundle(ds, path, tables, ".csv", _csv_one)
+    return _write_bundle(ds, path, tables, ".csv", _csv_one, zipfile.ZIP_DEFLATED)
 
 
 def _parquet_one(frame: pd.DataFrame, handle: Any) -> None:
@@ -127,7 +148,8 @@ def _parquet_one(frame: pd.DataFrame, handle: Any) -> None:
 def write_parquet(ds: Dataset, path: PathLike,
                   tables: Iterable[str] | None = None) -> list[Path]:
     """Write every table as Parquet into a folder, or a zip if `path` ends in .zip."""
-    return _write_bundle(ds, path, tables, ".parquet", _parquet_one)
+    # Parquet pages are compressed already: store them as they are.
+    return _write_bundle(ds, path, tables, ".parquet", _parquet_one, zipfile.ZIP_STORED)
 
 
 # --- XLSX ------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ read.
 
 from __future__ import annotations
 
+import re
 import zipfile
 from collections.abc import Iterator
 from datetime import date, datetime
@@ -46,8 +47,8 @@ STYLES = f"""<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 </cellStyles></styleSheet>"""
 
 # XML 1.0 forbids most control characters: drop them; escape the markup characters.
-_ESCAPE = {i: None for i in [*range(0, 9), 11, 12, *range(14, 32)]}
-_ESCAPE.update({ord("&"): "&amp;", ord("<"): "&lt;", ord(">"): "&gt;"})
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_SPECIAL = re.compile(r"[&<>\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def column_letter(index: int) -> str:
@@ -61,7 +62,11 @@ def column_letter(index: int) -> str:
 
 
 def _text(value: Any) -> str:
-    return str(value).translate(_ESCAPE)[:CELL_LIMIT]
+    text = str(value)[:CELL_LIMIT]
+    if _SPECIAL.search(text) is None:  # the common case: nothing to escape
+        return text
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _CONTROL.sub("", text)
 
 
 def _serial(series: pd.Series) -> pd.Series:

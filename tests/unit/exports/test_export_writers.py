@@ -30,6 +30,9 @@ def test_csv_folder_has_long_wide_and_dictionary(small_ds: Dataset, tmp_path: Pa
             "matrix_code_count.csv", "dictionary.csv", "dictionary.md"} <= names
     transcripts = pd.read_csv(out / "transcripts.csv", encoding="utf-8")
     assert transcripts["text"].tolist() == small_ds.transcripts["text"].tolist()
+    codings = pd.read_csv(out / "codings.csv")
+    first = small_ds.codings.iloc[0]["created_dt"]
+    assert codings.loc[0, "created_dt"] == first.strftime("%Y-%m-%dT%H:%M:%SZ")
     dictionary = pd.read_csv(out / "dictionary.csv")
     assert "a5_proximite" in set(dictionary["variable"])
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
