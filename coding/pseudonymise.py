@@ -340,6 +340,7 @@ def pseudonymise_dataset(ds: Dataset, pseudonymiser: Pseudonymiser | None = None
         segments["text"] = [texts.get(t, "")[s:e] for t, s, e in
                             zip(segments["transcript_id"], segments["start"],
                                 segments["end"], strict=True)]
+        segments["speaker"] = _pseudonymise_labels(segments["speaker"], p)
     orgs = ds.organisations.copy()
     orgs["name"] = orgs["name"].map(lambda n: p.token_for(str(n), "FIRM") if
                                     isinstance(n, str) and n else n)
@@ -363,6 +364,14 @@ def _pseudonymise_transcripts(transcripts: pd.DataFrame, p: Pseudonymiser) -> \
     replacements = {tid: reps for tid, (_, reps) in
                     zip(transcripts["transcript_id"], results, strict=True)}
     return transcripts, replacements
+
+
+def _pseudonymise_labels(labels: pd.Series, p: Pseudonymiser) -> pd.Series:
+    """Pseudonymise short labels (speaker names) once per distinct value."""
+    distinct = [str(v) for v in labels.dropna().unique()]
+    mapping = dict(zip(distinct, (text for text, _ in p.pseudonymise_many(distinct)),
+                       strict=True))
+    return labels.map(lambda v: mapping.get(str(v), v) if isinstance(v, str) else v)
 
 
 def _pseudonymise_answers(ds: Dataset, p: Pseudonymiser) -> pd.DataFrame:

@@ -83,6 +83,15 @@ def test_codings_cover_the_same_text_after_pseudonymisation(demo_ds: Dataset, ne
     assert out.transcripts["sha256"].ne(demo_ds.transcripts["sha256"]).all()
 
 
+def test_speaker_labels_are_pseudonymised(demo_ds: Dataset, person_terms: dict) -> None:
+    segments = demo_ds.segments.copy()
+    segments.loc[segments["speaker"] == "R", "speaker"] = "Sophie Lagarrigue"
+    demo_ds.segments = segments
+    out, _ = pseudonymise_dataset(demo_ds, Pseudonymiser(terms=person_terms, model=None))
+    assert "Sophie Lagarrigue" not in set(out.segments["speaker"])
+    assert set(out.segments["speaker"]) == {"E", "PERS_003"}
+
+
 def test_coarsening_territory_and_relay_roles(demo_ds: Dataset) -> None:
     out = coarsen_territory(demo_ds, "departement")
     assert out.interviews["commune"].isna().all() and out.interviews["zone_emploi"].isna().all()
