@@ -122,7 +122,7 @@ def _name_expr(names: Sequence[str]) -> str | None:
     return f"(' ' || strip_accents(upper({joined})) || ' ')"
 
 
-def _conditions(rule: Rule, has_legal: bool) -> list[str] | None:
+def _conditions(rule: Rule, typology: Typology, has_legal: bool) -> list[str] | None:
     """Return the NAF and legal-category conditions of a rule (None: cannot match)."""
     parts = []
     if rule.naf:
@@ -135,8 +135,8 @@ def _conditions(rule: Rule, has_legal: bool) -> list[str] | None:
     return parts
 
 
-def _rule_sql(rule: Rule, has_name: bool, has_legal: bool) -> str:
-    parts = _conditions(rule, has_legal)
+def _rule_sql(rule: Rule, typology: Typology, has_name: bool, has_legal: bool) -> str:
+    parts = _conditions(rule, typology, has_legal)
     if parts is None or (rule.name_keywords and not has_name):
         return "FALSE"
     if rule.name_keywords:
@@ -156,7 +156,7 @@ def keyword_name_sql(typology: Typology, names: Sequence[str]) -> str:
     pre = []
     for cat in typology.categories:
         for rule in cat.rules:
-            parts = _conditions(rule, has_legal) if rule.name_keywords else None
+            parts = _conditions(rule, typology, has_legal) if rule.name_keywords else None
             if parts:
                 pre.append("(" + ") AND (".join(parts) + ")")
     if name_expr is None or not pre:
@@ -164,45 +164,77 @@ def keyword_name_sql(typology: Typology, names: Sequence[str]) -> str:
     return f"CASE WHEN {' OR '.join(pre)} THEN {name_expr} END"
 
 
-def classification_sql(typology: Typology, names: Sequence[str]) -> str:
-    """Generate the CASE expression giving each row's relay category (NULL if none)."""
+def classification_sql(typology: Typology, names: Sequence[str], as_index: bool = False) -> str:
+    """Generate the CASE expression giving each row's relay category (NULL if none).
+
+    With as_index the branches yield the category's position in the typology (a small
+    integer is cheaper to group by than a string).
+    """
     has_name = _name_expr(names) is not None
     has_legal = LEGAL_COLUMN in names
     branches = []
-    for cat in typology.categories:
-        cond = " OR ".join(_rule_sql(r, has_name, has_legal) for r in cat.rules)
-        branches.append(f"WHEN {cond} THEN {_quote(cat.key)}")
+    for i, cat in enumerate(typology.categories):
+        cond = " OR ".join(_rule_sql(r, typology, has_name, has_legal) for r in cat.rules)
+        branches.append(f"WHEN {cond} THEN {i if as_index else _quote(cat.key)}")
     return "CASE " + " ".join(branches) + " END"
 
 
+# Row statuses packed with the category, employer and NAFRev2 flags into one small integer
+# per row, so the scan groups by (commune, code) only.
+STATUS_CODES = {"bad_siret": 1, "inactive": 2, "bad_state": 3, "missing_commune": 4}
+OK_BASE = 100
+NO_CATEGORY = 99
+
+
 def scan_sql(source: str, names: Sequence[str], typology: Typology) -> str:
-    """Return the single-scan aggregation over the register."""
-    employer = (f"{_ident(EMPLOYER_COLUMN)} = 'O'" if EMPLOYER_COLUMN in names else "NULL")
+    """Return the single-scan aggregation over the register: (commune, code, n)."""
+    employer = (f"coalesce({_ident(EMPLOYER_COLUMN)} = 'O', FALSE)"
+                if EMPLOYER_COLUMN in names else "FALSE")
     siret = _ident("siret")
     state = _ident("etatAdministratifEtablissement")
+    naf = _ident("activitePrincipaleEtablissement")
+    nom = _ident("nomenclatureActivitePrincipaleEtablissement")
+    commune = _ident("codeCommuneEtablissement")
+    category = classification_sql(typology, names, as_index=True)
+    c = STATUS_CODES
     return f"""
-    SELECT status, commune, category, employer, nafrev2, count(*) AS n FROM (
-      SELECT
-        CASE WHEN {siret} IS NULL OR length({siret}) <> 14
-                  OR NOT regexp_full_match({siret}, '[0-9]{{14}}') THEN 'bad_siret'
-             WHEN state = 'F' THEN 'inactive'
-             WHEN state IS DISTINCT FROM 'A' THEN 'bad_state'
-             WHEN commune IS NULL OR trim(commune) = '' THEN 'missing_commune'
-             ELSE 'ok' END AS status,
-        commune,
-        CASE WHEN state = 'A' THEN {classification_sql(typology, names)} END AS category,
-        employer, nafrev2
+    SELECT commune, code, count(*) AS n FROM (
+      SELECT commune,
+        CASE WHEN length(coalesce({siret}, '')) <> 14
+                  OR TRY_CAST({siret} AS UBIGINT) IS NULL THEN {c["bad_siret"]}
+             WHEN state = 'F' THEN {c["inactive"]}
+             WHEN state IS DISTINCT FROM 'A' THEN {c["bad_state"]}
+             WHEN commune IS NULL OR commune = '' THEN {c["missing_commune"]}
+             ELSE {OK_BASE} + 4 * coalesce({category}, {NO_CATEGORY})
+                  + 2 * employer::INTEGER + nafrev2::INTEGER
+        END::SMALLINT AS code
       FROM (
         SELECT *, {keyword_name_sql(typology, names)} AS kwname FROM (
-          SELECT *, {state} AS state, {_ident("codeCommuneEtablissement")} AS commune,
-                 {_ident("activitePrincipaleEtablissement")} AS naf,
-                 {_ident("nomenclatureActivitePrincipaleEtablissement")} = 'NAFRev2'
-                     AS nafrev2,
-                 {employer} AS employer
+          SELECT {siret}, {_ident(LEGAL_COLUMN) + ", " if LEGAL_COLUMN in names else ""}
+                 {", ".join(_ident(n) for n in NAME_COLUMNS if n in names) + ", "
+                  if any(n in names for n in NAME_COLUMNS) else ""}
+                 {state} AS state, {commune} AS commune, {naf} AS naf,
+                 coalesce({nom} = 'NAFRev2', FALSE) AS nafrev2, {employer} AS employer
           FROM {source}
         )
       )
     ) GROUP BY ALL
+    """
+
+
+def unpack_sql(typology: Typology) -> str:
+    """Return the query decoding (commune, code, n) into named columns."""
+    keys = "[" + ", ".join(map(_quote, typology.category_keys)) + "]"
+    statuses = " ".join(f"WHEN {v} THEN {_quote(k)}" for k, v in STATUS_CODES.items())
+    return f"""
+    SELECT CASE WHEN code < {OK_BASE} THEN CASE code {statuses} END ELSE 'ok' END AS status,
+           commune,
+           CASE WHEN code >= {OK_BASE} AND (code - {OK_BASE}) // 4 <> {NO_CATEGORY}
+                THEN {keys}[(code - {OK_BASE}) // 4 + 1] END AS category,
+           code >= {OK_BASE} AND ((code - {OK_BASE}) // 2) % 2 = 1 AS employer,
+           code >= {OK_BASE} AND (code - {OK_BASE}) % 2 = 1 AS nafrev2,
+           n
+    FROM scan
     """
 
 
@@ -311,10 +343,11 @@ def compute_registry(
             con.execute(f"SET threads = {int(threads)}")
         say(f"scanning {Path(registry).name} ...")
         try:
-            con.execute(f"CREATE TEMP TABLE agg AS {scan_sql(source, names, typ)}")
+            con.execute(f"CREATE TEMP TABLE scan AS {scan_sql(source, names, typ)}")
         except duckdb.Error as exc:
             raise RegistryError(f"cannot read registry {Path(registry).name}: "
                                 f"{str(exc).splitlines()[0]}") from exc
+        con.execute(f"CREATE TEMP TABLE agg AS {unpack_sql(typ)}")
         unparsable = _rejects(con, suffix_of(registry) != ".parquet")
         say("scan done; aggregating by territory")
         con.register("geo", geo)

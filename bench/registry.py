@@ -1,0 +1,139 @@
+"""Benchmark: registry counts and indices vs a bare DuckDB GROUP BY, with a pandas baseline.
+
+On a generated SIRENE-format CSV (default 30 million rows), times in the same run:
+  1. bare DuckDB: SELECT commune, count(*) ... GROUP BY commune over the file;
+  2. Milieu: analysis.registry.compute_registry for every département and zone d'emploi
+     (one scan; classification, malformed-row accounting, all indicators);
+  3. pandas: chunked read_csv of the needed columns, count by commune x NAF (no
+     classification, no indices: a lower bound for a pandas implementation).
+Each runs in a fresh child process so its peak memory (ru_maxrss) is its own. Targets:
+Milieu / bare DuckDB <= 1.3, Milieu peak memory < 2 GB.
+
+    python bench/registry.py [--rows 30000000] [--workdir DIR] [--repeat 2] [--no-pandas]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Each entry: (setup, timed work). Imports stay out of the timed part.
+CHILD = {
+    "duckdb": ("import duckdb\nfrom analysis.registry import register_source", """
+src, _ = register_source(PATH)
+con = duckdb.connect()
+con.execute("SET memory_limit = '1GB'")
+rows = con.execute(f"SELECT codeCommuneEtablissement, count(*) FROM {src} GROUP BY 1").fetchall()
+RESULT = len(rows)
+"""),
+    "milieu": ("from analysis.registry import compute_registry", """
+res = compute_registry(PATH, GEO, ["departement", "zone_emploi"])
+RESULT = len(res.table)
+"""),
+    "pandas": ("import pandas as pd", """
+cols = ["codeCommuneEtablissement", "activitePrincipaleEtablissement",
+        "etatAdministratifEtablissement"]
+total = None
+for chunk in pd.read_csv(PATH, usecols=cols, dtype=str, chunksize=2_000_000):
+    active = chunk[chunk["etatAdministratifEtablissement"] == "A"]
+    counts = active.groupby(["codeCommuneEtablissement",
+                             "activitePrincipaleEtablissement"]).size()
+    total = counts if total is None else total.add(counts, fill_value=0)
+RESULT = len(total)
+"""),
+}
+
+
+def run_child(kind: str, path: Path, geo: Path) -> dict:
+    """Run one measurement in a fresh interpreter; return seconds, peak MB, result size."""
+    setup, work = CHILD[kind]
+    code = (f"import time, json\n{setup}\nPATH = {str(path)!r}\nGEO = {str(geo)!r}\n"
+            f"t0 = time.perf_counter()\n{work}\n"
+            "print(json.dumps({'seconds': time.perf_counter() - t0, 'result': RESULT}))")
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, check=False)
+    if proc.returncode != 0:
+        raise SystemExit(f"{kind} failed:\n{proc.stderr}")
+    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    # ru_maxrss of children is the max over all waited-for children: only trust it when it
+    # grew; otherwise this child peaked at or below an earlier one.
+    out["peak_mb"] = peak_kb / 1024 if peak_kb > before else None
+    return out
+
+
+def ensure_file(workdir: Path, rows: int) -> tuple[Path, Path]:
+    """Generate (or reuse) the synthetic register and geography for this row count."""
+    path = workdir / f"sirene_synth_{rows}.csv"
+    geo = workdir / "geography_synth.csv"
+    if not (path.is_file() and geo.is_file()):
+        print(f"generating {rows:,} rows into {path} ...", file=sys.stderr)
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "analysis.synth", "--rows", str(rows), "--out",
+                        str(path), "--geography", str(geo)], cwd=ROOT, check=True)
+        print(f"generated in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+    return path, geo
+
+
+def warm_cache(path: Path) -> None:
+    """Read the file once so every contender starts from the page cache."""
+    with open(path, "rb") as fh:
+        while fh.read(16 << 20):
+            pass
+
+
+def main() -> int:
+    """Run the benchmark and print its figures."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rows", type=int, default=30_000_000)
+    ap.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "milieu-bench")
+    ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--no-pandas", action="store_true")
+    args = ap.parse_args()
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    path, geo = ensure_file(args.workdir, args.rows)
+    size_gb = path.stat().st_size / 1e9
+    warm_cache(path)
+    results: dict[str, list[dict]] = {"duckdb": [], "milieu": []}
+    for i in range(args.repeat):  # alternate so neither side gets a warmer machine
+        for kind in ("duckdb", "milieu") if i % 2 == 0 else ("milieu", "duckdb"):
+            results[kind].append(run_child(kind, path, geo))
+            print(f"  {kind:7s} run {i + 1}: {results[kind][-1]['seconds']:.1f} s",
+                  file=sys.stderr)
+    if not args.no_pandas:
+        results["pandas"] = [run_child("pandas", path, geo)]
+    report(args.rows, size_gb, results)
+    return 0
+
+
+def report(rows: int, size_gb: float, results: dict[str, list[dict]]) -> None:
+    """Print best times, peak memory and the ratio to the bare GROUP BY."""
+    best = {k: min(r["seconds"] for r in v) for k, v in results.items()}
+    peak = {k: max((r["peak_mb"] or 0) for r in v) for k, v in results.items()}
+    print(f"registry benchmark: {rows:,} rows, {size_gb:.2f} GB CSV, {os.cpu_count()} cores")
+    labels = {"duckdb": "bare DuckDB GROUP BY commune",
+              "milieu": "Milieu registry (departement + zone_emploi, all indices)",
+              "pandas": "pandas chunked count commune x NAF"}
+    for kind, seconds in best.items():
+        mem = f"{peak[kind]:.0f} MB" if peak[kind] else "n/a"
+        print(f"  {labels[kind]:60s} {seconds:7.1f} s  peak {mem}  "
+              f"({rows / seconds / 1e6:.2f} M rows/s)")
+    ratio = best["milieu"] / best["duckdb"]
+    print(f"  ratio Milieu / bare DuckDB: {ratio:.2f} (target <= 1.3)")
+    if "pandas" in best:
+        print(f"  ratio pandas / Milieu: {best['pandas'] / best['milieu']:.1f}")
+    print(f"  Milieu peak memory: {peak['milieu']:.0f} MB (target < 2048 MB)")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
