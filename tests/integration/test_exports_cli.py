@@ -1,0 +1,307 @@
+"""`milieu export` and `milieu import-refi` on a small seeded database."""
+
+from __future__ import annotations
+
+import zipfile
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pyreadstat
+import pytest
+import sqlalchemy as sa
+from milieu_testing import CONSENT
+
+from analysis.refi import read_qdpx, validate_stream
+from survey_app.exports.commands import export_command, import_refi_command
+from survey_app.exports.operations import default_filename
+from survey_app.extensions import db
+from survey_app.fieldwork import operations as ops
+from survey_app.models import (
+    AuditEvent,
+    Code,
+    CodebookVersion,
+    Coding,
+    InstrumentVersion,
+    Interview,
+    Organisation,
+    PseudonymEntry,
+    TranscriptVersion,
+    User,
+)
+from survey_app.qualitative.codebook import codes_by_key, current_codebook
+from survey_app.qualitative.codings import create_coding
+
+PERSON = "Mathilde Vidalenc"
+FIRM = "Tonnellerie Vidalenc"
+OTHER_FIRM = "Chaudronnerie Brassac"
+TEXT = (f"Enquêteur : Comment travaillez-vous avec la CCI ?\n"
+        f"Interviewé : Chez {FIRM}, c'est {PERSON} qui suit l'export, la conseillère est à "
+        f"dix minutes.\n"
+        f"Enquêteur : Et la Région ?\n"
+        f"Interviewé : La Région fixe le cap ; {OTHER_FIRM} nous a emmenés au Japon.\n")
+NAMES = (PERSON, FIRM, OTHER_FIRM, "Vidalenc", "Brassac")
+
+
+def seed_project(app) -> dict[str, int]:
+    """Two interviews, one coded transcript by two researchers; return ids by name."""
+    with app.app_context():
+        users = {}
+        for name, role in (("ines", "fieldworker"), ("camille", "researcher"),
+                           ("louis", "researcher"), ("root", "admin")):
+            from survey_app.auth.operations import create_user
+
+            users[name] = create_user(name, role, "correct horse")
+        sme = db.session.scalar(sa.select(InstrumentVersion).where(
+            InstrumentVersion.instrument_key == "sme_manager"))
+        firm = ops.create_organisation(None, kind="sme", name=FIRM)
+        other = ops.create_organisation(None, kind="sme", name=OTHER_FIRM)
+        first = ops.create_interview(users["ines"], sme, firm, date(2026, 11, 2))
+        ops.save_answers(first, {**CONSENT, "a1": f"Avec {PERSON}, {FIRM} vend au Japon."},
+                         first.version, users["ines"])
+        second = ops.create_interview(users["camille"], sme, other, date(2026, 11, 3))
+        version = ops.save_transcript(first, TEXT, users["ines"])
+        codes = codes_by_key(current_codebook())
+        turn = TEXT.index("Interviewé : Chez")
+        create_coding(version, turn, turn + 60, codes["GOV.PROX"], users["camille"],
+                      valence=1, intensity=2)
+        start = TEXT.index("La Région fixe")
+        create_coding(version, start, start + 25, codes["GOV.PILOT"], users["louis"])
+        create_coding(version, start, start + 25, codes["GOV.PILOT"], users["camille"],
+                      intensity=3)
+        db.session.commit()
+        return {"first": first.id, "second": second.id, "version": version.id,
+                **{n: u.id for n, u in users.items()}}
+
+
+@pytest.fixture
+def project(app, instruments, codebook):
+    app.config["PSEUDONYM_TERMS"] = {PERSON: "PERS"}
+    return seed_project(app)
+
+
+def run(app, command, args):
+    result = app.test_cli_runner().invoke(command, args)
+    return result
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "parquet", "sav", "dta", "qdpx", "qdc"])
+def test_each_format_from_the_cli(app, project, tmp_path, fmt) -> None:
+    out = tmp_path / default_filename(fmt, "out")
+    result = run(app, export_command, ["--format", fmt, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.is_file() and out.stat().st_size > 0
+    assert str(out) in result.stdout
+    assert "writing" in result.stderr  # progress on stderr
+    written = [Path(line) for line in result.stdout.split()]
+    assert all(p.exists() for p in written)
+    if fmt in ("sav", "dta", "qdc"):
+        assert any(p.name.endswith("_dictionary.csv") for p in written)
+    if fmt in ("csv", "parquet"):
+        assert "dictionary.csv" in zipfile.ZipFile(out).namelist()
+    if fmt == "sav":
+        frame, meta = pyreadstat.read_sav(str(out), user_missing=True)
+        assert sorted(frame["interview_id"].astype(int)) == [project["first"], project["second"]]
+        assert "GOV.PILOT" in " ".join(meta.column_names) or any(
+            "GOV" in c for c in meta.column_names)
+        assert meta.column_names_to_labels["a1"].startswith("Racontez-moi")
+    if fmt == "dta":
+        frame = pd.read_stata(out, convert_categoricals=False)
+        assert len(frame) == 2
+    if fmt == "qdpx":
+        with zipfile.ZipFile(out) as archive, archive.open("project.qde") as handle:
+            validate_stream(handle, "Project")
+        back = read_qdpx(out)
+        assert len(back.codings) == 3
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent).where(
+            AuditEvent.action == "export.write")) == 1
+
+
+def test_xlsx_tables_option(app, project, tmp_path) -> None:
+    import openpyxl
+
+    out = tmp_path / "two.xlsx"
+    result = run(app, export_command, ["--format", "xlsx", "--out", str(out),
+                                       "--tables", "cases,codings"])
+    assert result.exit_code == 0, result.output
+    sheets = openpyxl.load_workbook(out, read_only=True).sheetnames
+    assert {"cases", "codings", "dictionary"} <= set(sheets)
+    assert "segments" not in sheets
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--format", "pdf", "--out", "{tmp}/x.pdf"], "'pdf' is not one of"),
+    (["--format", "csv", "--out", "/proc/nope/x.zip"], "does not exist"),
+    (["--format", "csv", "--out", "/proc/milieu-x.zip"], "/proc/milieu-x.zip"),
+    (["--format", "csv", "--out", "{tmp}"], "is a directory"),
+    (["--format", "sav", "--out", "{tmp}/x.sav", "--tables", "cases"], "tables can be chosen"),
+    (["--format", "xlsx", "--out", "{tmp}/x.xlsx", "--tables", "nope"], "unknown table 'nope'"),
+    (["--format", "csv", "--out", "{tmp}/x.zip", "--coarsen-territory", "planet"], "planet"),
+    (["--format", "csv", "--out", "{tmp}/x.zip", "--bogus"], "No such option"),
+    (["--out", "{tmp}/x.zip"], "Missing option '--format'"),
+])
+def test_bad_input_is_one_line_and_writes_nothing(app, project, tmp_path, args, message) -> None:
+    args = [a.format(tmp=tmp_path) for a in args]
+    result = run(app, export_command, args)
+    assert result.exit_code != 0
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert not list(tmp_path.iterdir())
+
+
+FORMATS = ["csv", "xlsx", "parquet", "sav", "dta", "qdpx", "qdc"]
+
+
+def _all_bytes(paths: list[Path]) -> bytes:
+    """Every byte of every file, archives opened member by member."""
+    data = b""
+    for path in paths:
+        raw = path.read_bytes()
+        data += raw
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as archive:
+                for name in archive.namelist():
+                    data += archive.read(name)
+    return data
+
+
+def test_pseudonymised_exports_carry_no_real_name(app, project, tmp_path) -> None:
+    written = []
+    for fmt in FORMATS:
+        out = tmp_path / fmt / default_filename(fmt, "p")
+        out.parent.mkdir()
+        result = run(app, export_command, ["--format", fmt, "--out", str(out),
+                                           "--pseudonymise", "--coarsen-territory",
+                                           "departement", "--coarsen-roles"])
+        assert result.exit_code == 0, result.output
+        written += [Path(line) for line in result.stdout.split()]
+    data = _all_bytes(written)
+    assert b"FIRM_" in data and b"PERS_" in data
+    for name in NAMES:
+        for encoding in ("utf-8", "utf-16-le", "latin-1"):
+            assert name.encode(encoding) not in data, (name, encoding)
+        # xlsx shared strings and XML escape nothing in these names, but pandas may upper-case
+        assert name.upper().encode() not in data
+    with app.app_context():
+        key = {e.original: (e.token, e.kind) for e in db.session.scalars(sa.select(
+            PseudonymEntry))}
+    assert key[PERSON][1] == "person" and key[FIRM][1] == "firm"
+    assert key[PERSON][0].startswith("PERS_") and key[FIRM][0].startswith("FIRM_")
+
+
+def test_tokens_stay_stable_across_exports(app, project, tmp_path) -> None:
+    tokens = []
+    for n in range(2):
+        out = tmp_path / f"p{n}.zip"
+        assert run(app, export_command, ["--format", "csv", "--out", str(out),
+                                         "--pseudonymise"]).exit_code == 0
+        with zipfile.ZipFile(out) as archive:
+            tokens.append(pd.read_csv(archive.open("organisations.csv"))["name"].tolist())
+    assert tokens[0] == tokens[1] and all(t.startswith("FIRM_") for t in tokens[0])
+
+
+def _project_state(app) -> dict[str, object]:
+    """Codes, sources and codings (offsets, coders) as comparable plain data."""
+    with app.app_context():
+        versions = {v.id: v.text for v in db.session.scalars(sa.select(TranscriptVersion))}
+        codings = db.session.execute(
+            sa.select(Coding.transcript_version_id, Coding.start, Coding.end, Code.key,
+                      User.username, Coding.valence, Coding.intensity)
+            .join(Code, Code.id == Coding.code_id).join(User, User.id == Coding.coder_id)
+        ).all()
+        book = current_codebook()
+        return {
+            "codes": sorted(c.key for c in book.codes if not c.retired),
+            "sources": sorted(versions.values()),
+            "codings": sorted((versions[t], s, e, k, u, v, i) for t, s, e, k, u, v, i in codings),
+        }
+
+
+def empty_the_database(app) -> None:
+    """Delete every row: the import then starts from an empty project."""
+    with app.app_context():
+        db.session.remove()
+        with db.engine.begin() as conn:
+            for table in reversed(db.metadata.sorted_tables):
+                conn.execute(table.delete())
+
+
+def test_qdpx_round_trip_into_an_empty_database(app, project, tmp_path) -> None:
+    out = tmp_path / "project.qdpx"
+    assert run(app, export_command, ["--format", "qdpx", "--out", str(out)]).exit_code == 0
+    before = _project_state(app)
+    assert len(before["codings"]) == 3 and len(before["codes"]) == 20
+    empty_the_database(app)
+    with app.app_context():
+        from survey_app.auth.operations import create_user
+        from survey_app.demo import instruments_dir
+
+        for name in ("sme_manager.yaml", "relay_actor.yaml"):
+            ops.load_instrument_file(instruments_dir() / name)
+        create_user("boss", "admin", "correct horse")
+        db.session.commit()
+    result = run(app, import_refi_command, [str(out), "--create-interviews"])
+    assert result.exit_code == 0, result.output
+    assert "created disabled researcher accounts for unknown coders: camille, louis" in \
+        result.stdout
+    assert _project_state(app) == before
+    with app.app_context():
+        coders = db.session.scalars(sa.select(User).where(User.role == "researcher")).all()
+        assert {u.username for u in coders} == {"camille", "louis"}
+        assert not any(u.is_enabled for u in coders)
+        assert db.session.scalar(sa.select(sa.func.count(Interview.id))) == 1
+        assert db.session.scalar(sa.select(sa.func.count(CodebookVersion.id))) == 1
+    again = run(app, import_refi_command, [str(out)])
+    assert again.exit_code == 0, again.output
+    assert "codings: 0 added, 3 already present" in again.stdout
+    assert "mapped onto codebook" in again.stdout
+    assert _project_state(app) == before
+
+
+def test_import_maps_onto_the_current_codebook_or_adds_a_version(app, project,
+                                                                 tmp_path) -> None:
+    out = tmp_path / "book.qdc"
+    assert run(app, export_command, ["--format", "qdc", "--out", str(out)]).exit_code == 0
+    result = run(app, import_refi_command, [str(out)])
+    assert result.exit_code == 0, result.output
+    assert "mapped onto codebook 1.0.0" in result.stdout
+    text = out.read_text(encoding="utf-8").replace('name="OTH.RESID"', 'name="OTH.NEW"')
+    changed = tmp_path / "changed.qdc"
+    changed.write_text(text, encoding="utf-8")
+    result = run(app, import_refi_command, [str(changed)])
+    assert result.exit_code == 0, result.output
+    assert "new codebook version 1.0.0+refi.1" in result.stdout
+    with app.app_context():
+        book = current_codebook()
+        keys = {c.key for c in book.codes}
+        assert "OTH.NEW" in keys and "OTH.RESID" in keys and len(keys) == 21
+
+
+def test_import_refi_refuses_an_invalid_file_and_changes_nothing(app, project,
+                                                                  tmp_path) -> None:
+    out = tmp_path / "project.qdpx"
+    assert run(app, export_command, ["--format", "qdpx", "--out", str(out)]).exit_code == 0
+    broken = tmp_path / "broken.qdpx"
+    with zipfile.ZipFile(out) as source, zipfile.ZipFile(broken, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "project.qde":
+                data = data.replace(b'startPosition="', b'startPosition="x', 1)
+            target.writestr(item, data)
+    before = _project_state(app)
+    result = run(app, import_refi_command, [str(broken), "--create-interviews"])
+    assert result.exit_code == 1
+    assert "violates Project.xsd" in result.output and "startPosition" in result.output
+    assert [line for line in result.stderr.splitlines() if not line.startswith("[")] == [
+        result.stderr.strip().splitlines()[-1]]
+    assert _project_state(app) == before
+
+
+def test_import_refi_bad_inputs(app, project, tmp_path) -> None:
+    result = run(app, import_refi_command, [str(tmp_path / "missing.qdpx")])
+    assert result.exit_code == 2 and "no such file" in result.output
+    text = tmp_path / "notes.txt"
+    text.write_text("hello")
+    result = run(app, import_refi_command, [str(text)])
+    assert result.exit_code == 1 and "expected a .qdc or .qdpx file" in result.output
