@@ -41,6 +41,8 @@ def restore_command(path: Path, yes: bool) -> None:
     upgrade()  # an older backup is brought up to the current schema
     record("db.restore", object_type="database", payload={"source": str(path)})
     database.session.commit()
+    database.session.remove()
+    database.engine.dispose()  # no pooled connection may outlive the database it was opened on
     if safety:
         click.echo(f"The previous database was saved to {safety}.")
     click.echo(f"Restored the database from {path}.")

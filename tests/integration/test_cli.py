@@ -24,8 +24,17 @@ def run_milieu(*args, env=None):
 def test_help_lists_the_command_groups():
     result = run_milieu("--help")
     assert result.returncode == 0
-    for group in ("db", "demo", "serve", "users", "worker", "instruments", "fieldwork",
-                  "coding", "analyse"):
+    for group in (
+        "db",
+        "demo",
+        "serve",
+        "users",
+        "worker",
+        "instruments",
+        "fieldwork",
+        "coding",
+        "analyse",
+    ):
         assert f"\n  {group} " in result.stdout
     assert "--app" not in result.stdout
 
@@ -142,3 +151,44 @@ def test_audit_events_cannot_be_changed(app):
         with pytest.raises(RuntimeError, match="append-only"):
             db.session.commit()
         db.session.rollback()
+
+
+def test_postgres_backup_then_restore_with_pg_dump(tmp_path, monkeypatch):
+    import shutil
+
+    import pytest
+    from milieu_testing import (
+        IN_CI,
+        make_app,
+        postgres_url_or_skip,
+        scratch_postgres_database,
+        upgrade,
+    )
+
+    if shutil.which("pg_dump") is None:
+        if IN_CI:
+            pytest.fail("pg_dump is missing: .ci/run installs postgresql-client")
+        pytest.skip("pg_dump is not installed (skipped outside CI only)")
+    monkeypatch.setenv("MILIEU_PASSWORD", "a long secret")
+    with scratch_postgres_database(postgres_url_or_skip()) as url:
+        app = make_app(url, tmp_path)
+        upgrade(app)
+        runner = app.test_cli_runner()
+        runner.invoke(cli, ["users", "add", "kept", "--role", "admin"])
+        dump = tmp_path / "milieu.dump"
+        result = runner.invoke(cli, ["db", "backup", str(dump)])
+        assert result.exit_code == 0, result.output
+        assert dump.read_bytes()[:5] == b"PGDMP"
+        runner.invoke(cli, ["users", "add", "added_after_backup", "--role", "admin"])
+        result = runner.invoke(cli, ["db", "restore", str(dump), "--yes"])
+        assert result.exit_code == 0, result.output
+        with app.app_context():
+            assert set(db.session.scalars(sa.select(User.username))) == {"kept"}
+            db.session.remove()
+            db.engine.dispose()
+        not_a_dump = tmp_path / "x.dump"
+        not_a_dump.write_text("hello")
+        refused = runner.invoke(cli, ["db", "restore", str(not_a_dump), "--yes"])
+        assert refused.exit_code == 1 and "not a pg_dump archive" in refused.output
+        with app.app_context():
+            db.engine.dispose()
