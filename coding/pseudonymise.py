@@ -133,6 +133,7 @@ class Pseudonymiser:
         self._tokens: dict[str, str] = {}
         self._kind_of: dict[str, str] = {}
         self._rows: list[dict[str, str]] = []
+        self._originals: set[str] = set()
         self._counters = dict.fromkeys(KINDS, 0)
         self._nlp = nlp if nlp is not None else (load_ner(model) if model else None)
         self._ignore = {name_key(w) for w in ignore}
@@ -156,6 +157,7 @@ class Pseudonymiser:
             self._terms[folded] = str(row.kind)
             self._rows.append({"original": str(row.original), "token": str(row.token),
                                "kind": str(row.kind)})
+            self._originals.add(str(row.original))
             number = int(str(row.token).rsplit("_", 1)[-1])
             self._counters[str(row.kind)] = max(self._counters.get(str(row.kind), 0), number)
 
@@ -169,7 +171,8 @@ class Pseudonymiser:
             self._tokens[folded] = f"{kind}_{self._counters[kind]:03d}"
             self._kind_of[folded] = kind
         token = self._tokens[folded]
-        if not any(r["original"] == original for r in self._rows):
+        if original not in self._originals:
+            self._originals.add(original)
             self._rows.append({"original": original, "token": token,
                                "kind": self._kind_of[folded]})
         return token
@@ -206,14 +209,15 @@ class Pseudonymiser:
             spans.append((origin[match.start()], origin[match.end() - 1] + 1, kind))
         return spans
 
-    def _entity_spans(self, doc: Any) -> list[tuple[int, int, str]]:
+    def _entity_spans(self, doc: Any, text: str) -> list[tuple[int, int, str]]:
+        # `text` is the doc's text: spaCy rebuilds doc.text from every token on each access.
         spans = []
         for ent in doc.ents:
             kind = NER_KINDS.get(ent.label_)
             if kind is None:
                 continue
-            start, end = _trim(doc.text, ent.start_char, ent.end_char)
-            surface = doc.text[start:end]
+            start, end = _trim(text, ent.start_char, ent.end_char)
+            surface = text[start:end]
             if len(surface) < 2 or not any(c.isupper() for c in surface) or \
                     name_key(surface) in self._ignore:
                 continue
@@ -225,7 +229,7 @@ class Pseudonymiser:
         known = self._term_spans(text)
         if doc is None and self._nlp is not None:
             doc = self._nlp(text)
-        found = self._entity_spans(doc) if doc is not None else []
+        found = self._entity_spans(doc, text) if doc is not None else []
         return _merge(known, found)
 
     # -- replacing ----------------------------------------------------------------------
