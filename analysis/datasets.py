@@ -57,6 +57,12 @@ CONSENT_CHOICES = [{"value": "yes", "label": {"fr": "Oui", "en": "Yes"}},
 NUMERIC_TYPES = {"integer", "decimal", "number", "likert", "frequency", "scale", "range"}
 
 
+#: Names of the derived tables and dictionary sheets, which extra tables may not take.
+RESERVED_NAMES = {"cases", "answers_wide", "matrix_code_count", "matrix_code_presence",
+                  "matrix_family_count", "matrix_family_presence", "dictionary",
+                  "dictionary_tables"}
+
+
 class DatasetError(ValueError):
     """A tidy table does not follow the shared contract."""
 
@@ -88,10 +94,18 @@ class Dataset:
     codebook: pd.DataFrame = _empty("codebook")
     instruments: dict[tuple[str, str], dict[str, dict[str, Any]]] = field(default_factory=dict)
     name: str = "milieu"
+    #: Further tables exported as they are, by name (e.g. the 4D scores when computed).
+    extra_tables: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for table in TABLE_COLUMNS:
             validate_table(table, getattr(self, table))
+        reserved = set(TABLE_COLUMNS) | RESERVED_NAMES
+        for name, frame in self.extra_tables.items():
+            if name in reserved or not re.fullmatch(r"[A-Za-z][0-9A-Za-z_]{0,30}", name):
+                raise DatasetError(f"extra table name {name!r} is reserved or not a plain name")
+            if not isinstance(frame, pd.DataFrame):
+                raise DatasetError(f"extra table {name!r} is not a DataFrame")
 
     def table(self, name: str) -> pd.DataFrame:
         """Return the base tidy table `name`."""
@@ -362,9 +376,10 @@ def derived_tables(ds: Dataset) -> dict[str, pd.DataFrame]:
 
 
 def all_tables(ds: Dataset) -> dict[str, pd.DataFrame]:
-    """Return every exported table by name: the base tables then the derived ones."""
+    """Return every exported table by name: base, derived, then the extra tables."""
     tables = {name: ds.table(name) for name in TABLE_COLUMNS}
     tables.update(derived_tables(ds))
+    tables.update(ds.extra_tables)
     return tables
 
 

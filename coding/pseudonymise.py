@@ -333,6 +333,7 @@ def pseudonymise_dataset(ds: Dataset, pseudonymiser: Pseudonymiser | None = None
     Replaces names in transcripts, segments, free-text answers and organisation names,
     remaps coding and segment offsets, and optionally coarsens territories (up to
     `territory_level`) and relay-actor categories (to their family via `relay_families`).
+    Users' names and `extra_tables` pass through unchanged.
     """
     p = pseudonymiser or Pseudonymiser()
     for name in ds.organisations["name"].dropna().astype(str):

@@ -68,3 +68,16 @@ def test_dictionary_describes_every_cases_variable(small_ds: Dataset) -> None:
     assert "refused" in a5.allowed_values
     assert dictionary.loc["a3_appuis_tfe", "type"] == "binary"
     assert "reverse" in dictionary.loc["a6_doublons", "label_en"]
+
+
+def test_extra_tables_are_exported_and_names_checked(small_ds: Dataset, tmp_path) -> None:
+    from analysis.writers import write_csv
+
+    scores = pd.DataFrame({"territory": ["12"], "d3": [0.4], "d3_low": [0.3], "d3_high": [0.5]})
+    small_ds.extra_tables = {"scores_4d": scores}
+    Dataset.__post_init__(small_ds)
+    write_csv(small_ds, tmp_path / "out")
+    assert pd.read_csv(tmp_path / "out" / "scores_4d.csv", dtype={"territory": str}).equals(
+        scores)
+    with pytest.raises(DatasetError, match="'cases' is reserved"):
+        Dataset(extra_tables={"cases": scores})
