@@ -24,6 +24,8 @@ from survey_app.qualitative.codings import create_coding
 
 #: turns of the default test transcript (see tests/integration/conftest.py)
 TURNS = [(0, 49), (50, 122), (123, 149), (150, 219)]
+#: for tests about computation or validation rather than the database: SQLite only, to stay fast
+SQLITE_ONLY = pytest.mark.parametrize("backend", ["sqlite"])
 
 
 @pytest.fixture(autouse=True)
@@ -189,6 +191,7 @@ def test_round_of_one_coder_is_refused_and_nothing_made(app, people, codebook, t
         assert db.session.scalar(sa.select(sa.func.count()).select_from(CodingRound)) == 0
 
 
+@SQLITE_ONLY
 def test_fieldworker_cannot_be_a_coder(app, people, codebook, transcript):
     tv = transcript("ines")
     client = client_for(app, "camille")
@@ -252,6 +255,7 @@ def test_done_can_be_undone_and_the_last_done_closes_the_round(app, hand_example
         assert db.session.get(CodingRound, round_id).closed_dt is not None
 
 
+@SQLITE_ONLY
 def test_non_coder_cannot_mark_done(app, hand_example):
     round_id, _ = hand_example
     nora = client_for(app, "nora")
@@ -293,6 +297,7 @@ def test_agreement_matches_the_hand_computed_example(app, hand_example):
         assert gov[key] == pytest.approx(expected.loc["GOV.PROX", key])
 
 
+@SQLITE_ONLY
 def test_exclude_uncoded_drops_the_turns_nobody_coded(app, hand_example):
     round_id, _ = hand_example
     close(app, round_id)
@@ -308,6 +313,7 @@ def test_exclude_uncoded_drops_the_turns_nobody_coded(app, hand_example):
     assert "band-revise" in page and "0.800" in page
 
 
+@SQLITE_ONLY
 def test_character_level_agrees_with_the_library(app, hand_example):
     round_id, tv = hand_example
     close(app, round_id)
@@ -327,6 +333,7 @@ def test_character_level_agrees_with_the_library(app, hand_example):
     assert gov["percent_agreement"] == pytest.approx(165 / 219)
 
 
+@SQLITE_ONLY
 def test_bad_level_is_refused(app, hand_example):
     round_id, _ = hand_example
     close(app, round_id)
@@ -410,6 +417,7 @@ def test_reconciliation_makes_consensus_codings_and_keeps_originals(app, people,
     assert again["codes"] == figures["codes"]  # agreement stays on the originals
 
 
+@SQLITE_ONLY
 def test_drop_decision_makes_no_consensus_coding(app, hand_example):
     round_id, tv = hand_example
     close(app, round_id)
@@ -435,6 +443,7 @@ def test_stale_decision_is_refused(app, hand_example):
             "keep"]
 
 
+@SQLITE_ONLY
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
@@ -477,6 +486,7 @@ def test_open_round_cannot_be_reconciled(app, hand_example):
         assert db.session.scalar(sa.select(ReconciliationDecision)) is None
 
 
+@SQLITE_ONLY
 def test_json_is_serialisable_and_lists_every_coded_code(app, hand_example):
     round_id, tv = hand_example
     code(app, tv, "louis", "DYN.FREQ", 63, 80)
