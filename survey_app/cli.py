@@ -14,6 +14,8 @@ LAZY_GROUPS = {
                     "Interview guides as versioned data: validate, load, XLSForm export/import."),
     "fieldwork": ("survey_app.fieldwork.commands", "fieldwork_group",
                   "Import submissions collected offline with ODK Collect or KoboToolbox."),
+    "territories": ("survey_app.fieldwork.commands", "territories_group",
+                    "Communes, départements, régions and zones d'emploi from INSEE tables."),
     "coding": ("coding.cli", "coding_group",
                "Theme classifier and agreement: train, predict, evaluate, agreement."),
     "analyse": ("analysis.cli", "analyse_group",

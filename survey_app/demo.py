@@ -24,28 +24,11 @@ DEMO_USERS = (
     ("marc", "fieldworker", "Marc Delorme"),
 )
 
-#: level, code, name, parent code, population, area km²
-DEMO_TERRITORIES = (
-    ("region", "76", "Occitanie", None, 6_053_548, 72_724.0),
-    ("region", "84", "Auvergne-Rhône-Alpes", None, 8_114_361, 69_711.0),
-    ("departement", "34", "Hérault", "76", 1_216_722, 6_101.0),
-    ("departement", "30", "Gard", "76", 756_600, 5_853.0),
-    ("departement", "69", "Rhône", "84", 1_920_487, 3_249.0),
-    ("zone_emploi", "7616", "Montpellier", None, None, None),
-    ("zone_emploi", "7609", "Nîmes", None, None, None),
-    ("zone_emploi", "8420", "Lyon", None, None, None),
-    ("commune", "34172", "Montpellier", "34", 302_454, 56.9),
-    ("commune", "34032", "Béziers", "34", 79_041, 95.5),
-    ("commune", "30189", "Nîmes", "30", 148_561, 161.8),
-    ("commune", "69123", "Lyon", "69", 522_250, 47.9),
-)
-COMMUNE_ZONE = {"34172": "7616", "34032": "7616", "30189": "7609", "69123": "8420"}
-
 #: kind, name, commune, NAF / relay category, size band, export share
 DEMO_ORGANISATIONS = (
     ("sme", "Vignobles Castelnau SARL", "34032", "11.02A", "11", 0.45),
     ("sme", "Optique Lez Instruments", "34172", "26.70Z", "12", 0.30),
-    ("sme", "Textiles Cévenols", "30189", "13.20Z", "03", 0.12),
+    ("sme", "Textiles Cévenols", "30007", "13.20Z", "03", 0.12),
     ("sme", "Rhône Robotique Industrie", "69123", "28.99B", "21", 0.55),
     ("relay", "CCI Hérault, service international", "34172", "chamber_commerce", None, None),
     ("relay", "AD'OCC, agence de développement économique", "34172", "regional_agency", None, None),
@@ -142,28 +125,16 @@ def instruments_dir() -> Path:
 
 def load_demo() -> dict[str, int]:
     """Add whatever part of the demo is missing; running it again changes nothing."""
-    added = {"users": 0, "territories": 0, "organisations": 0, "interviews": 0}
+    added = {"users": 0, "organisations": 0, "interviews": 0}
     for username, role, name in DEMO_USERS:
         if not db.session.scalar(sa.select(User.id).where(User.username == username)):
             create_user(username, role, demo_password(), name)
             added["users"] += 1
-    by_code = {}
-    for level, code, name, parent, population, area in DEMO_TERRITORIES:
-        terr = db.session.scalar(
-            sa.select(Territory).where(Territory.level == level, Territory.code == code)
-        )
-        if terr is None:
-            terr = Territory(
-                level=level, code=code, name=name, population=population, area_km2=area
-            )
-            parent_level = "region" if level == "departement" else "departement"
-            terr.parent = by_code.get((parent_level, parent))
-            if level == "commune":
-                terr.zone_emploi = by_code[("zone_emploi", COMMUNE_ZONE[code])]
-            db.session.add(terr)
-            added["territories"] += 1
-        by_code[(level, code)] = terr
-    db.session.flush()
+    added.update({f"territories ({level})": n for level, n in _demo_territories().items()})
+    communes = {
+        t.code: t
+        for t in db.session.scalars(sa.select(Territory).where(Territory.level == "commune"))
+    }
     from survey_app.fieldwork.operations import next_pseudonym
 
     for kind, name, commune, activity, size, export_share in DEMO_ORGANISATIONS:
@@ -172,7 +143,7 @@ def load_demo() -> dict[str, int]:
         org = Organisation(
             kind=kind,
             name=name,
-            territory=by_code[("commune", commune)],
+            territory=communes[commune],
             pseudonym=next_pseudonym(kind),
         )
         if kind == "sme":
@@ -186,9 +157,22 @@ def load_demo() -> dict[str, int]:
     return added
 
 
+def demo_data_dir() -> Path:
+    """The analysis package's demo files: registry extract, geography, population, area."""
+    return Path(str(files("analysis"))) / "data"
+
+
+def _demo_territories() -> dict[str, int]:
+    from survey_app.fieldwork.territories import load_territories
+
+    data = demo_data_dir()
+    return load_territories(
+        data / "demo_geography.csv", data / "demo_population.csv", data / "demo_area.csv"
+    )
+
+
 def _demo_interviews() -> int:
     from survey_app.fieldwork import operations as ops
-
     from survey_app.qualitative.codebook import load_codebook_file
 
     load_codebook_file(instruments_dir() / "codebook.yaml")

@@ -10,9 +10,11 @@ import sqlalchemy as sa
 import yaml
 from flask.cli import with_appcontext
 
+from analysis.files import InputError
 from coding.codebook import CodebookError
 from survey_app.extensions import db
 from survey_app.fieldwork import operations as ops
+from survey_app.fieldwork.territories import load_territories
 from survey_app.instruments.cli import instruments_group
 from survey_app.instruments.submissions import SubmissionsError, parse_submissions_csv
 from survey_app.instruments.validate import InstrumentError
@@ -161,3 +163,39 @@ def _date_of(value: str | None) -> date | None:
         return datetime.fromisoformat(value.replace("Z", "+00:00")).date()
     except ValueError:
         return None
+
+
+@click.group("territories")
+def territories_group() -> None:
+    """Territories: communes with their département, région and zone d'emploi."""
+
+
+@territories_group.command("load")
+@click.option(
+    "--geography",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="INSEE table d'appartenance géographique (CSV or XLSX): CODGEO, LIBGEO, DEP, REG, ZE2020.",
+)
+@click.option(
+    "--population",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Table keyed by CODGEO with a population column (PMUN, PTOT...).",
+)
+@click.option(
+    "--area",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Table keyed by CODGEO with an area in km² (SUPERF...).",
+)
+@with_appcontext
+def load_territories_command(geography: Path, population: Path | None, area: Path | None) -> None:
+    """Add or update territories from INSEE's geography table (safe to run again)."""
+    for path in (geography, population, area):
+        if path is not None and not path.is_file():
+            raise click.ClickException(f"{path}: no such file")
+    try:
+        added = load_territories(geography, population, area)
+    except InputError as err:
+        raise click.ClickException(str(err)) from None
+    db.session.commit()
+    click.echo("Territories added: " + ", ".join(f"{n} {level}" for level, n in added.items()))
