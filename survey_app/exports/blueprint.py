@@ -1,3 +1,12 @@
 from flask import Blueprint
 
+from survey_app.exports import views
+
 bp = Blueprint("exports", __name__, url_prefix="/exports")
+bp.add_url_rule("/", view_func=views.index, methods=["GET", "POST"])
+bp.add_url_rule("/jobs/<int:job_id>", view_func=views.job)
+bp.add_url_rule("/jobs/<int:job_id>.json", view_func=views.job_json)
+bp.add_url_rule("/jobs/<int:job_id>/files/<name>", view_func=views.download)
+bp.add_url_rule("/tokens", view_func=views.tokens, methods=["GET", "POST"])
+bp.add_url_rule("/tokens/<int:token_id>/revoke", view_func=views.revoke, methods=["POST"])
+bp.add_url_rule("/pseudonyms", view_func=views.pseudonyms)

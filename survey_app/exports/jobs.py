@@ -1,1 +1,42 @@
-"""Job kinds for large exports (registered with @job_kind)."""
+"""Job kinds for exports started from the web (registered with @job_kind)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from flask import current_app
+
+from survey_app.extensions import db
+from survey_app.jobs import JobError, job_kind
+from survey_app.models import Job, User
+
+
+def job_folder(job_id: int) -> Path:
+    """Return the folder holding the files of export job `job_id`."""
+    return Path(current_app.instance_path) / "exports" / str(int(job_id))
+
+
+@job_kind("export")
+def run_export(job: Job, progress: Callable[[float, str], None]) -> dict[str, Any]:
+    """Write the export the job's parameters describe, as its creator may see it."""
+    from survey_app.exports.operations import (
+        ExportError,
+        ExportOptions,
+        default_filename,
+        write_export,
+    )
+
+    user = db.session.get(User, job.created_by_id) if job.created_by_id else None
+    if user is None or not user.has_role("researcher", "admin"):
+        raise JobError("only researchers and admins may export")
+    try:
+        options = ExportOptions.from_params(job.params)
+        stem = f"milieu-{job.created_dt:%Y%m%d}-{job.id}"
+        target = job_folder(job.id) / default_filename(options.fmt, stem)
+        paths = write_export(user, options, target, progress)
+    except ExportError as err:
+        raise JobError(str(err)) from None
+    return {"files": [p.name for p in paths], "main": paths[0].name,
+            "size": paths[0].stat().st_size}

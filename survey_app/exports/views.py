@@ -1,0 +1,118 @@
+"""Exports pages: start an export job, follow it, download it; API tokens; the key (admins)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import abort, flash, jsonify, redirect, render_template, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from survey_app.api.tokens import create_token, revoke_token, tokens_of
+from survey_app.auth.decorators import admin_required, researcher_required, staff_required
+from survey_app.exports.forms import ExportForm, RevokeForm, TokenForm
+from survey_app.exports.jobs import job_folder
+from survey_app.exports.operations import (
+    ExportError,
+    ExportOptions,
+    check_options,
+    key_entries,
+    mime_type,
+)
+from survey_app.extensions import db
+from survey_app.jobs import job_status, start_job
+from survey_app.models import ApiToken, Job
+
+
+def _visible_jobs() -> list[Job]:
+    stmt = sa.select(Job).where(Job.kind == "export").order_by(Job.id.desc()).limit(20)
+    if not current_user.has_role("admin"):
+        stmt = stmt.where(Job.created_by_id == current_user.id)
+    return list(db.session.scalars(stmt))
+
+
+def _job_for(job_id: int) -> Job:
+    """Load an export job its creator (or an admin) may see; 404 otherwise."""
+    job = db.session.get(Job, job_id)
+    if job is None or job.kind != "export":
+        abort(404)
+    if job.created_by_id != current_user.id and not current_user.has_role("admin"):
+        abort(404)
+    return job
+
+
+@researcher_required
+def index():
+    form = ExportForm()
+    if form.validate_on_submit():
+        try:
+            options = check_options(ExportOptions(
+                fmt=form.fmt.data, tables=tuple(form.tables.data) or None,
+                pseudonymise=form.pseudonymise.data,
+                territory_level=form.territory_level.data,
+                coarsen_roles=form.coarsen_roles.data))
+        except ExportError as err:
+            flash(str(err), "error")
+            return render_template("exports/index.html", form=form, jobs=_visible_jobs()), 400
+        job = start_job("export", options.params(), current_user)
+        return redirect(url_for("exports.job", job_id=job.id))
+    status = 400 if form.is_submitted() else 200
+    return render_template("exports/index.html", form=form, jobs=_visible_jobs()), status
+
+
+def _status(job: Job) -> dict:
+    data = job_status(job)
+    files = (job.result or {}).get("files", []) if job.status == "done" else []
+    data["downloads"] = [{"name": name, "url": url_for("exports.download", job_id=job.id,
+                                                      name=name)} for name in files]
+    return data
+
+
+@researcher_required
+def job(job_id: int):
+    item = _job_for(job_id)
+    return render_template("exports/job.html", job=item, status=_status(item))
+
+
+@researcher_required
+def job_json(job_id: int):
+    return jsonify(_status(_job_for(job_id)))
+
+
+@researcher_required
+def download(job_id: int, name: str):
+    item = _job_for(job_id)
+    if item.status != "done" or name not in (item.result or {}).get("files", []):
+        abort(404)
+    path = job_folder(item.id) / name
+    if not path.is_file():
+        abort(404)
+    return send_file(path, mimetype=mime_type(path), as_attachment=True, download_name=name)
+
+
+@staff_required
+def tokens():
+    form, revoke = TokenForm(), RevokeForm()
+    new_token = None
+    if form.validate_on_submit():
+        _row, new_token = create_token(current_user, form.name.data)
+        form.name.data = ""
+    status = 400 if form.is_submitted() and new_token is None else 200
+    return render_template("exports/tokens.html", form=form, revoke=revoke,
+                           tokens=tokens_of(current_user), new_token=new_token), status
+
+
+@staff_required
+def revoke(token_id: int):
+    token = db.session.get(ApiToken, token_id)
+    if token is None or token.user_id != current_user.id:
+        abort(404)
+    if not RevokeForm().validate_on_submit():
+        abort(400)
+    revoke_token(token, current_user)
+    flash(_("Token “%(name)s” revoked.", name=token.name), "success")
+    return redirect(url_for("exports.tokens"))
+
+
+@admin_required
+def pseudonyms():
+    return render_template("exports/pseudonyms.html", entries=key_entries())
