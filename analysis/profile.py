@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import scores
+from analysis.registry import map_arrondissement
 
 LEVEL_COLUMNS = ("commune", "departement", "region", "zone_emploi")
 STRATA = ("sme", "relay")
@@ -104,7 +105,9 @@ def _filter_interviews(interviews: pd.DataFrame, statuses: Sequence[str] | None,
         iv = iv[iv["status"].isin(statuses)]
     iv = iv[iv["respondent_type"].isin(STRATA)]
     iv = iv.dropna(subset=[level])
-    iv[level] = iv[level].astype(str)
+    iv[level] = iv[level].astype(str).str.strip()
+    if level == "commune":  # registry tables count arrondissements in their commune
+        iv[level] = iv[level].map(map_arrondissement)
     return iv.reset_index(drop=True)
 
 

@@ -238,23 +238,28 @@ def unpack_sql(typology: Typology) -> str:
     """
 
 
-ARRONDISSEMENT_SQL = """
-    CASE WHEN length(commune) = 5 AND commune BETWEEN '75101' AND '75120' THEN '75056'
-         WHEN length(commune) = 5 AND commune BETWEEN '69381' AND '69389' THEN '69123'
-         WHEN length(commune) = 5 AND commune BETWEEN '13201' AND '13216' THEN '13055'
-         ELSE trim(commune) END
-"""
+ARRONDISSEMENTS = (("75101", "75120", "75056"), ("69381", "69389", "69123"),
+                   ("13201", "13216", "13055"))
+
+
+def arrondissement_sql(column: str = "commune") -> str:
+    """Return the SQL mapping arrondissement codes in column to their commune."""
+    code = f"trim({column})"
+    whens = " ".join(f"WHEN length({code}) = 5 AND {code} BETWEEN '{a}' AND '{b}' THEN '{p}'"
+                     for a, b, p in ARRONDISSEMENTS)
+    return f"CASE {whens} ELSE {code} END"
+
+
+ARRONDISSEMENT_SQL = arrondissement_sql()
 
 
 def map_arrondissement(code: str) -> str:
-    """Map a Paris/Lyon/Marseille arrondissement code to its commune code."""
-    con = duckdb.connect()
-    try:
-        row = con.execute(f"SELECT {ARRONDISSEMENT_SQL} FROM (SELECT ? AS commune)",
-                          [code]).fetchall()[0]
-    finally:
-        con.close()
-    return str(row[0])
+    """Map a Paris/Lyon/Marseille arrondissement code to its commune code (as the scan does)."""
+    code = str(code).strip()
+    for first, last, parent in ARRONDISSEMENTS:
+        if len(code) == 5 and first <= code <= last:
+            return parent
+    return code
 
 
 def load_geography(path: str | Path, levels: Sequence[str]) -> pd.DataFrame:
@@ -339,6 +344,7 @@ def compute_registry(
     con = duckdb.connect()
     try:
         con.execute(f"SET memory_limit = {_quote(memory_limit)}")
+        con.execute("SET enable_progress_bar = false")  # stdout belongs to the caller
         if threads:
             con.execute(f"SET threads = {int(threads)}")
         say(f"scanning {Path(registry).name} ...")

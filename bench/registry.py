@@ -32,6 +32,7 @@ CHILD = {
 src, _ = register_source(PATH)
 con = duckdb.connect()
 con.execute("SET memory_limit = '1GB'")
+con.execute("SET enable_progress_bar = false")
 rows = con.execute(f"SELECT codeCommuneEtablissement, count(*) FROM {src} GROUP BY 1").fetchall()
 RESULT = len(rows)
 """),
@@ -58,14 +59,15 @@ def run_child(kind: str, path: Path, geo: Path) -> dict:
     setup, work = CHILD[kind]
     code = (f"import time, json\n{setup}\nPATH = {str(path)!r}\nGEO = {str(geo)!r}\n"
             f"t0 = time.perf_counter()\n{work}\n"
-            "print(json.dumps({'seconds': time.perf_counter() - t0, 'result': RESULT}))")
+            "print('BENCH', json.dumps({'seconds': time.perf_counter() - t0, 'result': RESULT}))")
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                           text=True, check=False)
     if proc.returncode != 0:
         raise SystemExit(f"{kind} failed:\n{proc.stderr}")
     peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    line = next(x for x in proc.stdout.splitlines() if x.startswith("BENCH "))
+    out = json.loads(line.removeprefix("BENCH "))
     # ru_maxrss of children is the max over all waited-for children: only trust it when it
     # grew; otherwise this child peaked at or below an earlier one.
     out["peak_mb"] = peak_kb / 1024 if peak_kb > before else None

@@ -160,3 +160,16 @@ def test_demo_extract_covers_every_family_and_reports_its_flaws() -> None:
     per_dep = t[t.indicator.str.startswith("count_family:")].groupby("territory_code")["value"]
     n_relay = t[t.indicator == "n_relay"].set_index("territory_code")["value"]
     assert per_dep.sum().to_dict() == n_relay.to_dict()
+
+
+def test_sql_and_python_arrondissement_mappings_agree() -> None:
+    import duckdb
+
+    from analysis.registry import arrondissement_sql
+
+    codes = ["75100", "75101", "75115", "75120", "75121", "69380", "69381", "69389", "69390",
+             "13200", "13201", "13216", "13217", "751015", " 69383", "2B033"]
+    con = duckdb.connect()
+    rows = con.execute(f"SELECT c, {arrondissement_sql('c')} FROM unnest(?) t(c)",
+                       [codes]).fetchall()
+    assert {c: m for c, m in rows} == {c: map_arrondissement(c) for c in codes}
