@@ -21,6 +21,7 @@ from coding import agreement
 from survey_app.core.audit import record
 from survey_app.extensions import db
 from survey_app.models import (
+    AuditEvent,
     Code,
     CodebookVersion,
     Coding,
@@ -33,7 +34,7 @@ from survey_app.models import (
     round_transcripts,
     utcnow,
 )
-from survey_app.qualitative.codings import LIVE_STATUSES
+from survey_app.qualitative.codings import LIVE_STATUSES, blind_transcript_ids
 
 CODER_ROLES = ("researcher", "admin")
 #: DOMAIN: blind double coding of at least 20% of transcripts
@@ -146,6 +147,14 @@ def original_codings(rnd: CodingRound, coder: User | None = None) -> list[Coding
     return list(db.session.scalars(stmt.order_by(Coding.start, Coding.id)))
 
 
+def counts_by_coder(rnd: CodingRound) -> dict[tuple[int, str], int]:
+    """{(transcript version id, coder username): original codings} of a closed round."""
+    if rnd.status == "open":
+        return {}
+    frame = _coding_frame(rnd)
+    return {(int(d), str(c)): int(n) for (d, c), n in frame.groupby(["doc", "coder"]).size().items()}
+
+
 def own_progress(rnd: CodingRound, user: User) -> dict[int, int]:
     """Return {transcript version id: number of the user's own codings in this round}."""
     counts = {tv.id: 0 for tv in rnd.transcript_versions}
@@ -221,6 +230,18 @@ def _check_new_round(creator, name, versions, people, codebook_version) -> None:
             "Aucun livre de codes n’est chargé.", "No codebook is loaded yet."
         )
     _check_current_versions(versions)
+    _check_not_in_open_round(versions, people)
+
+
+def _check_not_in_open_round(versions: list[TranscriptVersion], people: list[User]) -> None:
+    """A coder's new codings go to one open round: two open rounds may not share a cell."""
+    for user in people:
+        busy = blind_transcript_ids(user) & {tv.id for tv in versions}
+        if busy:
+            raise RoundError(
+                f"{user.username} code déjà une de ces transcriptions dans un tour ouvert.",
+                f"{user.username} already codes one of these transcripts in an open round.",
+            )
 
 
 def _check_current_versions(versions: list[TranscriptVersion]) -> None:
@@ -289,11 +310,20 @@ def undo_done(rnd: CodingRound, user: User, expected_version: int | None) -> Non
 
 
 def _close(rnd: CodingRound, user: User) -> None:
+    """Close the round and freeze its original codings in the audit trail."""
+    frame = _live_coding_frame(rnd)
     rnd.status = "closed"
     rnd.closed_dt = utcnow()
     db.session.flush()
-    counts = {c.username: len(original_codings(rnd, c)) for c in rnd.coders}
-    record("round.close", rnd, {"reason": "all coders done", "codings": counts}, user=user)
+    counts = {c.username: int((frame["coder"] == c.username).sum()) for c in rnd.coders}
+    snapshot = [[int(r.id), int(r.doc), str(r.coder), int(r.start), int(r.end), str(r.code)]
+                for r in frame.itertuples(index=False)]
+    record(
+        "round.close",
+        rnd,
+        {"reason": "all coders done", "codings": counts, "snapshot": snapshot},
+        user=user,
+    )
 
 
 # --- agreement ------------------------------------------------------------------------------
@@ -313,7 +343,39 @@ def turns_of(tv: TranscriptVersion) -> list[tuple[int, int]]:
     return turns or [(0, len(tv.text))]
 
 
+FRAME_COLUMNS = ["doc", "coder", "start", "end", "code", "id"]
+
+
 def _coding_frame(rnd: CodingRound) -> pd.DataFrame:
+    """The round's original codings: frozen at closure, so later edits cannot move agreement."""
+    if rnd.status != "open":
+        frozen = _snapshot(rnd)
+        if frozen is not None:
+            return frozen
+    return _live_coding_frame(rnd)
+
+
+def _snapshot(rnd: CodingRound) -> pd.DataFrame | None:
+    event = db.session.scalar(
+        sa.select(AuditEvent)
+        .where(
+            AuditEvent.action == "round.close",
+            AuditEvent.object_type == CodingRound.__tablename__,
+            AuditEvent.object_id == str(rnd.id),
+        )
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    )
+    if event is None or "snapshot" not in (event.payload or {}):
+        return None
+    rows = [
+        {"id": i, "doc": doc, "coder": coder, "start": start, "end": end, "code": code}
+        for i, doc, coder, start, end, code in event.payload["snapshot"]
+    ]
+    return pd.DataFrame(rows, columns=FRAME_COLUMNS)
+
+
+def _live_coding_frame(rnd: CodingRound) -> pd.DataFrame:
     rows = [
         {
             "doc": c.transcript_version_id,
@@ -325,7 +387,7 @@ def _coding_frame(rnd: CodingRound) -> pd.DataFrame:
         }
         for c in original_codings(rnd)
     ]
-    return pd.DataFrame(rows, columns=["doc", "coder", "start", "end", "code", "id"])
+    return pd.DataFrame(rows, columns=FRAME_COLUMNS)
 
 
 def _assignments(rnd: CodingRound) -> pd.DataFrame:

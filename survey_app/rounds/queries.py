@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
@@ -52,13 +51,6 @@ def possible_coders() -> list[User]:
             .order_by(User.username)
         )
     )
-
-
-def counts_by_coder(rnd: CodingRound) -> dict[tuple[int, int], int]:
-    """{(transcript version id, coder id): original codings}; for closed rounds only."""
-    if rnd.status == "open":
-        return {}
-    return dict(Counter((c.transcript_version_id, c.coder_id) for c in svc.original_codings(rnd)))
 
 
 def codebook_of(rnd: CodingRound) -> CodebookVersion | None:

@@ -143,7 +143,7 @@ def round_page(round_id: int):
     done = svc.done_dates(rnd)
     # the blind rule: while open, only a coder's own counts are shown, and only to them
     progress = svc.own_progress(rnd, current_user) if coder else {}
-    counts = queries.counts_by_coder(rnd) if rnd.status != "open" else {}
+    counts = svc.counts_by_coder(rnd)
     return render_template(
         "rounds/round.html",
         round=rnd,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pandas as pd
 import pytest
@@ -495,3 +496,67 @@ def test_json_is_serialisable_and_lists_every_coded_code(app, hand_example):
     assert [r["code"] for r in data["codes"]] == ["DYN.FREQ", "GOV.PROX", "ALL"]
     assert {r["code"] for r in data["families"]} == {"DYNAMICS", "GOVERNANCE", "ALL"}
     assert json.loads(json.dumps(data)) == data
+
+
+def test_agreement_is_frozen_at_closure(app, hand_example):
+    from survey_app.qualitative.codings import delete_coding
+
+    round_id, tv = hand_example
+    close(app, round_id)
+    client = client_for(app, "nora")
+    before = client.get(f"/rounds/{round_id}/agreement.json").get_json()
+    with app.app_context():
+        louis = db.session.scalar(sa.select(User).where(User.username == "louis"))
+        coding = db.session.scalar(sa.select(Coding).where(Coding.coder_id == louis.id))
+        delete_coding(coding, louis)  # an edit after the round must not move its agreement
+        db.session.commit()
+    after = client.get(f"/rounds/{round_id}/agreement.json").get_json()
+    assert after["codes"] == before["codes"]
+    page = client.get(f"/rounds/{round_id}").get_data(as_text=True)
+    counts = re.findall(r'<td class="count" data-coder="(\w+)">(\d+)</td>', page)
+    assert counts == [("camille", "2"), ("louis", "1")]  # the original codings, frozen
+
+
+@SQLITE_ONLY
+def test_a_transcript_is_in_one_open_round_per_coder(app, people, codebook, transcript):
+    tv = transcript("ines")
+    make_round(app, [tv], coders=("camille", "louis"))
+    client = client_for(app, "nora")
+    response = post(
+        client,
+        "/rounds/new",
+        {"name": "Second", "transcripts": [tv], "coders": [people["nora"], people["louis"]]},
+        "/rounds/new",
+    )
+    assert response.status_code == 400
+    assert "louis code déjà une de ces transcriptions" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(CodingRound)) == 1
+
+
+# --- command line -----------------------------------------------------------------------------
+
+
+@SQLITE_ONLY
+def test_command_prints_the_same_figures_as_the_web(app, hand_example, tmp_path):
+    from survey_app.rounds.commands import rounds_group
+
+    round_id, _ = hand_example
+    runner = app.test_cli_runner()
+    refused = runner.invoke(rounds_group, ["agreement", str(round_id)])
+    assert refused.exit_code != 0 and "Error: round" in refused.output
+    assert "Traceback" not in refused.output
+    close(app, round_id)
+    listing = runner.invoke(rounds_group, ["list"])
+    assert listing.exit_code == 0
+    assert listing.output.split("\t")[:3] == [str(round_id), "closed", "Round A"]
+    out = tmp_path / "agreement.json"
+    result = runner.invoke(rounds_group, ["agreement", str(round_id), "--format", "json",
+                                          "--boot", "200", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    web = client_for(app, "nora").get(f"/rounds/{round_id}/agreement.json").get_json()
+    assert json.loads(out.read_text())["codes"] == web["codes"]
+    table = runner.invoke(rounds_group, ["agreement", str(round_id), "--boot", "0"])
+    assert "code\tGOV.PROX\t4\t0.3750\t0.7500\t0.5000\t0.5333" in table.output
+    missing = runner.invoke(rounds_group, ["agreement", "999"])
+    assert missing.exit_code != 0 and "Error: no coding round 999" in missing.output
