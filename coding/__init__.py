@@ -1,0 +1,11 @@
+"""Text work for Milieu, no web: segmentation, theme classifier, active learning, agreement.
+
+Entry points:
+- ``coding.codebook.load_codebook`` / ``default_codebook``: the versioned 4D codebook.
+- ``coding.segment.normalise_text``, ``split_turns``, ``segment``, ``segment_transcript``.
+- ``coding.classifier.make_theme_pipeline`` and ``coding.model.train_model``, ``save_model``,
+  ``load_model``, ``cross_validate``; ``coding.predict.iter_scores`` for large inputs.
+- ``coding.active.next_to_code``: the next segments to code.
+- ``coding.agreement.agreement_table`` (+ ``spans_to_units``, ``spans_to_documents``).
+- ``coding.cli.coding_group``: the ``milieu coding`` commands.
+"""

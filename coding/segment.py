@@ -22,9 +22,11 @@ _LABEL = re.compile(
 _TIME_ONLY = re.compile(rf"^[ \t]*{_TIME}", re.MULTILINE)
 #: Capitalised words that open ordinary sentences and must not be taken as speaker names.
 _NOT_NAMES = frozenset(
-    "Donc Mais Alors Bon Bref Et Ou Oui Non Voilà Exemple Note Remarque Attention Objet "
-    "Conclusion Résultat Problème Question Réponse Total Ensuite Enfin Puis Parce Car "
-    "Bien Ah Oh Euh Ben Après Avant Maintenant".split()
+    "Donc Mais Alors Bon Bref Et Ou Oui Non Si Voilà Exemple Note Remarque Attention Objet "
+    "Conclusion Résultat Problème Question Réponse Total Ensuite Enfin Puis Parce Car Très "
+    "Bien Ah Oh Euh Ben Bah Après Avant Maintenant Aujourd'hui Ici Là Pour Par Sur Sans En "
+    "Le La Les Un Une Des Ce Cette Ces Mon Ma Mes Notre Nos Leur Leurs Il Elle Ils Elles On "
+    "Nous Vous Je Tu Premier Première Deuxième Point Rappel Sujet Thème Durée Date Lieu".split()
 )
 _FR_WORDS = frozenset(
     "le la les de des du un une et est que qui on je nous vous pas ne ce ça c' en pour dans "
