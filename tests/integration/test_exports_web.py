@@ -9,8 +9,8 @@ import re
 import openpyxl
 import pytest
 import sqlalchemy as sa
-
 from integration.test_exports_support import FIRM, PERSON, seed_project
+
 from survey_app.extensions import db
 from survey_app.models import ApiToken, Job
 
