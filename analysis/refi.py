@@ -430,7 +430,7 @@ def write_qdpx(ds: Dataset, path: PathLike, xsd_dir: PathLike | None = None,
     """Write the project as a REFI-QDA .qdpx archive (project.qde + sources/), validated."""
     writer = _ProjectWriter(ds, position_unit, created or datetime.now(UTC))
     with atomic_path(path) as tmp:
-        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
+        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
             with archive.open("project.qde", "w", force_zip64=True) as handle:
                 for chunk in writer.chunks():
                     handle.write(chunk)
@@ -447,9 +447,11 @@ def validate_stream(handle: IO[bytes], schema: str, xsd_dir: PathLike | None = N
     """Validate an XML stream while parsing it, in constant memory; raise RefiError."""
     xsd = load_schema(schema, xsd_dir)
     try:
+        # Validation runs on every element as it is parsed; only the sources (the bulk) are
+        # looked at from Python, to drop each one once read.
         for _, element in etree.iterparse(handle, events=("end",), schema=xsd,
-                                          huge_tree=True, resolve_entities=False,
-                                          no_network=True):
+                                          tag=f"{{{PROJECT_NS}}}TextSource", huge_tree=True,
+                                          resolve_entities=False, no_network=True):
             element.clear(keep_tail=True)
             while element.getprevious() is not None:
                 del element.getparent()[0]

@@ -15,8 +15,8 @@ import pandas as pd
 from analysis.datasets import (
     Dataset,
     DatasetError,
-    all_tables,
     cases,
+    table_builders,
     table_columns,
     variables,
 )
@@ -27,15 +27,13 @@ PathLike = str | os.PathLike[str]
 
 
 def select_tables(ds: Dataset, tables: Iterable[str] | None = None) -> dict[str, pd.DataFrame]:
-    """Return the export tables (all by default, always with `cases`) by name."""
-    available = {"cases": cases(ds), **all_tables(ds)}
-    if tables is None:
-        return available
-    wanted = list(tables)
+    """Return the export tables (all by default, `cases` first) by name, building only those."""
+    available = {"cases": lambda: cases(ds), **table_builders(ds)}
+    wanted = list(available) if tables is None else list(tables)
     unknown = [t for t in wanted if t not in available]
     if unknown:
         raise DatasetError(f"unknown table {unknown[0]!r}; choose from {', '.join(available)}")
-    return {t: available[t] for t in wanted}
+    return {t: available[t]() for t in wanted}
 
 
 # --- data dictionary -------------------------------------------------------------------
