@@ -1,0 +1,59 @@
+"""A researcher exports XLSX from the exports page, follows the progress and downloads it."""
+
+from __future__ import annotations
+
+import openpyxl
+import pytest
+from integration.test_exports_support import seed_project
+
+from survey_app.demo import instruments_dir
+from survey_app.extensions import db
+from survey_app.fieldwork import operations as ops
+from survey_app.jobs import run_job
+from survey_app.qualitative.codebook import load_codebook_file
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def seeded(sqlite_app):
+    with sqlite_app.app_context():
+        for name in ("sme_manager.yaml", "relay_actor.yaml"):
+            ops.load_instrument_file(instruments_dir() / name)
+        load_codebook_file(instruments_dir() / "codebook.yaml")
+        db.session.commit()
+    return seed_project(sqlite_app)
+
+
+def test_researcher_exports_xlsx_with_progress(sqlite_app, seeded, live_server, page,
+                                               tmp_path, monkeypatch):
+    queued: list[int] = []
+    # Hold the job back instead of running it inside the request, so the page has to poll.
+    monkeypatch.setitem(sqlite_app.extensions, "huey_run_job", queued.append)
+    page.goto(live_server + "/login")
+    page.fill("#username", "camille")
+    page.fill("#password", "correct horse")
+    page.click("main button[type=submit]")
+    page.wait_for_url(live_server + "/")
+    page.click("nav >> text=Exports")
+    page.select_option("#fmt", "xlsx")
+    page.check("input[name=tables][value=cases]")
+    page.check("input[name=tables][value=codings]")
+    page.click("#export-form button[type=submit]")
+    page.wait_for_url("**/exports/jobs/*")
+    assert page.evaluate("document.getElementById('export-progress').value") == 0
+    assert not page.locator("#export-downloads a").count()
+    assert len(queued) == 1
+    with sqlite_app.app_context():
+        run_job(queued[0])
+    link = page.locator("#export-downloads a")
+    link.wait_for()
+    assert page.evaluate("document.getElementById('export-progress').value") == 1
+    with page.expect_download() as info:
+        link.click()
+    download = info.value
+    assert download.suggested_filename.endswith(".xlsx")
+    target = tmp_path / download.suggested_filename
+    download.save_as(target)
+    sheets = openpyxl.load_workbook(target, read_only=True).sheetnames
+    assert {"cases", "codings", "dictionary"} <= set(sheets)
