@@ -1,0 +1,164 @@
+"""Model suggestions: run a model on a transcript's turns, then accept or reject each one."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import sqlalchemy as sa
+
+from survey_app.core.audit import record
+from survey_app.extensions import db
+from survey_app.models import Code, Coding, ModelVersion, Segment, TranscriptVersion, User, utcnow
+from survey_app.qualitative.codebook import current_codebook
+from survey_app.qualitative.codings import create_coding, open_rounds_of, visible_codings_query
+from survey_app.qualitative.model_versions import load_theme_model
+
+CHUNK = 32
+
+
+class SuggestionError(ValueError):
+    """A refused suggestion action (French and English)."""
+
+    def __init__(self, message_fr: str, message_en: str) -> None:
+        super().__init__(message_en)
+        self.message_fr, self.message_en = message_fr, message_en
+
+
+def turn_units(version: TranscriptVersion) -> list[tuple[Segment, int, int]]:
+    """Return (turn segment, content start, end): the turn's text without its speaker label."""
+    from coding.segment import split_turns  # spaCy import: only when needed
+
+    content = {t.start: t.content_start for t in split_turns(version.text)}
+    out = []
+    for seg in version.segments:
+        if seg.kind != "turn":
+            continue
+        start = max(seg.start, min(content.get(seg.start, seg.start), seg.end))
+        if version.text[start : seg.end].strip():
+            out.append((seg, start, seg.end))
+    return out
+
+
+def current_code_for(key: str, codes: dict[str, Code]) -> Code | None:
+    """Follow renames and merges to the usable code standing for `key` now, if any."""
+    seen = set()
+    while key in codes and key not in seen:
+        seen.add(key)
+        code = codes[key]
+        if code.replaced_by_key:
+            key = code.replaced_by_key
+            continue
+        return None if code.retired else code
+    return None
+
+
+def run_suggestions(
+    version: TranscriptVersion, model_version: ModelVersion, progress: Callable[[float, str], None]
+) -> dict[str, Any]:
+    """Store the model's codes on each turn as pending suggestions (skipping known ones)."""
+    model, _book = load_theme_model(model_version)
+    book = current_codebook()
+    codes = {c.key: c for c in book.codes}
+    units = turn_units(version)
+    known = {
+        (c.start, c.end, c.code_id)
+        for c in db.session.scalars(
+            sa.select(Coding).where(
+                Coding.transcript_version_id == version.id, Coding.source == "model"
+            )
+        )
+    }
+    created = 0
+    for i in range(0, len(units), CHUNK):
+        chunk = units[i : i + CHUNK]
+        scores = model.predict_proba([version.text[a:b] for _, a, b in chunk])
+        hits = scores >= model.thresholds
+        for (seg, a, b), row, hit in zip(chunk, scores, hits, strict=True):
+            for j in hit.nonzero()[0]:
+                code = current_code_for(model.codes[j], codes)
+                if code is None or (a, b, code.id) in known:
+                    continue
+                known.add((a, b, code.id))
+                db.session.add(
+                    Coding(
+                        transcript_version_id=version.id,
+                        segment_id=seg.id,
+                        start=a,
+                        end=b,
+                        code_id=code.id,
+                        coder_id=None,
+                        source="model",
+                        status="suggested",
+                        model_version_id=model_version.id,
+                        confidence=round(float(min(max(row[j], 0.0), 1.0)), 4),
+                    )
+                )
+                created += 1
+        db.session.flush()
+        progress(min(1.0, (i + len(chunk)) / max(len(units), 1)), f"{i + len(chunk)}/{len(units)}")
+    record(
+        "coding.suggest",
+        version,
+        {"model_version": model_version.id, "suggestions": created, "turns": len(units)},
+    )
+    return {"suggestions": created, "turns": len(units), "model_version": model_version.id}
+
+
+def visible_suggestions_query(user: User, transcript_version_id: int) -> sa.Select:
+    """Pending suggestions the user may see (none for a coder in an open blind round)."""
+    return visible_codings_query(user, transcript_version_id, statuses=("suggested",)).where(
+        Coding.source == "model"
+    )
+
+
+def suggestion_for(user: User, suggestion_id: int) -> Coding | None:
+    """Load a pending suggestion through the visibility rule (None when not visible)."""
+    suggestion = db.session.get(Coding, suggestion_id)
+    if suggestion is None:
+        return None
+    stmt = visible_suggestions_query(user, suggestion.transcript_version_id).where(
+        Coding.id == suggestion_id
+    )
+    return db.session.scalar(stmt)
+
+
+def accept(suggestion: Coding, user: User) -> Coding:
+    """Turn a suggestion into the user's own coding; the suggestion is marked accepted."""
+    code = current_code_for(suggestion.code.key, {c.key: c for c in current_codebook().codes})
+    if code is None:
+        raise SuggestionError("Ce code n’est plus utilisable.", "This code can no longer be used.")
+    coding = create_coding(
+        db.session.get(TranscriptVersion, suggestion.transcript_version_id),
+        suggestion.start,
+        suggestion.end,
+        code,
+        user,
+        suggestion=suggestion,
+    )
+    _decide(suggestion, "accepted", "suggestion.accept", user, coding.id)
+    return coding
+
+
+def reject(suggestion: Coding, user: User) -> None:
+    """Mark a suggestion rejected; it stays as a negative example for training."""
+    _decide(suggestion, "rejected", "suggestion.reject", user, None)
+
+
+def _decide(
+    suggestion: Coding, status: str, action: str, user: User, coding_id: int | None
+) -> None:
+    suggestion.status = status
+    suggestion.updated_dt = utcnow()
+    db.session.flush()
+    record(
+        action,
+        suggestion,
+        {"code": suggestion.code.key, "confidence": suggestion.confidence, "coding": coding_id},
+        user=user,
+    )
+
+
+def suggestions_blocked(user: User, version: TranscriptVersion) -> bool:
+    """Tell whether suggestions are off for this user here (open blind round: code unaided)."""
+    return bool(open_rounds_of(user, version.id))

@@ -1,0 +1,289 @@
+"""Pages of the coding workspace: transcripts, coding view, codebook, models, matrix, saturation."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from survey_app.auth.decorators import admin_required, researcher_required
+from survey_app.extensions import db
+from survey_app.jobs import start_job
+from survey_app.models import CodebookProposal, Job, ModelVersion, User
+from survey_app.models.fieldwork import RESPONDENT_TYPES
+from survey_app.qualitative import cases as cq
+from survey_app.qualitative import codebook_changes as changes
+from survey_app.qualitative import saturation as sat
+from survey_app.qualitative.codebook import current_codebook
+from survey_app.qualitative.codings import open_rounds_of
+from survey_app.qualitative.model_versions import ModelVersionError, activate, active_model_version
+from survey_app.workspace import queries as q
+from survey_app.workspace.forms import ActionForm, ProposalForm
+
+SIZE_BANDS = (
+    "NN",
+    "00",
+    "01",
+    "02",
+    "03",
+    "11",
+    "12",
+    "21",
+    "22",
+    "31",
+    "32",
+    "41",
+    "42",
+    "51",
+    "52",
+    "53",
+)
+
+
+def _filters() -> dict:
+    return {
+        "respondent_type": request.args.get("respondent_type", ""),
+        "territory_id": request.args.get("territory_id", type=int),
+        "size_band": request.args.get("size_band", ""),
+        "naf_section": request.args.get("naf_section", "").strip()[:2],
+    }
+
+
+def _filtered_cases() -> tuple[list[cq.Case], list[cq.Case], dict]:
+    everything = cq.current_cases()
+    filters = _filters()
+    return everything, cq.filter_cases(everything, **filters), filters
+
+
+@researcher_required
+def home():
+    everything, shown, filters = _filtered_cases()
+    own, pending = cq.coding_counts(current_user, [c.version.id for c in shown])
+    return render_template(
+        "workspace/home.html",
+        cases=shown,
+        own=own,
+        pending=pending,
+        filters=filters,
+        territories=cq.territories_of(everything),
+        respondent_types=RESPONDENT_TYPES,
+        size_bands=SIZE_BANDS,
+    )
+
+
+@researcher_required
+def transcript(version_id: int):
+    version = q.version_or_404(version_id)
+    case = cq.case_for(version)
+    blind = bool(open_rounds_of(current_user, version.id))
+    codings = q.visible_codings(current_user, version.id)
+    suggestions = [] if blind else q.visible_suggestions(current_user, version.id)
+    newer = case.interview.transcripts[0].current
+    return render_template(
+        "workspace/transcript.html",
+        version=version,
+        case=case,
+        turns=q.turn_segments(version) or [SimpleNamespace(start=0, end=len(version.text))],
+        blind=blind,
+        newer=newer if newer is not None and newer.id != version.id else None,
+        codes=[q.code_json(c) for c in q.usable_codes()],
+        codings=[q.coding_json(c, current_user) for c in codings],
+        suggestions=[q.coding_json(c, current_user) for c in suggestions],
+        focus=request.args.get("focus", type=int),
+        lang=q.lang(),
+    )
+
+
+# --- codebook ------------------------------------------------------------------------------
+
+
+def _proposal_form(version) -> ProposalForm:
+    form = ProposalForm()
+    entries = changes.code_entries(version.content) if version else {}
+    usable = [k for k, (_f, e) in entries.items() if not e.get("retired")]
+    form.code.choices = [("", "—")] + [(k, k) for k in usable]
+    form.into.choices = [("", "—")] + [(k, k) for k in usable]
+    form.family.choices = [("", "—")] + [
+        (f, f) for f in (version.content["families"] if version else [])
+    ]
+    return form
+
+
+@researcher_required
+def codebook():
+    version = current_codebook()
+    form = _proposal_form(version)
+    proposals = db.session.scalars(
+        sa.select(CodebookProposal).order_by(CodebookProposal.proposed_dt.desc()).limit(100)
+    ).all()
+    users = {u.id: u for u in db.session.scalars(sa.select(User))}
+    history = []
+    node = version
+    while node is not None and len(history) < 50:
+        history.append(node)
+        node = db.session.get(type(version), node.previous_id) if node.previous_id else None
+    return render_template(
+        "workspace/codebook.html",
+        version=version,
+        entries=changes.code_entries(version.content) if version else {},
+        form=form,
+        action_form=ActionForm(),
+        proposals=proposals,
+        users=users,
+        history=history,
+        lang=q.lang(),
+    )
+
+
+@researcher_required
+def propose():
+    version = current_codebook()
+    form = _proposal_form(version)
+    if not form.validate_on_submit():
+        flash(_("The proposal is incomplete: choose a change and give a rationale."), "danger")
+        return codebook(), 400
+    try:
+        changes.propose(form.kind.data, form.payload(), form.rationale.data, current_user)
+    except changes.ProposalError as err:
+        db.session.rollback()
+        flash(err.message_en if q.lang() == "en" else err.message_fr, "danger")
+        return codebook(), 400
+    flash(_("Proposal recorded; an administrator will apply or decline it."), "success")
+    return redirect(url_for("workspace.codebook"))
+
+
+def _proposal_or_404(proposal_id: int) -> CodebookProposal:
+    proposal = db.session.get(CodebookProposal, proposal_id)
+    if proposal is None:
+        abort(404)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    return proposal
+
+
+@admin_required
+def apply_proposal(proposal_id: int):
+    proposal = _proposal_or_404(proposal_id)
+    try:
+        version = changes.apply(proposal, current_user)
+    except changes.ProposalError as err:
+        db.session.rollback()
+        flash(err.message_en if q.lang() == "en" else err.message_fr, "danger")
+        return redirect(url_for("workspace.codebook")), 303
+    flash(_("Codebook version %(v)s created; codings carried over.", v=version.version), "success")
+    return redirect(url_for("workspace.codebook"))
+
+
+@admin_required
+def decline_proposal(proposal_id: int):
+    proposal = _proposal_or_404(proposal_id)
+    try:
+        changes.decline(proposal, current_user)
+    except changes.ProposalError as err:
+        db.session.rollback()
+        flash(err.message_en if q.lang() == "en" else err.message_fr, "danger")
+        return redirect(url_for("workspace.codebook")), 303
+    flash(_("Proposal declined."), "info")
+    return redirect(url_for("workspace.codebook"))
+
+
+# --- models ----------------------------------------------------------------------------------
+
+
+@researcher_required
+def models():
+    versions = db.session.scalars(sa.select(ModelVersion).order_by(ModelVersion.id.desc())).all()
+    active = active_model_version()
+    job_id = request.args.get("job", type=int)
+    job = db.session.get(Job, job_id) if job_id else None
+    if job is not None and (
+        job.kind != "retrain"
+        or (job.created_by_id != current_user.id and current_user.role != "admin")
+    ):
+        job = None
+    return render_template(
+        "workspace/models.html",
+        versions=versions,
+        active=active,
+        job=job,
+        form=ActionForm(),
+    )
+
+
+@researcher_required
+def retrain():
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    job = start_job("retrain", {"folds": 5}, current_user)
+    flash(_("Retraining started."), "info")
+    return redirect(url_for("workspace.models", job=job.id))
+
+
+@researcher_required
+def activate_model(model_id: int):
+    version = db.session.get(ModelVersion, model_id)
+    if version is None:
+        abort(404)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    activate(version, current_user)
+    flash(_("Model %(name)s is now used for suggestions.", name=version.name), "success")
+    return redirect(url_for("workspace.models"))
+
+
+@researcher_required
+def next_segment():
+    from survey_app.qualitative.active import next_segments
+
+    try:
+        picks = next_segments(current_user, k=10)
+    except ModelVersionError as err:
+        flash(err.message_en if q.lang() == "en" else err.message_fr, "danger")
+        return redirect(url_for("workspace.home"))
+    if picks and request.args.get("go"):
+        first = picks[0]
+        return redirect(
+            url_for("workspace.transcript", version_id=first.case.version.id, focus=first.start)
+        )
+    return render_template("workspace/next.html", picks=picks)
+
+
+# --- matrix and saturation -------------------------------------------------------------------
+
+
+@researcher_required
+def matrix():
+    everything, shown, filters = _filtered_cases()
+    level = "family" if request.args.get("level") == "family" else "code"
+    counts = sat.code_counts(current_user, shown, level)
+    return render_template(
+        "workspace/matrix.html",
+        cases=shown,
+        counts=counts,
+        columns=sat.matrix_columns(counts),
+        level=level,
+        filters=filters,
+        territories=cq.territories_of(everything),
+        respondent_types=RESPONDENT_TYPES,
+        size_bands=SIZE_BANDS,
+    )
+
+
+@researcher_required
+def saturation():
+    level = request.args.get("level", "departement")
+    if level not in cq.TERRITORY_LEVELS:
+        level = "departement"
+    cases = cq.current_cases()
+    counts = sat.code_counts(current_user, cases)
+    strata = sat.saturation(cases, counts, level)
+    return render_template(
+        "workspace/saturation.html",
+        rows=[(s, sat.chart(s)) for s in strata],
+        level=level,
+        levels=cq.TERRITORY_LEVELS,
+        minimum=sat.SATURATION_MIN,
+    )
