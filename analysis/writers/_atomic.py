@@ -33,10 +33,24 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
         raise
 
 
+#: A folder holding this file is an earlier export, which a new export may replace.
+EXPORT_MARKER = "dictionary.csv"
+
+
+def _check_replaceable(target: Path) -> None:
+    """Refuse to replace a file or a folder that is not an earlier export (never lose data)."""
+    if target.is_file():
+        raise FileExistsError(f"{target} is a file; give a folder name or a .zip path")
+    if target.is_dir() and any(target.iterdir()) and not (target / EXPORT_MARKER).is_file():
+        raise FileExistsError(f"{target} is a non-empty folder that is not a Milieu export; "
+                              "choose a new folder")
+
+
 @contextmanager
 def atomic_dir(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary folder beside `path`; swap it in for `path` on success."""
     target = Path(path)
+    _check_replaceable(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     _default_mode(tmp, 0o777)

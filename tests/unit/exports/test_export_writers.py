@@ -166,3 +166,17 @@ def test_dta_labels_and_extended_missing_with_pandas(small_ds: Dataset,
 def test_every_writer_handles_an_empty_project(fmt: str, tmp_path: Path) -> None:
     paths = WRITERS[fmt](Dataset(), tmp_path / f"empty.{fmt}")
     assert paths and all(p.exists() for p in paths)
+
+
+def test_folder_export_never_replaces_a_foreign_folder(small_ds: Dataset,
+                                                       tmp_path: Path) -> None:
+    documents = tmp_path / "documents"
+    documents.mkdir()
+    (documents / "thesis.docx").write_text("precious")
+    with pytest.raises(FileExistsError, match="not a Milieu export"):
+        write_csv(small_ds, documents)
+    assert (documents / "thesis.docx").read_text() == "precious"
+    write_csv(small_ds, tmp_path / "export")
+    write_csv(small_ds, tmp_path / "export", tables=["codings"])  # an earlier export: replaced
+    assert {p.name for p in (tmp_path / "export").iterdir()} == {
+        "codings.csv", "dictionary.csv", "dictionary_tables.csv", "dictionary.md"}
