@@ -7,6 +7,7 @@ from the coders' original codings (never the consensus ones).
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,12 +21,14 @@ from sqlalchemy.orm.exc import StaleDataError
 from coding import agreement
 from survey_app.core.audit import record
 from survey_app.extensions import db
+from survey_app.jobs import JobError, job_kind, start_job
 from survey_app.models import (
     AuditEvent,
     Code,
     CodebookVersion,
     Coding,
     CodingRound,
+    Job,
     ReconciliationDecision,
     Transcript,
     TranscriptVersion,
@@ -41,6 +44,7 @@ CODER_ROLES = ("researcher", "admin")
 DOUBLE_CODED_TARGET = 0.20
 LEVELS = ("unit", "character", "document")
 DECISIONS = ("keep", "drop")
+AGREEMENT_JOB = "round_agreement"
 
 
 class RoundError(ValueError):
@@ -152,7 +156,9 @@ def counts_by_coder(rnd: CodingRound) -> dict[tuple[int, str], int]:
     if rnd.status == "open":
         return {}
     frame = _coding_frame(rnd)
-    return {(int(d), str(c)): int(n) for (d, c), n in frame.groupby(["doc", "coder"]).size().items()}
+    return {
+        (int(d), str(c)): int(n) for (d, c), n in frame.groupby(["doc", "coder"]).size().items()
+    }
 
 
 def own_progress(rnd: CodingRound, user: User) -> dict[int, int]:
@@ -224,11 +230,11 @@ def _check_new_round(creator, name, versions, people, codebook_version) -> None:
             "Coders must be active researchers or administrators.",
         )
     if not versions:
-        raise RoundError("Choisissez au moins une transcription.", "Choose at least one transcript.")
-    if codebook_version is None:
         raise RoundError(
-            "Aucun livre de codes n’est chargé.", "No codebook is loaded yet."
+            "Choisissez au moins une transcription.", "Choose at least one transcript."
         )
+    if codebook_version is None:
+        raise RoundError("Aucun livre de codes n’est chargé.", "No codebook is loaded yet.")
     _check_current_versions(versions)
     _check_not_in_open_round(versions, people)
 
@@ -316,8 +322,10 @@ def _close(rnd: CodingRound, user: User) -> None:
     rnd.closed_dt = utcnow()
     db.session.flush()
     counts = {c.username: int((frame["coder"] == c.username).sum()) for c in rnd.coders}
-    snapshot = [[int(r.id), int(r.doc), str(r.coder), int(r.start), int(r.end), str(r.code)]
-                for r in frame.itertuples(index=False)]
+    snapshot = [
+        [int(r.id), int(r.doc), str(r.coder), int(r.start), int(r.end), str(r.code)]
+        for r in frame.itertuples(index=False)
+    ]
     record(
         "round.close",
         rnd,
@@ -396,18 +404,53 @@ def _assignments(rnd: CodingRound) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["doc", "coder"])
 
 
-def turn_units(rnd: CodingRound) -> pd.DataFrame:
-    """Unit table (unit, coder, codes): a coding belongs to every turn it overlaps."""
-    frame = _coding_frame(rnd)
-    rows = []
-    for tv in sorted(rnd.transcript_versions, key=lambda t: t.id):
-        spans = frame[frame["doc"] == tv.id]
-        for start, end in turns_of(tv):
-            inside = spans[(spans["start"] < end) & (spans["end"] > start)]
-            for coder in sorted(u.username for u in rnd.coders):
-                codes = frozenset(inside.loc[inside["coder"] == coder, "code"])
-                rows.append({"unit": (tv.id, start, end), "coder": coder, "codes": codes})
+#: one coding's share of a speaker turn: (coder, coding id, start, end, code), clipped to the turn
+Piece = tuple[str, int, int, int, str]
+
+
+def turn_cells(
+    frame: pd.DataFrame, turns: dict[int, list[tuple[int, int]]]
+) -> dict[tuple[int, int, int], list[Piece]]:
+    """Assign each coding to every turn it overlaps: {(doc, turn start, turn end): pieces}."""
+    cells: dict[tuple[int, int, int], list[Piece]] = {
+        (doc, a, b): [] for doc, spans in turns.items() for a, b in spans
+    }
+    bounds = {doc: ([a for a, _ in spans], [b for _, b in spans]) for doc, spans in turns.items()}
+    for doc, coder, start, end, code, cid in frame[FRAME_COLUMNS].itertuples(index=False):
+        doc = int(doc)
+        if doc not in bounds:
+            continue
+        starts, ends = bounds[doc]
+        # turns are sorted and disjoint: those with end > start and start < end overlap
+        for i in range(bisect_right(ends, start), bisect_left(starts, end)):
+            a, b = starts[i], ends[i]
+            cells[(doc, a, b)].append(
+                (str(coder), int(cid), int(max(start, a)), int(min(end, b)), str(code))
+            )
+    return cells
+
+
+def turn_table(cells: dict[tuple[int, int, int], list[Piece]], coders: list[str]) -> pd.DataFrame:
+    """Unit table (unit, coder, codes) for coding.agreement: one row per turn and coder."""
+    rows = [
+        {"unit": unit, "coder": coder, "codes": frozenset(p[4] for p in pieces if p[0] == coder)}
+        for unit, pieces in sorted(cells.items())
+        for coder in coders
+    ]
     return pd.DataFrame(rows, columns=["unit", "coder", "codes"])
+
+
+def _turns(rnd: CodingRound) -> dict[int, list[tuple[int, int]]]:
+    return {tv.id: sorted(turns_of(tv)) for tv in rnd.transcript_versions}
+
+
+def _coders(rnd: CodingRound) -> list[str]:
+    return sorted(u.username for u in rnd.coders)
+
+
+def turn_units(rnd: CodingRound) -> pd.DataFrame:
+    """Unit table at speaker-turn level: a coding belongs to every turn it overlaps."""
+    return turn_table(turn_cells(_coding_frame(rnd), _turns(rnd)), _coders(rnd))
 
 
 def units_for(rnd: CodingRound, level: str) -> pd.DataFrame:
@@ -427,8 +470,12 @@ def _records(table: pd.DataFrame) -> list[dict[str, Any]]:
     """DataFrame rows as JSON-ready dicts (NaN becomes None)."""
     out = []
     for row in table.to_dict("records"):
-        out.append({k: (None if isinstance(v, float) and not np.isfinite(v) else v)
-                    for k, v in row.items()})
+        out.append(
+            {
+                k: (None if isinstance(v, float) and not np.isfinite(v) else v)
+                for k, v in row.items()
+            }
+        )
     return out
 
 
@@ -469,6 +516,77 @@ def agreement_report(
     }
 
 
+# --- agreement as a background job (the bootstrap takes seconds on real rounds) ----------
+
+
+def agreement_params(
+    rnd: CodingRound, level: str, exclude_uncoded: bool, n_boot: int
+) -> dict[str, Any]:
+    """What identifies one agreement computation; `frozen` names the closure snapshot."""
+    if level not in LEVELS:
+        raise RoundError("Niveau inconnu.", f"Unknown level {level!r}.")
+    return {
+        "round": rnd.id,
+        "level": level,
+        "exclude_uncoded": bool(exclude_uncoded),
+        "n_boot": int(n_boot),
+        "frozen": _snapshot_event_id(rnd),
+    }
+
+
+def _snapshot_event_id(rnd: CodingRound) -> int | None:
+    return db.session.scalar(
+        sa.select(sa.func.max(AuditEvent.id)).where(
+            AuditEvent.action == "round.close",
+            AuditEvent.object_type == CodingRound.__tablename__,
+            AuditEvent.object_id == str(rnd.id),
+        )
+    )
+
+
+def agreement_job_for(rnd: CodingRound, params: dict[str, Any]) -> Job | None:
+    """The newest job computing exactly `params` (its result is reusable: codings are frozen)."""
+    jobs = db.session.scalars(
+        sa.select(Job).where(Job.kind == AGREEMENT_JOB).order_by(Job.id.desc())
+    )
+    return next((job for job in jobs if job.params == params), None)
+
+
+def request_agreement(
+    rnd: CodingRound,
+    user: User,
+    level: str,
+    exclude_uncoded: bool,
+    n_boot: int,
+    retry: bool = False,
+) -> Job:
+    """Return the job holding (or computing) this agreement, starting one if needed.
+
+    A failed job is returned as is (so pages show its error) unless `retry` is set.
+    """
+    if rnd.status == "open":
+        raise RoundError(
+            "L’accord se calcule quand tous les codeurs ont terminé.",
+            "Agreement is computed once every coder is done.",
+        )
+    params = agreement_params(rnd, level, exclude_uncoded, n_boot)
+    job = agreement_job_for(rnd, params)
+    if job is None or (retry and job.status == "failed"):
+        job = start_job(AGREEMENT_JOB, params, user)
+    return job
+
+
+@job_kind(AGREEMENT_JOB)
+def run_agreement_job(job: Job, progress: Any) -> dict[str, Any]:
+    """Compute one round's agreement report for the page and the JSON endpoint."""
+    rnd = db.session.get(CodingRound, job.params["round"])
+    if rnd is None:
+        raise JobError("This coding round no longer exists.")
+    progress(0.05, "agreement")
+    p = job.params
+    return agreement_report(rnd, p["level"], p["exclude_uncoded"], p["n_boot"])
+
+
 # --- reconciliation ---------------------------------------------------------------------------
 
 
@@ -499,28 +617,26 @@ class Item:
 
 def reconciliation_items(rnd: CodingRound) -> list[Item]:
     """Every turn × code that at least one coder applied, with its latest decision."""
-    frame = _coding_frame(rnd)
-    coders = sorted(u.username for u in rnd.coders)
+    coders = _coders(rnd)
     latest = latest_decisions(rnd)
     items = []
-    for tv in sorted(rnd.transcript_versions, key=lambda t: t.id):
-        spans = frame[frame["doc"] == tv.id]
-        for start, end in turns_of(tv):
-            inside = spans[(spans["start"] < end) & (spans["end"] > start)]
-            for code, rows in inside.groupby("code", sort=True):
-                by = sorted(set(rows["coder"]))
-                clipped = [
-                    (str(who), max(int(s), start), min(int(e), end))
-                    for who, s, e in zip(rows["coder"], rows["start"], rows["end"], strict=True)
-                ]
-                item = Item(
-                    tv.id, start, end, str(code), by, [c for c in coders if c not in by],
-                    sorted(int(i) for i in rows["id"]),
-                    spans=[(s, e) for _, s, e in clipped],
-                    by_coder={c: [(s, e) for who, s, e in clipped if who == c] for c in coders},
-                )
-                item.decision = latest.get(item.key)
-                items.append(item)
+    for (doc, start, end), pieces in sorted(turn_cells(_coding_frame(rnd), _turns(rnd)).items()):
+        for code in sorted({p[4] for p in pieces}):
+            mine = [p for p in pieces if p[4] == code]
+            by = sorted({p[0] for p in mine})
+            item = Item(
+                doc,
+                start,
+                end,
+                code,
+                by,
+                [c for c in coders if c not in by],
+                sorted(p[1] for p in mine),
+                spans=[(p[2], p[3]) for p in mine],
+                by_coder={c: [(p[2], p[3]) for p in mine if p[0] == c] for c in coders},
+            )
+            item.decision = latest.get(item.key)
+            items.append(item)
     return items
 
 
@@ -548,7 +664,9 @@ def _check_reconcilable(rnd: CodingRound, user: User, expected_version: int | No
     _check_version(rnd, expected_version)
 
 
-def _find_item(rnd: CodingRound, transcript_version_id: int, start: int, end: int, code: str) -> Item:
+def _find_item(
+    rnd: CodingRound, transcript_version_id: int, start: int, end: int, code: str
+) -> Item:
     if transcript_version_id not in {tv.id for tv in rnd.transcript_versions}:
         raise RoundError(
             "Cette transcription ne fait pas partie du tour.",
@@ -651,8 +769,14 @@ def _consensus_coding(rnd: CodingRound, user: User, item: Item, code: Code) -> C
     record(
         "coding.create",
         coding,
-        {"transcript_version": item.transcript_version_id, "start": start, "end": end,
-         "code": item.code, "round": rnd.id, "source": "consensus"},
+        {
+            "transcript_version": item.transcript_version_id,
+            "start": start,
+            "end": end,
+            "code": item.code,
+            "round": rnd.id,
+            "source": "consensus",
+        },
         user=user,
     )
     return coding

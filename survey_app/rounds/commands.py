@@ -1,4 +1,4 @@
-"""`milieu rounds`: list blind double-coding rounds and print their agreement (same service as the web)."""
+"""`milieu rounds`: list blind double-coding rounds and print their agreement (as the web does)."""
 
 from __future__ import annotations
 
@@ -17,8 +17,17 @@ from survey_app.extensions import db
 from survey_app.models import CodingRound
 from survey_app.qualitative import rounds as svc
 
-COLUMNS = ["code", "n_units", "prevalence", "percent_agreement", "kappa", "alpha", "alpha_lo",
-           "alpha_hi", "band"]
+COLUMNS = [
+    "code",
+    "n_units",
+    "prevalence",
+    "percent_agreement",
+    "kappa",
+    "alpha",
+    "alpha_lo",
+    "alpha_hi",
+    "band",
+]
 
 
 @click.group("rounds")
@@ -71,18 +80,38 @@ def _write_atomically(path: Path, text: str) -> None:
 
 @rounds_group.command("agreement")
 @click.argument("round_id", type=int)
-@click.option("--level", type=click.Choice(svc.LEVELS), default="unit", show_default=True,
-              help="Unit of agreement: speaker turn, character or document.")
+@click.option(
+    "--level",
+    type=click.Choice(svc.LEVELS),
+    default="unit",
+    show_default=True,
+    help="Unit of agreement: speaker turn, character or document.",
+)
 @click.option("--exclude-uncoded", is_flag=True, help="Leave out units no coder coded.")
-@click.option("--boot", type=click.IntRange(0, 100_000), default=1000, show_default=True,
-              help="Bootstrap draws for alpha's 95% interval.")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
-              show_default=True, help="table (tab-separated), csv or json (as the web endpoint).")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write to this file instead of standard output.")
+@click.option(
+    "--boot",
+    type=click.IntRange(0, 100_000),
+    default=1000,
+    show_default=True,
+    help="Bootstrap draws for alpha's 95% interval.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+    help="table (tab-separated), csv or json (as the web endpoint).",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file instead of standard output.",
+)
 @with_appcontext
-def agreement_command(round_id: int, level: str, exclude_uncoded: bool, boot: int, fmt: str,
-                      out: Path | None) -> None:
+def agreement_command(
+    round_id: int, level: str, exclude_uncoded: bool, boot: int, fmt: str, out: Path | None
+) -> None:
     """Print per-code and per-family agreement of a closed round (alpha, kappa, agreement).
 
     Computed on the coders' original codings, frozen when the round closed, by the same

@@ -62,6 +62,10 @@ def code_labels(rnd: CodingRound, lang: str) -> dict[str, str]:
     labels: dict[str, str] = {}
     for key, code in svc.round_codes(rnd).items():
         labels[key] = code.label_fr if lang == "fr" else code.label_en
+    book = codebook_of(rnd)
+    for family, spec in ((book.content or {}).get("families") or {}).items() if book else ():
+        label = (spec or {}).get("label") or {}
+        labels[family] = label.get(lang) or label.get("fr") or family
     return labels
 
 

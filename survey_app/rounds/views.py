@@ -32,12 +32,10 @@ def lang() -> str:
 
 def coding_url(transcript_version_id: int) -> str:
     """Link to the workspace's coding page (part of another package, built separately)."""
-    for endpoint in ("workspace.transcript", "workspace.code_transcript"):
-        try:
-            return url_for(endpoint, transcript_version_id=transcript_version_id)
-        except BuildError:
-            continue
-    return f"/coding/transcripts/{transcript_version_id}"
+    try:
+        return url_for("workspace.transcript", version_id=transcript_version_id)
+    except BuildError:  # the workspace is not mounted: its documented URL pattern
+        return f"/coding/transcripts/{transcript_version_id}"
 
 
 def _round(round_id: int) -> CodingRound:
@@ -174,7 +172,9 @@ def done(round_id: int):
     except svc.RoundError as err:
         return _refused(err, "rounds.round_page", round_id=rnd.id)
     if closed:
-        flash(_("Every coder is done: the round is closed and its agreement can be read."), "success")
+        flash(
+            _("Every coder is done: the round is closed and its agreement can be read."), "success"
+        )
     else:
         flash(_("Your part is marked done. You can undo this while the round is open."), "success")
     return redirect(url_for("rounds.round_page", round_id=rnd.id))
@@ -204,19 +204,30 @@ def _agreement_args() -> tuple[str, bool]:
     return level, request.args.get("exclude_uncoded") in ("1", "true", "on", "yes")
 
 
+def _agreement_job(rnd: CodingRound):
+    """The job holding this page's figures (started on first view), or a refusal."""
+    level, exclude = _agreement_args()
+    retry = request.args.get("retry") == "1"
+    job = svc.request_agreement(rnd, current_user, level, exclude, _n_boot(), retry)
+    return job, level, exclude
+
+
 @researcher_required
 def agreement_page(round_id: int):
     rnd = _round(round_id)
-    level, exclude = _agreement_args()
     try:
-        report = svc.agreement_report(rnd, level, exclude, _n_boot())
+        job, level, exclude = _agreement_job(rnd)
     except svc.RoundError as err:
         flash(err.message(lang()), "warning")
         return redirect(url_for("rounds.round_page", round_id=rnd.id))
+    if job.status != "done":
+        return render_template(
+            "rounds/agreement_wait.html", round=rnd, job=job, level=level, exclude=exclude
+        )
     return render_template(
         "rounds/agreement.html",
         round=rnd,
-        report=report,
+        report=job.result,
         level=level,
         exclude=exclude,
         labels=queries.code_labels(rnd, lang()),
@@ -225,13 +236,18 @@ def agreement_page(round_id: int):
 
 @researcher_required
 def agreement_json(round_id: int):
+    """Figures for scripts; 202 with the job's progress while they are being computed."""
     rnd = _round(round_id)
-    level, exclude = _agreement_args()
     try:
-        report = svc.agreement_report(rnd, level, exclude, _n_boot())
+        job, _level, _exclude = _agreement_job(rnd)
     except svc.RoundError as err:
         return jsonify(ok=False, status=rnd.status, message=err.message(lang())), 409
-    return jsonify(ok=True, **report)
+    if job.status == "failed":
+        return jsonify(ok=False, status="failed", job=job.id, message=job.error), 500
+    if job.status != "done":
+        body = {"ok": False, "status": "computing", "job": job.id, "progress": job.progress}
+        return jsonify(body), 202, {"Retry-After": "2"}
+    return jsonify(ok=True, **job.result)
 
 
 # --- reconciliation ----------------------------------------------------------------------
@@ -241,8 +257,9 @@ def agreement_json(round_id: int):
 def reconcile(round_id: int):
     rnd = _round(round_id)
     if rnd.status == "open":
-        flash(_("The round is still open: reconciliation starts once every coder is done."),
-              "warning")
+        flash(
+            _("The round is still open: reconciliation starts once every coder is done."), "warning"
+        )
         return redirect(url_for("rounds.round_page", round_id=rnd.id))
     return _render_reconcile(rnd)
 

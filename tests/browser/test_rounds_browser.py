@@ -31,8 +31,10 @@ def code_turns(app, round_id, plan):
             for index, key in cells:
                 turn = turns[index]
                 code = db.session.scalar(
-                    sa.select(Code).where(Code.key == key, Code.codebook_version_id
-                                          == rnd.codebook_version_id))
+                    sa.select(Code).where(
+                        Code.key == key, Code.codebook_version_id == rnd.codebook_version_id
+                    )
+                )
                 create_coding(tv, turn.start, turn.end, code, user)
         db.session.commit()
 
@@ -63,10 +65,14 @@ def test_blind_round_done_agreement_and_reconciliation(sqlite_app, live_server, 
     camille.wait_for_url("**/rounds/*")
     round_id = int(camille.url.rstrip("/").rsplit("/", 1)[1])
 
-    code_turns(sqlite_app, round_id, {
-        "camille": [(0, "GOV.PROX"), (1, "GOV.PROX"), (1, "DYN.FREQ"), (2, "DYN.FREQ")],
-        "louis": [(0, "GOV.PROX"), (1, "DYN.FREQ"), (2, "DYN.FREQ")],
-    })
+    code_turns(
+        sqlite_app,
+        round_id,
+        {
+            "camille": [(0, "GOV.PROX"), (1, "GOV.PROX"), (1, "DYN.FREQ"), (2, "DYN.FREQ")],
+            "louis": [(0, "GOV.PROX"), (1, "DYN.FREQ"), (2, "DYN.FREQ")],
+        },
+    )
     # blind: during the round louis sees his own progress, never camille's codes
     louis.goto(f"{base}/rounds/{round_id}")
     assert "GOV.PROX" not in louis.content()
@@ -78,6 +84,8 @@ def test_blind_round_done_agreement_and_reconciliation(sqlite_app, live_server, 
         assert db.session.get(CodingRound, round_id).status == "closed"
 
     louis.goto(f"{base}/rounds/{round_id}/agreement")
+    # computed as a background job: the page shows progress, then reloads itself with figures
+    louis.wait_for_selector("table.agreement")
     dyn = louis.locator("table[data-kind=codes] tr[data-code='DYN.FREQ'] .band")
     assert "band-reliable" in dyn.get_attribute("class")
     colour = dyn.evaluate("el => getComputedStyle(el).backgroundColor")

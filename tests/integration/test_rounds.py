@@ -1,4 +1,4 @@
-"""Blind double-coding rounds: creation, the blind rule, done → closed, agreement, reconciliation."""
+"""Blind double-coding rounds: creation, blind rule, done → closed, agreement, reconciliation."""
 
 from __future__ import annotations
 
@@ -132,6 +132,31 @@ def close(app, round_id):
     assert round_status(app, round_id) == "closed"
 
 
+def figures(client, url):
+    """Agreement JSON: the first request starts the job (run at once in tests) and says 202."""
+    response = client.get(url)
+    if response.status_code == 202:
+        response = client.get(url)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()
+
+
+def recomputed(app, round_id):
+    """Compute afresh, bypassing the stored job result."""
+    from survey_app.qualitative.rounds import agreement_report
+
+    with app.app_context():
+        return agreement_report(db.session.get(CodingRound, round_id), n_boot=200)
+
+
+def agreement_page(client, url):
+    page = client.get(url).get_data(as_text=True)
+    if 'id="agreement-computing"' in page:
+        page = client.get(url).get_data(as_text=True)
+    assert 'id="agreement-computing"' not in page
+    return page
+
+
 def row(rows, key):
     return next(r for r in rows if r["code"] == key)
 
@@ -143,8 +168,14 @@ def test_fieldworkers_cannot_reach_rounds(app, people, codebook, transcript):
     tv = transcript("ines")
     round_id = make_round(app, [tv])
     client = client_for(app, "ines")
-    for url in ("/rounds/", "/rounds/new", f"/rounds/{round_id}", f"/rounds/{round_id}/agreement",
-                f"/rounds/{round_id}/agreement.json", f"/rounds/{round_id}/reconcile"):
+    for url in (
+        "/rounds/",
+        "/rounds/new",
+        f"/rounds/{round_id}",
+        f"/rounds/{round_id}/agreement",
+        f"/rounds/{round_id}/agreement.json",
+        f"/rounds/{round_id}/reconcile",
+    ):
         assert client.get(url).status_code == 403, url
     token = csrf_token(client, "/")
     response = client.post("/rounds/new", data={"name": "x", "csrf_token": token})
@@ -216,8 +247,13 @@ def test_open_round_pages_show_no_other_coder_codings(app, people, codebook, tra
     code(app, tv, "camille", "GOV.PROX", 12, 40)
     for start, end in TURNS:
         code(app, tv, "louis", "STR.PORT", start + 2, end - 2)
-    urls = [f"/rounds/{round_id}", f"/rounds/{round_id}/agreement",
-            f"/rounds/{round_id}/agreement.json", f"/rounds/{round_id}/reconcile", "/rounds/"]
+    urls = [
+        f"/rounds/{round_id}",
+        f"/rounds/{round_id}/agreement",
+        f"/rounds/{round_id}/agreement.json",
+        f"/rounds/{round_id}/reconcile",
+        "/rounds/",
+    ]
     for name in ("camille", "nora", "root"):
         client = client_for(app, name)
         for url in urls:
@@ -236,15 +272,25 @@ def test_open_round_pages_show_no_other_coder_codings(app, people, codebook, tra
 def test_done_can_be_undone_and_the_last_done_closes_the_round(app, hand_example):
     round_id, _ = hand_example
     camille, louis = client_for(app, "camille"), client_for(app, "louis")
-    nothing = post(camille, f"/rounds/{round_id}/done",
-                   {"version": round_version(app, round_id)}, f"/rounds/{round_id}")
+    nothing = post(
+        camille,
+        f"/rounds/{round_id}/done",
+        {"version": round_version(app, round_id)},
+        f"/rounds/{round_id}",
+    )
     assert nothing.status_code == 302 and round_status(app, round_id) == "open"
     with app.app_context():
-        assert db.session.scalar(sa.select(AuditEvent).where(
-            AuditEvent.action == "round.coder_done")) is None
+        assert (
+            db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "round.coder_done"))
+            is None
+        )
     mark_done(app, camille, round_id)
-    response = post(camille, f"/rounds/{round_id}/undo",
-                    {"version": round_version(app, round_id)}, f"/rounds/{round_id}")
+    response = post(
+        camille,
+        f"/rounds/{round_id}/undo",
+        {"version": round_version(app, round_id)},
+        f"/rounds/{round_id}",
+    )
     assert response.status_code == 302
     mark_done(app, louis, round_id)
     assert round_status(app, round_id) == "open"
@@ -263,10 +309,13 @@ def test_non_coder_cannot_mark_done(app, hand_example):
     response = mark_done(app, nora, round_id)
     assert response.status_code == 302
     assert "Vous ne codez pas dans ce tour" in nora.get(response.headers["Location"]).get_data(
-        as_text=True)
+        as_text=True
+    )
     with app.app_context():
-        assert db.session.scalar(sa.select(AuditEvent).where(
-            AuditEvent.action == "round.coder_done")) is None
+        assert (
+            db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "round.coder_done"))
+            is None
+        )
 
 
 # --- agreement ------------------------------------------------------------------------------
@@ -275,7 +324,7 @@ def test_non_coder_cannot_mark_done(app, hand_example):
 def test_agreement_matches_the_hand_computed_example(app, hand_example):
     round_id, tv = hand_example
     close(app, round_id)
-    data = client_for(app, "nora").get(f"/rounds/{round_id}/agreement.json").get_json()
+    data = figures(client_for(app, "nora"), f"/rounds/{round_id}/agreement.json")
     gov = row(data["codes"], "GOV.PROX")
     # camille 1,1,0,0 and louis 1,0,0,0 over the 4 turns:
     # coincidences o00=4, o01=o10=1, o11=2; n0=5, n1=3; alpha = 1 - 7*2/(2*5*3) = 8/15
@@ -303,14 +352,14 @@ def test_exclude_uncoded_drops_the_turns_nobody_coded(app, hand_example):
     round_id, _ = hand_example
     close(app, round_id)
     client = client_for(app, "camille")
-    data = client.get(f"/rounds/{round_id}/agreement.json?exclude_uncoded=1").get_json()
+    data = figures(client, f"/rounds/{round_id}/agreement.json?exclude_uncoded=1")
     gov = row(data["codes"], "GOV.PROX")
     # only turns 1 and 2 remain: camille 1,1; louis 1,0
     assert gov["n_units"] == 2
     assert gov["percent_agreement"] == pytest.approx(0.5)
     assert gov["alpha"] == pytest.approx(0.0)
     assert gov["kappa"] == pytest.approx(0.0)
-    page = client.get(f"/rounds/{round_id}/agreement?exclude_uncoded=1").get_data(as_text=True)
+    page = agreement_page(client, f"/rounds/{round_id}/agreement?exclude_uncoded=1")
     assert "band-revise" in page and "0.800" in page
 
 
@@ -318,13 +367,15 @@ def test_exclude_uncoded_drops_the_turns_nobody_coded(app, hand_example):
 def test_character_level_agrees_with_the_library(app, hand_example):
     round_id, tv = hand_example
     close(app, round_id)
-    data = client_for(app, "louis").get(
-        f"/rounds/{round_id}/agreement.json?level=character").get_json()
+    data = figures(client_for(app, "louis"), f"/rounds/{round_id}/agreement.json?level=character")
     with app.app_context():
         length = len(db.session.get(TranscriptVersion, tv).text)
     spans = pd.DataFrame(
-        [(tv, "camille", 12, 40, "GOV.PROX"), (tv, "camille", 63, 100, "GOV.PROX"),
-         (tv, "louis", 5, 30, "GOV.PROX")],
+        [
+            (tv, "camille", 12, 40, "GOV.PROX"),
+            (tv, "camille", 63, 100, "GOV.PROX"),
+            (tv, "louis", 5, 30, "GOV.PROX"),
+        ],
         columns=["doc", "coder", "start", "end", "code"],
     )
     expected = agreement_table(spans_to_units(spans, {tv: length}), n_boot=200)
@@ -338,8 +389,10 @@ def test_character_level_agrees_with_the_library(app, hand_example):
 def test_bad_level_is_refused(app, hand_example):
     round_id, _ = hand_example
     close(app, round_id)
-    assert client_for(app, "nora").get(
-        f"/rounds/{round_id}/agreement.json?level=word").status_code == 400
+    assert (
+        client_for(app, "nora").get(f"/rounds/{round_id}/agreement.json?level=word").status_code
+        == 400
+    )
 
 
 # --- reconciliation ---------------------------------------------------------------------------
@@ -364,8 +417,11 @@ def decide(client, app, round_id, tv, turn, key, decision, version=None, rationa
 
 def originals(app, round_id):
     with app.app_context():
-        rows = db.session.scalars(sa.select(Coding).where(
-            Coding.round_id == round_id, Coding.source == "human").order_by(Coding.id))
+        rows = db.session.scalars(
+            sa.select(Coding)
+            .where(Coding.round_id == round_id, Coding.source == "human")
+            .order_by(Coding.id)
+        )
         return [(c.id, c.coder_id, c.start, c.end, c.code_id, c.status, c.version) for c in rows]
 
 
@@ -373,15 +429,17 @@ def test_reconciliation_makes_consensus_codings_and_keeps_originals(app, people,
     round_id, tv = hand_example
     close(app, round_id)
     before = originals(app, round_id)
-    figures = client_for(app, "nora").get(f"/rounds/{round_id}/agreement.json").get_json()
+    kept = figures(client_for(app, "nora"), f"/rounds/{round_id}/agreement.json")
     nora = client_for(app, "nora")
     page = nora.get(f"/rounds/{round_id}/reconcile").get_data(as_text=True)
     assert "coded by camille, not by louis" in page or "codé par camille, pas par louis" in page
 
     response = nora.post(
         f"/rounds/{round_id}/reconciled",
-        data={"version": round_version(app, round_id),
-              "csrf_token": csrf_token(nora, f"/rounds/{round_id}/reconcile")},
+        data={
+            "version": round_version(app, round_id),
+            "csrf_token": csrf_token(nora, f"/rounds/{round_id}/reconcile"),
+        },
     )
     assert response.status_code == 400 and round_status(app, round_id) == "closed"
 
@@ -389,33 +447,40 @@ def test_reconciliation_makes_consensus_codings_and_keeps_originals(app, people,
     assert response.status_code == 302
     response = nora.post(
         f"/rounds/{round_id}/accept-agreements",
-        data={"version": round_version(app, round_id),
-              "csrf_token": csrf_token(nora, f"/rounds/{round_id}/reconcile")},
+        data={
+            "version": round_version(app, round_id),
+            "csrf_token": csrf_token(nora, f"/rounds/{round_id}/reconcile"),
+        },
     )
     assert response.status_code == 302
     response = nora.post(
         f"/rounds/{round_id}/reconciled",
-        data={"version": round_version(app, round_id),
-              "csrf_token": csrf_token(nora, f"/rounds/{round_id}/reconcile")},
+        data={
+            "version": round_version(app, round_id),
+            "csrf_token": csrf_token(nora, f"/rounds/{round_id}/reconcile"),
+        },
     )
     assert response.status_code == 302 and round_status(app, round_id) == "reconciled"
 
     assert originals(app, round_id) == before
     with app.app_context():
-        consensus = db.session.scalars(sa.select(Coding).where(
-            Coding.source == "consensus").order_by(Coding.start)).all()
+        consensus = db.session.scalars(
+            sa.select(Coding).where(Coding.source == "consensus").order_by(Coding.start)
+        ).all()
         assert [(c.start, c.end, c.coder_id, c.round_id) for c in consensus] == [
             (5, 40, people["nora"], round_id),  # turn 1, both coders: union of their spans
             (63, 100, people["nora"], round_id),  # turn 2, kept from camille's coding
         ]
-        decisions = db.session.scalars(sa.select(ReconciliationDecision).order_by(
-            ReconciliationDecision.start)).all()
+        decisions = db.session.scalars(
+            sa.select(ReconciliationDecision).order_by(ReconciliationDecision.start)
+        ).all()
         assert [(d.decision, d.start, d.end) for d in decisions] == [
-            ("keep", 0, 49), ("keep", 50, 122)]
+            ("keep", 0, 49),
+            ("keep", 50, 122),
+        ]
         assert decisions[1].rationale == "proximité"
         assert len(decisions[0].source_coding_ids) == 2
-    again = client_for(app, "nora").get(f"/rounds/{round_id}/agreement.json").get_json()
-    assert again["codes"] == figures["codes"]  # agreement stays on the originals
+    assert recomputed(app, round_id)["codes"] == kept["codes"]  # still on the originals
 
 
 @SQLITE_ONLY
@@ -441,7 +506,8 @@ def test_stale_decision_is_refused(app, hand_example):
     assert "modifié entre-temps" in response.get_data(as_text=True)
     with app.app_context():
         assert [d.decision for d in db.session.scalars(sa.select(ReconciliationDecision))] == [
-            "keep"]
+            "keep"
+        ]
 
 
 @SQLITE_ONLY
@@ -454,16 +520,18 @@ def test_stale_decision_is_refused(app, hand_example):
         ("decision", "maybe", "keep or drop"),
     ],
 )
-def test_bad_decisions_are_refused_and_change_nothing(app, hand_example, transcript, field, value,
-                                                       message):
+def test_bad_decisions_are_refused_and_change_nothing(
+    app, hand_example, transcript, field, value, message
+):
     round_id, tv = hand_example
     close(app, round_id)
     other = transcript("ines")
     args = {"tv": tv, "code": "GOV.PROX", "decision": "keep"}
     args[field] = other if value == "other" else value
     version = round_version(app, round_id)
-    response = decide(client_for(app, "nora"), app, round_id, args["tv"], TURNS[1], args["code"],
-                      args["decision"])
+    response = decide(
+        client_for(app, "nora"), app, round_id, args["tv"], TURNS[1], args["code"], args["decision"]
+    )
     assert response.status_code == 400
     body = response.get_data(as_text=True)
     assert message in body or (message == "keep or drop" and "garder ou écarter" in body)
@@ -477,10 +545,18 @@ def test_open_round_cannot_be_reconciled(app, hand_example):
     round_id, tv = hand_example
     nora = client_for(app, "nora")
     assert nora.get(f"/rounds/{round_id}/reconcile").status_code == 302
-    response = nora.post(f"/rounds/{round_id}/decisions", data={
-        "version": round_version(app, round_id), "transcript_version_id": tv,
-        "start": TURNS[1][0], "end": TURNS[1][1], "code": "GOV.PROX", "decision": "keep",
-        "csrf_token": csrf_token(nora, "/rounds/")})
+    response = nora.post(
+        f"/rounds/{round_id}/decisions",
+        data={
+            "version": round_version(app, round_id),
+            "transcript_version_id": tv,
+            "start": TURNS[1][0],
+            "end": TURNS[1][1],
+            "code": "GOV.PROX",
+            "decision": "keep",
+            "csrf_token": csrf_token(nora, "/rounds/"),
+        },
+    )
     assert response.status_code == 400
     assert "Seul un tour clos" in response.get_data(as_text=True)
     with app.app_context():
@@ -492,7 +568,7 @@ def test_json_is_serialisable_and_lists_every_coded_code(app, hand_example):
     round_id, tv = hand_example
     code(app, tv, "louis", "DYN.FREQ", 63, 80)
     close(app, round_id)
-    data = client_for(app, "root").get(f"/rounds/{round_id}/agreement.json").get_json()
+    data = figures(client_for(app, "root"), f"/rounds/{round_id}/agreement.json")
     assert [r["code"] for r in data["codes"]] == ["DYN.FREQ", "GOV.PROX", "ALL"]
     assert {r["code"] for r in data["families"]} == {"DYNAMICS", "GOVERNANCE", "ALL"}
     assert json.loads(json.dumps(data)) == data
@@ -504,14 +580,13 @@ def test_agreement_is_frozen_at_closure(app, hand_example):
     round_id, tv = hand_example
     close(app, round_id)
     client = client_for(app, "nora")
-    before = client.get(f"/rounds/{round_id}/agreement.json").get_json()
+    before = figures(client, f"/rounds/{round_id}/agreement.json")
     with app.app_context():
         louis = db.session.scalar(sa.select(User).where(User.username == "louis"))
         coding = db.session.scalar(sa.select(Coding).where(Coding.coder_id == louis.id))
         delete_coding(coding, louis)  # an edit after the round must not move its agreement
         db.session.commit()
-    after = client.get(f"/rounds/{round_id}/agreement.json").get_json()
-    assert after["codes"] == before["codes"]
+    assert recomputed(app, round_id)["codes"] == before["codes"]
     page = client.get(f"/rounds/{round_id}").get_data(as_text=True)
     counts = re.findall(r'<td class="count" data-coder="(\w+)">(\d+)</td>', page)
     assert counts == [("camille", "2"), ("louis", "1")]  # the original codings, frozen
@@ -551,12 +626,34 @@ def test_command_prints_the_same_figures_as_the_web(app, hand_example, tmp_path)
     assert listing.exit_code == 0
     assert listing.output.split("\t")[:3] == [str(round_id), "closed", "Round A"]
     out = tmp_path / "agreement.json"
-    result = runner.invoke(rounds_group, ["agreement", str(round_id), "--format", "json",
-                                          "--boot", "200", "--out", str(out)])
+    result = runner.invoke(
+        rounds_group,
+        ["agreement", str(round_id), "--format", "json", "--boot", "200", "--out", str(out)],
+    )
     assert result.exit_code == 0, result.output
-    web = client_for(app, "nora").get(f"/rounds/{round_id}/agreement.json").get_json()
+    web = figures(client_for(app, "nora"), f"/rounds/{round_id}/agreement.json")
     assert json.loads(out.read_text())["codes"] == web["codes"]
     table = runner.invoke(rounds_group, ["agreement", str(round_id), "--boot", "0"])
     assert "code\tGOV.PROX\t4\t0.3750\t0.7500\t0.5000\t0.5333" in table.output
     missing = runner.invoke(rounds_group, ["agreement", "999"])
     assert missing.exit_code != 0 and "Error: no coding round 999" in missing.output
+
+
+def test_agreement_runs_as_a_job_once_per_setting(app, hand_example):
+    from survey_app.models import Job
+
+    round_id, _ = hand_example
+    close(app, round_id)
+    client = client_for(app, "nora")
+    first = client.get(f"/rounds/{round_id}/agreement.json")
+    assert first.status_code == 202 and first.get_json()["status"] == "computing"
+    assert first.headers["Retry-After"] == "2"
+    assert client.get(f"/rounds/{round_id}/agreement.json").status_code == 200
+    agreement_page(client, f"/rounds/{round_id}/agreement")  # same setting: the same job
+    figures(client, f"/rounds/{round_id}/agreement.json?level=character")
+    with app.app_context():
+        jobs = db.session.scalars(sa.select(Job).order_by(Job.id)).all()
+        assert [(j.kind, j.status, j.params["level"]) for j in jobs] == [
+            ("round_agreement", "done", "unit"),
+            ("round_agreement", "done", "character"),
+        ]
