@@ -37,6 +37,7 @@ from survey_app.models import (
     Interview,
     Organisation,
     Segment,
+    Transcript,
     TranscriptVersion,
     User,
 )
@@ -273,6 +274,20 @@ def _match(name: str, by_name: dict[str, Interview]) -> Interview | None:
     return None
 
 
+def _same_text(text: str) -> Interview | None:
+    """Return the one interview whose transcript already has this exact text, if any."""
+    try:
+        stored, _lead = stored_form(text)
+    except RefiImportError:
+        return None
+    sha = hashlib.sha256(stored.encode("utf-8")).hexdigest()
+    ids = set(db.session.scalars(
+        sa.select(Transcript.interview_id).join(TranscriptVersion,
+                                                TranscriptVersion.transcript_id == Transcript.id)
+        .where(TranscriptVersion.sha256 == sha)))
+    return db.session.get(Interview, ids.pop()) if len(ids) == 1 else None
+
+
 def _interviews(project: RefiProject, create: bool, owner: User | None,
                 report: ImportReport) -> dict[Any, Interview]:
     """Return {transcript id in the file: Interview}, matching by name or creating."""
@@ -282,7 +297,7 @@ def _interviews(project: RefiProject, create: bool, owner: User | None,
     for tr in project.transcripts.to_dict("records"):
         case = cases.get(tr["interview_id"], {})
         name = str(case.get("name") or f"transcript {tr['transcript_id']}")
-        found = _match(name, by_name)
+        found = _same_text(str(tr["text"] or "")) or _match(name, by_name)
         if found is None and create:
             found = _create_interview(case.get("variables") or {}, name, owner, report)
             by_name[name] = found

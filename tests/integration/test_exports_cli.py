@@ -260,3 +260,33 @@ def test_import_refi_bad_inputs(app, project, tmp_path) -> None:
     text.write_text("hello")
     result = run(app, import_refi_command, [str(text)])
     assert result.exit_code == 1 and "expected a .qdc or .qdpx file" in result.output
+
+
+def test_import_attaches_a_changed_source_to_the_interview_named(app, project,
+                                                                 tmp_path) -> None:
+    out = tmp_path / "project.qdpx"
+    assert run(app, export_command, ["--format", "qdpx", "--out", str(out)]).exit_code == 0
+    same = run(app, import_refi_command, [str(out)])
+    assert same.exit_code == 0, same.output
+    assert "transcripts: 0 added, 1 unchanged" in same.stdout
+    assert "codings: 0 added, 3 already present" in same.stdout
+    changed = tmp_path / "changed.qdpx"
+    with zipfile.ZipFile(out) as source, zipfile.ZipFile(changed, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename.startswith("sources/"):
+                data += "\nEnquêteur : Merci.".encode()
+            target.writestr(item, data)
+    result = run(app, import_refi_command, [str(changed)])
+    assert result.exit_code == 0, result.output
+    assert "transcripts: 1 added" in result.stdout and "codings: 3 added" in result.stdout
+    with app.app_context():
+        first = db.session.get(Interview, project["first"])
+        newest = first.transcripts[0].current
+        assert newest.number == 2 and newest.text.endswith("Merci.")
+        assert db.session.scalar(sa.select(sa.func.count(Interview.id))) == 2
+        spans = db.session.execute(sa.select(Coding.start, Coding.end).where(
+            Coding.transcript_version_id == newest.id)).all()
+        old = db.session.execute(sa.select(Coding.start, Coding.end).where(
+            Coding.transcript_version_id == project["version"])).all()
+        assert sorted(spans) == sorted(old)
