@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
+from itertools import combinations
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -289,10 +290,13 @@ def _set_done(rnd: CodingRound, user: User, value: Any) -> None:
     )
 
 
-def mark_done(rnd: CodingRound, user: User, expected_version: int | None) -> bool:
-    """Mark the user's part done; close the round when every coder is done. Return closed."""
+def mark_done(rnd: CodingRound, user: User) -> bool:
+    """Mark the user's part done; close the round when every coder is done. Return closed.
+
+    No stale-page check: another coder's "done" since the page loaded must not refuse this
+    one; two at the same instant are still serialised by the round's version column.
+    """
     _check_open_coder(rnd, user)
-    _check_version(rnd, expected_version)
     if done_dates(rnd).get(user.id) is not None:
         raise RoundError("Vous avez déjà terminé ce tour.", "You already marked this round done.")
     _set_done(rnd, user, utcnow())
@@ -304,10 +308,9 @@ def mark_done(rnd: CodingRound, user: User, expected_version: int | None) -> boo
     return False
 
 
-def undo_done(rnd: CodingRound, user: User, expected_version: int | None) -> None:
+def undo_done(rnd: CodingRound, user: User) -> None:
     """Take back one's "done" while the round is still open."""
     _check_open_coder(rnd, user)
-    _check_version(rnd, expected_version)
     if done_dates(rnd).get(user.id) is None:
         raise RoundError("Vous n’aviez pas terminé ce tour.", "You had not marked this round done.")
     _set_done(rnd, user, None)
@@ -499,6 +502,7 @@ def agreement_report(
     common = {"exclude_uncoded": exclude_uncoded, "n_boot": n_boot, "seed": 0}
     by_code = agreement.agreement_table(units, level="code", **common)
     by_family = agreement.agreement_table(units, level="family", family_of=family_of, **common)
+    coders = _coders(rnd)
     return {
         "round": rnd.id,
         "name": rnd.name,
@@ -513,7 +517,19 @@ def agreement_report(
         "thresholds": {"reliable": agreement.RELIABLE, "tentative": agreement.TENTATIVE},
         "codes": _records(by_code),
         "families": _records(by_family),
+        "pairwise": _pairwise(units, coders, exclude_uncoded) if len(coders) > 2 else [],
     }
+
+
+def _pairwise(units: pd.DataFrame, coders: list[str], exclude_uncoded: bool) -> list[dict]:
+    """Cohen's kappa per code for each pair of coders (shown beside Light's mean kappa)."""
+    out = []
+    for a, b in combinations(coders, 2):
+        pair = units[units["coder"].isin([a, b])]
+        table = agreement.agreement_table(pair, exclude_uncoded=exclude_uncoded, n_boot=0)
+        kappas = {r["code"]: r["kappa"] for r in _records(table)}
+        out.append({"coders": [a, b], "kappa": kappas})
+    return out
 
 
 # --- agreement as a background job (the bootstrap takes seconds on real rounds) ----------

@@ -168,7 +168,7 @@ def done(round_id: int):
                 flash(message, "danger")
         return redirect(url_for("rounds.round_page", round_id=rnd.id))
     try:
-        closed = svc.mark_done(rnd, current_user, int(form.version.data))
+        closed = svc.mark_done(rnd, current_user)
     except svc.RoundError as err:
         return _refused(err, "rounds.round_page", round_id=rnd.id)
     if closed:
@@ -187,7 +187,7 @@ def undo(round_id: int):
     if not form.validate_on_submit():
         abort(400)
     try:
-        svc.undo_done(rnd, current_user, int(form.version.data))
+        svc.undo_done(rnd, current_user)
     except svc.RoundError as err:
         return _refused(err, "rounds.round_page", round_id=rnd.id)
     flash(_("Your part is open again."), "info")

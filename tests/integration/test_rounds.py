@@ -657,3 +657,34 @@ def test_agreement_runs_as_a_job_once_per_setting(app, hand_example):
             ("round_agreement", "done", "unit"),
             ("round_agreement", "done", "character"),
         ]
+
+
+@SQLITE_ONLY
+def test_three_coders_get_light_kappa_and_every_pair(app, people, codebook, transcript):
+    tv = transcript("ines")
+    round_id = make_round(app, [tv], coders=("camille", "louis", "nora"))
+    for name, turns in (("camille", [0, 1]), ("louis", [0]), ("nora", [0, 1, 3])):
+        for t in turns:
+            code(app, tv, name, "GOV.PROX", TURNS[t][0] + 1, TURNS[t][1] - 1)
+    for name in ("camille", "louis", "nora"):
+        mark_done(app, client_for(app, name), round_id)
+    data = figures(client_for(app, "root"), f"/rounds/{round_id}/agreement.json")
+    assert data["kappa_method"] == "mean_pairwise_cohen"
+    pairs = {tuple(p["coders"]): p["kappa"]["GOV.PROX"] for p in data["pairwise"]}
+    # camille 1100, louis 1000, nora 1101 (by hand: p_o and p_e per pair)
+    assert pairs[("camille", "louis")] == pytest.approx(0.5)
+    assert pairs[("camille", "nora")] == pytest.approx(0.5)
+    assert pairs[("louis", "nora")] == pytest.approx(0.2)
+    assert row(data["codes"], "GOV.PROX")["kappa"] == pytest.approx((0.5 + 0.5 + 0.2) / 3)
+
+
+def test_last_coder_done_from_an_old_page_still_closes(app, hand_example):
+    round_id, _ = hand_example
+    camille, louis = client_for(app, "camille"), client_for(app, "louis")
+    old = round_version(app, round_id)
+    token = csrf_token(camille, f"/rounds/{round_id}")
+    mark_done(app, louis, round_id)
+    response = camille.post(
+        f"/rounds/{round_id}/done", data={"version": old, "confirm": "y", "csrf_token": token}
+    )
+    assert response.status_code == 302 and round_status(app, round_id) == "closed"
