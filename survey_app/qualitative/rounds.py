@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
-from itertools import combinations
 from dataclasses import dataclass, field
+from itertools import combinations
 from typing import Any
 
 import numpy as np
