@@ -290,3 +290,23 @@ def test_import_attaches_a_changed_source_to_the_interview_named(app, project,
         old = db.session.execute(sa.select(Coding.start, Coding.end).where(
             Coding.transcript_version_id == project["version"])).all()
         assert sorted(spans) == sorted(old)
+
+
+def test_pseudonymised_demo_carries_no_demo_name(sqlite_app, tmp_path) -> None:
+    from survey_app.cli import cli
+    from survey_app.demo import DEMO_ORGANISATIONS, DEMO_USERS
+
+    assert sqlite_app.test_cli_runner().invoke(cli, ["demo"]).exit_code == 0
+    written = []
+    for fmt in FORMATS:
+        out = tmp_path / fmt / default_filename(fmt, "demo")
+        out.parent.mkdir()
+        result = run(sqlite_app, export_command, ["--format", fmt, "--out", str(out),
+                                                  "--pseudonymise"])
+        assert result.exit_code == 0, result.output
+        written += [Path(line) for line in result.stdout.split()]
+    data = _all_bytes(written)
+    names = [o[1] for o in DEMO_ORGANISATIONS] + [u[2] for u in DEMO_USERS]
+    names += ["Castelnau", "Cévenols", "Montpellier", "Béziers"]
+    leaks = [n for n in names if n.encode() in data or n.encode("utf-16-le") in data]
+    assert leaks == []
