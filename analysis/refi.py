@@ -49,6 +49,7 @@ PROJECT_NS = "urn:QDA-XML:project:1.0"
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
 MILIEU_NS = uuid.UUID("6f1c3c1e-8d2a-5b7e-9a51-4d0c1e2f7a90")
 _NS_BYTES = MILIEU_NS.bytes
+_VARIANT = {c: "89ab"[int(c, 16) & 0x3] for c in "0123456789abcdef"}
 DEFAULT_XSD_DIR = Path(__file__).parent / "refi_schemas"
 ORIGIN = "Milieu"
 FAMILY_COLORS = {"GOVERNANCE": "#1F77B4", "STRATEGY": "#2CA02C", "DYNAMICS": "#D62728",
@@ -63,11 +64,9 @@ def guid(kind: str, key: Any) -> str:
     """Return the stable GUID of object `key` of kind `kind` (uuid5, RFC 4122)."""
     # Same bytes as uuid.uuid5(MILIEU_NS, ...), without building UUID objects: exports
     # compute two per coding.
-    digest = bytearray(hashlib.sha1(_NS_BYTES + f"{kind}:{key}".encode()).digest()[:16])
-    digest[6] = (digest[6] & 0x0F) | 0x50
-    digest[8] = (digest[8] & 0x3F) | 0x80
-    h = digest.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    h = hashlib.sha1(_NS_BYTES + f"{kind}:{key}".encode()).hexdigest()
+    variant = _VARIANT[h[16]]  # the two high bits of byte 8 become 10
+    return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{variant}{h[17:20]}-{h[20:32]}"
 
 
 # --- schema validation -----------------------------------------------------------------
@@ -265,6 +264,19 @@ def _value_element(kind: str, value: Any) -> tuple[str, str]:
     return "TextValue", _clean(str(value))
 
 
+def _value_column(series: pd.Series, name: str, kind: str) -> list[str]:
+    """Return each row's <VariableValue> of one variable as XML text ('' when missing)."""
+    ref = f'<VariableValue><VariableRef targetGUID="{guid("variable", name)}"/>'
+    cells = []
+    for value in series.tolist():
+        if not _present(value):
+            cells.append("")
+            continue
+        tag, text = _value_element(kind, value)
+        cells.append(f"{ref}<{tag}>{_xml_text(text)}</{tag}></VariableValue>")
+    return cells
+
+
 def case_variables(ds: Dataset) -> pd.DataFrame:
     """Return the per-interview attributes exported as REFI case variables."""
     table = case_attributes(ds).drop(columns=[attribute_names(ds)["fieldworker"]])
@@ -303,10 +315,10 @@ class _ProjectWriter:
         table = case_variables(self.ds)
         kinds = {c: _variable_type(table[c]) for c in table.columns if c != "interview_id"}
         self._variables(root, kinds)
-        self._cases(root, table, kinds)
         for element in root:
             yield etree.tostring(element, encoding="utf-8")
         del root
+        yield from self._cases_xml(table, kinds)
         yield from self._sources()
         yield b"</Project>"
 
@@ -325,28 +337,28 @@ class _ProjectWriter:
                                                  f"[{entry['allowed_values']}]") if x)
                 etree.SubElement(variable, self.q("Description")).text = _clean(text)
 
-    def _cases(self, root: etree._Element, variables: pd.DataFrame,
-               kinds: dict[str, str]) -> None:
-        if not len(variables):
+    def _cases_xml(self, table: pd.DataFrame, kinds: dict[str, str]) -> Iterator[bytes]:
+        """Yield <Cases>: one case per interview, its variables, its transcripts."""
+        if not len(table):
             return
-        sources = self.ds.transcripts.groupby("interview_id")
-        by_interview = {k: list(v.itertuples()) for k, v in sources} if len(
-            self.ds.transcripts) else {}
-        element = etree.SubElement(root, self.q("Cases"))
-        for row in variables.to_dict("records"):
-            iid = row["interview_id"]
-            case = etree.SubElement(element, self.q("Case"), guid=guid("case", iid),
-                                    name=f"interview {iid} ({row.get('org_pseudonym') or ''})")
-            etree.SubElement(case, self.q("Description")).text = _meta({"interview_id": iid})
-            for name, kind in kinds.items():
-                if _present(row[name]):
-                    vv = etree.SubElement(case, self.q("VariableValue"))
-                    etree.SubElement(vv, self.q("VariableRef"), targetGUID=guid("variable", name))
-                    tag, text = _value_element(kind, row[name])
-                    etree.SubElement(vv, self.q(tag)).text = text
-            for tr in by_interview.get(iid, []):
-                etree.SubElement(case, self.q("SourceRef"),
-                                 targetGUID=guid("source", tr.transcript_id))
+        sources: dict[Any, list[Any]] = {}
+        for iid, tid in zip(self.ds.transcripts["interview_id"],
+                            self.ds.transcripts["transcript_id"], strict=True):
+            sources.setdefault(iid, []).append(tid)
+        # Format each variable once per column, then assemble the cases row by row.
+        columns = [_value_column(table[name], name, kind) for name, kind in kinds.items()]
+        labels = table["org_pseudonym"].tolist() if "org_pseudonym" in table else \
+            [None] * len(table)
+        parts = ["<Cases>"]
+        for i, iid in enumerate(table["interview_id"].tolist()):
+            name = f"interview {iid} ({labels[i] if _present(labels[i]) else ''})"
+            refs = "".join(f'<SourceRef targetGUID="{guid("source", t)}"/>'
+                           for t in sources.get(iid, []))
+            parts.append(f'<Case guid="{guid("case", iid)}" name={_attr(name)}><Description>'
+                         f'{_xml_text(_meta({"interview_id": iid}))}</Description>'
+                         f'{"".join(column[i] for column in columns)}{refs}</Case>')
+        parts.append("</Cases>")
+        yield "".join(parts).encode()
 
     def _sources(self) -> Iterator[bytes]:
         # Selections are the bulk of a project (100,000+ codings): they are written as XML
