@@ -20,3 +20,9 @@ LOGIN_FAILURE_WINDOW_SECONDS = 15 * 60
 #: job queue: Huey on SQLite in the instance folder unless REDIS_URL is set
 REDIS_URL = None
 HUEY_IMMEDIATE = False
+#: business-register files for the territory profile page (none set: the demo extract);
+#: REGISTRY_FILE is a SIRENE establishment stock, GEOGRAPHY_FILE INSEE's commune table
+REGISTRY_FILE = None
+GEOGRAPHY_FILE = None
+POPULATION_FILE = None
+AREA_FILE = None

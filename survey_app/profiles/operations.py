@@ -1,0 +1,105 @@
+"""The 4D territory profile from the web: registry counts plus the project's interviews."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+from flask import current_app
+
+from analysis.plots import write_charts
+from analysis.profile import build_profile
+from analysis.registry import RegistryError, compute_registry
+from analysis.report import load_profile, save_profile, write_report
+from survey_app.exports.builder import build_dataset
+from survey_app.jobs import JobError, job_kind
+from survey_app.models import Job
+
+LEVELS = ("departement", "zone_emploi", "region")
+
+
+def registry_sources() -> dict[str, Path | None]:
+    """The business-register files the profile uses: configured, else the demo extract."""
+    data = Path(str(files("analysis"))) / "data"
+    cfg = current_app.config
+    demo = {
+        "registry": data / "demo_registry.csv.gz",
+        "geography": data / "demo_geography.csv",
+        "population": data / "demo_population.csv",
+        "area": data / "demo_area.csv",
+    }
+    if not cfg.get("REGISTRY_FILE"):
+        return demo
+    return {
+        name: Path(cfg[f"{name.upper()}_FILE"]) if cfg.get(f"{name.upper()}_FILE") else None
+        for name in demo
+    }
+
+
+def uses_demo_registry() -> bool:
+    return not current_app.config.get("REGISTRY_FILE")
+
+
+def profile_folder(job_id: int) -> Path:
+    return Path(current_app.instance_path) / "profiles" / str(job_id)
+
+
+def merged_questions(instruments: dict[tuple[str, str], dict[str, Any]]) -> dict[str, Any]:
+    """Question metadata by key over every instrument version (keys are stable variable names)."""
+    merged: dict[str, Any] = {}
+    for questions in instruments.values():
+        merged.update(questions)
+    return merged
+
+
+@job_kind("profile")
+def profile_job(job: Job, progress: Callable[[float, str], None]) -> dict[str, Any]:
+    """Compute the profile at the job's level, with the registry and every interview."""
+    level = job.params["level"]
+    n_boot = int(job.params.get("n_boot", 1000))
+    sources = registry_sources()
+    progress(0.05, "registry")
+    try:
+        registry = compute_registry(
+            sources["registry"],
+            sources["geography"],
+            [level],
+            sources["population"],
+            sources["area"],
+        )
+    except (RegistryError, OSError) as err:
+        raise JobError(f"registry: {err}") from None
+    progress(0.3, "interviews")
+    ds = build_dataset(None)
+    progress(0.4, "bootstrap")
+    result = build_profile(
+        registry.table,
+        ds.interviews,
+        ds.answers_long,
+        ds.codings,
+        merged_questions(ds.instruments),
+        level=level,
+        n_boot=n_boot,
+        statuses=job.params.get("statuses") or None,
+    )
+    if result.profile.empty:
+        raise JobError("no territory to profile at this level")
+    folder = profile_folder(job.id)
+    progress(0.85, "charts and report")
+    save_profile(result, folder)
+    write_charts(result.profile, folder / "charts")
+    write_report(result, folder / "report.html")
+    return {
+        "folder": str(folder),
+        "territories": int(result.profile["territory_code"].nunique()),
+        "warnings": result.warnings,
+        "demo_registry": uses_demo_registry(),
+        "malformed_rows": sum(registry.malformed.values()),
+    }
+
+
+def read_result(job: Job):
+    """Load a finished profile job's result from its folder."""
+    return load_profile(profile_folder(job.id))
