@@ -19,8 +19,9 @@ def _iso(value: Any) -> str | None:
 
 def page_of(stmt: sa.Select, page: int, per_page: int) -> tuple[list[Any], int]:
     """Return one page of a select and the total row count."""
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.order_by(None)
-                                                                      .subquery()))
+    total = db.session.scalar(
+        sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())
+    )
     rows = db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).all()
     return list(rows), int(total or 0)
 
@@ -53,25 +54,36 @@ def interview_dict(item: Interview) -> dict[str, Any]:
         "id": item.id,
         "status": item.status,
         "interview_date": _iso(item.interview_date),
-        "organisation": {"id": item.organisation_id, "pseudonym": item.organisation.pseudonym,
-                         "kind": item.organisation.kind},
-        "instrument": {"key": instrument.instrument_key, "version": instrument.version,
-                       "respondent_type": instrument.respondent_type},
+        "organisation": {
+            "id": item.organisation_id,
+            "pseudonym": item.organisation.pseudonym,
+            "kind": item.organisation.kind,
+        },
+        "instrument": {
+            "key": instrument.instrument_key,
+            "version": instrument.version,
+            "respondent_type": instrument.respondent_type,
+        },
         "fieldworker": item.fieldworker.username,
         "created_dt": _iso(item.created_dt),
         "updated_dt": _iso(item.updated_dt),
         "submitted_dt": _iso(item.submitted_dt),
-        "transcript": None if version is None else {
-            "version_id": version.id, "number": version.number, "sha256": version.sha256,
-            "characters": len(version.text)},
+        "transcript": None
+        if version is None
+        else {
+            "version_id": version.id,
+            "number": version.number,
+            "sha256": version.sha256,
+            "characters": len(version.text),
+        },
     }
 
 
 def answers_of(item: Interview) -> list[dict[str, Any]]:
-    rows = db.session.scalars(sa.select(Answer).where(Answer.interview_id == item.id)
-                              .order_by(Answer.id))
-    return [{"question_key": a.question_key, "value": a.value, "missing": a.missing}
-            for a in rows]
+    rows = db.session.scalars(
+        sa.select(Answer).where(Answer.interview_id == item.id).order_by(Answer.id)
+    )
+    return [{"question_key": a.question_key, "value": a.value, "missing": a.missing} for a in rows]
 
 
 def codings_of(user: User, item: Interview) -> tuple[TranscriptVersion | None, list[dict]]:
@@ -80,17 +92,36 @@ def codings_of(user: User, item: Interview) -> tuple[TranscriptVersion | None, l
     if version is None:
         return None, []
     codings: list[Coding] = list(db.session.scalars(visible_codings_query(user, version.id)))
-    return version, [{
-        "id": c.id, "start": c.start, "end": c.end, "text": version.text[c.start:c.end],
-        "code": c.code.key, "family": c.code.family,
-        "coder": c.coder.username if c.coder else None, "source": c.source,
-        "status": c.status, "confidence": c.confidence, "valence": c.valence,
-        "intensity": c.intensity, "round_id": c.round_id, "created_dt": _iso(c.created_dt),
-    } for c in codings]
+    return version, [
+        {
+            "id": c.id,
+            "start": c.start,
+            "end": c.end,
+            "text": version.text[c.start : c.end],
+            "code": c.code.key,
+            "family": c.code.family,
+            "coder": c.coder.username if c.coder else None,
+            "source": c.source,
+            "status": c.status,
+            "confidence": c.confidence,
+            "valence": c.valence,
+            "intensity": c.intensity,
+            "round_id": c.round_id,
+            "created_dt": _iso(c.created_dt),
+        }
+        for c in codings
+    ]
 
 
 def organisation_dict(org: Organisation) -> dict[str, Any]:
-    return {"id": org.id, "pseudonym": org.pseudonym, "kind": org.kind, "name": org.name,
-            "naf_code": org.naf_code, "size_band": org.size_band,
-            "export_share": org.export_share, "relay_category": org.relay_category,
-            "territory_code": org.territory.code if org.territory else None}
+    return {
+        "id": org.id,
+        "pseudonym": org.pseudonym,
+        "kind": org.kind,
+        "name": org.name,
+        "naf_code": org.naf_code,
+        "size_band": org.size_band,
+        "export_share": org.export_share,
+        "relay_category": org.relay_category,
+        "territory_code": org.territory.code if org.territory else None,
+    }

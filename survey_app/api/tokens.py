@@ -37,8 +37,13 @@ def revoke_token(token: ApiToken, user: User) -> None:
 
 
 def tokens_of(user: User) -> list[ApiToken]:
-    return list(db.session.scalars(sa.select(ApiToken).where(ApiToken.user_id == user.id)
-                                   .order_by(ApiToken.created_dt.desc(), ApiToken.id.desc())))
+    return list(
+        db.session.scalars(
+            sa.select(ApiToken)
+            .where(ApiToken.user_id == user.id)
+            .order_by(ApiToken.created_dt.desc(), ApiToken.id.desc())
+        )
+    )
 
 
 def user_for_token(text: str) -> User | None:

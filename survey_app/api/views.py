@@ -54,8 +54,9 @@ def _paged(stmt: sa.Select, render) -> Response:
     except ExportError as err:
         return json_error(400, str(err))
     rows, total = queries.page_of(stmt, page, per_page)
-    return jsonify({"items": [render(r) for r in rows], "page": page, "per_page": per_page,
-                    "total": total})
+    return jsonify(
+        {"items": [render(r) for r in rows], "page": page, "per_page": per_page, "total": total}
+    )
 
 
 def openapi():
@@ -85,9 +86,13 @@ def answers(interview_id: int):
 def codings(interview_id: int):
     item = queries.interview_or_404(api_user(), interview_id)
     version, rows = queries.codings_of(api_user(), item)
-    return jsonify({"interview_id": item.id,
-                    "transcript_version_id": version.id if version else None,
-                    "codings": rows})
+    return jsonify(
+        {
+            "interview_id": item.id,
+            "transcript_version_id": version.id if version else None,
+            "codings": rows,
+        }
+    )
 
 
 @token_required()
@@ -116,16 +121,23 @@ def export(fmt: str):
         return json_error(404, f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
     tables = tuple(t for t in request.args.get("tables", "").split(",") if t) or None
     try:
-        options = check_options(ExportOptions(
-            fmt=fmt, tables=tables, pseudonymise=_flag("pseudonymise"),
-            territory_level=request.args.get("territory_level", "commune"),
-            coarsen_roles=_flag("coarsen_roles")))
+        options = check_options(
+            ExportOptions(
+                fmt=fmt,
+                tables=tables,
+                pseudonymise=_flag("pseudonymise"),
+                territory_level=request.args.get("territory_level", "commune"),
+                coarsen_roles=_flag("coarsen_roles"),
+            )
+        )
     except ExportError as err:
         return json_error(400, str(err))
     limit = current_app.config.get("API_EXPORT_MAX_INTERVIEWS", DEFAULT_EXPORT_MAX_INTERVIEWS)
     if visible_interview_count(user) > limit:
-        return json_error(413, f"more than {limit} interviews: export from the exports page "
-                               "or with `milieu export`")
+        return json_error(
+            413,
+            f"more than {limit} interviews: export from the exports page or with `milieu export`",
+        )
     folder = Path(tempfile.mkdtemp(prefix="milieu-api-export-"))
     try:
         paths = write_export(user, options, folder / default_filename(fmt))

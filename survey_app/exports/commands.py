@@ -35,26 +35,59 @@ def _check_out(path: Path) -> None:
 
 
 @click.command("export")
-@click.option("--format", "fmt", required=True, type=click.Choice(list(WRITERS)),
-              help="File format: csv and parquet (zip bundles), xlsx, sav (SPSS), dta "
-                   "(Stata), qdpx (REFI-QDA project) or qdc (REFI-QDA codebook).")
-@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="File to write; the data dictionary is written inside or beside it.")
-@click.option("--pseudonymise", is_flag=True,
-              help="Replace person, firm and place names by stable tokens (PERS_001...); the "
-                   "key stays in the database, visible to admins only.")
-@click.option("--coarsen-territory", "territory", default="commune",
-              type=click.Choice(list(TERRITORY_LEVELS)),
-              help="Blank territory codes finer than this level (default: keep communes).")
-@click.option("--coarsen-roles", is_flag=True,
-              help="Replace each relay-actor category by its family.")
-@click.option("--tables", default=None,
-              help="Comma-separated tables (csv, parquet, xlsx only), e.g. cases,codings.")
-@click.option("--terms", "terms_file", type=click.File(encoding="utf-8"), default=None,
-              help="Extra names to pseudonymise, one KIND,term per line (PERS, FIRM, LIEU).")
+@click.option(
+    "--format",
+    "fmt",
+    required=True,
+    type=click.Choice(list(WRITERS)),
+    help="File format: csv and parquet (zip bundles), xlsx, sav (SPSS), dta "
+    "(Stata), qdpx (REFI-QDA project) or qdc (REFI-QDA codebook).",
+)
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File to write; the data dictionary is written inside or beside it.",
+)
+@click.option(
+    "--pseudonymise",
+    is_flag=True,
+    help="Replace person, firm and place names by stable tokens (PERS_001...); the "
+    "key stays in the database, visible to admins only.",
+)
+@click.option(
+    "--coarsen-territory",
+    "territory",
+    default="commune",
+    type=click.Choice(list(TERRITORY_LEVELS)),
+    help="Blank territory codes finer than this level (default: keep communes).",
+)
+@click.option(
+    "--coarsen-roles", is_flag=True, help="Replace each relay-actor category by its family."
+)
+@click.option(
+    "--tables",
+    default=None,
+    help="Comma-separated tables (csv, parquet, xlsx only), e.g. cases,codings.",
+)
+@click.option(
+    "--terms",
+    "terms_file",
+    type=click.File(encoding="utf-8"),
+    default=None,
+    help="Extra names to pseudonymise, one KIND,term per line (PERS, FIRM, LIEU).",
+)
 @with_appcontext
-def export_command(fmt: str, out: Path, pseudonymise: bool, territory: str,
-                   coarsen_roles: bool, tables: str | None, terms_file) -> None:
+def export_command(
+    fmt: str,
+    out: Path,
+    pseudonymise: bool,
+    territory: str,
+    coarsen_roles: bool,
+    tables: str | None,
+    terms_file,
+) -> None:
     """Export the whole project (every interview) to one format, with its data dictionary.
 
     Progress goes to stderr; the files written are listed on stdout. A failed export leaves
@@ -62,11 +95,16 @@ def export_command(fmt: str, out: Path, pseudonymise: bool, territory: str,
     """
     _check_out(out)
     try:
-        options = check_options(ExportOptions(
-            fmt=fmt, tables=tuple(t.strip() for t in tables.split(",") if t.strip())
-            if tables else None, pseudonymise=pseudonymise, territory_level=territory,
-            coarsen_roles=coarsen_roles,
-            extra_terms=parse_terms(terms_file) if terms_file else {}))
+        options = check_options(
+            ExportOptions(
+                fmt=fmt,
+                tables=tuple(t.strip() for t in tables.split(",") if t.strip()) if tables else None,
+                pseudonymise=pseudonymise,
+                territory_level=territory,
+                coarsen_roles=coarsen_roles,
+                extra_terms=parse_terms(terms_file) if terms_file else {},
+            )
+        )
         if options.extra_terms and not pseudonymise:
             raise ExportError("--terms needs --pseudonymise")
         paths = write_export(None, options, out, _progress)
@@ -83,16 +121,26 @@ def export_command(fmt: str, out: Path, pseudonymise: bool, territory: str,
 
 @click.command("import-refi")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--create-interviews", is_flag=True,
-              help="Create the organisations and interviews of sources that match none.")
-@click.option("--owner", default=None,
-              help="User name recorded as fieldworker of created interviews (default: the "
-                   "first admin).")
-@click.option("--position-unit", default="codepoint", type=click.Choice(["codepoint", "utf16"]),
-              help="How the file counts characters (utf16 for .NET, Qt or Java tools).")
+@click.option(
+    "--create-interviews",
+    is_flag=True,
+    help="Create the organisations and interviews of sources that match none.",
+)
+@click.option(
+    "--owner",
+    default=None,
+    help="User name recorded as fieldworker of created interviews (default: the first admin).",
+)
+@click.option(
+    "--position-unit",
+    default="codepoint",
+    type=click.Choice(["codepoint", "utf16"]),
+    help="How the file counts characters (utf16 for .NET, Qt or Java tools).",
+)
 @with_appcontext
-def import_refi_command(file: Path, create_interviews: bool, owner: str | None,
-                        position_unit: str) -> None:
+def import_refi_command(
+    file: Path, create_interviews: bool, owner: str | None, position_unit: str
+) -> None:
     """Import a REFI-QDA project (.qdpx) or codebook (.qdc) into the database.
 
     Codes map onto the current codebook by name (a new codebook version is made only when
@@ -105,8 +153,13 @@ def import_refi_command(file: Path, create_interviews: bool, owner: str | None,
     if not file.is_file():
         raise click.UsageError(f"{file}: no such file")
     try:
-        report = import_refi(file, create_interviews=create_interviews, owner_name=owner,
-                             position_unit=position_unit, progress=_progress)
+        report = import_refi(
+            file,
+            create_interviews=create_interviews,
+            owner_name=owner,
+            position_unit=position_unit,
+            progress=_progress,
+        )
     except (RefiError, RefiImportError) as err:
         db.session.rollback()
         raise click.ClickException(str(err)) from None

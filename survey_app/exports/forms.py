@@ -26,12 +26,14 @@ LEVEL_LABELS = {
 
 
 class ExportForm(FlaskForm):
-    fmt = SelectField(_l("Format"), choices=[SelectChoice(f, FORMAT_LABELS[f]) for f in FORMATS],
-                      default="xlsx")
+    fmt = SelectField(
+        _l("Format"), choices=[SelectChoice(f, FORMAT_LABELS[f]) for f in FORMATS], default="xlsx"
+    )
     tables = SelectMultipleField(
         _l("Tables (CSV, Parquet and Excel; none chosen: all)"),
         choices=[SelectChoice(t, t) for t in table_names()],
-        widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
     )
     pseudonymise = BooleanField(_l("Pseudonymise names (persons, firms, places)"))
     territory_level = SelectField(
@@ -43,8 +45,11 @@ class ExportForm(FlaskForm):
 
 
 class TokenForm(FlaskForm):
-    name = StringField(_l("Token name"), validators=[DataRequired(), Length(max=100)],
-                       description=_l("What the token is for, e.g. “R scripts on my laptop”."))
+    name = StringField(
+        _l("Token name"),
+        validators=[DataRequired(), Length(max=100)],
+        description=_l("What the token is for, e.g. “R scripts on my laptop”."),
+    )
 
 
 class RevokeForm(FlaskForm):

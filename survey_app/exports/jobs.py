@@ -38,5 +38,8 @@ def run_export(job: Job, progress: Callable[[float, str], None]) -> dict[str, An
         paths = write_export(user, options, target, progress)
     except ExportError as err:
         raise JobError(str(err)) from None
-    return {"files": [p.name for p in paths], "main": paths[0].name,
-            "size": paths[0].stat().st_size}
+    return {
+        "files": [p.name for p in paths],
+        "main": paths[0].name,
+        "size": paths[0].stat().st_size,
+    }

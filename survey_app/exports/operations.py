@@ -62,18 +62,26 @@ class ExportOptions:
 
     def params(self) -> dict[str, Any]:
         """Return the options as JSON-friendly job parameters."""
-        return {"format": self.fmt, "tables": list(self.tables) if self.tables else None,
-                "pseudonymise": self.pseudonymise, "territory_level": self.territory_level,
-                "coarsen_roles": self.coarsen_roles}
+        return {
+            "format": self.fmt,
+            "tables": list(self.tables) if self.tables else None,
+            "pseudonymise": self.pseudonymise,
+            "territory_level": self.territory_level,
+            "coarsen_roles": self.coarsen_roles,
+        }
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> ExportOptions:
         """Rebuild options from job parameters, checking them."""
-        return check_options(cls(fmt=params["format"],
-                                 tables=tuple(params["tables"]) if params.get("tables") else None,
-                                 pseudonymise=bool(params.get("pseudonymise")),
-                                 territory_level=params.get("territory_level") or "commune",
-                                 coarsen_roles=bool(params.get("coarsen_roles"))))
+        return check_options(
+            cls(
+                fmt=params["format"],
+                tables=tuple(params["tables"]) if params.get("tables") else None,
+                pseudonymise=bool(params.get("pseudonymise")),
+                territory_level=params.get("territory_level") or "commune",
+                coarsen_roles=bool(params.get("coarsen_roles")),
+            )
+        )
 
 
 def table_names() -> list[str]:
@@ -86,15 +94,18 @@ def check_options(options: ExportOptions) -> ExportOptions:
     if options.fmt not in WRITERS:
         raise ExportError(f"unknown format {options.fmt!r}; choose from {', '.join(FORMATS)}")
     if options.territory_level not in TERRITORY_LEVELS:
-        raise ExportError(f"unknown territory level {options.territory_level!r}; choose from "
-                          f"{', '.join(TERRITORY_LEVELS)}")
+        raise ExportError(
+            f"unknown territory level {options.territory_level!r}; choose from "
+            f"{', '.join(TERRITORY_LEVELS)}"
+        )
     if options.tables:
         if options.fmt not in TABLE_FORMATS:
             raise ExportError(f"tables can be chosen only for {', '.join(TABLE_FORMATS)}")
         unknown = [t for t in options.tables if t not in table_names()]
         if unknown:
-            raise ExportError(f"unknown table {unknown[0]!r}; choose from "
-                              f"{', '.join(table_names())}")
+            raise ExportError(
+                f"unknown table {unknown[0]!r}; choose from {', '.join(table_names())}"
+            )
     return options
 
 
@@ -114,26 +125,37 @@ def mime_type(path: str | Path) -> str:
 
 def stored_key() -> pd.DataFrame:
     """Return the stored key as (original, token, kind) with the library's kind names."""
-    rows = db.session.execute(sa.select(PseudonymEntry.original, PseudonymEntry.token,
-                                        PseudonymEntry.kind).order_by(PseudonymEntry.id)).all()
-    return pd.DataFrame([(o, t, KIND_FROM_DB[k]) for o, t, k in rows],
-                        columns=["original", "token", "kind"])
+    rows = db.session.execute(
+        sa.select(PseudonymEntry.original, PseudonymEntry.token, PseudonymEntry.kind).order_by(
+            PseudonymEntry.id
+        )
+    ).all()
+    return pd.DataFrame(
+        [(o, t, KIND_FROM_DB[k]) for o, t, k in rows], columns=["original", "token", "kind"]
+    )
 
 
 def store_key(key: pd.DataFrame) -> int:
     """Add the key rows not stored yet; return how many were added."""
     from coding.pseudonymise import name_key
 
-    known = set(db.session.execute(sa.select(PseudonymEntry.kind,
-                                             PseudonymEntry.original_normalised)).all())
+    known = set(
+        db.session.execute(sa.select(PseudonymEntry.kind, PseudonymEntry.original_normalised)).all()
+    )
     tokens = set(db.session.scalars(sa.select(PseudonymEntry.token)))
     added = 0
     for row in key.itertuples():
         kind, normalised = KIND_TO_DB[str(row.kind)], name_key(str(row.original))[:300]
         if (kind, normalised) in known or str(row.token) in tokens:
             continue  # spelling variants share the first spelling's entry and token
-        db.session.add(PseudonymEntry(kind=kind, original=str(row.original)[:300],
-                                      original_normalised=normalised, token=str(row.token)))
+        db.session.add(
+            PseudonymEntry(
+                kind=kind,
+                original=str(row.original)[:300],
+                original_normalised=normalised,
+                token=str(row.token),
+            )
+        )
         known.add((kind, normalised))
         tokens.add(str(row.token))
         added += 1
@@ -143,8 +165,10 @@ def store_key(key: pd.DataFrame) -> int:
 
 def project_terms() -> dict[str, str]:
     """Return names always replaced: communes of the database plus the configured terms."""
-    terms = {t: "LIEU" for t in db.session.scalars(
-        sa.select(Territory.name).where(Territory.level == "commune"))}
+    terms = {
+        t: "LIEU"
+        for t in db.session.scalars(sa.select(Territory.name).where(Territory.level == "commune"))
+    }
     terms.update(current_app.config.get("PSEUDONYM_TERMS") or {})
     return terms
 
@@ -155,9 +179,11 @@ def make_pseudonymiser(extra_terms: dict[str, str] | None = None) -> Any:
 
     terms = {**project_terms(), **(extra_terms or {})}
     try:
-        return Pseudonymiser(terms=terms, key=stored_key(),
-                             model=current_app.config.get("PSEUDONYM_NER_MODEL",
-                                                          "fr_core_news_md"))
+        return Pseudonymiser(
+            terms=terms,
+            key=stored_key(),
+            model=current_app.config.get("PSEUDONYM_NER_MODEL", "fr_core_news_md"),
+        )
     except PseudonymisationError as err:
         raise ExportError(str(err)) from None
 
@@ -165,8 +191,9 @@ def make_pseudonymiser(extra_terms: dict[str, str] | None = None) -> Any:
 # --- the export ------------------------------------------------------------------------
 
 
-def prepare_dataset(user: User | None, options: ExportOptions,
-                    progress: Progress | None = None) -> Dataset:
+def prepare_dataset(
+    user: User | None, options: ExportOptions, progress: Progress | None = None
+) -> Dataset:
     """Build what `user` may see, then pseudonymise and coarsen it as `options` ask."""
     say = progress or (lambda _f, _m: None)
     say(0.05, "reading the database")
@@ -193,8 +220,9 @@ def _coarsen(ds: Dataset, options: ExportOptions) -> Dataset:
     return ds
 
 
-def write_export(user: User | None, options: ExportOptions, path: str | Path,
-                 progress: Progress | None = None) -> list[Path]:
+def write_export(
+    user: User | None, options: ExportOptions, path: str | Path, progress: Progress | None = None
+) -> list[Path]:
     """Export what `user` may see to `path`; return every file written (dictionary too)."""
     check_options(options)
     say = progress or (lambda _f, _m: None)
@@ -205,12 +233,18 @@ def write_export(user: User | None, options: ExportOptions, path: str | Path,
         paths = WRITERS[options.fmt](ds, path, **kwargs)
         if options.fmt == "qdc":
             stem = Path(path)
-            paths += write_dictionary(ds, stem.with_name(f"{stem.stem}_dictionary.csv"),
-                                      tables=("codebook",))
+            paths += write_dictionary(
+                ds, stem.with_name(f"{stem.stem}_dictionary.csv"), tables=("codebook",)
+            )
     except DatasetError as err:
         raise ExportError(str(err)) from None
-    record("export.write", None, {**options.params(), "files": [p.name for p in paths]},
-           user=user, object_type="export")
+    record(
+        "export.write",
+        None,
+        {**options.params(), "files": [p.name for p in paths]},
+        user=user,
+        object_type="export",
+    )
     say(1.0, "done")
     return [Path(p) for p in paths]
 
@@ -225,8 +259,11 @@ def visible_interview_count(user: User | None) -> int:
 
 def key_entries() -> list[PseudonymEntry]:
     """Return the pseudonymisation key, token order (admins only)."""
-    return list(db.session.scalars(sa.select(PseudonymEntry).order_by(PseudonymEntry.kind,
-                                                                      PseudonymEntry.token)))
+    return list(
+        db.session.scalars(
+            sa.select(PseudonymEntry).order_by(PseudonymEntry.kind, PseudonymEntry.token)
+        )
+    )
 
 
 def parse_terms(lines: Iterable[str]) -> dict[str, str]:
@@ -238,7 +275,8 @@ def parse_terms(lines: Iterable[str]) -> dict[str, str]:
             continue
         kind, sep, term = line.partition(",")
         if not sep or kind.strip().upper() not in KIND_TO_DB or not term.strip():
-            raise ExportError(f"terms line {number}: expected KIND,term with KIND one of "
-                              "PERS, FIRM, LIEU")
+            raise ExportError(
+                f"terms line {number}: expected KIND,term with KIND one of PERS, FIRM, LIEU"
+            )
         terms[term.strip()] = kind.strip().upper()
     return terms

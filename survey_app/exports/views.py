@@ -45,11 +45,15 @@ def index():
     form = ExportForm()
     if form.validate_on_submit():
         try:
-            options = check_options(ExportOptions(
-                fmt=form.fmt.data, tables=tuple(form.tables.data) or None,
-                pseudonymise=form.pseudonymise.data,
-                territory_level=form.territory_level.data,
-                coarsen_roles=form.coarsen_roles.data))
+            options = check_options(
+                ExportOptions(
+                    fmt=form.fmt.data,
+                    tables=tuple(form.tables.data) or None,
+                    pseudonymise=form.pseudonymise.data,
+                    territory_level=form.territory_level.data,
+                    coarsen_roles=form.coarsen_roles.data,
+                )
+            )
         except ExportError as err:
             flash(str(err), "error")
             return render_template("exports/index.html", form=form, jobs=_visible_jobs()), 400
@@ -62,8 +66,10 @@ def index():
 def _status(job: Job) -> dict:
     data = job_status(job)
     files = (job.result or {}).get("files", []) if job.status == "done" else []
-    data["downloads"] = [{"name": name, "url": url_for("exports.download", job_id=job.id,
-                                                      name=name)} for name in files]
+    data["downloads"] = [
+        {"name": name, "url": url_for("exports.download", job_id=job.id, name=name)}
+        for name in files
+    ]
     return data
 
 
@@ -97,8 +103,13 @@ def tokens():
         _row, new_token = create_token(current_user, form.name.data)
         form.name.data = ""
     status = 400 if form.is_submitted() and new_token is None else 200
-    return render_template("exports/tokens.html", form=form, revoke=revoke,
-                           tokens=tokens_of(current_user), new_token=new_token), status
+    return render_template(
+        "exports/tokens.html",
+        form=form,
+        revoke=revoke,
+        tokens=tokens_of(current_user),
+        new_token=new_token,
+    ), status
 
 
 @staff_required

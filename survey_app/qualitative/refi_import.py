@@ -47,10 +47,12 @@ from survey_app.qualitative.codebook import current_codebook
 
 Progress = Callable[[float, str], None]
 FAMILY_SKELETON = {
-    "GOVERNANCE": {"prefix": "GOV", "d": "D4_GOV", "label": {"fr": "Gouvernance",
-                                                            "en": "Governance"}},
-    "STRATEGY": {"prefix": "STR", "d": "D4_STRAT", "label": {"fr": "Stratégie",
-                                                            "en": "Strategy"}},
+    "GOVERNANCE": {
+        "prefix": "GOV",
+        "d": "D4_GOV",
+        "label": {"fr": "Gouvernance", "en": "Governance"},
+    },
+    "STRATEGY": {"prefix": "STR", "d": "D4_STRAT", "label": {"fr": "Stratégie", "en": "Strategy"}},
     "DYNAMICS": {"prefix": "DYN", "d": "D3", "label": {"fr": "Dynamique", "en": "Dynamics"}},
     "OTHER": {"prefix": "OTH", "d": None, "label": {"fr": "Autre", "en": "Other"}},
 }
@@ -78,24 +80,32 @@ class ImportReport:
     def lines(self) -> list[str]:
         """Return the report as lines for a terminal."""
         book = "new codebook version" if self.new_codebook else "mapped onto codebook"
-        lines = [f"codes: {self.codes} ({book} {self.codebook_version})",
-                 f"transcripts: {self.transcripts_added} added, "
-                 f"{self.transcripts_unchanged} unchanged",
-                 f"codings: {self.codings_added} added, {self.codings_present} already present"]
+        lines = [
+            f"codes: {self.codes} ({book} {self.codebook_version})",
+            f"transcripts: {self.transcripts_added} added, {self.transcripts_unchanged} unchanged",
+            f"codings: {self.codings_added} added, {self.codings_present} already present",
+        ]
         if self.created_organisations:
             lines.append("created organisations: " + ", ".join(self.created_organisations))
         if self.created_interviews:
             lines.append("created interviews: " + ", ".join(map(str, self.created_interviews)))
         if self.created_users:
-            lines.append("created disabled researcher accounts for unknown coders: "
-                         + ", ".join(self.created_users))
+            lines.append(
+                "created disabled researcher accounts for unknown coders: "
+                + ", ".join(self.created_users)
+            )
         return lines
 
 
-def import_refi(path: str | Path, *, create_interviews: bool = False,
-                owner_name: str | None = None, user: User | None = None,
-                position_unit: str = "codepoint",
-                progress: Progress | None = None) -> ImportReport:
+def import_refi(
+    path: str | Path,
+    *,
+    create_interviews: bool = False,
+    owner_name: str | None = None,
+    user: User | None = None,
+    position_unit: str = "codepoint",
+    progress: Progress | None = None,
+) -> ImportReport:
     """Import a .qdpx or .qdc file; raise RefiError or RefiImportError, changing nothing."""
     say = progress or (lambda _f, _m: None)
     say(0.05, f"reading and validating {Path(path).name}")
@@ -113,28 +123,35 @@ def import_refi(path: str | Path, *, create_interviews: bool = False,
         versions = _transcripts(project, interviews, user or owner, Path(path).name, report)
         say(0.7, "codings")
         _codings(project.codings, versions, codes, coders, report)
-    record("refi.import", None, {"file": Path(path).name, **_summary(report)}, user=user,
-           object_type="refi")
+    record(
+        "refi.import",
+        None,
+        {"file": Path(path).name, **_summary(report)},
+        user=user,
+        object_type="refi",
+    )
     say(1.0, "done")
     return report
 
 
 def _summary(report: ImportReport) -> dict[str, Any]:
-    return {"codebook": report.codebook_version, "new_codebook": report.new_codebook,
-            "transcripts": report.transcripts_added, "codings": report.codings_added,
-            "created_users": report.created_users}
+    return {
+        "codebook": report.codebook_version,
+        "new_codebook": report.new_codebook,
+        "transcripts": report.transcripts_added,
+        "codings": report.codings_added,
+        "created_users": report.created_users,
+    }
 
 
 # --- codes -----------------------------------------------------------------------------
 
 
-def _import_codes(project: RefiProject, user: User | None,
-                  report: ImportReport) -> dict[str, Code]:
+def _import_codes(project: RefiProject, user: User | None, report: ImportReport) -> dict[str, Code]:
     """Return {key: Code of the current codebook}, adding a version for new codes."""
     book = project.codebook.drop_duplicates("code")
     wanted = list(book["code"].astype(str))
-    wanted += [c for c in project.codings["code"].dropna().astype(str).unique()
-               if c not in wanted]
+    wanted += [c for c in project.codings["code"].dropna().astype(str).unique() if c not in wanted]
     current = current_codebook()
     have = {c.key: c for c in current.codes if not c.retired} if current else {}
     missing = [k for k in wanted if k not in have]
@@ -149,20 +166,33 @@ def _import_codes(project: RefiProject, user: User | None,
 def _code_entry(row: dict[str, Any] | None, key: str) -> dict[str, Any]:
     row = row or {}
     fr = _text(row.get("label_fr")) or key
-    return {"label": {"fr": fr, "en": _text(row.get("label_en")) or fr},
-            "definition": _text(row.get("definition")), "include": [], "exclude": [],
-            "keywords": [], "example": ""}
+    return {
+        "label": {"fr": fr, "en": _text(row.get("label_en")) or fr},
+        "definition": _text(row.get("definition")),
+        "include": [],
+        "exclude": [],
+        "keywords": [],
+        "example": "",
+    }
 
 
 def _text(value: Any) -> str:
     return "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
 
 
-def _new_codebook_version(current: CodebookVersion | None, book: pd.DataFrame,
-                          missing: list[str], user: User | None) -> CodebookVersion:
-    content = copy.deepcopy(current.content) if current else {
-        "version": "0", "name": "Imported codebook", "language": "fr",
-        "families": {f: {**v, "codes": {}} for f, v in FAMILY_SKELETON.items()}}
+def _new_codebook_version(
+    current: CodebookVersion | None, book: pd.DataFrame, missing: list[str], user: User | None
+) -> CodebookVersion:
+    content = (
+        copy.deepcopy(current.content)
+        if current
+        else {
+            "version": "0",
+            "name": "Imported codebook",
+            "language": "fr",
+            "families": {f: {**v, "codes": {}} for f, v in FAMILY_SKELETON.items()},
+        }
+    )
     rows = {str(r["code"]): r for r in book.to_dict("records")}
     for key in missing:
         family = rows.get(key, {}).get("family")
@@ -176,24 +206,41 @@ def _new_codebook_version(current: CodebookVersion | None, book: pd.DataFrame,
     sha = hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
     if current is not None:
         current.is_current = False
-    version = CodebookVersion(version=content["version"], sha256=sha, content=content,
-                              rationale=f"REFI-QDA import: {', '.join(missing)[:400]}",
-                              is_current=True, previous_id=current.id if current else None,
-                              created_by_id=getattr(user, "id", None))
+    version = CodebookVersion(
+        version=content["version"],
+        sha256=sha,
+        content=content,
+        rationale=f"REFI-QDA import: {', '.join(missing)[:400]}",
+        is_current=True,
+        previous_id=current.id if current else None,
+        created_by_id=getattr(user, "id", None),
+    )
     for old in current.codes if current else []:
-        version.codes.append(Code(key=old.key, family=old.family, label_fr=old.label_fr,
-                                  label_en=old.label_en, definition=old.definition,
-                                  retired=old.retired, replaced_by_key=old.replaced_by_key))
+        version.codes.append(
+            Code(
+                key=old.key,
+                family=old.family,
+                label_fr=old.label_fr,
+                label_en=old.label_en,
+                definition=old.definition,
+                retired=old.retired,
+                replaced_by_key=old.replaced_by_key,
+            )
+        )
     for key in missing:
         entry = content["families"][family_of_entry(content, key)]["codes"][key]
-        version.codes.append(Code(key=key, family=family_of_entry(content, key),
-                                  label_fr=entry["label"]["fr"][:200],
-                                  label_en=entry["label"]["en"][:200],
-                                  definition=entry["definition"]))
+        version.codes.append(
+            Code(
+                key=key,
+                family=family_of_entry(content, key),
+                label_fr=entry["label"]["fr"][:200],
+                label_en=entry["label"]["en"][:200],
+                definition=entry["definition"],
+            )
+        )
     db.session.add(version)
     db.session.flush()
-    record("codebook.import", version, {"version": version.version, "added": missing},
-           user=user)
+    record("codebook.import", version, {"version": version.version, "added": missing}, user=user)
     return version
 
 
@@ -219,8 +266,11 @@ def _is_model(name: Any, source: Any) -> bool:
 
 def _coders(codings: pd.DataFrame, report: ImportReport) -> dict[str, User]:
     """Return {coder name: User}, creating disabled researcher accounts for unknown names."""
-    names = {str(n) for n, s in zip(codings["coder"], codings["source"], strict=True)
-             if n is not None and not pd.isna(n) and not _is_model(n, s)}
+    names = {
+        str(n)
+        for n, s in zip(codings["coder"], codings["source"], strict=True)
+        if n is not None and not pd.isna(n) and not _is_model(n, s)
+    }
     users = {}
     for name in sorted(names):
         found = db.session.scalar(sa.select(User).where(User.username == name.strip().lower()))
@@ -264,11 +314,15 @@ def _cases_by_interview(project: RefiProject) -> dict[Any, dict[str, Any]]:
 def _match(name: str, by_name: dict[str, Interview]) -> Interview | None:
     if name in by_name:
         return by_name[name]
-    orgs = db.session.scalars(sa.select(Organisation).where(
-        sa.or_(Organisation.name == name, Organisation.pseudonym == name))).all()
+    orgs = db.session.scalars(
+        sa.select(Organisation).where(
+            sa.or_(Organisation.name == name, Organisation.pseudonym == name)
+        )
+    ).all()
     if len(orgs) == 1:
-        found = db.session.scalars(sa.select(Interview).where(
-            Interview.organisation_id == orgs[0].id)).all()
+        found = db.session.scalars(
+            sa.select(Interview).where(Interview.organisation_id == orgs[0].id)
+        ).all()
         if len(found) == 1:
             return found[0]
     return None
@@ -281,15 +335,19 @@ def _same_text(text: str) -> Interview | None:
     except RefiImportError:
         return None
     sha = hashlib.sha256(stored.encode("utf-8")).hexdigest()
-    ids = set(db.session.scalars(
-        sa.select(Transcript.interview_id).join(TranscriptVersion,
-                                                TranscriptVersion.transcript_id == Transcript.id)
-        .where(TranscriptVersion.sha256 == sha)))
+    ids = set(
+        db.session.scalars(
+            sa.select(Transcript.interview_id)
+            .join(TranscriptVersion, TranscriptVersion.transcript_id == Transcript.id)
+            .where(TranscriptVersion.sha256 == sha)
+        )
+    )
     return db.session.get(Interview, ids.pop()) if len(ids) == 1 else None
 
 
-def _interviews(project: RefiProject, create: bool, owner: User | None,
-                report: ImportReport) -> dict[Any, Interview]:
+def _interviews(
+    project: RefiProject, create: bool, owner: User | None, report: ImportReport
+) -> dict[Any, Interview]:
     """Return {transcript id in the file: Interview}, matching by name or creating."""
     by_name = {interview_name(i): i for i in db.session.scalars(sa.select(Interview))}
     cases = _cases_by_interview(project)
@@ -305,29 +363,37 @@ def _interviews(project: RefiProject, create: bool, owner: User | None,
             unmatched.append(name)
         result[tr["transcript_id"]] = found
     if unmatched:
-        raise RefiImportError(f"{len(unmatched)} source(s) match no interview (first: "
-                              f"{unmatched[0]!r}); import with --create-interviews")
+        raise RefiImportError(
+            f"{len(unmatched)} source(s) match no interview (first: "
+            f"{unmatched[0]!r}); import with --create-interviews"
+        )
     return result
 
 
 def _instrument(variables: dict[str, Any], kind: str) -> InstrumentVersion:
     key, version = variables.get("instrument_id"), variables.get("instrument_version")
-    found = db.session.scalar(sa.select(InstrumentVersion).where(
-        InstrumentVersion.instrument_key == str(key), InstrumentVersion.version == str(version)))
+    found = db.session.scalar(
+        sa.select(InstrumentVersion).where(
+            InstrumentVersion.instrument_key == str(key), InstrumentVersion.version == str(version)
+        )
+    )
     if found is not None and found.respondent_type == kind:
         return found
     fitting = [v for v in ops.current_instrument_versions() if v.respondent_type == kind]
     if not fitting:
-        raise RefiImportError(f"no interview guide for {kind} respondents is loaded; load the "
-                              "guides first (milieu instruments load)")
+        raise RefiImportError(
+            f"no interview guide for {kind} respondents is loaded; load the "
+            "guides first (milieu instruments load)"
+        )
     return fitting[0]
 
 
 def _organisation(variables: dict[str, Any], name: str, report: ImportReport) -> Organisation:
     pseudonym = variables.get("org_pseudonym")
     if pseudonym:
-        found = db.session.scalar(sa.select(Organisation).where(
-            Organisation.pseudonym == str(pseudonym)))
+        found = db.session.scalar(
+            sa.select(Organisation).where(Organisation.pseudonym == str(pseudonym))
+        )
         if found is not None:
             return found
     kind = variables.get("org_kind") if variables.get("org_kind") in ("sme", "relay") else "sme"
@@ -338,11 +404,14 @@ def _organisation(variables: dict[str, Any], name: str, report: ImportReport) ->
     return org
 
 
-def _create_interview(variables: dict[str, Any], name: str, owner: User | None,
-                      report: ImportReport) -> Interview:
+def _create_interview(
+    variables: dict[str, Any], name: str, owner: User | None, report: ImportReport
+) -> Interview:
     if owner is None:
-        raise RefiImportError("no user to record as the fieldworker of created interviews; "
-                              "create an admin or pass --owner")
+        raise RefiImportError(
+            "no user to record as the fieldworker of created interviews; "
+            "create an admin or pass --owner"
+        )
     org = _organisation(variables, name, report)
     when = _date(variables.get("interview_date"))
     interview = ops.create_interview(owner, _instrument(variables, org.kind), org, when)
@@ -366,8 +435,10 @@ def stored_form(text: str) -> tuple[str, int]:
     lead = len(crlf) - len(crlf.lstrip("\n"))
     stored = crlf.strip("\n")
     if normalise_text(stored) != stored:
-        raise RefiImportError("a source's text is not in Unicode NFC form with \\n line ends; "
-                              "its offsets cannot be kept")
+        raise RefiImportError(
+            "a source's text is not in Unicode NFC form with \\n line ends; "
+            "its offsets cannot be kept"
+        )
     return stored, lead
 
 
@@ -382,9 +453,13 @@ def _offset_map(text: str, lead: int) -> Callable[[int], int]:
     return convert
 
 
-def _transcripts(project: RefiProject, interviews: dict[Any, Interview], actor: User | None,
-                 filename: str, report: ImportReport) -> dict[Any, tuple[TranscriptVersion,
-                                                                          Callable[[int], int]]]:
+def _transcripts(
+    project: RefiProject,
+    interviews: dict[Any, Interview],
+    actor: User | None,
+    filename: str,
+    report: ImportReport,
+) -> dict[Any, tuple[TranscriptVersion, Callable[[int], int]]]:
     """Store each source as the current transcript version of its interview."""
     if actor is None:
         raise RefiImportError("no user to record as the author of imported transcripts")
@@ -397,8 +472,9 @@ def _transcripts(project: RefiProject, interviews: dict[Any, Interview], actor: 
             raise RefiImportError(f"transcript {tr['transcript_id']}: {err}") from None
         interview = interviews[tr["transcript_id"]]
         try:
-            version = ops.save_transcript(interview, text, actor, source_format="refi",
-                                          filename=filename)
+            version = ops.save_transcript(
+                interview, text, actor, source_format="refi", filename=filename
+            )
         except ops.FieldworkError as err:
             raise RefiImportError(f"transcript {tr['transcript_id']}: {err.message_en}") from None
         if version is None:
@@ -417,16 +493,23 @@ def _number(value: Any, cast: Callable[[Any], Any]) -> Any:
     return None if value is None or pd.isna(value) else cast(value)
 
 
-def _codings(codings: pd.DataFrame, versions: dict[Any, tuple[TranscriptVersion, Any]],
-             codes: dict[str, Code], coders: dict[str, User], report: ImportReport) -> None:
+def _codings(
+    codings: pd.DataFrame,
+    versions: dict[Any, tuple[TranscriptVersion, Any]],
+    codes: dict[str, Code],
+    coders: dict[str, User],
+    report: ImportReport,
+) -> None:
     existing = _existing_codings([v.id for v, _ in versions.values()])
     turns: dict[int, list[Any]] = {}
     for row in codings.to_dict("records"):
         version, convert = versions[row["transcript_id"]]
         start, end = convert(int(row["start"])), convert(int(row["end"]))
         if not 0 <= start < end <= len(version.text):
-            raise RefiImportError(f"coding {row['coding_id']} [{start}, {end}) lies outside "
-                                  "its transcript or is empty")
+            raise RefiImportError(
+                f"coding {row['coding_id']} [{start}, {end}) lies outside "
+                "its transcript or is empty"
+            )
         code = codes[str(row["code"])]
         source = row["source"] if row["source"] in CODING_SOURCES else "human"
         coder = None if _is_model(row["coder"], source) else coders.get(str(row["coder"]))
@@ -435,12 +518,22 @@ def _codings(codings: pd.DataFrame, versions: dict[Any, tuple[TranscriptVersion,
             report.codings_present += 1
             continue
         existing.add(signature)
-        db.session.add(Coding(
-            transcript_version_id=version.id, start=start, end=end, code=code,
-            coder_id=coder.id if coder else None, source=source, status="active",
-            confidence=_number(row["confidence"], float), valence=_number(row["valence"], int),
-            intensity=_number(row["intensity"], int),
-            segment_id=_turn_id(version, start, turns), **_created(row["created_dt"])))
+        db.session.add(
+            Coding(
+                transcript_version_id=version.id,
+                start=start,
+                end=end,
+                code=code,
+                coder_id=coder.id if coder else None,
+                source=source,
+                status="active",
+                confidence=_number(row["confidence"], float),
+                valence=_number(row["valence"], int),
+                intensity=_number(row["intensity"], int),
+                segment_id=_turn_id(version, start, turns),
+                **_created(row["created_dt"]),
+            )
+        )
         report.codings_added += 1
     db.session.flush()
 
@@ -457,16 +550,19 @@ def _turn_id(version: TranscriptVersion, start: int, cache: dict[int, list[Any]]
     if version.id not in cache:
         # segments were bulk-inserted by save_transcript: read them, not the relationship
         cache[version.id] = db.session.execute(
-            sa.select(Segment.id, Segment.start, Segment.end)
-            .where(Segment.transcript_version_id == version.id, Segment.kind == "turn")).all()
+            sa.select(Segment.id, Segment.start, Segment.end).where(
+                Segment.transcript_version_id == version.id, Segment.kind == "turn"
+            )
+        ).all()
     return next((sid for sid, s, e in cache[version.id] if s <= start < e), None)
 
 
 def _existing_codings(version_ids: list[int]) -> set[tuple[Any, ...]]:
     rows = db.session.execute(
-        sa.select(Coding.transcript_version_id, Coding.start, Coding.end, Code.key,
-                  Coding.coder_id)
+        sa.select(Coding.transcript_version_id, Coding.start, Coding.end, Code.key, Coding.coder_id)
         .join(Code, Code.id == Coding.code_id)
-        .where(Coding.transcript_version_id.in_(version_ids),
-               Coding.status.in_(("active", "accepted")))).all()
+        .where(
+            Coding.transcript_version_id.in_(version_ids), Coding.status.in_(("active", "accepted"))
+        )
+    ).all()
     return {tuple(r) for r in rows}

@@ -25,8 +25,9 @@ def seeded(sqlite_app):
     return seed_project(sqlite_app)
 
 
-def test_researcher_exports_xlsx_with_progress(sqlite_app, seeded, live_server, page,
-                                               tmp_path, monkeypatch):
+def test_researcher_exports_xlsx_with_progress(
+    sqlite_app, seeded, live_server, page, tmp_path, monkeypatch
+):
     queued: list[int] = []
     # Hold the job back instead of running it inside the request, so the page has to poll.
     monkeypatch.setitem(sqlite_app.extensions, "huey_run_job", queued.append)

@@ -57,17 +57,28 @@ def revoked_token(app, username: str) -> str:
         return text
 
 
-ENDPOINTS = ["/api/interviews", "/api/interviews/{first}", "/api/interviews/{first}/answers",
-             "/api/interviews/{first}/codings", "/api/organisations", "/api/exports/csv"]
+ENDPOINTS = [
+    "/api/interviews",
+    "/api/interviews/{first}",
+    "/api/interviews/{first}/answers",
+    "/api/interviews/{first}/codings",
+    "/api/organisations",
+    "/api/exports/csv",
+]
 
 
-@pytest.mark.parametrize("who", ["anonymous", "unknown", "revoked", "fieldworker",
-                                 "researcher", "admin"])
+@pytest.mark.parametrize(
+    "who", ["anonymous", "unknown", "revoked", "fieldworker", "researcher", "admin"]
+)
 def test_permission_matrix(app, client, project, token, who) -> None:
-    text = {"anonymous": lambda: None, "unknown": lambda: "mil_not-a-token",
-            "revoked": lambda: revoked_token(app, "camille"),
-            "fieldworker": lambda: token("ines"), "researcher": lambda: token("camille"),
-            "admin": lambda: token("root")}[who]()
+    text = {
+        "anonymous": lambda: None,
+        "unknown": lambda: "mil_not-a-token",
+        "revoked": lambda: revoked_token(app, "camille"),
+        "fieldworker": lambda: token("ines"),
+        "researcher": lambda: token("camille"),
+        "admin": lambda: token("root"),
+    }[who]()
     for endpoint in ENDPOINTS:
         response = get(client, endpoint.format(**project), text)
         if who in ("anonymous", "unknown", "revoked"):
@@ -91,8 +102,7 @@ def test_fieldworker_token_sees_only_their_interviews(app, client, project, toke
     codings = get(client, f"/api/interviews/{project['first']}/codings", text).get_json()
     assert codings["codings"] == []  # coding is researchers' work
     answers = get(client, f"/api/interviews/{project['first']}/answers", text).get_json()
-    assert {"question_key": "consent_data", "value": "yes", "missing": None} in \
-        answers["answers"]
+    assert {"question_key": "consent_data", "value": "yes", "missing": None} in answers["answers"]
 
 
 def test_researcher_sees_every_interview_and_codings(app, client, project, token) -> None:
@@ -103,11 +113,14 @@ def test_researcher_sees_every_interview_and_codings(app, client, project, token
     assert one["fieldworker"] == "ines" and one["transcript"]["version_id"] == project["version"]
     codings = get(client, f"/api/interviews/{project['first']}/codings", text).get_json()
     assert sorted((c["code"], c["coder"]) for c in codings["codings"]) == [
-        ("GOV.PILOT", "camille"), ("GOV.PILOT", "louis"), ("GOV.PROX", "camille")]
+        ("GOV.PILOT", "camille"),
+        ("GOV.PILOT", "louis"),
+        ("GOV.PROX", "camille"),
+    ]
     first = codings["codings"][0]
     with app.app_context():
         version = db.session.get(TranscriptVersion, project["version"])
-        assert first["text"] == version.text[first["start"]:first["end"]]
+        assert first["text"] == version.text[first["start"] : first["end"]]
     orgs = get(client, "/api/organisations", text).get_json()
     assert orgs["total"] == 2
     assert get(client, "/api/interviews?per_page=501", text).status_code == 400
@@ -119,11 +132,13 @@ def test_blind_round_hides_the_other_coder(app, client, project, token) -> None:
     with app.app_context():
         users = {u.username: u for u in db.session.scalars(sa.select(User))}
         book = db.session.scalar(sa.select(CodebookVersion).where(CodebookVersion.is_current))
-        blind = CodingRound(name="blind", codebook_version_id=book.id,
-                            created_by_id=users["root"].id,
-                            coders=[users["camille"], users["louis"]],
-                            transcript_versions=[db.session.get(TranscriptVersion,
-                                                                project["version"])])
+        blind = CodingRound(
+            name="blind",
+            codebook_version_id=book.id,
+            created_by_id=users["root"].id,
+            coders=[users["camille"], users["louis"]],
+            transcript_versions=[db.session.get(TranscriptVersion, project["version"])],
+        )
         db.session.add(blind)
         db.session.commit()
     url = f"/api/interviews/{project['first']}/codings"
@@ -182,8 +197,7 @@ def test_export_endpoint_refuses_bad_requests(app, client, project, token) -> No
     assert bad.status_code == 400 and "tables" in bad.get_json()["error"]["message"]
     app.config["API_EXPORT_MAX_INTERVIEWS"] = 1
     too_big = get(client, "/api/exports/csv", text)
-    assert too_big.status_code == 413 and "milieu export" in too_big.get_json()["error"][
-        "message"]
+    assert too_big.status_code == 413 and "milieu export" in too_big.get_json()["error"]["message"]
 
 
 def _described(rule: str) -> str:
@@ -197,8 +211,7 @@ def test_openapi_describes_every_route(app, client) -> None:
     assert document["openapi"].startswith("3.1")
     assert {"openapi", "info", "paths", "components"} <= set(document)
     assert document["info"]["title"] and document["info"]["version"]
-    routes = {_described(r.rule) for r in app.url_map.iter_rules()
-              if r.rule.startswith("/api/")}
+    routes = {_described(r.rule) for r in app.url_map.iter_rules() if r.rule.startswith("/api/")}
     assert routes == set(document["paths"])
     for path, item in document["paths"].items():
         operation = item["get"]

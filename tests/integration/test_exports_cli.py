@@ -58,7 +58,8 @@ def test_each_format_from_the_cli(app, project, tmp_path, fmt) -> None:
         frame, meta = pyreadstat.read_sav(str(out), user_missing=True)
         assert sorted(frame["interview_id"].astype(int)) == [project["first"], project["second"]]
         assert "GOV.PILOT" in " ".join(meta.column_names) or any(
-            "GOV" in c for c in meta.column_names)
+            "GOV" in c for c in meta.column_names
+        )
         assert meta.column_names_to_labels["a1"].startswith("Racontez-moi")
     if fmt == "dta":
         frame = pd.read_stata(out, convert_categoricals=False)
@@ -69,33 +70,43 @@ def test_each_format_from_the_cli(app, project, tmp_path, fmt) -> None:
         back = read_qdpx(out)
         assert len(back.codings) == 3
     with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent).where(
-            AuditEvent.action == "export.write")) == 1
+        assert (
+            db.session.scalar(
+                sa.select(sa.func.count())
+                .select_from(AuditEvent)
+                .where(AuditEvent.action == "export.write")
+            )
+            == 1
+        )
 
 
 def test_xlsx_tables_option(app, project, tmp_path) -> None:
     import openpyxl
 
     out = tmp_path / "two.xlsx"
-    result = run(app, export_command, ["--format", "xlsx", "--out", str(out),
-                                       "--tables", "cases,codings"])
+    result = run(
+        app, export_command, ["--format", "xlsx", "--out", str(out), "--tables", "cases,codings"]
+    )
     assert result.exit_code == 0, result.output
     sheets = openpyxl.load_workbook(out, read_only=True).sheetnames
     assert {"cases", "codings", "dictionary"} <= set(sheets)
     assert "segments" not in sheets
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--format", "pdf", "--out", "{tmp}/x.pdf"], "'pdf' is not one of"),
-    (["--format", "csv", "--out", "/proc/nope/x.zip"], "does not exist"),
-    (["--format", "csv", "--out", "/proc/milieu-x.zip"], "/proc/milieu-x.zip"),
-    (["--format", "csv", "--out", "{tmp}"], "is a directory"),
-    (["--format", "sav", "--out", "{tmp}/x.sav", "--tables", "cases"], "tables can be chosen"),
-    (["--format", "xlsx", "--out", "{tmp}/x.xlsx", "--tables", "nope"], "unknown table 'nope'"),
-    (["--format", "csv", "--out", "{tmp}/x.zip", "--coarsen-territory", "planet"], "planet"),
-    (["--format", "csv", "--out", "{tmp}/x.zip", "--bogus"], "No such option"),
-    (["--out", "{tmp}/x.zip"], "Missing option '--format'"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--format", "pdf", "--out", "{tmp}/x.pdf"], "'pdf' is not one of"),
+        (["--format", "csv", "--out", "/proc/nope/x.zip"], "does not exist"),
+        (["--format", "csv", "--out", "/proc/milieu-x.zip"], "/proc/milieu-x.zip"),
+        (["--format", "csv", "--out", "{tmp}"], "is a directory"),
+        (["--format", "sav", "--out", "{tmp}/x.sav", "--tables", "cases"], "tables can be chosen"),
+        (["--format", "xlsx", "--out", "{tmp}/x.xlsx", "--tables", "nope"], "unknown table 'nope'"),
+        (["--format", "csv", "--out", "{tmp}/x.zip", "--coarsen-territory", "planet"], "planet"),
+        (["--format", "csv", "--out", "{tmp}/x.zip", "--bogus"], "No such option"),
+        (["--out", "{tmp}/x.zip"], "Missing option '--format'"),
+    ],
+)
 def test_bad_input_is_one_line_and_writes_nothing(app, project, tmp_path, args, message) -> None:
     args = [a.format(tmp=tmp_path) for a in args]
     result = run(app, export_command, args)
@@ -126,9 +137,20 @@ def test_pseudonymised_exports_carry_no_real_name(app, project, tmp_path) -> Non
     for fmt in FORMATS:
         out = tmp_path / fmt / default_filename(fmt, "p")
         out.parent.mkdir()
-        result = run(app, export_command, ["--format", fmt, "--out", str(out),
-                                           "--pseudonymise", "--coarsen-territory",
-                                           "departement", "--coarsen-roles"])
+        result = run(
+            app,
+            export_command,
+            [
+                "--format",
+                fmt,
+                "--out",
+                str(out),
+                "--pseudonymise",
+                "--coarsen-territory",
+                "departement",
+                "--coarsen-roles",
+            ],
+        )
         assert result.exit_code == 0, result.output
         written += [Path(line) for line in result.stdout.split()]
     data = _all_bytes(written)
@@ -139,8 +161,7 @@ def test_pseudonymised_exports_carry_no_real_name(app, project, tmp_path) -> Non
         # xlsx shared strings and XML escape nothing in these names, but pandas may upper-case
         assert name.upper().encode() not in data
     with app.app_context():
-        key = {e.original: (e.token, e.kind) for e in db.session.scalars(sa.select(
-            PseudonymEntry))}
+        key = {e.original: (e.token, e.kind) for e in db.session.scalars(sa.select(PseudonymEntry))}
     assert key[PERSON][1] == "person" and key[FIRM][1] == "firm"
     assert key[PERSON][0].startswith("PERS_") and key[FIRM][0].startswith("FIRM_")
 
@@ -149,8 +170,12 @@ def test_tokens_stay_stable_across_exports(app, project, tmp_path) -> None:
     tokens = []
     for n in range(2):
         out = tmp_path / f"p{n}.zip"
-        assert run(app, export_command, ["--format", "csv", "--out", str(out),
-                                         "--pseudonymise"]).exit_code == 0
+        assert (
+            run(
+                app, export_command, ["--format", "csv", "--out", str(out), "--pseudonymise"]
+            ).exit_code
+            == 0
+        )
         with zipfile.ZipFile(out) as archive:
             tokens.append(pd.read_csv(archive.open("organisations.csv"))["name"].tolist())
     assert tokens[0] == tokens[1] and all(t.startswith("FIRM_") for t in tokens[0])
@@ -161,9 +186,17 @@ def _project_state(app) -> dict[str, object]:
     with app.app_context():
         versions = {v.id: v.text for v in db.session.scalars(sa.select(TranscriptVersion))}
         codings = db.session.execute(
-            sa.select(Coding.transcript_version_id, Coding.start, Coding.end, Code.key,
-                      User.username, Coding.valence, Coding.intensity)
-            .join(Code, Code.id == Coding.code_id).join(User, User.id == Coding.coder_id)
+            sa.select(
+                Coding.transcript_version_id,
+                Coding.start,
+                Coding.end,
+                Code.key,
+                User.username,
+                Coding.valence,
+                Coding.intensity,
+            )
+            .join(Code, Code.id == Coding.code_id)
+            .join(User, User.id == Coding.coder_id)
         ).all()
         book = current_codebook()
         return {
@@ -198,8 +231,9 @@ def test_qdpx_round_trip_into_an_empty_database(app, project, tmp_path) -> None:
         db.session.commit()
     result = run(app, import_refi_command, [str(out), "--create-interviews"])
     assert result.exit_code == 0, result.output
-    assert "created disabled researcher accounts for unknown coders: camille, louis" in \
-        result.stdout
+    assert (
+        "created disabled researcher accounts for unknown coders: camille, louis" in result.stdout
+    )
     assert _project_state(app) == before
     with app.app_context():
         coders = db.session.scalars(sa.select(User).where(User.role == "researcher")).all()
@@ -214,8 +248,7 @@ def test_qdpx_round_trip_into_an_empty_database(app, project, tmp_path) -> None:
     assert _project_state(app) == before
 
 
-def test_import_maps_onto_the_current_codebook_or_adds_a_version(app, project,
-                                                                 tmp_path) -> None:
+def test_import_maps_onto_the_current_codebook_or_adds_a_version(app, project, tmp_path) -> None:
     out = tmp_path / "book.qdc"
     assert run(app, export_command, ["--format", "qdc", "--out", str(out)]).exit_code == 0
     result = run(app, import_refi_command, [str(out)])
@@ -233,8 +266,7 @@ def test_import_maps_onto_the_current_codebook_or_adds_a_version(app, project,
         assert "OTH.NEW" in keys and "OTH.RESID" in keys and len(keys) == 21
 
 
-def test_import_refi_refuses_an_invalid_file_and_changes_nothing(app, project,
-                                                                  tmp_path) -> None:
+def test_import_refi_refuses_an_invalid_file_and_changes_nothing(app, project, tmp_path) -> None:
     out = tmp_path / "project.qdpx"
     assert run(app, export_command, ["--format", "qdpx", "--out", str(out)]).exit_code == 0
     broken = tmp_path / "broken.qdpx"
@@ -249,7 +281,8 @@ def test_import_refi_refuses_an_invalid_file_and_changes_nothing(app, project,
     assert result.exit_code == 1
     assert "violates Project.xsd" in result.output and "startPosition" in result.output
     assert [line for line in result.stderr.splitlines() if not line.startswith("[")] == [
-        result.stderr.strip().splitlines()[-1]]
+        result.stderr.strip().splitlines()[-1]
+    ]
     assert _project_state(app) == before
 
 
@@ -262,8 +295,7 @@ def test_import_refi_bad_inputs(app, project, tmp_path) -> None:
     assert result.exit_code == 1 and "expected a .qdc or .qdpx file" in result.output
 
 
-def test_import_attaches_a_changed_source_to_the_interview_named(app, project,
-                                                                 tmp_path) -> None:
+def test_import_attaches_a_changed_source_to_the_interview_named(app, project, tmp_path) -> None:
     out = tmp_path / "project.qdpx"
     assert run(app, export_command, ["--format", "qdpx", "--out", str(out)]).exit_code == 0
     same = run(app, import_refi_command, [str(out)])
@@ -285,10 +317,14 @@ def test_import_attaches_a_changed_source_to_the_interview_named(app, project,
         newest = first.transcripts[0].current
         assert newest.number == 2 and newest.text.endswith("Merci.")
         assert db.session.scalar(sa.select(sa.func.count(Interview.id))) == 2
-        spans = db.session.execute(sa.select(Coding.start, Coding.end).where(
-            Coding.transcript_version_id == newest.id)).all()
-        old = db.session.execute(sa.select(Coding.start, Coding.end).where(
-            Coding.transcript_version_id == project["version"])).all()
+        spans = db.session.execute(
+            sa.select(Coding.start, Coding.end).where(Coding.transcript_version_id == newest.id)
+        ).all()
+        old = db.session.execute(
+            sa.select(Coding.start, Coding.end).where(
+                Coding.transcript_version_id == project["version"]
+            )
+        ).all()
         assert sorted(spans) == sorted(old)
 
 
@@ -301,8 +337,9 @@ def test_pseudonymised_demo_carries_no_demo_name(sqlite_app, tmp_path) -> None:
     for fmt in FORMATS:
         out = tmp_path / fmt / default_filename(fmt, "demo")
         out.parent.mkdir()
-        result = run(sqlite_app, export_command, ["--format", fmt, "--out", str(out),
-                                                  "--pseudonymise"])
+        result = run(
+            sqlite_app, export_command, ["--format", fmt, "--out", str(out), "--pseudonymise"]
+        )
         assert result.exit_code == 0, result.output
         written += [Path(line) for line in result.stdout.split()]
     data = _all_bytes(written)

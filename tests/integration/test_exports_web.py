@@ -24,8 +24,12 @@ def project(app, instruments, codebook):
 
 
 def start_export(client, get_csrf, **fields):
-    data = {"csrf_token": get_csrf("/exports/"), "fmt": "xlsx", "territory_level": "commune",
-            **fields}
+    data = {
+        "csrf_token": get_csrf("/exports/"),
+        "fmt": "xlsx",
+        "territory_level": "commune",
+        **fields,
+    }
     return client.post("/exports/", data=data)
 
 
@@ -41,8 +45,9 @@ def job_id_of(response) -> int:
     return int(re.search(r"/exports/jobs/(\d+)$", response.headers["Location"]).group(1))
 
 
-@pytest.mark.parametrize(("role", "expected"), [
-    (None, 302), ("fieldworker", 403), ("researcher", 200), ("admin", 200)])
+@pytest.mark.parametrize(
+    ("role", "expected"), [(None, 302), ("fieldworker", 403), ("researcher", 200), ("admin", 200)]
+)
 @pytest.mark.parametrize("url", ["/exports/", "/exports/pseudonyms", "/exports/tokens"])
 def test_page_permissions(app, client, auth, create_user, role, expected, url) -> None:
     if role:
@@ -70,18 +75,17 @@ def test_researcher_exports_xlsx_and_downloads_it(app, client, auth, get_csrf, p
     file = fetch(client, download["url"])
     assert file.status_code == 200
     assert file.mimetype == XLSX
-    assert f'filename={download["name"]}' in file.headers["Content-Disposition"]
+    assert f"filename={download['name']}" in file.headers["Content-Disposition"]
     assert file.headers["Content-Disposition"].startswith("attachment")
     book = openpyxl.load_workbook(io.BytesIO(file.data), read_only=True)
     assert {"cases", "codings", "dictionary"} <= set(book.sheetnames)
     with app.app_context():
         job = db.session.get(Job, job_id)
         assert job.kind == "export" and job.params["tables"] == ["cases", "codings"]
-        assert (app.instance_path and job.result["main"] == download["name"])
+        assert app.instance_path and job.result["main"] == download["name"]
 
 
-def test_downloads_belong_to_their_starter_and_admins(app, client, auth, get_csrf,
-                                                      project) -> None:
+def test_downloads_belong_to_their_starter_and_admins(app, client, auth, get_csrf, project) -> None:
     auth.login("camille")
     job_id = job_id_of(start_export(client, get_csrf))
     url = client.get(f"/exports/jobs/{job_id}.json").get_json()["downloads"][0]["url"]
@@ -103,8 +107,9 @@ def test_downloads_belong_to_their_starter_and_admins(app, client, auth, get_csr
 def test_fieldworker_cannot_start_an_export(app, client, auth, get_csrf, project) -> None:
     auth.login("ines")
     csrf = get_csrf("/exports/tokens")
-    response = client.post("/exports/", data={"csrf_token": csrf, "fmt": "csv",
-                                              "territory_level": "commune"})
+    response = client.post(
+        "/exports/", data={"csrf_token": csrf, "fmt": "csv", "territory_level": "commune"}
+    )
     assert response.status_code == 403
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(Job.id))) == 0
@@ -121,17 +126,26 @@ def test_export_form_refuses_bad_input(app, client, auth, get_csrf, project) -> 
         assert db.session.scalar(sa.select(sa.func.count(Job.id))) == 0
 
 
-def test_pseudonymised_export_from_the_page_and_the_key_page(app, client, auth, get_csrf,
-                                                             project) -> None:
+def test_pseudonymised_export_from_the_page_and_the_key_page(
+    app, client, auth, get_csrf, project
+) -> None:
     auth.login("camille")
-    job_id = job_id_of(start_export(client, get_csrf, pseudonymise="y",
-                                    territory_level="departement", coarsen_roles="y"))
+    job_id = job_id_of(
+        start_export(
+            client, get_csrf, pseudonymise="y", territory_level="departement", coarsen_roles="y"
+        )
+    )
     status = client.get(f"/exports/jobs/{job_id}.json").get_json()
     assert status["status"] == "done", status
     data = fetch(client, status["downloads"][0]["url"]).data
     book = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
-    cells = " ".join(str(c) for ws in book.worksheets for row in ws.iter_rows(values_only=True)
-                     for c in row if c is not None)
+    cells = " ".join(
+        str(c)
+        for ws in book.worksheets
+        for row in ws.iter_rows(values_only=True)
+        for c in row
+        if c is not None
+    )
     assert PERSON not in cells and FIRM not in cells and "FIRM_" in cells
     assert client.get("/exports/pseudonyms").status_code == 403
     auth.logout()
@@ -140,12 +154,14 @@ def test_pseudonymised_export_from_the_page_and_the_key_page(app, client, auth, 
     assert PERSON in page and FIRM in page and "PERS_001" in page
 
 
-def test_token_is_shown_once_and_stored_as_its_hash(app, client, auth, get_csrf,
-                                                    create_user) -> None:
+def test_token_is_shown_once_and_stored_as_its_hash(
+    app, client, auth, get_csrf, create_user
+) -> None:
     create_user("ines", "fieldworker")
     auth.login("ines")
-    response = client.post("/exports/tokens", data={"csrf_token": get_csrf("/exports/tokens"),
-                                                    "name": "R scripts"})
+    response = client.post(
+        "/exports/tokens", data={"csrf_token": get_csrf("/exports/tokens"), "name": "R scripts"}
+    )
     assert response.status_code == 200
     token = re.search(r'id="new-token">([^<]+)<', response.get_data(as_text=True)).group(1)
     again = client.get("/exports/tokens").get_data(as_text=True)
@@ -154,24 +170,27 @@ def test_token_is_shown_once_and_stored_as_its_hash(app, client, auth, get_csrf,
         row = db.session.scalar(sa.select(ApiToken))
         assert row.token_hash == hashlib.sha256(token.encode()).hexdigest()
         assert token not in str(row.__dict__)
-    assert client.get("/api/interviews",
-                      headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    assert (
+        client.get("/api/interviews", headers={"Authorization": f"Bearer {token}"}).status_code
+        == 200
+    )
 
 
 def test_revoking_needs_csrf_and_ownership(app, client, auth, get_csrf, create_user) -> None:
     create_user("ines", "fieldworker")
     create_user("marc", "fieldworker")
     auth.login("ines")
-    client.post("/exports/tokens", data={"csrf_token": get_csrf("/exports/tokens"),
-                                         "name": "mine"})
+    client.post("/exports/tokens", data={"csrf_token": get_csrf("/exports/tokens"), "name": "mine"})
     with app.app_context():
         token_id = db.session.scalar(sa.select(ApiToken.id))
     assert client.post(f"/exports/tokens/{token_id}/revoke").status_code == 400
     auth.logout()
     auth.login("marc")
     csrf = get_csrf("/exports/tokens")
-    assert client.post(f"/exports/tokens/{token_id}/revoke",
-                       data={"csrf_token": csrf}).status_code == 404
+    assert (
+        client.post(f"/exports/tokens/{token_id}/revoke", data={"csrf_token": csrf}).status_code
+        == 404
+    )
     auth.logout()
     auth.login("ines")
     csrf = get_csrf("/exports/tokens")
