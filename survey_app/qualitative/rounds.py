@@ -483,7 +483,11 @@ def _records(table: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def agreement_report(
-    rnd: CodingRound, level: str = "unit", exclude_uncoded: bool = False, n_boot: int = 1000
+    rnd: CodingRound,
+    level: str = "unit",
+    exclude_uncoded: bool = False,
+    n_boot: int = 1000,
+    progress: Any = None,
 ) -> dict[str, Any]:
     """Agreement per code, per family and overall ("ALL") on the coders' original codings."""
     if rnd.status == "open":
@@ -501,6 +505,8 @@ def agreement_report(
 
     common = {"exclude_uncoded": exclude_uncoded, "n_boot": n_boot, "seed": 0}
     by_code = agreement.agreement_table(units, level="code", **common)
+    if progress is not None:
+        progress(0.6, "families")
     by_family = agreement.agreement_table(units, level="family", family_of=family_of, **common)
     coders = _coders(rnd)
     return {
@@ -600,7 +606,7 @@ def run_agreement_job(job: Job, progress: Any) -> dict[str, Any]:
         raise JobError("This coding round no longer exists.")
     progress(0.05, "agreement")
     p = job.params
-    return agreement_report(rnd, p["level"], p["exclude_uncoded"], p["n_boot"])
+    return agreement_report(rnd, p["level"], p["exclude_uncoded"], p["n_boot"], progress)
 
 
 # --- reconciliation ---------------------------------------------------------------------------
@@ -669,9 +675,24 @@ def latest_decisions(rnd: CodingRound) -> dict[tuple[int, int, int, str], Reconc
     return out
 
 
+def check_not_blind(rnd: CodingRound, user: User) -> None:
+    """Refuse someone still coding one of the round's transcripts blind in another round.
+
+    The reconciliation view shows who coded what; seeing it would unblind them.
+    """
+    if blind_transcript_ids(user) & {tv.id for tv in rnd.transcript_versions}:
+        raise RoundError(
+            "Vous codez en aveugle une de ces transcriptions dans un autre tour ouvert : la "
+            "réconciliation de ce tour vous sera ouverte quand ce tour-là sera clos.",
+            "You are blind-coding one of these transcripts in another open round: this round's "
+            "reconciliation opens to you when that round closes.",
+        )
+
+
 def _check_reconcilable(rnd: CodingRound, user: User, expected_version: int | None) -> None:
     if user.role not in CODER_ROLES:
         raise RoundError("Seuls les chercheurs réconcilient.", "Only researchers reconcile.")
+    check_not_blind(rnd, user)
     if rnd.status != "closed":
         raise RoundError(
             "Seul un tour clos (et pas encore réconcilié) se réconcilie.",

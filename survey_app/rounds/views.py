@@ -265,6 +265,12 @@ def reconcile(round_id: int):
 
 
 def _render_reconcile(rnd: CodingRound, status: int = 200):
+    try:  # who coded what must stay hidden from anyone still coding these texts blind
+        svc.check_not_blind(rnd, current_user)
+    except svc.RoundError as err:
+        db.session.rollback()
+        flash(err.message(lang()), "warning")
+        return redirect(url_for("rounds.round_page", round_id=rnd.id))
     items = svc.reconciliation_items(rnd)
     return render_template(
         "rounds/reconcile.html",
