@@ -35,7 +35,7 @@ def uncoded_turns(user: User, cases: list[Case]) -> list[tuple[Case, int, int]]:
         spans = [(c.start, c.end) for c in db.session.scalars(stmt)]
         free = [
             (case, a, b)
-            for seg, a, b in turn_units(case.version)
+            for seg, a, b in turn_units(case.version, respondent_only=True)
             if not any(s < seg.end and e > seg.start for s, e in spans)
         ]
         per_case.append(free)

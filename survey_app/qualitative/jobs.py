@@ -27,7 +27,8 @@ def suggest_job(job: Job, progress: Callable[[float, str], None]) -> dict[str, A
     if version is None or model_version is None:
         raise JobError("transcript or model version not found")
     try:
-        return run_suggestions(version, model_version, progress)
+        user = db.session.get(User, job.created_by_id) if job.created_by_id else None
+        return run_suggestions(version, model_version, progress, user)
     except (ModelError, ModelVersionError) as err:
         raise JobError(str(err)) from err
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -15,6 +16,10 @@ from survey_app.qualitative.codings import create_coding, open_rounds_of, visibl
 from survey_app.qualitative.model_versions import load_theme_model
 
 CHUNK = 32
+#: speaker labels of the interviewer: their questions are not coded, so not suggested either
+INTERVIEWER = re.compile(
+    r"^(?:Q|E|Question|Enquêt(?:eur|rice)s?|Intervieweu(?:r|se)s?)$", re.IGNORECASE
+)
 
 
 class SuggestionError(ValueError):
@@ -25,14 +30,20 @@ class SuggestionError(ValueError):
         self.message_fr, self.message_en = message_fr, message_en
 
 
-def turn_units(version: TranscriptVersion) -> list[tuple[Segment, int, int]]:
+def is_interviewer(speaker: str | None) -> bool:
+    return bool(speaker) and bool(INTERVIEWER.match(speaker.strip()))
+
+
+def turn_units(
+    version: TranscriptVersion, respondent_only: bool = False
+) -> list[tuple[Segment, int, int]]:
     """Return (turn segment, content start, end): the turn's text without its speaker label."""
     from coding.segment import split_turns  # spaCy import: only when needed
 
     content = {t.start: t.content_start for t in split_turns(version.text)}
     out = []
     for seg in version.segments:
-        if seg.kind != "turn":
+        if seg.kind != "turn" or (respondent_only and is_interviewer(seg.speaker)):
             continue
         start = max(seg.start, min(content.get(seg.start, seg.start), seg.end))
         if version.text[start : seg.end].strip():
@@ -54,13 +65,16 @@ def current_code_for(key: str, codes: dict[str, Code]) -> Code | None:
 
 
 def run_suggestions(
-    version: TranscriptVersion, model_version: ModelVersion, progress: Callable[[float, str], None]
+    version: TranscriptVersion,
+    model_version: ModelVersion,
+    progress: Callable[[float, str], None],
+    user: User | None = None,
 ) -> dict[str, Any]:
     """Store the model's codes on each turn as pending suggestions (skipping known ones)."""
     model, _book = load_theme_model(model_version)
     book = current_codebook()
     codes = {c.key: c for c in book.codes}
-    units = turn_units(version)
+    units = turn_units(version, respondent_only=True)
     known = {
         (c.start, c.end, c.code_id)
         for c in db.session.scalars(
@@ -101,6 +115,7 @@ def run_suggestions(
         "coding.suggest",
         version,
         {"model_version": model_version.id, "suggestions": created, "turns": len(units)},
+        user=user,
     )
     return {"suggestions": created, "turns": len(units), "model_version": model_version.id}
 

@@ -15,7 +15,7 @@ from survey_app.qualitative.cases import current_cases
 from survey_app.qualitative.codebook import current_codebook
 from survey_app.qualitative.codings import LIVE_STATUSES
 from survey_app.qualitative.model_versions import library_codebook, store_trained_model
-from survey_app.qualitative.suggestions import current_code_for, turn_units
+from survey_app.qualitative.suggestions import current_code_for, is_interviewer, turn_units
 
 MIN_ROWS = 6
 
@@ -28,7 +28,7 @@ def training_rows() -> tuple[list[str], list[frozenset[str]], list[int]]:
     """Return texts, code sets and transcript groups of every turn of the coded transcripts.
 
     A transcript counts as coded when it has a human coding or a rejected suggestion; its
-    turns without codes are the negative examples.
+    respondent turns without codes are the negative examples.
     """
     codes = {c.key: c for c in current_codebook().codes}
     texts, sets, groups = [], [], []
@@ -55,7 +55,9 @@ def training_rows() -> tuple[list[str], list[frozenset[str]], list[int]]:
             idx = bisect_right(starts, coding.start) - 1
             if code is not None and idx >= 0 and coding.start < units[idx][0].end:
                 labels[idx].add(code.key)
-        for (_seg, a, b), found in zip(units, labels, strict=True):
+        for (seg, a, b), found in zip(units, labels, strict=True):
+            if not found and is_interviewer(seg.speaker):
+                continue  # uncoded questions are not examples of anything
             texts.append(version.text[a:b])
             sets.append(frozenset(found))
             groups.append(version.id)

@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from integration.test_workspace import TEXT, Api, span_of
-from markupsafe import escape
 
 from survey_app.extensions import db
 from survey_app.models import Coding, Job, ModelVersion
@@ -56,7 +55,7 @@ def test_suggest_job_then_accept_and_reject_with_the_default_model(app, api, cod
     job_id = resp.get_json()["job"]["id"]
     polled = api.client.get(f"/coding/api/jobs/{job_id}").get_json()["job"]
     assert polled["status"] == "done", polled
-    assert polled["progress"] == 1.0 and polled["result"]["turns"] == 4
+    assert polled["progress"] == 1.0 and polled["result"]["turns"] == 2  # the respondent's
     listed = api.client.get(f"/coding/api/transcripts/{version_id}/suggestions").get_json()
     suggestions = listed["suggestions"]
     assert polled["result"]["suggestions"] == len(suggestions) >= 2
@@ -89,7 +88,7 @@ def test_suggest_job_then_accept_and_reject_with_the_default_model(app, api, cod
     assert '"source": "model"' in page and 'id="ws-suggest"' in page
 
 
-def code_long_transcript(api, version_id: int, codebook: dict) -> None:
+def code_long_transcript(api, version_id: int, codebook: dict, upto: int = 7) -> None:
     spans = {
         "On se voit tous les mois": "DYN.FREQ",
         "C'est la Région qui fixe le cap": "GOV.PILOT",
@@ -99,7 +98,7 @@ def code_long_transcript(api, version_id: int, codebook: dict) -> None:
         "Ils ont lancé un accélérateur export": "DYN.INIT",
         "Au club export j'apprends": "STR.NETW",
     }
-    for needle, code in spans.items():
+    for needle, code in list(spans.items())[:upto]:
         start, end = span_of(LONG, needle)
         assert api.create(version_id, start, end, codebook[code]).status_code == 201
 
@@ -122,7 +121,7 @@ def test_retrain_makes_an_inactive_version_with_metrics_then_activation(
     assert job.status == "done", job.error
     with app.app_context():
         trained = db.session.get(ModelVersion, job.result["model_version"])
-        assert trained.training_size == 14 and not trained.is_active
+        assert trained.training_size == 7 and not trained.is_active
         assert set(trained.metrics) >= {"macro_f1", "per_code", "folds"}
         assert Path(trained.path) == Path(app.instance_path) / "models" / str(trained.id)
         assert (Path(trained.path) / "model.skops").is_file()
@@ -149,16 +148,15 @@ def test_retrain_makes_an_inactive_version_with_metrics_then_activation(
         )
 
 
-def test_next_segment_walks_to_an_uncoded_turn(app, api, codebook, transcript):
+def test_next_segment_walks_to_an_uncoded_respondent_turn(app, api, codebook, transcript):
     version_id = transcript("ines", LONG)
-    code_long_transcript(api, version_id, codebook)
+    code_long_transcript(api, version_id, codebook, upto=5)
     page = api.client.get("/coding/next")
     assert page.status_code == 200
     text = page.get_data(as_text=True)
-    # only the interviewer's turns are left uncoded
-    questions = [line.split(" : ", 1)[1] for line in LONG.splitlines()[::2]]
-    assert sum(str(escape(q)) in text for q in questions) == 2  # at most 2 per transcript
-    assert "accélérateur" not in text and "paperasse" not in text
+    # the two respondent turns left uncoded, not the interviewer's questions
+    assert "accélérateur" in text and "club export" in text
+    assert "paperasse" not in text and "Des nouveautés ?" not in text
     jump = api.client.get("/coding/next?go=1")
     assert jump.status_code == 302
     assert f"/coding/transcripts/{version_id}?focus=" in jump.headers["Location"]
