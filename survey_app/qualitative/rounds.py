@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
+from sqlalchemy.orm import defer
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -109,8 +110,19 @@ def current_transcript_versions() -> list[TranscriptVersion]:
             ),
         )
         .order_by(TranscriptVersion.transcript_id)
+        .options(defer(TranscriptVersion.text))  # lists must not pull whole corpora in
     )
     return list(db.session.scalars(stmt))
+
+
+def text_lengths(ids: Iterable[int]) -> dict[int, int]:
+    """Characters of each transcript version, counted by the database."""
+    rows = db.session.execute(
+        sa.select(TranscriptVersion.id, sa.func.length(TranscriptVersion.text)).where(
+            TranscriptVersion.id.in_(list(ids))
+        )
+    )
+    return {i: int(n or 0) for i, n in rows}
 
 
 def double_coded_share() -> tuple[int, int]:

@@ -105,6 +105,7 @@ def new_round():
         "rounds/new.html",
         form=form,
         versions=versions,
+        lengths=svc.text_lengths(tv.id for tv in versions),
         filters=filters,
         coders=coders,
         codebook=codebook,
