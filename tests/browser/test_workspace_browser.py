@@ -150,6 +150,15 @@ def test_researcher_codes_with_mouse_and_keyboard_and_decides_suggestions(
     [saved] = codings(sqlite_app, version_id, source="human")
     assert (saved.start, saved.end) == (start, start + len(needle))
 
+    # edit from the margin: set an intensity, the chip shows it
+    page.click(".ws-chip.ws-mine:has-text('GOV.PILOT')")
+    page.wait_for_selector("#ws-picker:not([hidden]) #ws-delete:not([hidden])")
+    page.select_option("#ws-intensity", "2")
+    page.click("#ws-apply")
+    page.wait_for_selector(".ws-chip.ws-mine:has-text('GOV.PILOT i2')")
+    [saved] = codings(sqlite_app, version_id, source="human")
+    assert saved.intensity == 2 and saved.version == 2
+
     # keyboard: j moves to the next turn, Shift+Ctrl+Right extends by words, c codes it
     page.click("h1")
     page.keyboard.press("j")

@@ -329,6 +329,8 @@ def test_blind_round_coder_sees_only_own_codings_everywhere(app, setup, api, cre
     assert api.post(f"/coding/api/codings/{bob['id']}/delete").status_code == 404
     matrix = api.client.get("/coding/matrix").get_data(as_text=True)
     assert 'data-col="DYN.FREQ">1<' in matrix and "GOV.PILOT" not in matrix
+    families = api.client.get("/coding/matrix?level=family").get_data(as_text=True)
+    assert 'data-col="DYNAMICS">1<' in families and "GOVERNANCE" not in families
     saturation = api.client.get("/coding/saturation").get_data(as_text=True)
     assert "DYN.FREQ" in saturation and "GOV.PILOT" not in saturation
 
@@ -467,6 +469,9 @@ def test_codebook_rename_merge_retire_carry_codings_over(app, setup, api):
         retired = keys["GOV.PILOT"].id
     actions = audit_actions(app)
     assert actions.count("codebook.apply") == 4 and actions.count("codebook.propose") == 4
+
+    page = api.client.get("/coding/codebook").get_data(as_text=True)
+    assert "version 1.4.0" in page and "DYN.RHYTHM" in page and "→ DYN.RHYTHM" in page
 
     api.login("ana")
     assert api.create(version_id, *pilot, retired).status_code == 400
