@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
 from flask import (
     abort,
     current_app,
     flash,
+    g,
     jsonify,
     redirect,
     render_template,
@@ -17,6 +22,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.routing import BuildError
 
+from survey_app.api.auth import token_required
 from survey_app.auth.decorators import researcher_required
 from survey_app.extensions import db
 from survey_app.models import CodingRound, TranscriptVersion, User
@@ -28,6 +34,25 @@ from survey_app.rounds.forms import DecisionForm, DoneForm, NewRoundForm, RoundA
 
 def lang() -> str:
     return str(get_locale())
+
+
+def researcher_or_token(view: Callable) -> Callable:
+    """Researchers by session, or scripts by API token (Authorization: Bearer ...)."""
+    by_session = researcher_required(view)
+    by_token = token_required(*svc.CODER_ROLES)(view)
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any):
+        if request.headers.get("Authorization"):
+            return by_token(*args, **kwargs)
+        return by_session(*args, **kwargs)
+
+    return wrapped
+
+
+def acting_user() -> User:
+    """The user of this request: the token's owner for scripts, else the logged-in user."""
+    return g.get("api_user") or current_user
 
 
 def coding_url(transcript_version_id: int) -> str:
@@ -209,7 +234,7 @@ def _agreement_job(rnd: CodingRound):
     """The job holding this page's figures (started on first view), or a refusal."""
     level, exclude = _agreement_args()
     retry = request.args.get("retry") == "1"
-    job = svc.request_agreement(rnd, current_user, level, exclude, _n_boot(), retry)
+    job = svc.request_agreement(rnd, acting_user(), level, exclude, _n_boot(), retry)
     return job, level, exclude
 
 
@@ -235,7 +260,7 @@ def agreement_page(round_id: int):
     )
 
 
-@researcher_required
+@researcher_or_token
 def agreement_json(round_id: int):
     """Figures for scripts; 202 with the job's progress while they are being computed."""
     rnd = _round(round_id)

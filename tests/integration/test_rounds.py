@@ -712,3 +712,26 @@ def test_reconciliation_is_hidden_from_someone_blind_on_its_transcripts(app, han
         assert db.session.scalar(sa.select(ReconciliationDecision)) is None
     louis = client_for(app, "louis").get(f"/rounds/{round_id}/reconcile")
     assert louis.status_code == 200 and "article" in louis.get_data(as_text=True)
+
+
+@SQLITE_ONLY
+def test_scripts_read_agreement_with_an_api_token(app, hand_example):
+    from survey_app.api.tokens import create_token
+
+    round_id, _ = hand_example
+    close(app, round_id)
+    with app.app_context():
+        users = {u.username: u for u in db.session.scalars(sa.select(User))}
+        _, researcher = create_token(users["nora"], "script")
+        _, fieldworker = create_token(users["ines"], "script")
+        db.session.commit()
+    client = app.test_client()  # no session cookie: the token alone
+    url = f"/rounds/{round_id}/agreement.json"
+    headers = {"Authorization": f"Bearer {researcher}"}
+    if client.get(url, headers=headers).status_code == 202:
+        pass  # the job ran at once (tests); the figures are there now
+    data = client.get(url, headers=headers).get_json()
+    assert row(data["codes"], "GOV.PROX")["alpha"] == pytest.approx(8 / 15)
+    assert client.get(url, headers={"Authorization": f"Bearer {fieldworker}"}).status_code == 403
+    assert client.get(url, headers={"Authorization": "Bearer nope"}).status_code == 401
+    assert client.get(url).status_code == 302  # no token, no session: the login page
