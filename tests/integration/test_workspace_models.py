@@ -160,3 +160,28 @@ def test_next_segment_walks_to_an_uncoded_respondent_turn(app, api, codebook, tr
     jump = api.client.get("/coding/next?go=1")
     assert jump.status_code == 302
     assert f"/coding/transcripts/{version_id}?focus=" in jump.headers["Location"]
+
+
+def test_suggestions_follow_codebook_revisions(app, api, codebook, transcript, team):
+    """The shipped model knows codebook 1.0.0; its codes map onto the current version."""
+    from survey_app.models import CodebookVersion, User
+    from survey_app.qualitative import codebook_changes as changes
+
+    version_id = transcript("ines", LONG)
+    with app.app_context():
+        ana = db.session.get(User, team["ana"])
+        for kind, payload in (
+            ("rename", {"code": "GOV.PILOT", "new_key": "GOV.LEAD"}),
+            ("retire", {"code": "STR.MODE"}),
+        ):
+            changes.apply(changes.propose(kind, payload, "test", ana), ana)
+        db.session.commit()
+    job = api.post(f"/coding/api/transcripts/{version_id}/suggest").get_json()["job"]
+    assert api.client.get(f"/coding/api/jobs/{job['id']}").get_json()["job"]["status"] == "done"
+    suggestions = api.client.get(f"/coding/api/transcripts/{version_id}/suggestions").get_json()
+    keys = {s["code"] for s in suggestions["suggestions"]}
+    assert "GOV.LEAD" in keys and not keys & {"GOV.PILOT", "STR.MODE"}
+    with app.app_context():
+        current = db.session.scalar(sa.select(CodebookVersion).where(CodebookVersion.is_current))
+        rows = db.session.scalars(sa.select(Coding).where(Coding.source == "model")).all()
+        assert {r.code.codebook_version_id for r in rows} == {current.id}
