@@ -298,10 +298,20 @@ def _render_reconcile(rnd: CodingRound, status: int = 200):
         flash(err.message(lang()), "warning")
         return redirect(url_for("rounds.round_page", round_id=rnd.id))
     items = svc.reconciliation_items(rnd)
+    shown = _reconcile_filters()
+    disagreements = [i for i in items if not i.agreed]
     return render_template(
         "rounds/reconcile.html",
         round=rnd,
-        disagreements=[i for i in items if not i.agreed],
+        disagreements=[
+            i
+            for i in disagreements
+            if (not shown["code"] or i.code == shown["code"])
+            and not (shown["pending"] and i.decision is not None)
+        ],
+        n_disagreements=len(disagreements),
+        disagreement_codes=sorted({i.code for i in disagreements}),
+        shown=shown,
         agreements=[i for i in items if i.agreed],
         pending_agreements=sum(1 for i in items if i.agreed and i.decision is None),
         open_left=sum(1 for i in items if not i.agreed and i.decision is None),
@@ -312,6 +322,19 @@ def _render_reconcile(rnd: CodingRound, status: int = 200):
         action_form=RoundActionForm(version=rnd.version),
         decision_form=DecisionForm,
     ), status
+
+
+def _reconcile_filters() -> dict[str, str]:
+    """Which disagreements to list: one code, and/or only those without a decision."""
+    return {
+        "code": (request.args.get("code") or "")[:32],
+        "pending": "1" if request.args.get("pending") == "1" else "",
+    }
+
+
+def _back_to_reconcile(rnd: CodingRound):
+    args = {k: v for k, v in _reconcile_filters().items() if v}
+    return redirect(url_for("rounds.reconcile", round_id=rnd.id, **args) + "#disagreements")
 
 
 @researcher_required
@@ -342,7 +365,7 @@ def decision(round_id: int):
         flash(message, "danger")
         return _render_reconcile(rnd, 409 if stale else 400)
     flash(_("Decision recorded."), "success")
-    return redirect(url_for("rounds.reconcile", round_id=rnd.id) + "#disagreements")
+    return _back_to_reconcile(rnd)
 
 
 @researcher_required

@@ -450,6 +450,11 @@ def test_reconciliation_makes_consensus_codings_and_keeps_originals(app, people,
 
     response = decide(nora, app, round_id, tv, TURNS[1], "GOV.PROX", "keep", rationale="proximité")
     assert response.status_code == 302
+    pending = nora.get(f"/rounds/{round_id}/reconcile?pending=1").get_data(as_text=True)
+    assert 'article class="card disagreement' not in pending  # the only one is decided
+    assert 'article class="card disagreement decided' in nora.get(
+        f"/rounds/{round_id}/reconcile?code=GOV.PROX"
+    ).get_data(as_text=True)
     response = nora.post(
         f"/rounds/{round_id}/accept-agreements",
         data={
