@@ -105,10 +105,19 @@ def _rows_to_frame(rows: list[tuple], marker: str | None) -> pd.DataFrame | None
     for i, row in enumerate(rows[:40]):
         cells = ["" if c is None else str(c).strip() for c in row]
         if (marker is None and any(cells)) or (marker is not None and marker in cells):
-            body = [["" if c is None else str(c) for c in r] for r in rows[i + 1 :]]
+            body = [[_cell(c) for c in r] for r in rows[i + 1 :]]
             frame = pd.DataFrame(body, columns=cells[: len(row)]).replace("", None)
             return frame.dropna(how="all")
     return None
+
+
+def _cell(value: object) -> str:
+    """Return a worksheet cell as text; whole numbers lose the '.0' Excel gives them."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def to_number(values: pd.Series) -> pd.Series:

@@ -262,6 +262,18 @@ def map_arrondissement(code: str) -> str:
     return code
 
 
+# INSEE code widths: a spreadsheet that stored codes as numbers lost their leading zeros.
+CODE_WIDTHS = {"CODGEO": 5, "DEP": 2, "REG": 2, "ZE2020": 4}
+
+
+def pad_code(values: pd.Series, width: int) -> pd.Series:
+    """Strip codes and restore leading zeros of all-digit codes shorter than width."""
+    text = values.astype("string").str.strip()
+    digits = text.str.fullmatch(r"\d+").fillna(False).astype(bool)
+    padded = text.where(~digits, text.str.zfill(width)).astype(object)
+    return padded.where(padded.notna(), None)
+
+
 def load_geography(path: str | Path, levels: Sequence[str]) -> pd.DataFrame:
     """Read an INSEE 'table d'appartenance géographique' (CSV or XLSX), keeping what we need."""
     geo = read_table(path, header_marker="CODGEO")
@@ -271,7 +283,9 @@ def load_geography(path: str | Path, levels: Sequence[str]) -> pd.DataFrame:
         raise RegistryError(f"geography table lacks column(s): {', '.join(missing)}")
     keep = [c for c in dict.fromkeys(needed + list(LEVEL_NAME_COLUMNS.values())) if c in geo]
     geo = geo[keep].dropna(subset=["CODGEO"]).copy()
-    geo["CODGEO"] = geo["CODGEO"].astype(str).str.strip()
+    for col, width in CODE_WIDTHS.items():
+        if col in geo:
+            geo[col] = pad_code(geo[col], width)
     if geo["CODGEO"].duplicated().any():
         dup = geo.loc[geo["CODGEO"].duplicated(), "CODGEO"].iloc[0]
         raise RegistryError(f"geography table lists commune {dup} twice")
@@ -313,7 +327,7 @@ def load_commune_values(path: str | Path, candidates: Sequence[str], what: str) 
     bad = int(values.isna().sum())
     if bad:
         raise RegistryError(f"{what} table: {bad} unparsable value(s) in column {col}")
-    return pd.Series(values.to_numpy(), index=table["CODGEO"].astype(str).str.strip())
+    return pd.Series(values.to_numpy(), index=pad_code(table["CODGEO"], 5).to_numpy())
 
 
 def compute_registry(

@@ -132,6 +132,14 @@ GEOGRAPHY_COLUMNS = ["CODGEO", "LIBGEO", "DEP", "REG", "EPCI", "NATURE_EPCI", "A
 ESTABLISHMENTS_PER_INHABITANT = 0.0016
 
 
+def demo_paths() -> dict[str, Path]:
+    """Return the committed demo files: registry, geography, population, area, interviews."""
+    data = Path(__file__).resolve().parent / "data"
+    return {"registry": data / "demo_registry.csv.gz", "geography": data / "demo_geography.csv",
+            "population": data / "demo_population.csv", "area": data / "demo_area.csv",
+            "interviews": data / "demo_interviews"}
+
+
 def _choice(rng: np.random.Generator, mix: list[tuple[str, int]], size: int) -> np.ndarray:
     values, weights = zip(*mix, strict=True)
     w = np.asarray(weights, dtype=float)

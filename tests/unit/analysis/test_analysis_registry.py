@@ -173,3 +173,10 @@ def test_sql_and_python_arrondissement_mappings_agree() -> None:
     rows = con.execute(f"SELECT c, {arrondissement_sql('c')} FROM unnest(?) t(c)",
                        [codes]).fetchall()
     assert {c: m for c, m in rows} == {c: map_arrondissement(c) for c in codes}
+
+
+def test_codes_stored_as_numbers_get_their_leading_zeros_back() -> None:
+    from analysis.registry import pad_code
+
+    codes = pd.Series(["1001", " 34172", "2A004", "6", None])
+    assert pad_code(codes, 5).tolist() == ["01001", "34172", "2A004", "00006", None]
