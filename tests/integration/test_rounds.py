@@ -498,11 +498,16 @@ def test_drop_decision_makes_no_consensus_coding(app, hand_example):
     round_id, tv = hand_example
     close(app, round_id)
     client = client_for(app, "camille")
+    assert decide(client, app, round_id, tv, TURNS[1], "GOV.PROX", "keep").status_code == 302
     assert decide(client, app, round_id, tv, TURNS[1], "GOV.PROX", "drop").status_code == 302
     with app.app_context():
-        made = db.session.scalar(sa.select(ReconciliationDecision))
-        assert made.decision == "drop" and made.consensus_coding_id is None
-        assert db.session.scalar(sa.select(Coding).where(Coding.source == "consensus")) is None
+        first, made = db.session.scalars(
+            sa.select(ReconciliationDecision).order_by(ReconciliationDecision.id)
+        ).all()  # a changed decision is added; the first one stays on record
+        assert (first.decision, made.decision) == ("keep", "drop")
+        assert made.consensus_coding_id is None
+        withdrawn = db.session.get(Coding, first.consensus_coding_id)
+        assert withdrawn.source == "consensus" and withdrawn.status == "deleted"
 
 
 def test_stale_decision_is_refused(app, hand_example):
