@@ -347,3 +347,51 @@ def test_pseudonymised_demo_carries_no_demo_name(sqlite_app, tmp_path) -> None:
     names += ["Castelnau", "Cévenols", "Montpellier", "Béziers"]
     leaks = [n for n in names if n.encode() in data or n.encode("utf-16-le") in data]
     assert leaks == []
+
+
+def test_cli_sav_opens_in_pspp(app, project, tmp_path) -> None:
+    import os
+    import shutil
+    import subprocess
+
+    pspp = shutil.which("pspp")
+    if pspp is None:
+        if os.environ.get("CI"):
+            pytest.fail("pspp is required in CI (Debian package pspp)")
+        pytest.skip("pspp not installed; the .sav is still read by pyreadstat above")
+    out = tmp_path / "project.sav"
+    assert run(app, export_command, ["--format", "sav", "--out", str(out)]).exit_code == 0
+    syntax = tmp_path / "check.sps"
+    syntax.write_text(
+        f"GET FILE='{out}'.\nDISPLAY DICTIONARY /VARIABLES=a1 consent_data.\n"
+        "FREQUENCIES VARIABLES=consent_data.\n",
+        encoding="utf-8",
+    )
+    result = subprocess.run(
+        [pspp, "-O", "format=csv", "-o", str(tmp_path / "out.csv"), str(syntax)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "warning" not in (result.stdout + result.stderr).lower()
+    report = (tmp_path / "out.csv").read_text(encoding="utf-8")
+    assert "Racontez-moi comment votre entreprise" in report
+    assert "Oui" in report and "Non posée" in report
+
+
+def test_help_explains_both_commands(app) -> None:
+    export_help = run(app, export_command, ["--help"])
+    assert export_help.exit_code == 0
+    for option in (
+        "--format",
+        "--out",
+        "--pseudonymise",
+        "--coarsen-territory",
+        "--coarsen-roles",
+        "--tables",
+    ):
+        assert option in export_help.output
+    import_help = run(app, import_refi_command, ["--help"])
+    assert import_help.exit_code == 0
+    assert "--create-interviews" in import_help.output and "all of it" in import_help.output
