@@ -394,4 +394,4 @@ def test_help_explains_both_commands(app) -> None:
         assert option in export_help.output
     import_help = run(app, import_refi_command, ["--help"])
     assert import_help.exit_code == 0
-    assert "--create-interviews" in import_help.output and "all of it" in import_help.output
+    assert "--create-interviews" in import_help.output and "or nothing" in import_help.output
