@@ -198,6 +198,19 @@ def test_researcher_codes_with_mouse_and_keyboard_and_decides_suggestions(
     page.wait_for_selector("#ws-transcript[data-ready='1']")
     assert page.locator(".ws-chip.ws-mine").count() == 3
 
+    # Delete on a focused code of one's own deletes the coding (kept, marked deleted)
+    page.focus(".ws-chip.ws-mine:has-text('DYN.FREQ')")
+    page.keyboard.press("Delete")
+    page.wait_for_function("document.querySelectorAll('.ws-chip.ws-mine').length === 2")
+    assert codings(sqlite_app, version_id, id=freq.id)[0].status == "deleted"
+
+    # the codebook form shows the fields of the chosen change only
+    page.goto(f"{live_server}/coding/codebook")
+    page.select_option("#kind", "retire")
+    assert page.locator("#into").is_hidden() and page.locator("#code").is_visible()
+    page.select_option("#kind", "merge")
+    assert page.locator("#into").is_visible() and page.locator("#definition").is_hidden()
+
 
 def test_300k_character_transcript_opens_and_gets_a_coding(sqlite_app, live_server, page):
     text = long_transcript()

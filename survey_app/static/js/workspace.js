@@ -9,6 +9,19 @@
 (function () {
   "use strict";
 
+  // codebook page: show only the fields the chosen kind of change uses
+  var proposal = document.getElementById("ws-proposal");
+  if (proposal) {
+    var kindSelect = proposal.querySelector("select[name=kind]");
+    var showFields = function () {
+      proposal.querySelectorAll("[data-kinds]").forEach(function (el) {
+        el.hidden = el.dataset.kinds.split(" ").indexOf(kindSelect.value) < 0;
+      });
+    };
+    kindSelect.addEventListener("change", showFields);
+    showFields();
+  }
+
   var root = document.getElementById("ws-transcript");
   var dataEl = document.getElementById("ws-data");
   if (!root || !dataEl) return;
@@ -420,6 +433,9 @@
       var i = currentBlockIndex();
       if (!span && i >= 0) span = wholeTurn(i);
       if (span) { ev.preventDefault(); openPicker(span); }
+    } else if (key === "delete" && document.activeElement && document.activeElement.classList.contains("ws-mine")) {
+      var own = codings[+document.activeElement.dataset.id];
+      if (own) { editing = own; remove(); ev.preventDefault(); }
     } else if (key === "n") {
       nextSuggestion(); ev.preventDefault();
     } else if ((key === "a" || key === "r") && currentSuggestion) {
