@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import defer, selectinload
 
 from survey_app.extensions import db
 from survey_app.models import (
@@ -73,7 +73,10 @@ def current_cases() -> list[Case]:
         sa.select(Interview)
         .join(Transcript, Transcript.interview_id == Interview.id)
         .options(
-            selectinload(Interview.transcripts).selectinload(Transcript.versions),
+            # texts load when used: a list of long transcripts need not hold them all
+            selectinload(Interview.transcripts)
+            .selectinload(Transcript.versions)
+            .options(defer(TranscriptVersion.text)),
             selectinload(Interview.organisation).selectinload(Organisation.territory),
             selectinload(Interview.instrument_version),
         )
@@ -132,6 +135,17 @@ def territories_of(cases: list[Case]) -> list[Territory]:
             seen[place.id] = place
             place = place.parent
     return sorted(seen.values(), key=lambda t: (TERRITORY_LEVELS.index(t.level), t.name))
+
+
+def text_lengths(version_ids: list[int]) -> dict[int, int]:
+    """Return the length in characters of each transcript version's text."""
+    return dict(
+        db.session.execute(
+            sa.select(TranscriptVersion.id, sa.func.length(TranscriptVersion.text)).where(
+                TranscriptVersion.id.in_(version_ids)
+            )
+        ).all()
+    )
 
 
 def coding_counts(user: User, version_ids: list[int]) -> tuple[dict[int, int], dict[int, int]]:

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from coding.model import train_model
 from survey_app.extensions import db
-from survey_app.models import Coding, ModelVersion, User
+from survey_app.models import Coding, CodingRound, ModelVersion, User
 from survey_app.qualitative.cases import current_cases
 from survey_app.qualitative.codebook import current_codebook
 from survey_app.qualitative.codings import LIVE_STATUSES
@@ -31,6 +31,8 @@ def training_rows() -> tuple[list[str], list[frozenset[str]], list[int]]:
     respondent turns without codes are the negative examples.
     """
     codes = {c.key: c for c in current_codebook().codes}
+    # blind codings of open rounds stay out until the round closes (no hint reaches the others)
+    open_rounds = sa.select(CodingRound.id).where(CodingRound.status == "open")
     texts, sets, groups = [], [], []
     for case in current_cases():
         version = case.version
@@ -41,6 +43,7 @@ def training_rows() -> tuple[list[str], list[frozenset[str]], list[int]]:
                     sa.and_(Coding.source != "model", Coding.status.in_(LIVE_STATUSES)),
                     Coding.status == "rejected",
                 ),
+                sa.or_(Coding.round_id.is_(None), Coding.round_id.not_in(open_rounds)),
             )
         ).all()
         if not rows:

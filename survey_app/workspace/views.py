@@ -61,10 +61,12 @@ def _filtered_cases() -> tuple[list[cq.Case], list[cq.Case], dict]:
 @researcher_required
 def home():
     everything, shown, filters = _filtered_cases()
-    own, pending = cq.coding_counts(current_user, [c.version.id for c in shown])
+    ids = [c.version.id for c in shown]
+    own, pending = cq.coding_counts(current_user, ids)
     return render_template(
         "workspace/home.html",
         cases=shown,
+        lengths=cq.text_lengths(ids),
         own=own,
         pending=pending,
         filters=filters,

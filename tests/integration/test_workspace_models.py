@@ -185,3 +185,27 @@ def test_suggestions_follow_codebook_revisions(app, api, codebook, transcript, t
         current = db.session.scalar(sa.select(CodebookVersion).where(CodebookVersion.is_current))
         rows = db.session.scalars(sa.select(Coding).where(Coding.source == "model")).all()
         assert {r.code.codebook_version_id for r in rows} == {current.id}
+
+
+def test_training_rows_leave_out_open_blind_rounds(app, api, codebook, transcript):
+    from integration.test_workspace import open_round
+
+    from survey_app.qualitative.training import training_rows
+
+    version_id = transcript("ines", LONG)
+    code_long_transcript(api, version_id, codebook)
+    with app.app_context():
+        texts, sets, _groups = training_rows()
+    assert len(texts) == 7 and all(sets)
+    open_round(app, version_id, ["ana"])
+    start, end = span_of(LONG, "Des nouveautés ?")
+    assert api.create(version_id, start, end, codebook["DYN.INIT"]).status_code == 201
+    with app.app_context():
+        texts, sets, _groups = training_rows()
+        assert "Des nouveautés ?" not in texts and len(texts) == 7
+        assert (
+            db.session.scalar(
+                sa.select(sa.func.count(Coding.id)).where(Coding.round_id.isnot(None))
+            )
+            == 1
+        )
