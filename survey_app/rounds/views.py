@@ -168,8 +168,13 @@ def round_page(round_id: int):
     # the blind rule: while open, only a coder's own counts are shown, and only to them
     progress = svc.own_progress(rnd, current_user) if coder else {}
     counts = svc.counts_by_coder(rnd)
+    disagreements = (
+        [i for i in svc.reconciliation_items(rnd) if not i.agreed] if rnd.status != "open" else []
+    )
     return render_template(
         "rounds/round.html",
+        n_disagreements=len(disagreements),
+        n_decided=sum(1 for i in disagreements if i.decision is not None),
         round=rnd,
         is_coder=coder,
         done=done,

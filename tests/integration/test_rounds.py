@@ -471,6 +471,8 @@ def test_reconciliation_makes_consensus_codings_and_keeps_originals(app, people,
         },
     )
     assert response.status_code == 302 and round_status(app, round_id) == "reconciled"
+    summary = nora.get(f"/rounds/{round_id}").get_data(as_text=True)
+    assert re.search(r'id="reconciliation-progress">1\D+1', summary)
 
     assert originals(app, round_id) == before
     with app.app_context():
