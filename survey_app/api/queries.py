@@ -9,7 +9,15 @@ from flask import abort
 
 from survey_app.extensions import db
 from survey_app.fieldwork.queries import can_see
-from survey_app.models import Answer, Coding, Interview, Organisation, TranscriptVersion, User
+from survey_app.models import (
+    Answer,
+    Coding,
+    Interview,
+    Organisation,
+    Transcript,
+    TranscriptVersion,
+    User,
+)
 from survey_app.qualitative.codings import visible_codings_query
 
 
@@ -27,7 +35,15 @@ def page_of(stmt: sa.Select, page: int, per_page: int) -> tuple[list[Any], int]:
 
 
 def interviews_stmt(user: User, status: str | None = None) -> sa.Select:
-    stmt = sa.select(Interview).order_by(Interview.id)
+    stmt = (
+        sa.select(Interview)
+        .options(
+            sa.orm.selectinload(Interview.organisation),
+            sa.orm.selectinload(Interview.instrument_version),
+            sa.orm.selectinload(Interview.fieldworker),
+        )
+        .order_by(Interview.id)
+    )
     if user.role == "fieldworker":
         stmt = stmt.where(Interview.fieldworker_id == user.id)
     if status:
@@ -47,8 +63,43 @@ def current_version(item: Interview) -> TranscriptVersion | None:
     return item.transcripts[0].current if item.transcripts else None
 
 
-def interview_dict(item: Interview) -> dict[str, Any]:
-    version = current_version(item)
+def transcript_summaries(interview_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Return the newest transcript version of each interview, without loading its text."""
+    newest = (
+        sa.select(TranscriptVersion.transcript_id, sa.func.max(TranscriptVersion.number).label("n"))
+        .group_by(TranscriptVersion.transcript_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        sa.select(
+            Transcript.interview_id,
+            TranscriptVersion.id,
+            TranscriptVersion.number,
+            TranscriptVersion.sha256,
+            sa.func.length(TranscriptVersion.text),
+        )
+        .join(Transcript, Transcript.id == TranscriptVersion.transcript_id)
+        .join(
+            newest,
+            sa.and_(
+                newest.c.transcript_id == TranscriptVersion.transcript_id,
+                newest.c.n == TranscriptVersion.number,
+            ),
+        )
+        .where(Transcript.interview_id.in_(interview_ids))
+    ).all()
+    return {
+        r[0]: {"version_id": r[1], "number": r[2], "sha256": r[3], "characters": r[4]} for r in rows
+    }
+
+
+def interview_dicts(items: list[Interview]) -> list[dict[str, Any]]:
+    """Render interviews, reading their transcripts' summaries in one query."""
+    summaries = transcript_summaries([i.id for i in items])
+    return [interview_dict(i, summaries.get(i.id)) for i in items]
+
+
+def interview_dict(item: Interview, transcript: dict[str, Any] | None) -> dict[str, Any]:
     instrument = item.instrument_version
     return {
         "id": item.id,
@@ -68,14 +119,7 @@ def interview_dict(item: Interview) -> dict[str, Any]:
         "created_dt": _iso(item.created_dt),
         "updated_dt": _iso(item.updated_dt),
         "submitted_dt": _iso(item.submitted_dt),
-        "transcript": None
-        if version is None
-        else {
-            "version_id": version.id,
-            "number": version.number,
-            "sha256": version.sha256,
-            "characters": len(version.text),
-        },
+        "transcript": transcript,
     }
 
 

@@ -49,14 +49,13 @@ def _paging() -> tuple[int, int]:
 
 
 def _paged(stmt: sa.Select, render) -> Response:
+    """Answer one page of `stmt`; `render` turns the page's rows into dicts."""
     try:
         page, per_page = _paging()
     except ExportError as err:
         return json_error(400, str(err))
     rows, total = queries.page_of(stmt, page, per_page)
-    return jsonify(
-        {"items": [render(r) for r in rows], "page": page, "per_page": per_page, "total": total}
-    )
+    return jsonify({"items": render(rows), "page": page, "per_page": per_page, "total": total})
 
 
 def openapi():
@@ -68,12 +67,13 @@ def interviews():
     status = request.args.get("status") or None
     if status is not None and status not in INTERVIEW_STATUSES:
         return json_error(400, f"unknown status {status!r}")
-    return _paged(queries.interviews_stmt(api_user(), status), queries.interview_dict)
+    return _paged(queries.interviews_stmt(api_user(), status), queries.interview_dicts)
 
 
 @token_required()
 def interview(interview_id: int):
-    return jsonify(queries.interview_dict(queries.interview_or_404(api_user(), interview_id)))
+    item = queries.interview_or_404(api_user(), interview_id)
+    return jsonify(queries.interview_dicts([item])[0])
 
 
 @token_required()
@@ -97,8 +97,12 @@ def codings(interview_id: int):
 
 @token_required()
 def organisations():
-    stmt = sa.select(Organisation).order_by(Organisation.id)
-    return _paged(stmt, queries.organisation_dict)
+    stmt = (
+        sa.select(Organisation)
+        .options(sa.orm.selectinload(Organisation.territory))
+        .order_by(Organisation.id)
+    )
+    return _paged(stmt, lambda rows: [queries.organisation_dict(r) for r in rows])
 
 
 def _flag(name: str) -> bool:
