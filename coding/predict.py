@@ -37,6 +37,7 @@ def iter_scores(
         return
     global _WORKER_MODEL
     _WORKER_MODEL = model
+    model.predict_proba(["."])  # load spaCy once here; forked workers share it copy-on-write
     pending: deque[Future] = deque()
     with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork")) as pool:
         for chunk in chunks:
