@@ -14,7 +14,7 @@ import pandas as pd
 
 from coding.codebook import Codebook, CodebookError, default_codebook, load_codebook
 
-CHUNK_ROWS = 1000
+CHUNK_ROWS = 256
 
 
 def _log(msg: str) -> None:
