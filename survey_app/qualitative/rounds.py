@@ -221,6 +221,22 @@ def create_round(
     return rnd
 
 
+def earlier_codings(rnd: CodingRound) -> dict[str, int]:
+    """Coders' live codings on the round's texts made outside it (they will not count in it)."""
+    rows = db.session.execute(
+        sa.select(User.username, sa.func.count(Coding.id))
+        .join(User, User.id == Coding.coder_id)
+        .where(
+            Coding.transcript_version_id.in_([tv.id for tv in rnd.transcript_versions]),
+            Coding.coder_id.in_([u.id for u in rnd.coders]),
+            Coding.status.in_(LIVE_STATUSES),
+            sa.or_(Coding.round_id.is_(None), Coding.round_id != rnd.id),
+        )
+        .group_by(User.username)
+    )
+    return {name: int(n) for name, n in rows}
+
+
 def _unique(items: Iterable[Any]) -> list[Any]:
     return list({item.id: item for item in items if item is not None}.values())
 

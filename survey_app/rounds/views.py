@@ -123,6 +123,7 @@ def new_round():
                 flash(err.message(lang()), "danger")
             else:
                 flash(_("Round “%(name)s” opened.", name=rnd.name), "success")
+                _warn_earlier(rnd)
                 _warn_coverage()
                 return redirect(url_for("rounds.round_page", round_id=rnd.id))
     covered, total = svc.double_coded_share()
@@ -141,6 +142,19 @@ def new_round():
         total=total,
         target=svc.DOUBLE_CODED_TARGET,
     ), status
+
+
+def _warn_earlier(rnd: CodingRound) -> None:
+    earlier = svc.earlier_codings(rnd)
+    if earlier:
+        flash(
+            _(
+                "Some coders already coded these transcripts outside the round (%(who)s): "
+                "those codings stay visible to their author but do not count in the round.",
+                who=", ".join(f"{name}: {n}" for name, n in sorted(earlier.items())),
+            ),
+            "warning",
+        )
 
 
 def _warn_coverage() -> None:

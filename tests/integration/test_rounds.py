@@ -213,6 +213,26 @@ def test_researcher_creates_a_round_with_a_coverage_warning(app, people, codeboo
 
 
 @SQLITE_ONLY
+def test_earlier_codings_are_flagged_and_left_out(app, people, codebook, transcript):
+    tv = transcript("ines")
+    code(app, tv, "louis", "GOV.PROX", 63, 100)  # before any round
+    client = client_for(app, "camille")
+    response = post(
+        client,
+        "/rounds/new",
+        {"name": "R", "transcripts": [tv], "coders": [people["camille"], people["louis"]]},
+        "/rounds/new",
+    )
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "(louis: 1)" in page
+    with app.app_context():
+        rnd = db.session.scalar(sa.select(CodingRound))
+        from survey_app.qualitative.rounds import original_codings
+
+        assert original_codings(rnd) == []
+
+
+@SQLITE_ONLY
 def test_round_of_one_coder_is_refused_and_nothing_made(app, people, codebook, transcript):
     tv = transcript("ines")
     client = client_for(app, "camille")
