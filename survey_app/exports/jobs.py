@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,22 @@ def job_folder(job_id: int) -> Path:
     return Path(current_app.instance_path) / "exports" / str(int(job_id))
 
 
+#: days an export's files stay downloadable (instance config EXPORT_RETENTION_DAYS)
+DEFAULT_RETENTION_DAYS = 7
+
+
+def prune_exports(now: float | None = None) -> list[Path]:
+    """Delete export folders older than the retention period; return those deleted."""
+    days = current_app.config.get("EXPORT_RETENTION_DAYS", DEFAULT_RETENTION_DAYS)
+    root = Path(current_app.instance_path) / "exports"
+    limit = (now or time.time()) - days * 86400
+    old = [p for p in root.glob("*") if p.is_dir() and p.stat().st_mtime < limit]
+    for folder in old:
+        # exported data are personal data: they must not pile up on the server
+        shutil.rmtree(folder, ignore_errors=True)
+    return old
+
+
 @job_kind("export")
 def run_export(job: Job, progress: Callable[[float, str], None]) -> dict[str, Any]:
     """Write the export the job's parameters describe, as its creator may see it."""
@@ -31,6 +49,7 @@ def run_export(job: Job, progress: Callable[[float, str], None]) -> dict[str, An
     user = db.session.get(User, job.created_by_id) if job.created_by_id else None
     if user is None or not user.has_role("researcher", "admin"):
         raise JobError("only researchers and admins may export")
+    prune_exports()
     try:
         options = ExportOptions.from_params(job.params)
         stem = f"milieu-{job.created_dt:%Y%m%d}-{job.id}"

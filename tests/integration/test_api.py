@@ -7,6 +7,7 @@ import json
 import re
 import zipfile
 
+import pandas as pd
 import pyreadstat
 import pytest
 import sqlalchemy as sa
@@ -148,6 +149,10 @@ def test_blind_round_hides_the_other_coder(app, client, project, token) -> None:
     assert {c["coder"] for c in louis} == {"louis"}
     admin = get(client, url, token("root")).get_json()["codings"]
     assert len(admin) == 3
+    export = get(client, "/api/exports/csv?tables=codings", token("louis"))
+    with zipfile.ZipFile(io.BytesIO(export.data)) as archive:
+        coders = set(pd.read_csv(archive.open("codings.csv"))["coder"])
+    assert coders == {"louis"}  # the export builder applies the same blind rule
 
 
 def test_session_cookie_is_not_enough(app, client, auth, project) -> None:

@@ -198,3 +198,19 @@ def test_revoking_needs_csrf_and_ownership(app, client, auth, get_csrf, create_u
     assert response.status_code == 302
     with app.app_context():
         assert db.session.get(ApiToken, token_id).revoked_dt is not None
+
+
+def test_old_export_files_are_pruned(app, client, auth, get_csrf, project) -> None:
+    import os
+    import time
+
+    auth.login("camille")
+    first = job_id_of(start_export(client, get_csrf))
+    url = client.get(f"/exports/jobs/{first}.json").get_json()["downloads"][0]["url"]
+    folder = os.path.join(app.instance_path, "exports", str(first))
+    ten_days_ago = time.time() - 10 * 86400
+    os.utime(folder, (ten_days_ago, ten_days_ago))
+    second = job_id_of(start_export(client, get_csrf))
+    assert not os.path.exists(folder)
+    assert client.get(url).status_code == 404
+    assert os.path.isdir(os.path.join(app.instance_path, "exports", str(second)))
