@@ -216,6 +216,8 @@ def _new_codebook_version(
         created_by_id=getattr(user, "id", None),
     )
     for old in current.codes if current else []:
+        if old.key in missing:
+            continue  # a retired code the file uses again comes back as a live code
         version.codes.append(
             Code(
                 key=old.key,

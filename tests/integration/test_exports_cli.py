@@ -395,3 +395,24 @@ def test_help_explains_both_commands(app) -> None:
     import_help = run(app, import_refi_command, ["--help"])
     assert import_help.exit_code == 0
     assert "--create-interviews" in import_help.output and "or nothing" in import_help.output
+
+
+def test_extra_terms_file(app, project, tmp_path) -> None:
+    terms = tmp_path / "terms.csv"
+    terms.write_text("# extra names\nLIEU,Japon\n", encoding="utf-8")
+    out = tmp_path / "out" / "p.zip"
+    out.parent.mkdir()
+    args = ["--format", "csv", "--out", str(out), "--pseudonymise", "--terms", str(terms)]
+    result = run(app, export_command, args)
+    assert result.exit_code == 0, result.output
+    data = _all_bytes([out])
+    assert b"Japon" not in data and b"LIEU_" in data
+    terms.write_text("PLANET,Mars\n", encoding="utf-8")
+    bad = run(app, export_command, args)
+    assert bad.exit_code == 2 and "terms line 1: expected KIND,term" in bad.output
+    terms.write_text("LIEU,Japon\n", encoding="utf-8")
+    no_pseudo = run(
+        app, export_command, ["--format", "csv", "--out", str(out), "--terms", str(terms)]
+    )
+    assert no_pseudo.exit_code == 2
+    assert "--terms needs --pseudonymise" in no_pseudo.output
