@@ -416,3 +416,68 @@ def test_extra_terms_file(app, project, tmp_path) -> None:
     )
     assert no_pseudo.exit_code == 2
     assert "--terms needs --pseudonymise" in no_pseudo.output
+
+
+FOREIGN = """<?xml version="1.0" encoding="utf-8"?>
+<Project xmlns="urn:QDA-XML:project:1.0" name="from another tool" origin="OtherQDA">
+ <Users><User guid="{{11111111-1111-1111-1111-111111111111}}" name="Ana"/></Users>
+ <CodeBook><Codes>
+  <Code guid="22222222-2222-2222-2222-222222222222" name="STR.NETW" isCodable="true"/>
+  <Code guid="33333333-3333-3333-3333-333333333333" name="{new_code}" isCodable="true">
+   <Description>Clubs et réseaux</Description></Code>
+ </Codes></CodeBook>
+ <Sources>
+  <TextSource guid="44444444-4444-4444-4444-444444444444" name="entretien 1"
+    plainTextPath="internal://44444444-4444-4444-4444-444444444444.txt">
+   <PlainTextSelection guid="55555555-5555-5555-5555-555555555555" startPosition="{start}"
+     endPosition="{end}" creatingUser="11111111-1111-1111-1111-111111111111">
+    <Coding guid="66666666-6666-6666-6666-666666666666"
+      creatingUser="{{11111111-1111-1111-1111-111111111111}}">
+     <CodeRef targetGUID="33333333-3333-3333-3333-333333333333"/></Coding>
+   </PlainTextSelection>
+  </TextSource>
+ </Sources>
+</Project>
+"""
+CRLF_TEXT = "Q : Bonjour\r\nR : Le club export nous aide.\r\nQ : Merci\r\n"
+
+
+def foreign_project(path: Path, new_code: str) -> Path:
+    start = CRLF_TEXT.index("club export")
+    xml = FOREIGN.format(new_code=new_code, start=start, end=start + len("club export"))
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("project.qde", xml)
+        archive.writestr(
+            "sources/44444444-4444-4444-4444-444444444444.txt", CRLF_TEXT.encode("utf-8")
+        )
+    return path
+
+
+def test_import_from_another_tool_keeps_offsets_over_crlf(app, project, tmp_path) -> None:
+    path = foreign_project(tmp_path / "other.qdpx", "DYN.CLUB")
+    refused = run(app, import_refi_command, [str(path)])
+    assert refused.exit_code == 1 and "match no interview" in refused.output
+    result = run(app, import_refi_command, [str(path), "--create-interviews"])
+    assert result.exit_code == 0, result.output
+    assert "new codebook version 1.0.0+refi.1" in result.stdout
+    assert "unknown coders: ana" in result.stdout
+    with app.app_context():
+        coding = db.session.scalar(sa.select(Coding).join(Code).where(Code.key == "DYN.CLUB"))
+        version = db.session.get(TranscriptVersion, coding.transcript_version_id)
+        assert "\r" not in version.text
+        assert version.text[coding.start : coding.end] == "club export"
+        assert coding.coder.username == "ana" and not coding.coder.is_enabled
+        assert coding.code.codebook_version.is_current
+
+
+def test_import_refuses_codes_outside_the_codebook_families(app, project, tmp_path) -> None:
+    path = foreign_project(tmp_path / "other.qdpx", "Réseaux")
+    result = run(app, import_refi_command, [str(path), "--create-interviews"])
+    assert result.exit_code == 1
+    assert "do not fit Milieu's codebook" in result.output
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(CodebookVersion.id))) == 1
+        assert db.session.scalar(sa.select(sa.func.count(Interview.id))) == 2
+        assert (
+            db.session.scalar(sa.select(sa.func.count(User.id)).where(User.username == "ana")) == 0
+        )
