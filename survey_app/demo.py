@@ -153,7 +153,7 @@ def load_demo() -> dict[str, int]:
         db.session.add(org)
         db.session.flush()
         added["organisations"] += 1
-    added["interviews"] = _demo_interviews()
+    added["interviews"] = _demo_interviews() + _demo_survey_interviews()
     return added
 
 
@@ -193,5 +193,80 @@ def _demo_interviews() -> int:
             ops.save_transcript(interview, text, user, source_format="txt", filename=transcript)
         if submitted:
             ops.submit_interview(interview, interview.version, user)
+        added += 1
+    return added
+
+
+#: context answers the synthetic survey interviews share (their Likert answers come from the file)
+SURVEY_CONTEXT = {
+    "sme_manager": {
+        "role": "dirigeant",
+        "firm_size": "10_49",
+        "exports": "yes",
+        "export_share": "25",
+    },
+    "relay_actor": {"role": "conseiller", "supports_smes": "yes"},
+}
+SURVEY_CONSENT = {"consent_data": "yes", "consent_participation": "yes"}
+
+
+def _demo_survey_interviews() -> int:
+    """Add the synthetic survey interviews of the analysis demo (Likert answers, 4 territories).
+
+    They give the demo's territory profile enough interviews per stratum to read; their
+    organisations are named "Démo PME n" / "Démo relais n" and have no transcript.
+    """
+    import pandas as pd
+
+    from survey_app.fieldwork import operations as ops
+    from survey_app.instruments.answers import visible_questions
+
+    folder = demo_data_dir() / "demo_interviews"
+    interviews = pd.read_csv(folder / "interviews.csv", dtype=str)
+    answers = pd.read_csv(folder / "answers_long.csv", dtype=str).fillna("")
+    by_interview = {
+        k: dict(zip(g["question_key"], g["value"], strict=True))
+        for k, g in answers.groupby("interview_id")
+    }
+    versions = {v.instrument_key: v for v in ops.current_instrument_versions()}
+    users = {u.username: u for u in db.session.scalars(sa.select(User))}
+    communes = {
+        t.code: t
+        for t in db.session.scalars(sa.select(Territory).where(Territory.level == "commune"))
+    }
+    added = 0
+    for row in interviews.itertuples(index=False):
+        kind = row.respondent_type
+        name = f"Démo {'PME' if kind == 'sme' else 'relais'} {row.org_id}"
+        org = db.session.scalar(sa.select(Organisation).where(Organisation.name == name))
+        if org is None:
+            org = ops.create_organisation(
+                None, kind=kind, name=name, territory=communes[row.commune]
+            )
+        elif db.session.scalar(
+            sa.select(Interview.id).where(
+                Interview.organisation_id == org.id,
+                Interview.interview_date == date.fromisoformat(row.interview_date),
+            )
+        ):
+            continue
+        version = versions[row.instrument_id]
+        fieldworker = users["ines" if int(row.interview_id) % 2 else "marc"]
+        interview = ops.create_interview(
+            fieldworker, version, org, date.fromisoformat(row.interview_date)
+        )
+        given = {
+            **SURVEY_CONSENT,
+            **SURVEY_CONTEXT[row.instrument_id],
+            **by_interview.get(row.interview_id, {}),
+        }
+        instrument = ops.instrument_of(version)
+        for question in visible_questions(instrument, given):
+            if question.required and not given.get(question.key):
+                given[question.key] = "dont_know"
+        ops.save_answers(interview, given, interview.version, fieldworker)
+        ops.submit_interview(interview, interview.version, fieldworker)
+        if row.status == "approved":
+            ops.review_interview(interview, "approved", "", interview.version, users["camille"])
         added += 1
     return added
