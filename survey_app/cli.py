@@ -16,6 +16,8 @@ LAZY_GROUPS = {
                   "Import submissions collected offline with ODK Collect or KoboToolbox."),
     "territories": ("survey_app.fieldwork.commands", "territories_group",
                     "Communes, départements, régions and zones d'emploi from INSEE tables."),
+    "rounds": ("survey_app.rounds.commands", "rounds_group",
+               "Blind double-coding rounds: list them, print their agreement."),
     "coding": ("coding.cli", "coding_group",
                "Theme classifier and agreement: train, predict, evaluate, agreement."),
     "analyse": ("analysis.cli", "analyse_group",
