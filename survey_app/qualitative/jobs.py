@@ -52,3 +52,32 @@ def retrain_job(job: Job, progress: Callable[[float, str], None]) -> dict[str, A
         "macro_f1": (version.metrics or {}).get("macro_f1"),
         "previous_model_version": previous.id if previous else None,
     }
+
+
+@job_kind("next")
+def next_job(job: Job, progress: Callable[[float, str], None]) -> dict[str, Any]:
+    """Rank the uncoded turns of the job's user by the active model's uncertainty."""
+    from survey_app.qualitative.active import next_segments
+    from survey_app.qualitative.model_versions import ModelVersionError
+
+    user = db.session.get(User, job.created_by_id) if job.created_by_id else None
+    if user is None:
+        raise JobError("no user")
+    progress(0.1, "")
+    try:
+        picks = next_segments(user, k=int(job.params.get("k", 10)))
+    except ModelVersionError as err:
+        raise JobError(str(err)) from err
+    return {
+        "picks": [
+            {
+                "version_id": p.case.version.id,
+                "pseudonym": p.case.pseudonym,
+                "start": p.start,
+                "end": p.end,
+                "text": p.text[:400],
+                "uncertainty": round(p.uncertainty, 4),
+            }
+            for p in picks
+        ]
+    }

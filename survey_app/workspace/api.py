@@ -189,6 +189,6 @@ def job(job_id: int):
     mine = item is not None and (
         item.created_by_id == current_user.id or current_user.role == "admin"
     )
-    if not mine or item.kind not in ("suggest", "retrain"):
+    if not mine or item.kind not in ("suggest", "retrain", "next"):
         abort(404)
     return jsonify(ok=True, job=job_status(item))

@@ -18,7 +18,7 @@ bp.add_url_rule(
 bp.add_url_rule("/models", view_func=views.models)
 bp.add_url_rule("/models/retrain", view_func=views.retrain, methods=["POST"])
 bp.add_url_rule("/models/<int:model_id>/activate", view_func=views.activate_model, methods=["POST"])
-bp.add_url_rule("/next", view_func=views.next_segment)
+bp.add_url_rule("/next", view_func=views.next_segment, methods=["GET", "POST"])
 bp.add_url_rule("/matrix", view_func=views.matrix)
 bp.add_url_rule("/saturation", view_func=views.saturation)
 

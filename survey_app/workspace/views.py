@@ -19,7 +19,7 @@ from survey_app.qualitative import codebook_changes as changes
 from survey_app.qualitative import saturation as sat
 from survey_app.qualitative.codebook import current_codebook
 from survey_app.qualitative.codings import open_rounds_of
-from survey_app.qualitative.model_versions import ModelVersionError, activate, active_model_version
+from survey_app.qualitative.model_versions import activate, active_model_version
 from survey_app.workspace import queries as q
 from survey_app.workspace.forms import ActionForm, ProposalForm
 
@@ -199,13 +199,7 @@ def decline_proposal(proposal_id: int):
 def models():
     versions = db.session.scalars(sa.select(ModelVersion).order_by(ModelVersion.id.desc())).all()
     active = active_model_version()
-    job_id = request.args.get("job", type=int)
-    job = db.session.get(Job, job_id) if job_id else None
-    if job is not None and (
-        job.kind != "retrain"
-        or (job.created_by_id != current_user.id and current_user.role != "admin")
-    ):
-        job = None
+    job = _own_job(request.args.get("job", type=int), "retrain")
     return render_template(
         "workspace/models.html",
         versions=versions,
@@ -236,21 +230,32 @@ def activate_model(model_id: int):
     return redirect(url_for("workspace.models"))
 
 
+def _own_job(job_id: int | None, kind: str) -> Job | None:
+    job = db.session.get(Job, job_id) if job_id else None
+    if job is None or job.kind != kind:
+        return None
+    if job.created_by_id != current_user.id and current_user.role != "admin":
+        return None
+    return job
+
+
 @researcher_required
 def next_segment():
-    from survey_app.qualitative.active import next_segments
-
-    try:
-        picks = next_segments(current_user, k=10)
-    except ModelVersionError as err:
-        flash(err.message_en if q.lang() == "en" else err.message_fr, "danger")
-        return redirect(url_for("workspace.home"))
-    if picks and request.args.get("go"):
+    """Rank the uncoded turns in a job; show its progress, then the picks (or go to the first)."""
+    go = bool(request.values.get("go"))
+    if request.method == "POST":
+        if not ActionForm().validate_on_submit():
+            abort(400)
+        job = start_job("next", {"k": 10}, current_user)
+        return redirect(url_for("workspace.next_segment", job=job.id, go=1 if go else None))
+    job = _own_job(request.args.get("job", type=int), "next")
+    picks = (job.result or {}).get("picks", []) if job is not None and job.status == "done" else []
+    if go and picks:
         first = picks[0]
         return redirect(
-            url_for("workspace.transcript", version_id=first.case.version.id, focus=first.start)
+            url_for("workspace.transcript", version_id=first["version_id"], focus=first["start"])
         )
-    return render_template("workspace/next.html", picks=picks)
+    return render_template("workspace/next.html", job=job, picks=picks, go=go, form=ActionForm())
 
 
 # --- matrix and saturation -------------------------------------------------------------------

@@ -137,6 +137,12 @@ def test_researcher_codes_with_mouse_and_keyboard_and_decides_suggestions(
     page.goto(f"{live_server}/coding/transcripts/{version_id}")
     page.wait_for_selector("#ws-transcript[data-ready='1']")
 
+    # "Next segment to code" ranks the uncoded turns in a job (the first run loads the
+    # model), then opens the transcript on the chosen turn
+    page.click("#ws-next", no_wait_after=True)
+    page.wait_for_url("**/coding/transcripts/*focus=*", timeout=60_000)
+    page.wait_for_selector(".ws-text.ws-focus:focus")
+
     # mouse: drag over a phrase, type to filter the codes, Enter applies
     needle = "C'est la Région qui fixe le cap"
     start = SHORT.index(needle)
@@ -159,9 +165,8 @@ def test_researcher_codes_with_mouse_and_keyboard_and_decides_suggestions(
     [saved] = codings(sqlite_app, version_id, source="human")
     assert saved.intensity == 2 and saved.version == 2
 
-    # keyboard: j moves to the next turn, Shift+Ctrl+Right extends by words, c codes it
-    page.click("h1")
-    page.keyboard.press("j")
+    # keyboard: from the first turn j moves to the next, Shift+Ctrl+Right extends by words, c codes it
+    page.focus(".ws-text >> nth=0")
     page.keyboard.press("j")
     for _ in range(3):
         page.keyboard.press("Control+Shift+ArrowRight")
@@ -175,8 +180,7 @@ def test_researcher_codes_with_mouse_and_keyboard_and_decides_suggestions(
 
     # suggestions: run the model, then accept one (a) and reject the next (r)
     page.click("#ws-suggest")
-    # the first run loads spaCy and the model inside the (immediate) job
-    page.wait_for_function(f"{COUNT} >= 2", timeout=60_000)
+    page.wait_for_function(f"{COUNT} >= 2", timeout=30_000)
     pending = len(codings(sqlite_app, version_id, status="suggested"))
     assert page.evaluate(COUNT) == pending
     page.click("h1")

@@ -134,6 +134,7 @@ def test_fieldworker_gets_403_on_every_workspace_url(app, setup, api):
         "/coding/codebook/proposals/1/decline",
         "/coding/models/retrain",
         "/coding/models/1/activate",
+        "/coding/next",
     ]
     for url in posts:
         assert (

@@ -151,13 +151,21 @@ def test_retrain_makes_an_inactive_version_with_metrics_then_activation(
 def test_next_segment_walks_to_an_uncoded_respondent_turn(app, api, codebook, transcript):
     version_id = transcript("ines", LONG)
     code_long_transcript(api, version_id, codebook, upto=5)
-    page = api.client.get("/coding/next")
+    from milieu_testing import csrf_token
+
+    token = csrf_token(api.client, "/coding/next")
+    started = api.client.post("/coding/next", data={"csrf_token": token})
+    assert started.status_code == 302
+    job = job_of(app, "next")
+    assert job.status == "done", job.error
+    page = api.client.get(started.headers["Location"])
     assert page.status_code == 200
     text = page.get_data(as_text=True)
     # the two respondent turns left uncoded, not the interviewer's questions
     assert "accélérateur" in text and "club export" in text
     assert "paperasse" not in text and "Des nouveautés ?" not in text
-    jump = api.client.get("/coding/next?go=1")
+    jump = api.client.post("/coding/next", data={"csrf_token": token, "go": "1"})
+    jump = api.client.get(jump.headers["Location"])
     assert jump.status_code == 302
     assert f"/coding/transcripts/{version_id}?focus=" in jump.headers["Location"]
 
