@@ -165,7 +165,7 @@ def test_researcher_codes_with_mouse_and_keyboard_and_decides_suggestions(
     [saved] = codings(sqlite_app, version_id, source="human")
     assert saved.intensity == 2 and saved.version == 2
 
-    # keyboard: from the first turn j moves to the next, Shift+Ctrl+Right extends by words, c codes it
+    # keyboard: from the first turn j moves on, Ctrl+Shift+Right extends by words, c codes it
     page.focus(".ws-text >> nth=0")
     page.keyboard.press("j")
     for _ in range(3):
