@@ -54,6 +54,13 @@ def registry_command(registry: Path, geography: Path, levels: tuple[str, ...], o
     territory_name, indicator, value, ci_low, ci_high, note. Only active establishments
     count; NAF rules apply only to NAFRev2 codes; Paris/Lyon/Marseille arrondissements are
     mapped to their commune. Malformed rows are counted and reported on stderr.
+
+    Required register columns: siret, etatAdministratifEtablissement,
+    activitePrincipaleEtablissement, nomenclatureActivitePrincipaleEtablissement,
+    codeCommuneEtablissement. Optional: caractereEmployeurEtablissement (needed by
+    --employers-only), categorieJuridiqueUniteLegale (join it from StockUniteLegale; rules
+    on legal categories need it), denominationUsuelleEtablissement / enseigne1Etablissement
+    (rules on name keywords).
     """
     _check_out(out, (".csv", ".parquet"))
     try:

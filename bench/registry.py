@@ -8,7 +8,7 @@ On a generated SIRENE-format CSV (default 30 million rows), times in the same ru
      (one scan; classification, malformed-row accounting, all indicators);
   3. pandas: chunked read_csv of the needed columns, count by commune x NAF (no
      classification, no indices: a lower bound for a pandas implementation).
-Each runs in a fresh child process so its peak memory (ru_maxrss) is its own. Targets:
+Each runs in a fresh child process; its peak memory is its own ru_maxrss (os.wait4). Targets:
 Milieu / bare DuckDB <= 1.3, Milieu peak memory < 2 GB.
 
     python bench/registry.py [--rows 30000000] [--workdir DIR] [--repeat 2] [--no-pandas]
@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -71,17 +70,20 @@ def run_child(kind: str, path: Path, geo: Path) -> dict:
     code = (f"import time, json\n{setup}\nPATH = {str(path)!r}\nGEO = {str(geo)!r}\n"
             f"t0 = time.perf_counter()\n{work}\n"
             "print('BENCH', json.dumps({'seconds': time.perf_counter() - t0, 'result': RESULT}))")
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                          text=True, check=False)
+    with tempfile.TemporaryFile("w+") as out_f, tempfile.TemporaryFile("w+") as err_f:
+        proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=out_f,
+                                stderr=err_f, text=True)
+        # wait4 reaps this child and gives its own rusage (RUSAGE_CHILDREN mixes children).
+        _pid, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out_f.seek(0)
+        err_f.seek(0)
+        stdout, stderr = out_f.read(), err_f.read()
     if proc.returncode != 0:
-        raise SystemExit(f"{kind} failed:\n{proc.stderr}")
-    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    line = next(x for x in proc.stdout.splitlines() if x.startswith("BENCH "))
+        raise SystemExit(f"{kind} failed:\n{stderr}")
+    line = next(x for x in stdout.splitlines() if x.startswith("BENCH "))
     out = json.loads(line.removeprefix("BENCH "))
-    # ru_maxrss of children is the max over all waited-for children: only trust it when it
-    # grew; otherwise this child peaked at or below an earlier one.
-    out["peak_mb"] = peak_kb / 1024 if peak_kb > before else None
+    out["peak_mb"] = usage.ru_maxrss / 1024  # kilobytes on Linux
     return out
 
 
@@ -133,14 +135,14 @@ def main() -> int:
 def report(rows: int, size_gb: float, results: dict[str, list[dict]]) -> None:
     """Print best times, peak memory and the ratio to the bare GROUP BY."""
     best = {k: min(r["seconds"] for r in v) for k, v in results.items()}
-    peak = {k: max((r["peak_mb"] or 0) for r in v) for k, v in results.items()}
+    peak = {k: max(r["peak_mb"] for r in v) for k, v in results.items()}
     print(f"registry benchmark: {rows:,} rows, {size_gb:.2f} GB CSV, {os.cpu_count()} cores")
     labels = {"duckdb": "bare DuckDB GROUP BY commune",
               "duckdb_naf": "bare DuckDB GROUP BY commune, NAF, state",
               "milieu": "Milieu registry (departement + zone_emploi, all indices)",
               "pandas": "pandas chunked count commune x NAF"}
     for kind, seconds in best.items():
-        mem = f"{peak[kind]:.0f} MB" if peak[kind] else "n/a"
+        mem = f"{peak[kind]:.0f} MB"
         print(f"  {labels[kind]:60s} {seconds:7.1f} s  peak {mem}  "
               f"({rows / seconds / 1e6:.2f} M rows/s)")
     ratio = best["milieu"] / best["duckdb"]
