@@ -154,6 +154,7 @@ def load_demo() -> dict[str, int]:
         db.session.flush()
         added["organisations"] += 1
     added["interviews"] = _demo_interviews() + _demo_survey_interviews()
+    added["codings"] = _demo_codings()
     return added
 
 
@@ -269,4 +270,140 @@ def _demo_survey_interviews() -> int:
         if row.status == "approved":
             ops.review_interview(interview, "approved", "", interview.version, users["camille"])
         added += 1
+    return added
+
+
+#: phrase coded, code, valence, intensity: by camille, and by louis where he read it differently
+DEMO_CODINGS = {
+    "transcript_pme_001.txt": {
+        "camille": [
+            ("un importateur belge nous a contactés sur un salon", "STR.INTL", 1, 2),
+            ("On a un agent commercial en Allemagne", "STR.MODE", 0, 2),
+            (
+                "il y a trois structures qui m'ont proposé la même mission en Chine",
+                "GOV.FRAG",
+                -1,
+                3,
+            ),
+            (
+                "une conseillère que je connais depuis longtemps, elle est à dix minutes d'ici",
+                "GOV.PROX",
+                1,
+                3,
+            ),
+            ("on se voit à peu près tous les mois", "DYN.FREQ", 1, 2),
+            ("m'a mis en relation avec un distributeur au Québec", "GOV.ACTIV", 1, 3),
+            ("La certification bio, oui, pour l'Allemagne c'était indispensable", "STR.CERT", 1, 2),
+            ("maintenant on sait préparer un salon tout seuls", "DYN.LEARN", 1, 2),
+        ],
+        "louis": [
+            ("un importateur belge nous a contactés sur un salon", "STR.INTL", 1, 1),
+            ("On a un agent commercial en Allemagne", "STR.MODE", 0, 2),
+            (
+                "il y a trois structures qui m'ont proposé la même mission en Chine",
+                "GOV.FRAG",
+                -1,
+                2,
+            ),
+            (
+                "une conseillère que je connais depuis longtemps, elle est à dix minutes d'ici",
+                "GOV.PROX",
+                1,
+                2,
+            ),
+            ("m'a mis en relation avec un distributeur au Québec", "STR.NETW", 1, 2),
+            ("maintenant on sait préparer un salon tout seuls", "DYN.LEARN", 1, 2),
+            ("ce qui nous a permis de prospecter la Scandinavie", "DYN.SELF", 1, 1),
+        ],
+    },
+    "transcript_rel_001.txt": {
+        "camille": [
+            ("on travaille en binôme avec les conseillers de Business France", "GOV.COORD", 1, 2),
+            ("La Région fixe les grandes priorités et on s'aligne", "GOV.PILOT", 1, 2),
+            (
+                "Avant, chacun faisait ses salons dans son coin, c'était le millefeuille",
+                "DYN.TREND",
+                1,
+                2,
+            ),
+            ("Toutes les semaines avec Business France", "DYN.FREQ", 1, 3),
+            (
+                "En une journée on a contacté le conseiller du commerce extérieur sur place",
+                "GOV.ACTIV",
+                1,
+                3,
+            ),
+            (
+                "plus il y a de missions collectives, et plus d'autres entreprises se lancent",
+                "DYN.SELF",
+                1,
+                2,
+            ),
+        ],
+        "louis": [
+            ("on travaille en binôme avec les conseillers de Business France", "GOV.COORD", 1, 2),
+            ("La Région fixe les grandes priorités et on s'aligne", "GOV.PILOT", 1, 3),
+            (
+                "Avant, chacun faisait ses salons dans son coin, c'était le millefeuille",
+                "GOV.FRAG",
+                -1,
+                2,
+            ),
+            ("Toutes les semaines avec Business France", "DYN.FREQ", 1, 2),
+            (
+                "En une journée on a contacté le conseiller du commerce extérieur sur place",
+                "GOV.ACTIV",
+                1,
+                3,
+            ),
+            ("Je pense que ça s'améliore", "DYN.TREND", 1, 1),
+        ],
+    },
+}
+
+
+def _demo_codings() -> int:
+    """Code the two demo transcripts blind by camille and louis in a round they both finish."""
+    from survey_app.models import Coding, CodingRound, Transcript, TranscriptVersion
+    from survey_app.qualitative import rounds
+    from survey_app.qualitative.codebook import codes_by_key, current_codebook
+    from survey_app.qualitative.codings import create_coding
+
+    if db.session.scalar(sa.select(sa.func.count(CodingRound.id))):
+        return 0
+    users = {u.username: u for u in db.session.scalars(sa.select(User))}
+    book = current_codebook()
+    codes = codes_by_key(book)
+    versions = {}
+    for filename in DEMO_CODINGS:
+        version = db.session.scalars(
+            sa.select(TranscriptVersion)
+            .join(Transcript)
+            .where(TranscriptVersion.source_filename == filename)
+            .order_by(TranscriptVersion.number.desc())
+        ).first()
+        versions[filename] = version
+    coders = [users["camille"], users["louis"]]
+    rnd = rounds.create_round(
+        users["camille"], "Double codage — démo", list(versions.values()), coders, book
+    )
+    added = 0
+    for filename, by_coder in DEMO_CODINGS.items():
+        version = versions[filename]
+        for username, items in by_coder.items():
+            for phrase, code, valence, intensity in items:
+                start = version.text.index(phrase)
+                create_coding(
+                    version,
+                    start,
+                    start + len(phrase),
+                    codes[code],
+                    users[username],
+                    valence=valence,
+                    intensity=intensity,
+                )
+                added += 1
+    for coder in coders:
+        rounds.mark_done(rnd, coder)
+    assert db.session.scalar(sa.select(Coding.round_id).limit(1)) == rnd.id
     return added
