@@ -56,7 +56,9 @@ def _table(report: dict, fmt: str) -> str:
     writer.writerow(["level", *COLUMNS])
     for kind in ("codes", "families"):
         for row in report[kind]:
-            writer.writerow([kind[:-1], *(_cell(row[c]) for c in COLUMNS)])
+            writer.writerow(
+                [{"codes": "code", "families": "family"}[kind], *(_cell(row[c]) for c in COLUMNS)]
+            )
     return buffer.getvalue()
 
 
