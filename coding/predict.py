@@ -17,6 +17,14 @@ from coding.model import ThemeModel
 _WORKER_MODEL: ThemeModel | None = None
 
 
+def _one_thread() -> None:
+    """Keep BLAS/OpenMP to one thread per worker: two workers already fill two cores, and
+    thread pools inherited through fork otherwise compete (measured: slower than 1 worker)."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1)
+
+
 def _predict_chunk(texts: list[str]) -> np.ndarray:
     assert _WORKER_MODEL is not None
     return _WORKER_MODEL.predict_proba(texts)
@@ -39,7 +47,8 @@ def iter_scores(
     _WORKER_MODEL = model
     model.predict_proba(["."])  # load spaCy once here; forked workers share it copy-on-write
     pending: deque[Future] = deque()
-    with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork")) as pool:
+    ctx = mp.get_context("fork")
+    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_one_thread) as pool:
         for chunk in chunks:
             pending.append(pool.submit(_predict_chunk, chunk))
             if len(pending) >= 2 * workers:
