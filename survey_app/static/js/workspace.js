@@ -76,7 +76,9 @@
     var r = sel.getRangeAt(0);
     var a = pointOffset(r.startContainer, r.startOffset);
     var b = pointOffset(r.endContainer, r.endOffset);
-    if (!a || !b) return null;
+    if (!a) return null;
+    // a drag ending in the margin or between turns (or a triple click) ends with its turn
+    if (!b) b = { offset: blockEnd(a.block), block: a.block };
     var start = a.offset, end = b.offset;
     // a selection ending at the very start of the next turn belongs to the previous one
     if (b.block > a.block && end === starts[b.block]) end = blockEnd(b.block - 1);
