@@ -217,3 +217,13 @@ def test_training_rows_leave_out_open_blind_rounds(app, api, codebook, transcrip
             )
             == 1
         )
+
+
+def test_a_job_is_visible_to_its_creator_only(app, api, codebook, transcript, create_user):
+    version_id = transcript("ines", TEXT)
+    job_id = api.post(f"/coding/api/transcripts/{version_id}/suggest").get_json()["job"]["id"]
+    assert api.client.get(f"/coding/api/jobs/{job_id}").status_code == 200
+    create_user("bob", "researcher")
+    api.login("bob")
+    assert api.client.get(f"/coding/api/jobs/{job_id}").status_code == 404
+    assert api.client.get("/coding/api/jobs/999999").status_code == 404
