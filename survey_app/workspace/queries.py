@@ -44,6 +44,7 @@ def code_json(code: Code) -> dict[str, Any]:
         "key": code.key,
         "family": code.family,
         "label": label(code),
+        "definition": code.definition,
         "colour": FAMILY_COLOURS[code.family][0],
         "background": FAMILY_COLOURS[code.family][1],
     }

@@ -308,6 +308,7 @@
       li.className = "ws-code" + (k === activeOption ? " active" : "");
       li.setAttribute("aria-selected", k === activeOption ? "true" : "false");
       li.style.setProperty("--ink", c.colour);
+      li.title = c.definition || "";
       var key = document.createElement("strong");
       key.textContent = c.key;
       var lab = document.createElement("span");
