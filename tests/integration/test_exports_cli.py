@@ -40,6 +40,7 @@ def run(app, command, args):
     return result
 
 
+@pytest.mark.parametrize("backend", ["sqlite"])  # not about the database
 @pytest.mark.parametrize("fmt", ["csv", "xlsx", "parquet", "sav", "dta", "qdpx", "qdc"])
 def test_each_format_from_the_cli(app, project, tmp_path, fmt) -> None:
     out = tmp_path / default_filename(fmt, "out")
@@ -80,6 +81,7 @@ def test_each_format_from_the_cli(app, project, tmp_path, fmt) -> None:
         )
 
 
+@pytest.mark.parametrize("backend", ["sqlite"])  # not about the database
 def test_xlsx_tables_option(app, project, tmp_path) -> None:
     import openpyxl
 
@@ -107,6 +109,7 @@ def test_xlsx_tables_option(app, project, tmp_path) -> None:
         (["--out", "{tmp}/x.zip"], "Missing option '--format'"),
     ],
 )
+@pytest.mark.parametrize("backend", ["sqlite"])  # not about the database
 def test_bad_input_is_one_line_and_writes_nothing(app, project, tmp_path, args, message) -> None:
     args = [a.format(tmp=tmp_path) for a in args]
     result = run(app, export_command, args)
@@ -132,6 +135,7 @@ def _all_bytes(paths: list[Path]) -> bytes:
     return data
 
 
+@pytest.mark.parametrize("backend", ["sqlite"])  # not about the database
 def test_pseudonymised_exports_carry_no_real_name(app, project, tmp_path) -> None:
     written = []
     for fmt in FORMATS:
@@ -166,6 +170,7 @@ def test_pseudonymised_exports_carry_no_real_name(app, project, tmp_path) -> Non
     assert key[PERSON][0].startswith("PERS_") and key[FIRM][0].startswith("FIRM_")
 
 
+@pytest.mark.parametrize("backend", ["sqlite"])  # not about the database
 def test_tokens_stay_stable_across_exports(app, project, tmp_path) -> None:
     tokens = []
     for n in range(2):
@@ -349,6 +354,7 @@ def test_pseudonymised_demo_carries_no_demo_name(sqlite_app, tmp_path) -> None:
     assert leaks == []
 
 
+@pytest.mark.parametrize("backend", ["sqlite"])  # not about the database
 def test_cli_sav_opens_in_pspp(app, project, tmp_path) -> None:
     import os
     import shutil
@@ -380,6 +386,7 @@ def test_cli_sav_opens_in_pspp(app, project, tmp_path) -> None:
     assert "Oui" in report and "Non posée" in report
 
 
+@pytest.mark.parametrize("backend", ["sqlite"])  # not about the database
 def test_help_explains_both_commands(app) -> None:
     export_help = run(app, export_command, ["--help"])
     assert export_help.exit_code == 0
@@ -397,6 +404,7 @@ def test_help_explains_both_commands(app) -> None:
     assert "--create-interviews" in import_help.output and "or nothing" in import_help.output
 
 
+@pytest.mark.parametrize("backend", ["sqlite"])  # not about the database
 def test_extra_terms_file(app, project, tmp_path) -> None:
     terms = tmp_path / "terms.csv"
     terms.write_text("# extra names\nLIEU,Japon\n", encoding="utf-8")

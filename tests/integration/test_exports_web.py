@@ -45,6 +45,7 @@ def job_id_of(response) -> int:
     return int(re.search(r"/exports/jobs/(\d+)$", response.headers["Location"]).group(1))
 
 
+@pytest.mark.parametrize("backend", ["sqlite"])  # not about the database
 @pytest.mark.parametrize(
     ("role", "expected"), [(None, 302), ("fieldworker", 403), ("researcher", 200), ("admin", 200)]
 )
@@ -115,6 +116,7 @@ def test_fieldworker_cannot_start_an_export(app, client, auth, get_csrf, project
         assert db.session.scalar(sa.select(sa.func.count(Job.id))) == 0
 
 
+@pytest.mark.parametrize("backend", ["sqlite"])  # not about the database
 def test_export_form_refuses_bad_input(app, client, auth, get_csrf, project) -> None:
     auth.login("camille")
     assert client.post("/exports/", data={"fmt": "xlsx"}).status_code == 400  # no CSRF
@@ -126,6 +128,7 @@ def test_export_form_refuses_bad_input(app, client, auth, get_csrf, project) -> 
         assert db.session.scalar(sa.select(sa.func.count(Job.id))) == 0
 
 
+@pytest.mark.parametrize("backend", ["sqlite"])  # not about the database
 def test_pseudonymised_export_from_the_page_and_the_key_page(
     app, client, auth, get_csrf, project
 ) -> None:
@@ -200,6 +203,7 @@ def test_revoking_needs_csrf_and_ownership(app, client, auth, get_csrf, create_u
         assert db.session.get(ApiToken, token_id).revoked_dt is not None
 
 
+@pytest.mark.parametrize("backend", ["sqlite"])  # not about the database
 def test_old_export_files_are_pruned(app, client, auth, get_csrf, project) -> None:
     import os
     import time
