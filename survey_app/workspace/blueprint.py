@@ -20,6 +20,7 @@ bp.add_url_rule("/models/retrain", view_func=views.retrain, methods=["POST"])
 bp.add_url_rule("/models/<int:model_id>/activate", view_func=views.activate_model, methods=["POST"])
 bp.add_url_rule("/next", view_func=views.next_segment, methods=["GET", "POST"])
 bp.add_url_rule("/matrix", view_func=views.matrix)
+bp.add_url_rule("/matrix.csv", view_func=views.matrix_csv)
 bp.add_url_rule("/saturation", view_func=views.saturation)
 
 # JSON

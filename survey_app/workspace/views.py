@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from types import SimpleNamespace
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -276,6 +278,38 @@ def matrix():
         territories=cq.territories_of(everything),
         respondent_types=RESPONDENT_TYPES,
         size_bands=SIZE_BANDS,
+    )
+
+
+@researcher_required
+def matrix_csv():
+    """The matrix as CSV (one row per interview, attributes then one column per code)."""
+    _everything, shown, _filters = _filtered_cases()
+    level = "family" if request.args.get("level") == "family" else "code"
+    counts = sat.code_counts(current_user, shown, level)
+    columns = sat.matrix_columns(counts)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        ["case", "respondent_type", "territory", "naf_code", "size_band", "date", *columns]
+    )
+    for c in shown:
+        row = counts[c.version.id]
+        writer.writerow(
+            [
+                c.pseudonym,
+                c.respondent_type,
+                c.territory_name("commune"),
+                c.naf_code or "",
+                c.size_band or "",
+                c.when or "",
+                *[row.get(col, 0) for col in columns],
+            ]
+        )
+    return Response(
+        out.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename=case_{level}_matrix.csv"},
     )
 
 

@@ -115,6 +115,7 @@ def test_fieldworker_gets_403_on_every_workspace_url(app, setup, api):
         "/coding/models",
         "/coding/next",
         "/coding/matrix",
+        "/coding/matrix.csv",
         "/coding/saturation",
         f"/coding/api/transcripts/{version_id}/codings",
         f"/coding/api/transcripts/{version_id}/suggestions",
@@ -332,6 +333,8 @@ def test_blind_round_coder_sees_only_own_codings_everywhere(app, setup, api, cre
     assert 'data-col="DYN.FREQ">1<' in matrix and "GOV.PILOT" not in matrix
     families = api.client.get("/coding/matrix?level=family").get_data(as_text=True)
     assert 'data-col="DYNAMICS">1<' in families and "GOVERNANCE" not in families
+    table = api.client.get("/coding/matrix.csv").get_data(as_text=True).splitlines()
+    assert table[0].endswith(",DYN.FREQ") and table[1].endswith(",1") and len(table) == 2
     saturation = api.client.get("/coding/saturation").get_data(as_text=True)
     assert "DYN.FREQ" in saturation and "GOV.PILOT" not in saturation
 
