@@ -244,8 +244,8 @@ def _paths() -> dict[str, Any]:
         "/api/exports/{fmt}": {
             "get": {
                 "summary": "The project as one file of the format, built while you wait "
-                "(researchers and admins). SPSS and Stata files come zipped with "
-                "their data dictionary.",
+                "(researchers and admins). Formats whose data dictionary is written "
+                "beside the file (sav, dta, qdc) come zipped with it.",
                 "operationId": "export",
                 "parameters": [
                     {

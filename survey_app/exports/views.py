@@ -103,13 +103,15 @@ def tokens():
         _row, new_token = create_token(current_user, form.name.data)
         form.name.data = ""
     status = 400 if form.is_submitted() and new_token is None else 200
-    return render_template(
+    page = render_template(
         "exports/tokens.html",
         form=form,
         revoke=revoke,
         tokens=tokens_of(current_user),
         new_token=new_token,
-    ), status
+    )
+    # the one page that shows a secret: keep it out of every cache
+    return page, status, {"Cache-Control": "no-store"}
 
 
 @staff_required

@@ -166,6 +166,7 @@ def test_token_is_shown_once_and_stored_as_its_hash(
         "/exports/tokens", data={"csrf_token": get_csrf("/exports/tokens"), "name": "R scripts"}
     )
     assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
     token = re.search(r'id="new-token">([^<]+)<', response.get_data(as_text=True)).group(1)
     again = client.get("/exports/tokens").get_data(as_text=True)
     assert token not in again and "R scripts" in again
