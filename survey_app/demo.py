@@ -406,4 +406,10 @@ def _demo_codings() -> int:
     for coder in coders:
         rounds.mark_done(rnd, coder)
     assert db.session.scalar(sa.select(Coding.round_id).limit(1)) == rnd.id
+    # the shipped model's suggestions on the SME transcript, left for a researcher to review
+    from survey_app.qualitative.model_versions import ensure_model_version
+    from survey_app.qualitative.suggestions import run_suggestions
+
+    run_suggestions(versions["transcript_pme_001.txt"], ensure_model_version(),
+                    lambda _fraction, _message: None, users["camille"])
     return added

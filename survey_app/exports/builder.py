@@ -145,7 +145,9 @@ def _codings(versions: pd.DataFrame, user: User | None) -> pd.DataFrame:
         .join(Code, Code.id == Coding.code_id)
         .outerjoin(coder, coder.id == Coding.coder_id)
         .where(Coding.transcript_version_id.in_(list(interview_of)),
-               Coding.status.in_(LIVE_STATUSES))
+               Coding.status.in_(LIVE_STATUSES),
+               # a suggestion is not a coding: an accepted one lives on as the human coding
+               Coding.source != "model")
         .order_by(Coding.transcript_version_id, Coding.start, Coding.id)
     )
     hidden = blind_transcript_ids(user) if user is not None else set()
