@@ -22,6 +22,7 @@ from survey_app.models import (
     CodebookVersion,
     Coding,
     Interview,
+    Organisation,
     PseudonymEntry,
     TranscriptVersion,
     User,
@@ -348,7 +349,10 @@ def test_pseudonymised_demo_carries_no_demo_name(sqlite_app, tmp_path) -> None:
         assert result.exit_code == 0, result.output
         written += [Path(line) for line in result.stdout.split()]
     data = _all_bytes(written)
-    names = [o[1] for o in DEMO_ORGANISATIONS] + [u[2] for u in DEMO_USERS]
+    with sqlite_app.app_context():
+        registry = list(db.session.scalars(sa.select(Organisation.name)))
+    assert set(o[1] for o in DEMO_ORGANISATIONS) <= set(registry)
+    names = registry + [u[2] for u in DEMO_USERS]
     names += ["Castelnau", "Cévenols", "Montpellier", "Béziers"]
     leaks = [n for n in names if n.encode() in data or n.encode("utf-16-le") in data]
     assert leaks == []
