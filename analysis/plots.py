@@ -26,12 +26,13 @@ LABELS = {"D1": "D1 Density", "D2": "D2 Diversity", "D3": "D3 Dynamics",
 FORMATS = ("png", "svg")
 
 
-def _render(fig: Figure, fmt: str) -> bytes:
+def _render(fig: Figure, fmt: str, salt: str) -> bytes:
     FigureCanvasAgg(fig)
     buf = io.BytesIO()
     meta = {"Date": None} if fmt == "svg" else {}
-    # A fixed salt keeps SVG element ids stable, so the same profile gives the same file.
-    with rc_context({"svg.hashsalt": "milieu"}):
+    # A fixed salt per chart keeps SVG ids stable (same profile, same file) and distinct
+    # between charts inlined in one HTML page.
+    with rc_context({"svg.hashsalt": f"milieu-{salt}"}):
         fig.savefig(buf, format=fmt, dpi=110, bbox_inches="tight", metadata=meta)
     return buf.getvalue()
 
@@ -73,7 +74,7 @@ def territory_chart(profile: pd.DataFrame, code: str, fmt: str = "png") -> bytes
     ax.set_xlabel("score in [0, 1]   (filled: registry / Likert; hollow: coded transcripts)")
     title = f"{name} ({code})" if name else str(code)
     ax.set_title(title + ("\nmissing: " + ", ".join(missing) if missing else ""), fontsize=10)
-    return _render(fig, fmt)
+    return _render(fig, fmt, f"territory-{code}")
 
 
 def comparison_chart(profile: pd.DataFrame, fmt: str = "png") -> bytes:
@@ -97,7 +98,7 @@ def comparison_chart(profile: pd.DataFrame, fmt: str = "png") -> bytes:
     ax.set_xlabel("score in [0, 1] with bootstrap intervals")
     if codes:
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False)
-    return _render(fig, fmt)
+    return _render(fig, fmt, "comparison")
 
 
 def safe_name(code: str) -> str:

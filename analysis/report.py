@@ -88,8 +88,9 @@ def _triangulation(result: ProfileResult) -> str:
 def render_report_html(result: ProfileResult, title: str = "Milieu: 4D territory profile"
                        ) -> str:
     """Return a self-contained HTML page (no external assets) for a profile result."""
-    settings = ", ".join(f"{escape(str(k))}: {escape(str(v))}" for k, v in
-                         result.settings.items())
+    settings = ", ".join(
+        f"{escape(str(k))}: {escape(', '.join(map(str, v)) if isinstance(v, list) else str(v))}"
+        for k, v in result.settings.items())
     warn = "".join(f"<li>{escape(w)}</li>" for w in result.warnings)
     parts = [
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">",

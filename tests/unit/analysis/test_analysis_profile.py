@@ -114,3 +114,5 @@ def test_report_is_self_contained_and_escaped() -> None:
     assert not re.search(r"""(src|href)\s*=\s*["'](https?:)?//""", html)
     assert "<link" not in html and "@import" not in html and "<script" not in html
     assert html.count("<svg") == 2  # one territory chart, one comparison
+    clip_ids = re.findall(r'<clipPath id="([^"]+)"', html)
+    assert clip_ids and len(clip_ids) == len(set(clip_ids))  # inline SVGs must not clash
