@@ -198,7 +198,7 @@ def _new_codebook_version(
         family = rows.get(key, {}).get("family")
         family = family if family in FAMILIES else family_of(key)
         content["families"][family]["codes"][key] = _code_entry(rows.get(key), key)
-    content["version"] = _free_version(f"{current.version if current else '0'}+refi")
+    content["version"] = _free_version(f"{current.version}+refi" if current else "refi")
     try:
         parse_codebook(content)
     except CodebookError as err:

@@ -240,6 +240,7 @@ def test_qdpx_round_trip_into_an_empty_database(app, project, tmp_path) -> None:
     assert (
         "created disabled researcher accounts for unknown coders: camille, louis" in result.stdout
     )
+    assert "codes: 20 (new codebook version refi.1)" in result.stdout
     assert _project_state(app) == before
     with app.app_context():
         coders = db.session.scalars(sa.select(User).where(User.role == "researcher")).all()
