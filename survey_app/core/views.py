@@ -2,12 +2,13 @@ from flask import abort, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
 from survey_app import config
+from survey_app.core.dashboard import dashboard
 from survey_app.extensions import db
 
 
 @login_required
 def index():
-    return render_template("core/index.html")
+    return render_template("core/index.html", data=dashboard(current_user))
 
 
 def set_language():
