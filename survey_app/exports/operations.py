@@ -227,7 +227,7 @@ def write_export(
     check_options(options)
     say = progress or (lambda _f, _m: None)
     ds = prepare_dataset(user, options, say)
-    say(0.6, f"writing {options.fmt}")
+    say(0.6, "writing the file")
     kwargs = {"tables": list(options.tables)} if options.tables else {}
     try:
         paths = WRITERS[options.fmt](ds, path, **kwargs)

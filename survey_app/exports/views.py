@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import abort, flash, jsonify, redirect, render_template, send_file, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from survey_app.api.tokens import create_token, revoke_token, tokens_of
@@ -21,6 +22,14 @@ from survey_app.exports.operations import (
 from survey_app.extensions import db
 from survey_app.jobs import job_status, start_job
 from survey_app.models import ApiToken, Job
+
+#: an export job's progress messages (see operations.write_export) as the page shows them
+PROGRESS_LABELS = {
+    "reading the database": _l("reading the database"),
+    "pseudonymising transcripts and answers": _l("pseudonymising transcripts and answers"),
+    "writing the file": _l("writing the file"),
+    "done": _l("done"),
+}
 
 
 def _visible_jobs() -> list[Job]:
@@ -76,7 +85,8 @@ def _status(job: Job) -> dict:
 @researcher_required
 def job(job_id: int):
     item = _job_for(job_id)
-    return render_template("exports/job.html", job=item, status=_status(item))
+    messages = {message: str(label) for message, label in PROGRESS_LABELS.items()}
+    return render_template("exports/job.html", job=item, status=_status(item), messages=messages)
 
 
 @researcher_required
