@@ -27,8 +27,14 @@ def test_shipped_codebook(codebook):
 
 
 def _minimal(**over):
-    code = {"label": {"fr": "a", "en": "a"}, "definition": "d", "include": [], "exclude": [],
-            "keywords": ["k"], "example": "e"}
+    code = {
+        "label": {"fr": "a", "en": "a"},
+        "definition": "d",
+        "include": [],
+        "exclude": [],
+        "keywords": ["k"],
+        "example": "e",
+    }
     fams = {f: {"codes": {}} for f in ("GOVERNANCE", "STRATEGY", "DYNAMICS", "OTHER")}
     fams["GOVERNANCE"]["codes"]["GOV.X"] = code
     data = {"version": "1", "families": fams}
