@@ -8,7 +8,7 @@ import sys
 import click
 from flask.cli import FlaskGroup
 
-#: command groups imported only when used (the NLP and statistics stacks take seconds to load)
+#: commands and groups imported only when used (the NLP and statistics stacks take seconds to load)
 LAZY_GROUPS = {
     "instruments": ("survey_app.fieldwork.commands", "instruments_group",
                     "Interview guides as versioned data: validate, load, XLSForm export/import."),
@@ -18,6 +18,10 @@ LAZY_GROUPS = {
                     "Communes, départements, régions and zones d'emploi from INSEE tables."),
     "rounds": ("survey_app.rounds.commands", "rounds_group",
                "Blind double-coding rounds: list them, print their agreement."),
+    "export": ("survey_app.exports.commands", "export_command",
+               "Export the project: CSV, XLSX, Parquet, SPSS, Stata, REFI-QDA, with dictionary."),
+    "import-refi": ("survey_app.exports.commands", "import_refi_command",
+                    "Import a REFI-QDA project (.qdpx) or codebook (.qdc)."),
     "coding": ("coding.cli", "coding_group",
                "Theme classifier and agreement: train, predict, evaluate, agreement."),
     "analyse": ("analysis.cli", "analyse_group",
@@ -90,6 +94,7 @@ def _register() -> None:
     cli.add_command(user_commands.users)
     cli.add_command(demo_commands.demo)
     cli.add_command(worker_commands.worker)
+
 
 
 _register()
