@@ -127,7 +127,7 @@ def test_retrain_makes_an_inactive_version_with_metrics_then_activation(
         assert (Path(trained.path) / "model.skops").is_file()
         trained_id = trained.id
     page = api.client.get(f"/coding/models?job={job.id}").get_data(as_text=True)
-    assert f'id="model-{trained_id}"' in page and "Macro F1" in page
+    assert f'id="model-{trained_id}"' in page and "F1 macro" in page  # French by default
 
     api.post(f"/coding/api/transcripts/{version_id}/suggest")
     assert job_of(app, "suggest").params["model_version_id"] != trained_id  # not active yet

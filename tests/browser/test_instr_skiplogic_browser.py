@@ -1,7 +1,5 @@
 """Skip logic live in Chromium: skiplogic.js hides and disables questions on a built form."""
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -10,10 +8,9 @@ from flask import Flask
 from survey_app.instruments.forms import build_section_form
 from survey_app.instruments.model import load_instrument
 
-HERE = Path(__file__).parent
-SKIPLOGIC_JS = HERE.parents[2] / "survey_app" / "static" / "js" / "skiplogic.js"
-CHROMIUM = "/usr/bin/chromium"
-MINI = load_instrument(HERE / "mini_instrument.yaml")
+ROOT = Path(__file__).resolve().parents[2]
+SKIPLOGIC_JS = ROOT / "survey_app" / "static" / "js" / "skiplogic.js"
+MINI = load_instrument(ROOT / "tests" / "unit" / "instruments" / "mini_instrument.yaml")
 
 pytestmark = pytest.mark.browser
 
@@ -32,23 +29,15 @@ def section_html() -> str:
 
 
 @pytest.fixture(scope="module")
-def page():
-    if not shutil.which(CHROMIUM):
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing in CI")
-        pytest.skip(f"{CHROMIUM} is not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"], headless=True
-        )
-        page = browser.new_page()
-        page.set_content(f"<html><body>{section_html()}</body></html>")
-        page.add_script_tag(content=SKIPLOGIC_JS.read_text(encoding="utf-8"))
-        page.evaluate("window.binding = MilieuExpr.bindForm(document.getElementById('f'))")
-        yield page
-        browser.close()
+def page(browser):
+    """One page with a built section form and skiplogic.js bound to it (shared browser)."""
+    context = browser.new_context()
+    page = context.new_page()
+    page.set_content(f"<html><body>{section_html()}</body></html>")
+    page.add_script_tag(content=SKIPLOGIC_JS.read_text(encoding="utf-8"))
+    page.evaluate("window.binding = MilieuExpr.bindForm(document.getElementById('f'))")
+    yield page
+    context.close()
 
 
 def hidden(page, key: str) -> bool:
