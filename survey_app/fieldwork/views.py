@@ -29,26 +29,8 @@ from survey_app.instruments.forms import (
 )
 from survey_app.models import InstrumentVersion, Interview, Organisation, Territory
 from survey_app.models.fieldwork import INTERVIEW_STATUSES
+from survey_app.models.territories import SIZE_BANDS
 from survey_app.transcripts.files import TranscriptFileError, read_transcript_upload
-
-SIZE_BANDS = (
-    "NN",
-    "00",
-    "01",
-    "02",
-    "03",
-    "11",
-    "12",
-    "21",
-    "22",
-    "31",
-    "32",
-    "41",
-    "42",
-    "51",
-    "52",
-    "53",
-)
 
 
 def lang() -> str:

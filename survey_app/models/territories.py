@@ -9,6 +9,9 @@ from survey_app.models.base import Base, choice, utcnow
 
 TERRITORY_LEVELS = ("commune", "departement", "region", "zone_emploi")
 ORGANISATION_KINDS = ("sme", "relay")
+#: INSEE headcount bands (trancheEffectifs), NN = no employee on record
+SIZE_BANDS = ("NN", "00", "01", "02", "03", "11", "12", "21", "22", "31", "32", "41", "42",
+              "51", "52", "53")
 
 
 class Territory(Base):

@@ -16,6 +16,7 @@ from survey_app.extensions import db
 from survey_app.jobs import start_job
 from survey_app.models import CodebookProposal, Job, ModelVersion, User
 from survey_app.models.fieldwork import RESPONDENT_TYPES
+from survey_app.models.territories import SIZE_BANDS
 from survey_app.qualitative import cases as cq
 from survey_app.qualitative import codebook_changes as changes
 from survey_app.qualitative import saturation as sat
@@ -24,25 +25,6 @@ from survey_app.qualitative.codings import open_rounds_of
 from survey_app.qualitative.model_versions import activate, active_model_version
 from survey_app.workspace import queries as q
 from survey_app.workspace.forms import ActionForm, ProposalForm
-
-SIZE_BANDS = (
-    "NN",
-    "00",
-    "01",
-    "02",
-    "03",
-    "11",
-    "12",
-    "21",
-    "22",
-    "31",
-    "32",
-    "41",
-    "42",
-    "51",
-    "52",
-    "53",
-)
 
 
 def _filters() -> dict:
