@@ -3,19 +3,19 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectChoice, SelectField
 from wtforms.validators import DataRequired, NumberRange
 
+LEVEL_LABELS = {
+    "departement": _l("département"),
+    "zone_emploi": _l("zone d'emploi"),
+    "region": _l("région"),
+}
+
 
 class ProfileForm(FlaskForm):
     level = SelectField(
         _l("Territorial level"),
-        choices=[
-            SelectChoice("departement", _l("département")),
-            SelectChoice("zone_emploi", _l("zone d'emploi")),
-            SelectChoice("region", _l("région")),
-        ],
+        choices=[SelectChoice(key, label) for key, label in LEVEL_LABELS.items()],
         validators=[DataRequired()],
     )
     n_boot = IntegerField(
-        _l("Bootstrap replicates"),
-        default=1000,
-        validators=[DataRequired(), NumberRange(100, 5000)],
+        _l("Bootstrap replicates"), default=1000, validators=[DataRequired(), NumberRange(100, 5000)]
     )

@@ -12,7 +12,7 @@ from survey_app.extensions import db
 from survey_app.jobs import job_status, start_job
 from survey_app.models import Job
 from survey_app.profiles import operations as ops
-from survey_app.profiles.forms import ProfileForm
+from survey_app.profiles.forms import LEVEL_LABELS, ProfileForm
 
 
 def _profile_job(job_id: int) -> Job:
@@ -34,7 +34,11 @@ def index():
         sa.select(Job).where(Job.kind == "profile").order_by(Job.id.desc()).limit(20)
     ).all()
     return render_template(
-        "profiles/index.html", form=form, jobs=jobs, demo_registry=ops.uses_demo_registry()
+        "profiles/index.html",
+        form=form,
+        jobs=jobs,
+        demo_registry=ops.uses_demo_registry(),
+        level_labels=LEVEL_LABELS,
     )
 
 
@@ -46,7 +50,12 @@ def show(job_id: int):
     if result is not None:
         table = result.profile.to_dict("records")
     return render_template(
-        "profiles/show.html", job=job, result=result, table=table, safe_name=safe_name
+        "profiles/show.html",
+        job=job,
+        result=result,
+        table=table,
+        safe_name=safe_name,
+        level_labels=LEVEL_LABELS,
     )
 
 
