@@ -161,7 +161,27 @@ def keyword_name_sql(typology: Typology, names: Sequence[str]) -> str:
                 pre.append("(" + ") AND (".join(parts) + ")")
     if name_expr is None or not pre:
         return "NULL"
-    return f"CASE WHEN {' OR '.join(pre)} THEN {name_expr} END"
+    # Keywords are never blank, so a row without any name cannot match: skip it too.
+    named = " OR ".join(f"{_ident(c)} IS NOT NULL" for c in NAME_COLUMNS if c in names)
+    return f"CASE WHEN ({named}) AND ({' OR '.join(pre)}) THEN {name_expr} END"
+
+
+def relevance_sql(typology: Typology, names: Sequence[str]) -> str:
+    """Return a condition true for every row some rule could match (cheap prefilter).
+
+    Every rule needs NAF codes or legal categories, so a row with neither a listed NAF
+    code (NAFRev2) nor a listed legal category cannot fall in any category.
+    """
+    has_legal = LEGAL_COLUMN in names
+    nafs = sorted({c for cat in typology.categories for r in cat.rules for c in r.naf})
+    legal = sorted({c for cat in typology.categories for r in cat.rules
+                    for c in r.legal_categories}) if has_legal else []
+    parts = []
+    if nafs:
+        parts.append(f"(nafrev2 AND naf IN ({', '.join(map(_quote, nafs))}))")
+    if legal:
+        parts.append(f"{_ident(LEGAL_COLUMN)} IN ({', '.join(map(_quote, legal))})")
+    return " OR ".join(parts) if parts else "FALSE"
 
 
 def classification_sql(typology: Typology, names: Sequence[str], as_index: bool = False) -> str:
@@ -173,6 +193,11 @@ def classification_sql(typology: Typology, names: Sequence[str], as_index: bool 
     has_name = _name_expr(names) is not None
     has_legal = LEGAL_COLUMN in names
     branches = []
+    relevant = relevance_sql(typology, names)
+    if relevant != "FALSE":
+        # Most rows match no rule: one test on the union of all NAF codes and legal
+        # categories sends them past every branch at once.
+        branches.append(f"WHEN NOT coalesce({relevant}, FALSE) THEN NULL")
     for i, cat in enumerate(typology.categories):
         cond = " OR ".join(_rule_sql(r, typology, has_name, has_legal) for r in cat.rules)
         branches.append(f"WHEN {cond} THEN {i if as_index else _quote(cat.key)}")
@@ -186,10 +211,16 @@ OK_BASE = 100
 NO_CATEGORY = 99
 
 
-def scan_sql(source: str, names: Sequence[str], typology: Typology) -> str:
-    """Return the single-scan aggregation over the register: (commune, code, n)."""
+def scan_sql(source: str, names: Sequence[str], typology: Typology,
+             employers_only: bool = True) -> str:
+    """Return the single-scan aggregation over the register: (commune, code, n).
+
+    The number of (commune, code) groups drives the cost of the scan, so the key carries
+    only what later steps read: the commune of rows that are not ok is dropped (their
+    status alone is counted), and the employer flag only when employers_only needs it.
+    """
     employer = (f"coalesce({_ident(EMPLOYER_COLUMN)} = 'O', FALSE)"
-                if EMPLOYER_COLUMN in names else "FALSE")
+                if employers_only and EMPLOYER_COLUMN in names else "FALSE")
     siret = _ident("siret")
     state = _ident("etatAdministratifEtablissement")
     naf = _ident("activitePrincipaleEtablissement")
@@ -198,7 +229,7 @@ def scan_sql(source: str, names: Sequence[str], typology: Typology) -> str:
     category = classification_sql(typology, names, as_index=True)
     c = STATUS_CODES
     return f"""
-    SELECT commune, code, count(*) AS n FROM (
+    SELECT CASE WHEN code >= {OK_BASE} THEN commune END AS commune, code, count(*) AS n FROM (
       SELECT commune,
         CASE WHEN length(coalesce({siret}, '')) <> 14
                   OR TRY_CAST({siret} AS UBIGINT) IS NULL THEN {c["bad_siret"]}
@@ -363,7 +394,7 @@ def compute_registry(
             con.execute(f"SET threads = {int(threads)}")
         say(f"scanning {Path(registry).name} ...")
         try:
-            con.execute(f"CREATE TEMP TABLE scan AS {scan_sql(source, names, typ)}")
+            con.execute(f"CREATE TEMP TABLE scan AS {scan_sql(source, names, typ, employers_only)}")
         except duckdb.Error as exc:
             raise RegistryError(f"cannot read registry {Path(registry).name}: "
                                 f"{str(exc).splitlines()[0]}") from exc
