@@ -536,6 +536,23 @@ def _territory_names(geo: pd.DataFrame, level: str, codes: list[str]) -> list[st
 def _long(level: str, codes: list[str], names: list[str],
           inds: dict[str, indices.Indicator]) -> pd.DataFrame:
     """Stack indicators into long rows, territory by territory, in a fixed order."""
+    if codes and list(codes) == sorted(set(codes)):
+        # Codes are unique and sorted: the row order is code-major, indicator-minor, so
+        # the columns are built directly instead of sorting one frame per indicator.
+        k = len(inds)
+        def stack(attr: str) -> np.ndarray:
+            return np.stack([np.asarray(getattr(ind, attr)) for ind in inds.values()],
+                            axis=1).ravel()
+        frame = pd.DataFrame({
+            "territory_level": level,
+            "territory_code": np.repeat(np.asarray(codes, dtype=object), k),
+            "territory_name": np.repeat(np.asarray(names, dtype=object), k),
+            "indicator": np.tile(np.asarray(list(inds), dtype=object), len(codes)),
+            "value": stack("value"), "ci_low": stack("ci_low"), "ci_high": stack("ci_high"),
+            "note": np.stack([ind.note.astype(str) for ind in inds.values()],
+                             axis=1).ravel().astype(object),
+        })
+        return frame
     parts = []
     for name, ind in inds.items():
         parts.append(pd.DataFrame({
