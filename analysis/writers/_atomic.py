@@ -9,28 +9,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from analysis.files import atomic_path
+
+__all__ = ["atomic_dir", "atomic_path"]
+
 
 def _default_mode(path: Path, mode: int) -> None:
     """Give a temp file the permissions a plain open() would (mkstemp makes them 0600)."""
     umask = os.umask(0)
     os.umask(umask)
     os.chmod(path, mode & ~umask)
-
-
-@contextmanager
-def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
-    """Yield a temporary file path beside `path`; replace `path` with it on success."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    _default_mode(Path(tmp), 0o666)
-    try:
-        yield Path(tmp)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 #: A folder holding this file is an earlier export, which a new export may replace.
