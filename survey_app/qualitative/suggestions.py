@@ -71,7 +71,9 @@ def run_suggestions(
     user: User | None = None,
 ) -> dict[str, Any]:
     """Store the model's codes on each turn as pending suggestions (skipping known ones)."""
-    model, _book = load_theme_model(model_version)
+    from coding.predict import decide  # scikit-learn and spaCy load in the job, not at start
+
+    model, library_book = load_theme_model(model_version)
     book = current_codebook()
     codes = {c.key: c for c in book.codes}
     units = turn_units(version, respondent_only=True)
@@ -87,10 +89,11 @@ def run_suggestions(
     for i in range(0, len(units), CHUNK):
         chunk = units[i : i + CHUNK]
         scores = model.predict_proba([version.text[a:b] for _, a, b in chunk])
-        hits = scores >= model.thresholds
-        for (seg, a, b), row, hit in zip(chunk, scores, hits, strict=True):
-            for j in hit.nonzero()[0]:
-                code = current_code_for(model.codes[j], codes)
+        # the coding library's one rule for turning scores into codes (per-code thresholds)
+        decided = decide(scores, model, library_book)
+        for (seg, a, b), (keys, key_scores) in zip(chunk, decided, strict=True):
+            for key in keys:
+                code = current_code_for(key, codes)
                 if code is None or (a, b, code.id) in known:
                     continue
                 known.add((a, b, code.id))
@@ -105,7 +108,7 @@ def run_suggestions(
                         source="model",
                         status="suggested",
                         model_version_id=model_version.id,
-                        confidence=round(float(min(max(row[j], 0.0), 1.0)), 4),
+                        confidence=round(min(max(key_scores[key], 0.0), 1.0), 4),
                     )
                 )
                 created += 1
