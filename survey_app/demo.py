@@ -160,7 +160,9 @@ def load_demo() -> dict[str, int]:
 
 def demo_data_dir() -> Path:
     """The analysis package's demo files: registry extract, geography, population, area."""
-    return Path(str(files("analysis"))) / "data"
+    from analysis.synth import demo_paths
+
+    return demo_paths()["geography"].parent
 
 
 def _demo_territories() -> dict[str, int]:

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 from flask import current_app
 
+from analysis.datasets import merged_questions
 from analysis.plots import write_charts
 from analysis.profile import build_profile
 from analysis.registry import RegistryError, compute_registry
 from analysis.report import load_profile, save_profile, write_report
+from analysis.synth import demo_paths
 from survey_app.exports.builder import build_dataset
 from survey_app.jobs import JobError, job_kind
 from survey_app.models import Job
@@ -22,14 +23,8 @@ LEVELS = ("departement", "zone_emploi", "region")
 
 def registry_sources() -> dict[str, Path | None]:
     """The business-register files the profile uses: configured, else the demo extract."""
-    data = Path(str(files("analysis"))) / "data"
     cfg = current_app.config
-    demo = {
-        "registry": data / "demo_registry.csv.gz",
-        "geography": data / "demo_geography.csv",
-        "population": data / "demo_population.csv",
-        "area": data / "demo_area.csv",
-    }
+    demo = {name: path for name, path in demo_paths().items() if name != "interviews"}
     if not cfg.get("REGISTRY_FILE"):
         return demo
     return {
@@ -44,14 +39,6 @@ def uses_demo_registry() -> bool:
 
 def profile_folder(job_id: int) -> Path:
     return Path(current_app.instance_path) / "profiles" / str(job_id)
-
-
-def merged_questions(instruments: dict[tuple[str, str], dict[str, Any]]) -> dict[str, Any]:
-    """Question metadata by key over every instrument version (keys are stable variable names)."""
-    merged: dict[str, Any] = {}
-    for questions in instruments.values():
-        merged.update(questions)
-    return merged
 
 
 @job_kind("profile")
@@ -79,7 +66,7 @@ def profile_job(job: Job, progress: Callable[[float, str], None]) -> dict[str, A
         ds.interviews,
         ds.answers_long,
         ds.codings,
-        merged_questions(ds.instruments),
+        merged_questions(ds),
         level=level,
         n_boot=n_boot,
         statuses=job.params.get("statuses") or None,
