@@ -17,5 +17,7 @@ class ProfileForm(FlaskForm):
         validators=[DataRequired()],
     )
     n_boot = IntegerField(
-        _l("Bootstrap replicates"), default=1000, validators=[DataRequired(), NumberRange(100, 5000)]
+        _l("Bootstrap replicates"),
+        default=1000,
+        validators=[DataRequired(), NumberRange(100, 5000)],
     )

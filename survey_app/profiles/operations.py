@@ -8,13 +8,6 @@ from typing import Any
 
 from flask import current_app
 
-from analysis.datasets import merged_questions
-from analysis.plots import write_charts
-from analysis.profile import build_profile
-from analysis.registry import RegistryError, compute_registry
-from analysis.report import load_profile, save_profile, write_report
-from analysis.synth import demo_paths
-from survey_app.exports.builder import build_dataset
 from survey_app.jobs import JobError, job_kind
 from survey_app.models import Job
 
@@ -23,6 +16,8 @@ LEVELS = ("departement", "zone_emploi", "region")
 
 def registry_sources() -> dict[str, Path | None]:
     """The business-register files the profile uses: configured, else the demo extract."""
+    from analysis.synth import demo_paths
+
     cfg = current_app.config
     demo = {name: path for name, path in demo_paths().items() if name != "interviews"}
     if not cfg.get("REGISTRY_FILE"):
@@ -44,6 +39,14 @@ def profile_folder(job_id: int) -> Path:
 @job_kind("profile")
 def profile_job(job: Job, progress: Callable[[float, str], None]) -> dict[str, Any]:
     """Compute the profile at the job's level, with the registry and every interview."""
+    # the statistics and plotting stacks load in the worker, not at application start
+    from analysis.datasets import merged_questions
+    from analysis.plots import write_charts
+    from analysis.profile import build_profile
+    from analysis.registry import RegistryError, compute_registry
+    from analysis.report import save_profile, write_report
+    from survey_app.exports.builder import build_dataset
+
     level = job.params["level"]
     n_boot = int(job.params.get("n_boot", 1000))
     sources = registry_sources()
@@ -89,4 +92,6 @@ def profile_job(job: Job, progress: Callable[[float, str], None]) -> dict[str, A
 
 def read_result(job: Job):
     """Load a finished profile job's result from its folder."""
+    from analysis.report import load_profile
+
     return load_profile(profile_folder(job.id))

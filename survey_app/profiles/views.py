@@ -6,7 +6,6 @@ import sqlalchemy as sa
 from flask import abort, jsonify, redirect, render_template, send_from_directory, url_for
 from flask_login import current_user
 
-from analysis.plots import safe_name
 from survey_app.auth.decorators import researcher_required
 from survey_app.extensions import db
 from survey_app.jobs import job_status, start_job
@@ -45,6 +44,8 @@ def index():
 @researcher_required
 def show(job_id: int):
     job = _profile_job(job_id)
+    from analysis.plots import safe_name  # matplotlib: only for a page that shows charts
+
     result = ops.read_result(job) if job.status == "done" else None
     table = None
     if result is not None:
