@@ -16,6 +16,7 @@ import sqlalchemy as sa
 import yaml
 
 from survey_app.core.audit import record
+from survey_app.core.refusals import UserError
 from survey_app.extensions import db
 from survey_app.instruments.answers import (
     AnswerError,
@@ -50,15 +51,8 @@ EDITABLE_BY_FIELDWORKER = ("draft", "has_issues")
 REVIEW_STATUSES = ("has_issues", "approved", "rejected")
 
 
-class FieldworkError(ValueError):
+class FieldworkError(UserError):
     """A user-facing refusal, with its French and English messages."""
-
-    def __init__(self, message_fr: str, message_en: str) -> None:
-        super().__init__(message_en)
-        self.message_fr, self.message_en = message_fr, message_en
-
-    def message(self, lang: str) -> str:
-        return self.message_fr if lang == "fr" else self.message_en
 
 
 class StaleInterview(FieldworkError):

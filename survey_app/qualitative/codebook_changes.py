@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from coding.codebook import PREFIXES, CodebookError
 from survey_app.core.audit import record
+from survey_app.core.refusals import UserError
 from survey_app.extensions import db
 from survey_app.models import Code, CodebookProposal, CodebookVersion, Coding, User, utcnow
 from survey_app.qualitative.codebook import _new_version, current_codebook
@@ -25,12 +26,8 @@ CARRIED_STATUSES = ("active", "accepted", "suggested")
 KEY_RE = re.compile(r"^[A-Z]{3}\.[A-Z0-9_]{2,20}$")
 
 
-class ProposalError(ValueError):
+class ProposalError(UserError):
     """A proposal that cannot be made or applied (French and English)."""
-
-    def __init__(self, message_fr: str, message_en: str) -> None:
-        super().__init__(message_en)
-        self.message_fr, self.message_en = message_fr, message_en
 
 
 def code_entries(content: dict[str, Any]) -> dict[str, tuple[str, dict[str, Any]]]:

@@ -7,6 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from survey_app.core.audit import record
+from survey_app.core.refusals import UserError
 from survey_app.extensions import db
 from survey_app.models import (
     Code,
@@ -23,12 +24,8 @@ from survey_app.models import (
 LIVE_STATUSES = ("active", "accepted")
 
 
-class CodingError(ValueError):
+class CodingError(UserError):
     """A user-facing refusal of a coding operation (French and English)."""
-
-    def __init__(self, message_fr: str, message_en: str) -> None:
-        super().__init__(message_en)
-        self.message_fr, self.message_en = message_fr, message_en
 
 
 def open_rounds_of(user: User, transcript_version_id: int) -> list[CodingRound]:

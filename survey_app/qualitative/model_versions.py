@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from coding.codebook import Codebook, parse_codebook
 from survey_app.core.audit import record
+from survey_app.core.refusals import UserError
 from survey_app.extensions import db
 from survey_app.models import CodebookVersion, ModelVersion, User
 
@@ -25,12 +26,8 @@ _CACHE: dict[tuple[str, str], ThemeModel] = {}
 _CACHE_LOCK = threading.Lock()
 
 
-class ModelVersionError(ValueError):
+class ModelVersionError(UserError):
     """A model version that cannot be used (French and English)."""
-
-    def __init__(self, message_fr: str, message_en: str) -> None:
-        super().__init__(message_en)
-        self.message_fr, self.message_en = message_fr, message_en
 
 
 def library_codebook(version: CodebookVersion) -> Codebook:

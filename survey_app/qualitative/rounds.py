@@ -22,6 +22,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from coding import agreement
 from survey_app.core.audit import record
+from survey_app.core.refusals import UserError
 from survey_app.extensions import db
 from survey_app.jobs import JobError, job_kind, start_job
 from survey_app.models import (
@@ -49,15 +50,8 @@ DECISIONS = ("keep", "drop")
 AGREEMENT_JOB = "round_agreement"
 
 
-class RoundError(ValueError):
+class RoundError(UserError):
     """A user-facing refusal of a round operation (French and English)."""
-
-    def __init__(self, message_fr: str, message_en: str) -> None:
-        super().__init__(message_en)
-        self.message_fr, self.message_en = message_fr, message_en
-
-    def message(self, lang: str) -> str:
-        return self.message_fr if lang == "fr" else self.message_en
 
 
 class StaleRound(RoundError):

@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from survey_app.core.audit import record
+from survey_app.core.refusals import UserError
 from survey_app.extensions import db
 from survey_app.models import Code, Coding, ModelVersion, Segment, TranscriptVersion, User, utcnow
 from survey_app.qualitative.codebook import current_codebook
@@ -22,12 +23,8 @@ INTERVIEWER = re.compile(
 )
 
 
-class SuggestionError(ValueError):
+class SuggestionError(UserError):
     """A refused suggestion action (French and English)."""
-
-    def __init__(self, message_fr: str, message_en: str) -> None:
-        super().__init__(message_en)
-        self.message_fr, self.message_en = message_fr, message_en
 
 
 def is_interviewer(speaker: str | None) -> bool:
