@@ -122,29 +122,60 @@ def _name_expr(names: Sequence[str]) -> str | None:
     return f"(' ' || strip_accents(upper({joined})) || ' ')"
 
 
-def _conditions(rule: Rule, typology: Typology, has_legal: bool) -> list[str] | None:
-    """Return the NAF and legal-category conditions of a rule (None: cannot match)."""
-    parts = []
-    if rule.naf:
-        parts.append(f"nafrev2 AND naf IN ({', '.join(map(_quote, rule.naf))})")
-    if rule.legal_categories:
-        if not has_legal:
-            return None
-        codes = ", ".join(map(_quote, rule.legal_categories))
-        parts.append(f"{_ident(LEGAL_COLUMN)} IN ({codes})")
-    return parts
+@dataclass(frozen=True)
+class _Lookup:
+    """The typology compiled for the scan: codes become small positions, rules a table.
+
+    Comparing each row's NAF code and legal category with every rule costs more than the
+    rest of the scan, so each is looked up once in the sorted list of codes any rule names
+    (np, lp: 1-based position, 0 when absent) and the first category matched by rules
+    without name keywords is read from a flat table indexed by (np, lp). Keyword rules,
+    which need the name, are checked only on the rows their codes allow.
+    """
+
+    nafs: tuple[str, ...]
+    legal: tuple[str, ...]
+    base: tuple[int, ...]  # category index (NO_CATEGORY if none) at np + (len(nafs)+1) * lp
+    keyword_rules: tuple[tuple[int, Rule], ...]  # (category index, rule), in typology order
+
+    @classmethod
+    def build(cls, typology: Typology, has_legal: bool) -> _Lookup:
+        rules = [(i, r) for i, cat in enumerate(typology.categories) for r in cat.rules
+                 if has_legal or not r.legal_categories]
+        nafs = tuple(sorted({c for _i, r in rules for c in r.naf}))
+        legal = tuple(sorted({c for _i, r in rules for c in r.legal_categories}))
+        base = []
+        for lp in range(len(legal) + 1):
+            for np_ in range(len(nafs) + 1):
+                naf = nafs[np_ - 1] if np_ else None
+                code = legal[lp - 1] if lp else None
+                base.append(next((i for i, r in rules if not r.name_keywords
+                                  and (not r.naf or naf in r.naf)
+                                  and (not r.legal_categories or code in r.legal_categories)),
+                                 NO_CATEGORY))
+        keyword = tuple((i, r) for i, r in rules if r.name_keywords)
+        return cls(nafs, legal, tuple(base), keyword)
+
+    def rule_codes(self, rule: Rule) -> str:
+        """Return the condition on (np, lp) of one rule's NAF and legal-category parts."""
+        parts = []
+        if rule.naf:
+            parts.append(f"np IN ({', '.join(str(self.nafs.index(c) + 1) for c in rule.naf)})")
+        if rule.legal_categories:
+            positions = ", ".join(str(self.legal.index(c) + 1) for c in rule.legal_categories)
+            parts.append(f"lp IN ({positions})")
+        return " AND ".join(parts)
 
 
-def _rule_sql(rule: Rule, typology: Typology, has_name: bool, has_legal: bool) -> str:
-    parts = _conditions(rule, typology, has_legal)
-    if parts is None or (rule.name_keywords and not has_name):
-        return "FALSE"
-    if rule.name_keywords:
-        parts.append(" OR ".join(f"contains(kwname, {_quote(k)})" for k in rule.name_keywords))
-    return "(" + ") AND (".join(parts) + ")"
+def _name_expr(names: Sequence[str]) -> str | None:
+    present = [c for c in NAME_COLUMNS if c in names]
+    if not present:
+        return None
+    joined = " || ' ' || ".join(f"coalesce({_ident(c)}, '')" for c in present)
+    return f"(' ' || strip_accents(upper({joined})) || ' ')"
 
 
-def keyword_name_sql(typology: Typology, names: Sequence[str]) -> str:
+def keyword_name_sql(lookup: _Lookup, names: Sequence[str]) -> str:
     """Return the normalised name, computed only for rows a keyword rule could match.
 
     Upper-casing and stripping accents from every name of a multi-million-row register
@@ -152,56 +183,27 @@ def keyword_name_sql(typology: Typology, names: Sequence[str]) -> str:
     out every keyword rule get NULL.
     """
     name_expr = _name_expr(names)
-    has_legal = LEGAL_COLUMN in names
-    pre = []
-    for cat in typology.categories:
-        for rule in cat.rules:
-            parts = _conditions(rule, typology, has_legal) if rule.name_keywords else None
-            if parts:
-                pre.append("(" + ") AND (".join(parts) + ")")
-    if name_expr is None or not pre:
+    if name_expr is None or not lookup.keyword_rules:
         return "NULL"
+    allowed = " OR ".join(dict.fromkeys(f"({lookup.rule_codes(r)})"
+                                        for _i, r in lookup.keyword_rules))
     # Keywords are never blank, so a row without any name cannot match: skip it too.
     named = " OR ".join(f"{_ident(c)} IS NOT NULL" for c in NAME_COLUMNS if c in names)
-    return f"CASE WHEN ({named}) AND ({' OR '.join(pre)}) THEN {name_expr} END"
+    return f"CASE WHEN ({named}) AND ({allowed}) THEN {name_expr} END"
 
 
-def relevance_sql(typology: Typology, names: Sequence[str]) -> str:
-    """Return a condition true for every row some rule could match (cheap prefilter).
-
-    Every rule needs NAF codes or legal categories, so a row with neither a listed NAF
-    code (NAFRev2) nor a listed legal category cannot fall in any category.
-    """
-    has_legal = LEGAL_COLUMN in names
-    nafs = sorted({c for cat in typology.categories for r in cat.rules for c in r.naf})
-    legal = sorted({c for cat in typology.categories for r in cat.rules
-                    for c in r.legal_categories}) if has_legal else []
-    parts = []
-    if nafs:
-        parts.append(f"(nafrev2 AND naf IN ({', '.join(map(_quote, nafs))}))")
-    if legal:
-        parts.append(f"{_ident(LEGAL_COLUMN)} IN ({', '.join(map(_quote, legal))})")
-    return " OR ".join(parts) if parts else "FALSE"
-
-
-def classification_sql(typology: Typology, names: Sequence[str], as_index: bool = False) -> str:
-    """Generate the CASE expression giving each row's relay category (NULL if none).
-
-    With as_index the branches yield the category's position in the typology (a small
-    integer is cheaper to group by than a string).
-    """
-    has_name = _name_expr(names) is not None
-    has_legal = LEGAL_COLUMN in names
-    branches = []
-    relevant = relevance_sql(typology, names)
-    if relevant != "FALSE":
-        # Most rows match no rule: one test on the union of all NAF codes and legal
-        # categories sends them past every branch at once.
-        branches.append(f"WHEN NOT coalesce({relevant}, FALSE) THEN NULL")
-    for i, cat in enumerate(typology.categories):
-        cond = " OR ".join(_rule_sql(r, typology, has_name, has_legal) for r in cat.rules)
-        branches.append(f"WHEN {cond} THEN {i if as_index else _quote(cat.key)}")
-    return "CASE " + " ".join(branches) + " END"
+def category_sql(lookup: _Lookup) -> str:
+    """Return the expression giving a row's category index (NO_CATEGORY if none) from np, lp
+    and kwname (first matching category wins, as in Typology.classify)."""
+    base = f"[{', '.join(map(str, lookup.base))}][1 + np + {len(lookup.nafs) + 1} * lp]"
+    whens = []
+    for i, rule in lookup.keyword_rules:
+        words = " OR ".join(f"contains(kwname, {_quote(k)})" for k in rule.name_keywords)
+        # A keyword category wins unless a rule without keywords matched an earlier one.
+        whens.append(f"WHEN {lookup.rule_codes(rule)} AND ({words}) THEN least({i}, {base})")
+    inner = f"CASE {' '.join(whens)} ELSE {base} END" if whens else base
+    # Most rows carry no listed code: they skip the table and the keyword checks at once.
+    return f"CASE WHEN np = 0 AND lp = 0 THEN {NO_CATEGORY} ELSE {inner} END"
 
 
 # Row statuses packed with the category, employer and NAFRev2 flags into one small integer
@@ -219,14 +221,18 @@ def scan_sql(source: str, names: Sequence[str], typology: Typology,
     only what later steps read: the commune of rows that are not ok is dropped (their
     status alone is counted), and the employer flag only when employers_only needs it.
     """
+    has_legal = LEGAL_COLUMN in names
+    lookup = _Lookup.build(typology, has_legal)
     employer = (f"coalesce({_ident(EMPLOYER_COLUMN)} = 'O', FALSE)"
                 if employers_only and EMPLOYER_COLUMN in names else "FALSE")
     siret = _ident("siret")
-    state = _ident("etatAdministratifEtablissement")
-    naf = _ident("activitePrincipaleEtablissement")
-    nom = _ident("nomenclatureActivitePrincipaleEtablissement")
-    commune = _ident("codeCommuneEtablissement")
-    category = classification_sql(typology, names, as_index=True)
+    nafs = "[" + ", ".join(map(_quote, lookup.nafs)) + "]"
+    legal = "[" + ", ".join(map(_quote, lookup.legal)) + "]"
+    np_sql = (f"CASE WHEN nafrev2 THEN coalesce(list_position({nafs}, naf), 0) ELSE 0 END"
+              if lookup.nafs else "0")
+    lp_sql = (f"coalesce(list_position({legal}, {_ident(LEGAL_COLUMN)}), 0)"
+              if lookup.legal else "0")
+    name_cols = "".join(f"{_ident(n)}, " for n in NAME_COLUMNS if n in names)
     c = STATUS_CODES
     return f"""
     SELECT CASE WHEN code >= {OK_BASE} THEN commune END AS commune, code, count(*) AS n FROM (
@@ -236,17 +242,21 @@ def scan_sql(source: str, names: Sequence[str], typology: Typology,
              WHEN state = 'F' THEN {c["inactive"]}
              WHEN state IS DISTINCT FROM 'A' THEN {c["bad_state"]}
              WHEN commune IS NULL OR commune = '' THEN {c["missing_commune"]}
-             ELSE {OK_BASE} + 4 * coalesce({category}, {NO_CATEGORY})
+             ELSE {OK_BASE} + 4 * ({category_sql(lookup)})
                   + 2 * employer::INTEGER + nafrev2::INTEGER
         END::SMALLINT AS code
       FROM (
-        SELECT *, {keyword_name_sql(typology, names)} AS kwname FROM (
-          SELECT {siret}, {_ident(LEGAL_COLUMN) + ", " if LEGAL_COLUMN in names else ""}
-                 {", ".join(_ident(n) for n in NAME_COLUMNS if n in names) + ", "
-                  if any(n in names for n in NAME_COLUMNS) else ""}
-                 {state} AS state, {commune} AS commune, {naf} AS naf,
-                 coalesce({nom} = 'NAFRev2', FALSE) AS nafrev2, {employer} AS employer
-          FROM {source}
+        SELECT *, {keyword_name_sql(lookup, names)} AS kwname FROM (
+          SELECT *, {np_sql} AS np, {lp_sql} AS lp FROM (
+            SELECT {siret}, {_ident(LEGAL_COLUMN) + ", " if has_legal else ""}{name_cols}
+                   {_ident("etatAdministratifEtablissement")} AS state,
+                   {_ident("codeCommuneEtablissement")} AS commune,
+                   {_ident("activitePrincipaleEtablissement")} AS naf,
+                   coalesce({_ident("nomenclatureActivitePrincipaleEtablissement")} = 'NAFRev2',
+                            FALSE) AS nafrev2,
+                   {employer} AS employer
+            FROM {source}
+          )
         )
       )
     ) GROUP BY ALL

@@ -64,6 +64,27 @@ class Typology:
         """Return a mapping category key -> family key."""
         return {c.key: c.family for c in self.categories}
 
+    def classify(self, naf: str | None, nafrev2: bool, legal: str | None,
+                 names: tuple[str | None, ...] = ()) -> str | None:
+        """Return the key of the first category matching one establishment, or None.
+
+        The plain statement of the rules, one row at a time; the registry scan computes the
+        same thing in SQL over millions of rows and is tested against this.
+        """
+        name = " " + _plain_upper(" ".join(n or "" for n in names)) + " "
+        named = any(n is not None for n in names)
+        for cat in self.categories:
+            for rule in cat.rules:
+                if rule.naf and not (nafrev2 and naf in rule.naf):
+                    continue
+                if rule.legal_categories and legal not in rule.legal_categories:
+                    continue
+                if rule.name_keywords and not (named and any(k in name for k in
+                                                             rule.name_keywords)):
+                    continue
+                return cat.key
+        return None
+
 
 def default_typology_path() -> Path:
     """Return the installed typology file, falling back to the repository copy."""
