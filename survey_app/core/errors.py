@@ -1,6 +1,6 @@
 """Error pages in the interface language."""
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -18,8 +18,17 @@ def _messages() -> dict[int, tuple[str, str]]:
     }
 
 
+def _api_request() -> bool:
+    """True for URLs under /api, whose clients read JSON even when no route matched."""
+    return request.path == "/api" or request.path.startswith("/api/")
+
+
 def render_error(code: int, detail: str | None = None):
     title, text = _messages().get(code, (str(code), ""))
+    if _api_request():
+        from survey_app.api.auth import json_error
+
+        return json_error(code, detail or title)
     return render_template("errors/error.html", code=code, title=title, text=detail or text), code
 
 

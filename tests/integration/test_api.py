@@ -223,3 +223,16 @@ def test_openapi_describes_every_route(app, client) -> None:
         assert operation["responses"]["200"]
         declared = {p["name"] for p in operation.get("parameters", []) if p["in"] == "path"}
         assert declared == set(re.findall(r"{([a-z_]+)}", path)), path
+
+
+def test_errors_under_api_are_json_even_without_a_route(app, client, project, token) -> None:
+    text = token("camille")
+    for url, method, status in (("/api/no-such-thing", "get", 404), ("/api", "get", 404),
+                                ("/api/interviews", "post", 405)):
+        response = getattr(client, method)(url, headers=bearer(text))
+        assert response.status_code == status, url
+        assert response.mimetype == "application/json", url
+        assert response.get_json()["error"]["status"] == status
+    # pages outside /api keep their HTML error page
+    page = client.get("/no-such-page")
+    assert page.status_code == 404 and page.mimetype == "text/html"
