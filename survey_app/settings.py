@@ -154,9 +154,9 @@ def init_errors(app: Flask) -> None:
 
 def init_blueprints(app: Flask) -> None:
     from survey_app.admin.blueprint import bp as admin_bp
+    from survey_app.api.blueprint import bp as api_bp
     from survey_app.auth.blueprint import bp as auth_bp
     from survey_app.core.blueprint import bp as core_bp
-    from survey_app.api.blueprint import bp as api_bp
     from survey_app.exports.blueprint import bp as exports_bp
     from survey_app.fieldwork.blueprint import bp as fieldwork_bp
     from survey_app.profiles.blueprint import bp as profiles_bp
