@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import warnings
 from functools import lru_cache
 
@@ -45,9 +46,21 @@ def _load_model(name: str, mode: str) -> Language:
     return nlp
 
 
-@lru_cache(maxsize=8)
+_LOAD_LOCK = threading.Lock()
+
+
 def load_nlp(mode: str = "tag", name: str = MODEL_NAME) -> Language:
-    """Return a cached pipeline for `mode` ("tag": lemmas; "sentences": sentence splits)."""
+    """Return a cached pipeline for `mode` ("tag": lemmas; "sentences": sentence splits).
+
+    Thread-safe: a server warming the pipeline up and a request asking for it at the same
+    moment share one load instead of loading the model twice.
+    """
+    with _LOAD_LOCK:
+        return _load_cached(mode, name)
+
+
+@lru_cache(maxsize=8)
+def _load_cached(mode: str, name: str) -> Language:
     if mode not in MODES:
         raise ValueError(f"unknown nlp mode {mode!r}; expected one of {sorted(MODES)}")
     try:

@@ -90,3 +90,19 @@ def test_missing_model_falls_back_to_blank_french_with_a_warning():
 def test_unknown_mode():
     with pytest.raises(ValueError, match="mode"):
         load_nlp("everything")
+
+
+def test_concurrent_first_loads_share_one_pipeline() -> None:
+    """The server's warm-up thread and a request loading at once get the same object."""
+    import threading
+
+    from survey_app.commands.serve_commands import start_warm_up
+
+    got = []
+    warm = start_warm_up()
+    asker = threading.Thread(target=lambda: got.append(load_nlp("sentences")))
+    asker.start()
+    warm.join(60)
+    asker.join(60)
+    assert got and got[0] is load_nlp("sentences")
+    assert got[0].pipe_names == ["senter"]
