@@ -114,14 +114,6 @@ def check_columns(names: Sequence[str], employers_only: bool) -> None:
         raise RegistryError(f"registry lacks required column(s): {', '.join(missing)}")
 
 
-def _name_expr(names: Sequence[str]) -> str | None:
-    present = [c for c in NAME_COLUMNS if c in names]
-    if not present:
-        return None
-    joined = " || ' ' || ".join(f"coalesce({_ident(c)}, '')" for c in present)
-    return f"(' ' || strip_accents(upper({joined})) || ' ')"
-
-
 @dataclass(frozen=True)
 class _Lookup:
     """The typology compiled for the scan: codes become small positions, rules a table.
