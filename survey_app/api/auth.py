@@ -6,18 +6,11 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import g, jsonify, request
+from flask import g, request
 
 from survey_app.api.tokens import user_for_token
+from survey_app.core.errors import json_error
 from survey_app.models import User
-
-
-def json_error(status: int, message: str, **headers: str):
-    """Return a JSON error body {"error": {"status", "message"}} with `status`."""
-    response = jsonify({"error": {"status": status, "message": message}})
-    response.status_code = status
-    response.headers.update(headers)
-    return response
 
 
 def token_required(*roles: str) -> Callable:

@@ -1,10 +1,8 @@
 from flask import Blueprint
-from werkzeug.exceptions import HTTPException
 
 from survey_app.api import views
 
 bp = Blueprint("api", __name__, url_prefix="/api")
-bp.register_error_handler(HTTPException, views.http_error)
 bp.add_url_rule("/openapi.json", view_func=views.openapi)
 bp.add_url_rule("/interviews", view_func=views.interviews)
 bp.add_url_rule("/interviews/<int:interview_id>", view_func=views.interview)

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from flask import Response, current_app, jsonify, request
-from werkzeug.exceptions import HTTPException
 
 from survey_app.api import queries
-from survey_app.api.auth import api_user, json_error, token_required
+from survey_app.api.auth import api_user, token_required
 from survey_app.api.openapi import openapi_document
+from survey_app.core.errors import json_error
 from survey_app.exports.operations import (
     FORMATS,
     ExportError,
@@ -31,10 +31,6 @@ from survey_app.models.fieldwork import INTERVIEW_STATUSES
 MAX_PER_PAGE = 500
 #: exports the API builds while the client waits; larger projects use the page or the CLI
 DEFAULT_EXPORT_MAX_INTERVIEWS = 2000
-
-
-def http_error(err: HTTPException):
-    return json_error(err.code or 500, err.description or err.name)
 
 
 def _paging() -> tuple[int, int]:

@@ -1,6 +1,6 @@
 """Error pages in the interface language."""
 
-from flask import Flask, render_template, request
+from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -18,6 +18,14 @@ def _messages() -> dict[int, tuple[str, str]]:
     }
 
 
+def json_error(status: int, message: str, **headers: str):
+    """Return a JSON error body {"error": {"status", "message"}} with `status`."""
+    response = jsonify({"error": {"status": status, "message": message}})
+    response.status_code = status
+    response.headers.update(headers)
+    return response
+
+
 def _api_request() -> bool:
     """True for URLs under /api, whose clients read JSON even when no route matched."""
     return request.path == "/api" or request.path.startswith("/api/")
@@ -26,8 +34,6 @@ def _api_request() -> bool:
 def render_error(code: int, detail: str | None = None):
     title, text = _messages().get(code, (str(code), ""))
     if _api_request():
-        from survey_app.api.auth import json_error
-
         return json_error(code, detail or title)
     return render_template("errors/error.html", code=code, title=title, text=detail or text), code
 
@@ -42,7 +48,8 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(err: HTTPException):
-        return render_error(err.code or 500)
+        # API clients get the exception's own description; pages show the generic text
+        return render_error(err.code or 500, err.description if _api_request() else None)
 
     @app.errorhandler(Exception)
     def server_error(err: Exception):
