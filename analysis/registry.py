@@ -184,18 +184,27 @@ def keyword_name_sql(lookup: _Lookup, names: Sequence[str]) -> str:
     return f"CASE WHEN ({named}) AND ({allowed}) THEN {name_expr} END"
 
 
+def base_sql(lookup: _Lookup) -> str:
+    """Return the first category matched by rules without keywords, read from the table.
+
+    Most rows carry no listed code: they skip the table at once.
+    """
+    table = f"[{', '.join(map(str, lookup.base))}]"
+    return (f"CASE WHEN np = 0 AND lp = 0 THEN {NO_CATEGORY}"
+            f" ELSE {table}[1 + np + {len(lookup.nafs) + 1} * lp] END")
+
+
 def category_sql(lookup: _Lookup) -> str:
-    """Return the expression giving a row's category index (NO_CATEGORY if none) from np, lp
-    and kwname (first matching category wins, as in Typology.classify)."""
-    base = f"[{', '.join(map(str, lookup.base))}][1 + np + {len(lookup.nafs) + 1} * lp]"
+    """Return the expression giving a row's category index (NO_CATEGORY if none) from np, lp,
+    base and kwname (first matching category wins, as in Typology.classify)."""
     whens = []
     for i, rule in lookup.keyword_rules:
         words = " OR ".join(f"contains(kwname, {_quote(k)})" for k in rule.name_keywords)
         # A keyword category wins unless a rule without keywords matched an earlier one.
-        whens.append(f"WHEN {lookup.rule_codes(rule)} AND ({words}) THEN least({i}, {base})")
-    inner = f"CASE {' '.join(whens)} ELSE {base} END" if whens else base
-    # Most rows carry no listed code: they skip the table and the keyword checks at once.
-    return f"CASE WHEN np = 0 AND lp = 0 THEN {NO_CATEGORY} ELSE {inner} END"
+        whens.append(f"WHEN {lookup.rule_codes(rule)} AND ({words}) THEN least({i}, base)")
+    if not whens:
+        return "base"
+    return f"CASE WHEN np = 0 AND lp = 0 THEN {NO_CATEGORY} {' '.join(whens)} ELSE base END"
 
 
 # Row statuses packed with the category, employer and NAFRev2 flags into one small integer
@@ -238,7 +247,8 @@ def scan_sql(source: str, names: Sequence[str], typology: Typology,
                   + 2 * employer::INTEGER + nafrev2::INTEGER
         END::SMALLINT AS code
       FROM (
-        SELECT *, {keyword_name_sql(lookup, names)} AS kwname FROM (
+        SELECT *, {keyword_name_sql(lookup, names)} AS kwname,
+               {base_sql(lookup)} AS base FROM (
           SELECT *, {np_sql} AS np, {lp_sql} AS lp FROM (
             SELECT {siret}, {_ident(LEGAL_COLUMN) + ", " if has_legal else ""}{name_cols}
                    {_ident("etatAdministratifEtablissement")} AS state,
