@@ -7,7 +7,6 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from analysis import plots
 from analysis.files import InputError, suffix_of, write_table
 from analysis.registry import LEVELS, compute_registry
 from analysis.typology import TypologyError, load_typology
@@ -212,6 +211,8 @@ def profile_command(registry_table: Path | None, data_dir: Path | None,
     if result.profile.empty:
         raise click.ClickException(f"no territory to profile at level {level}")
     save_profile(result, out)
+    from analysis import plots  # matplotlib: only for the commands that draw
+
     charts = plots.write_charts(result.profile, out / "charts")
     write_report(result, out / "report.html")
     for w in result.warnings:
@@ -267,5 +268,7 @@ def report_command(profile_dir: Path, out: Path, charts_dir: Path | None) -> Non
         raise click.ClickException(str(exc)) from exc
     write_report(result, out)
     if charts_dir is not None:
+        from analysis import plots
+
         plots.write_charts(result.profile, charts_dir)
     _progress(f"wrote {out}")

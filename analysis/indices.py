@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import chi2
+from scipy.special import gammaincinv
 
 DENSITY_INDICATORS = (
     "n_relay",
@@ -69,11 +69,15 @@ def _set_note(ind: Indicator, mask: np.ndarray, reason: str) -> None:
 
 
 def garwood_interval(counts: np.ndarray, conf: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
-    """Return the exact (Garwood) Poisson interval for observed counts."""
+    """Return the exact (Garwood) Poisson interval for observed counts.
+
+    chi2.ppf(q, 2k) / 2 is the Gamma(k) quantile, so the light scipy.special gives the same
+    bounds as scipy.stats without its second of import time on every command.
+    """
     k = np.asarray(counts, dtype=float)
     alpha = 1.0 - conf
-    low = np.where(k > 0, chi2.ppf(alpha / 2, 2 * np.maximum(k, 1e-300)) / 2, 0.0)
-    high = chi2.ppf(1 - alpha / 2, 2 * k + 2) / 2
+    low = np.where(k > 0, gammaincinv(np.maximum(k, 1e-300), alpha / 2), 0.0)
+    high = gammaincinv(k + 1, 1 - alpha / 2)
     return low, high
 
 
