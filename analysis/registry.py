@@ -129,6 +129,7 @@ class _Lookup:
     legal: tuple[str, ...]
     base: tuple[int, ...]  # category index (NO_CATEGORY if none) at np + (len(nafs)+1) * lp
     keyword_rules: tuple[tuple[int, Rule], ...]  # (category index, rule), in typology order
+    keyword_codes: tuple[bool, ...]  # at np + (len(nafs)+1) * lp: may a keyword rule match?
 
     @classmethod
     def build(cls, typology: Typology, has_legal: bool) -> _Lookup:
@@ -136,17 +137,23 @@ class _Lookup:
                  if has_legal or not r.legal_categories]
         nafs = tuple(sorted({c for _i, r in rules for c in r.naf}))
         legal = tuple(sorted({c for _i, r in rules for c in r.legal_categories}))
-        base = []
+
+        def codes_match(r: Rule, naf: str | None, code: str | None) -> bool:
+            return ((not r.naf or naf in r.naf)
+                    and (not r.legal_categories or code in r.legal_categories))
+
+        base, keyword_codes = [], []
         for lp in range(len(legal) + 1):
             for np_ in range(len(nafs) + 1):
                 naf = nafs[np_ - 1] if np_ else None
                 code = legal[lp - 1] if lp else None
-                base.append(next((i for i, r in rules if not r.name_keywords
-                                  and (not r.naf or naf in r.naf)
-                                  and (not r.legal_categories or code in r.legal_categories)),
+                base.append(next((i for i, r in rules
+                                  if not r.name_keywords and codes_match(r, naf, code)),
                                  NO_CATEGORY))
+                keyword_codes.append(any(r.name_keywords and codes_match(r, naf, code)
+                                         for _i, r in rules))
         keyword = tuple((i, r) for i, r in rules if r.name_keywords)
-        return cls(nafs, legal, tuple(base), keyword)
+        return cls(nafs, legal, tuple(base), keyword, tuple(keyword_codes))
 
     def rule_codes(self, rule: Rule) -> str:
         """Return the condition on (np, lp) of one rule's NAF and legal-category parts."""
@@ -157,6 +164,24 @@ class _Lookup:
             positions = ", ".join(str(self.legal.index(c) + 1) for c in rule.legal_categories)
             parts.append(f"lp IN ({positions})")
         return " AND ".join(parts)
+
+    def table_index(self) -> str:
+        """Return the 1-based index into base and keyword_codes of a row's (np, lp)."""
+        return f"1 + np + {len(self.nafs) + 1} * lp"
+
+
+def position_sql(column: str, codes: Sequence[str], lo: int = 0, hi: int | None = None) -> str:
+    """Return the 1-based position of column in the sorted codes (0 if absent) as a binary
+    search of nested CASEs: about log2(n) string comparisons per row instead of the n of
+    list_position, which is the largest cost of the scan otherwise."""
+    hi = len(codes) if hi is None else hi
+    if hi - lo <= 2:
+        whens = " ".join(f"WHEN {column} = {_quote(codes[i])} THEN {i + 1}"
+                         for i in range(lo, hi))
+        return f"CASE {whens} ELSE 0 END" if whens else "0"
+    mid = (lo + hi) // 2
+    return (f"CASE WHEN {column} < {_quote(codes[mid])} THEN {position_sql(column, codes, lo, mid)}"
+            f" ELSE {position_sql(column, codes, mid, hi)} END")
 
 
 def _name_expr(names: Sequence[str]) -> str | None:
@@ -172,16 +197,16 @@ def keyword_name_sql(lookup: _Lookup, names: Sequence[str]) -> str:
 
     Upper-casing and stripping accents from every name of a multi-million-row register
     would cost more than the rest of the scan, so rows whose NAF and legal category rule
-    out every keyword rule get NULL.
+    out every keyword rule (read from a table indexed by np, lp) get NULL.
     """
     name_expr = _name_expr(names)
-    if name_expr is None or not lookup.keyword_rules:
+    if name_expr is None or not any(lookup.keyword_codes):
         return "NULL"
-    allowed = " OR ".join(dict.fromkeys(f"({lookup.rule_codes(r)})"
-                                        for _i, r in lookup.keyword_rules))
+    allowed = "[" + ", ".join("true" if k else "false" for k in lookup.keyword_codes) + "]"
     # Keywords are never blank, so a row without any name cannot match: skip it too.
     named = " OR ".join(f"{_ident(c)} IS NOT NULL" for c in NAME_COLUMNS if c in names)
-    return f"CASE WHEN ({named}) AND ({allowed}) THEN {name_expr} END"
+    return (f"CASE WHEN (np <> 0 OR lp <> 0) AND {allowed}[{lookup.table_index()}]"
+            f" AND ({named}) THEN {name_expr} END")
 
 
 def base_sql(lookup: _Lookup) -> str:
@@ -191,7 +216,7 @@ def base_sql(lookup: _Lookup) -> str:
     """
     table = f"[{', '.join(map(str, lookup.base))}]"
     return (f"CASE WHEN np = 0 AND lp = 0 THEN {NO_CATEGORY}"
-            f" ELSE {table}[1 + np + {len(lookup.nafs) + 1} * lp] END")
+            f" ELSE {table}[{lookup.table_index()}] END")
 
 
 def category_sql(lookup: _Lookup) -> str:
@@ -204,7 +229,8 @@ def category_sql(lookup: _Lookup) -> str:
         whens.append(f"WHEN {lookup.rule_codes(rule)} AND ({words}) THEN least({i}, base)")
     if not whens:
         return "base"
-    return f"CASE WHEN np = 0 AND lp = 0 THEN {NO_CATEGORY} {' '.join(whens)} ELSE base END"
+    # kwname is NULL unless some keyword rule's codes match: those rows read the table only.
+    return f"CASE WHEN kwname IS NULL THEN base {' '.join(whens)} ELSE base END"
 
 
 # Row statuses packed with the category, employer and NAFRev2 flags into one small integer
@@ -221,28 +247,25 @@ def scan_sql(source: str, names: Sequence[str], typology: Typology,
     The number of (commune, code) groups drives the cost of the scan, so the key carries
     only what later steps read: the commune of rows that are not ok is dropped (their
     status alone is counted), and the employer flag only when employers_only needs it.
+    The status comes first, so closed establishments (most of a full stock file) skip the
+    code lookups.
     """
     has_legal = LEGAL_COLUMN in names
     lookup = _Lookup.build(typology, has_legal)
     employer = (f"coalesce({_ident(EMPLOYER_COLUMN)} = 'O', FALSE)"
                 if employers_only and EMPLOYER_COLUMN in names else "FALSE")
     siret = _ident("siret")
-    nafs = "[" + ", ".join(map(_quote, lookup.nafs)) + "]"
-    legal = "[" + ", ".join(map(_quote, lookup.legal)) + "]"
-    np_sql = (f"CASE WHEN nafrev2 THEN coalesce(list_position({nafs}, naf), 0) ELSE 0 END"
+    np_sql = (f"CASE WHEN status = 0 AND nafrev2 THEN {position_sql('naf', lookup.nafs)} ELSE 0 END"
               if lookup.nafs else "0")
-    lp_sql = (f"coalesce(list_position({legal}, {_ident(LEGAL_COLUMN)}), 0)"
-              if lookup.legal else "0")
+    lp_sql = (f"CASE WHEN status = 0 AND legal IS NOT NULL"
+              f" THEN {position_sql('legal', lookup.legal)} ELSE 0 END" if lookup.legal else "0")
+    legal_col = f"{_ident(LEGAL_COLUMN)} AS legal, " if has_legal else ""
     name_cols = "".join(f"{_ident(n)}, " for n in NAME_COLUMNS if n in names)
     c = STATUS_CODES
     return f"""
     SELECT CASE WHEN code >= {OK_BASE} THEN commune END AS commune, code, count(*) AS n FROM (
       SELECT commune,
-        CASE WHEN length(coalesce({siret}, '')) <> 14
-                  OR TRY_CAST({siret} AS UBIGINT) IS NULL THEN {c["bad_siret"]}
-             WHEN state = 'F' THEN {c["inactive"]}
-             WHEN state IS DISTINCT FROM 'A' THEN {c["bad_state"]}
-             WHEN commune IS NULL OR commune = '' THEN {c["missing_commune"]}
+        CASE WHEN status <> 0 THEN status
              ELSE {OK_BASE} + 4 * ({category_sql(lookup)})
                   + 2 * employer::INTEGER + nafrev2::INTEGER
         END::SMALLINT AS code
@@ -250,14 +273,23 @@ def scan_sql(source: str, names: Sequence[str], typology: Typology,
         SELECT *, {keyword_name_sql(lookup, names)} AS kwname,
                {base_sql(lookup)} AS base FROM (
           SELECT *, {np_sql} AS np, {lp_sql} AS lp FROM (
-            SELECT {siret}, {_ident(LEGAL_COLUMN) + ", " if has_legal else ""}{name_cols}
-                   {_ident("etatAdministratifEtablissement")} AS state,
-                   {_ident("codeCommuneEtablissement")} AS commune,
-                   {_ident("activitePrincipaleEtablissement")} AS naf,
-                   coalesce({_ident("nomenclatureActivitePrincipaleEtablissement")} = 'NAFRev2',
-                            FALSE) AS nafrev2,
-                   {employer} AS employer
-            FROM {source}
+            SELECT *,
+              CASE WHEN length(coalesce({siret}, '')) <> 14
+                        OR TRY_CAST({siret} AS UBIGINT) IS NULL THEN {c["bad_siret"]}
+                   WHEN state = 'F' THEN {c["inactive"]}
+                   WHEN state IS DISTINCT FROM 'A' THEN {c["bad_state"]}
+                   WHEN commune IS NULL OR commune = '' THEN {c["missing_commune"]}
+                   ELSE 0 END AS status
+            FROM (
+              SELECT {siret}, {legal_col}{name_cols}
+                     {_ident("etatAdministratifEtablissement")} AS state,
+                     {_ident("codeCommuneEtablissement")} AS commune,
+                     {_ident("activitePrincipaleEtablissement")} AS naf,
+                     coalesce({_ident("nomenclatureActivitePrincipaleEtablissement")}
+                              = 'NAFRev2', FALSE) AS nafrev2,
+                     {employer} AS employer
+              FROM {source}
+            )
           )
         )
       )

@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from analysis.registry import register_source, scan_sql, unpack_sql
+from analysis.registry import position_sql, register_source, scan_sql, unpack_sql
 from analysis.typology import Typology, load_typology, parse_typology
 
 NAMES = ["", "CCI du Gard", "Chambre de commerce et d'industrie", "CLUB EXPORT Occitanie",
@@ -110,3 +110,15 @@ def test_without_legal_or_name_columns_only_naf_rules_match(tmp_path: Path) -> N
                     "10000000000003,10003,A,64.19Z,NAFRev1\n", encoding="utf-8")
     assert scanned_categories(path, typ) == {"10001": "plain_naf", "10002": None,
                                              "10003": None}
+
+
+@pytest.mark.parametrize("size", [0, 1, 2, 3, 4, 7, 30])
+def test_binary_search_gives_the_position_of_every_code_and_zero_otherwise(size: int) -> None:
+    codes = sorted(f"{10 + 3 * i:02d}.{i % 10}{i % 7}Z" for i in range(size))
+    # Each listed code, a value just below and just above each, empty text and NULL.
+    probes = codes + [c[:-1] + "A" for c in codes] + [c + "0" for c in codes] + ["", "00", "zz"]
+    con = duckdb.connect()
+    con.execute("CREATE TABLE p(v VARCHAR)")
+    con.executemany("INSERT INTO p VALUES (?)", [[v] for v in probes] + [[None]])
+    got = dict(con.execute(f"SELECT v, {position_sql('v', codes)} FROM p").fetchall())
+    assert got == {v: (codes.index(v) + 1 if v in codes else 0) for v in probes} | {None: 0}
