@@ -1,5 +1,7 @@
 """Charts of the 4D profile: one per territory and a comparison, as PNG and SVG bytes.
 
+Labels come in French (the default) or English from analysis.texts.
+
 Uses matplotlib's Agg canvas through the object API (no pyplot, no display, no global
 backend switch), so it is safe in a web worker.
 """
@@ -17,12 +19,11 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from analysis.files import atomic_path
+from analysis.texts import DEFAULT_LANG, check_lang, texts
 
 # Headline rows drawn as filled markers; coding scores drawn hollow beside them.
 HEADLINE = [("D1", "registry"), ("D2", "registry"), ("D3", "likert"), ("D4_GOV", "likert"),
             ("D4_STRAT", "likert")]
-LABELS = {"D1": "D1 Density", "D2": "D2 Diversity", "D3": "D3 Dynamics",
-          "D4_GOV": "D4 Governance", "D4_STRAT": "D4 Strategy"}
 FORMATS = ("png", "svg")
 
 
@@ -54,8 +55,9 @@ def _whiskers(ax, y: float, v: float, lo: float, hi: float, **style) -> None:  #
     ax.errorbar([v], [y], xerr=xerr, capsize=4, **style)
 
 
-def territory_chart(profile: pd.DataFrame, code: str, fmt: str = "png") -> bytes:
-    """Draw the four D's of one territory with their interval whiskers."""
+def territory_figure(profile: pd.DataFrame, code: str, lang: str = DEFAULT_LANG) -> Figure:
+    """Build the figure of one territory's four D's with their interval whiskers."""
+    t = texts(lang)
     frame = profile[profile["territory_code"].astype(str) == str(code)]
     name = str(frame["territory_name"].iloc[0]) if len(frame) else ""
     fig = Figure(figsize=(6.4, 3.6))
@@ -66,19 +68,28 @@ def territory_chart(profile: pd.DataFrame, code: str, fmt: str = "png") -> bytes
         if source == "likert":
             _whiskers(ax, y - 0.25, *_row(frame, dim, "coding"), fmt="o", color="#b35c1e",
                       mfc="white", ms=6)
-    missing = [LABELS[d] for d, s in HEADLINE if np.isnan(_row(frame, d, s)[0])]
-    ax.set_yticks(ys, [LABELS[d] for d, _ in HEADLINE])
+    missing = [t[d] for d, s in HEADLINE if np.isnan(_row(frame, d, s)[0])]
+    ax.set_yticks(ys, [t[d] for d, _ in HEADLINE])
     ax.set_xlim(0, 1)
     ax.set_ylim(-0.7, len(HEADLINE) - 0.5)
     ax.grid(axis="x", alpha=0.3)
-    ax.set_xlabel("score in [0, 1]   (filled: registry / Likert; hollow: coded transcripts)")
+    ax.set_xlabel(t["chart.territory_axis"])
     title = f"{name} ({code})" if name else str(code)
-    ax.set_title(title + ("\nmissing: " + ", ".join(missing) if missing else ""), fontsize=10)
-    return _render(fig, fmt, f"territory-{code}")
+    if missing:
+        title += "\n" + t["chart.missing"] + ", ".join(missing)
+    ax.set_title(title, fontsize=10)
+    return fig
 
 
-def comparison_chart(profile: pd.DataFrame, fmt: str = "png") -> bytes:
-    """Draw every territory's headline D's side by side with whiskers."""
+def territory_chart(profile: pd.DataFrame, code: str, fmt: str = "png",
+                    lang: str = DEFAULT_LANG) -> bytes:
+    """Draw the four D's of one territory with their interval whiskers."""
+    return _render(territory_figure(profile, code, lang), fmt, f"territory-{code}")
+
+
+def comparison_figure(profile: pd.DataFrame, lang: str = DEFAULT_LANG) -> Figure:
+    """Build the figure of every territory's headline D's side by side with whiskers."""
+    t = texts(lang)
     codes = list(dict.fromkeys(profile["territory_code"].astype(str)))
     fig = Figure(figsize=(7.2, 0.9 + 0.9 * len(HEADLINE)))
     ax = fig.add_subplot()
@@ -92,13 +103,18 @@ def comparison_chart(profile: pd.DataFrame, fmt: str = "png") -> bytes:
             label = f"{name} ({code})" if i == 0 else None
             _whiskers(ax, ys[i] + 0.35 - (k + 0.5) * width, *_row(frame, dim, source), fmt="o",
                       color=colours[k % len(colours)], ms=6, label=label)
-    ax.set_yticks(ys, [LABELS[d] for d, _ in HEADLINE])
+    ax.set_yticks(ys, [t[d] for d, _ in HEADLINE])
     ax.set_xlim(0, 1)
     ax.grid(axis="x", alpha=0.3)
-    ax.set_xlabel("score in [0, 1] with bootstrap intervals")
+    ax.set_xlabel(t["chart.comparison_axis"])
     if codes:
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False)
-    return _render(fig, fmt, "comparison")
+    return fig
+
+
+def comparison_chart(profile: pd.DataFrame, fmt: str = "png", lang: str = DEFAULT_LANG) -> bytes:
+    """Draw every territory's headline D's side by side with whiskers."""
+    return _render(comparison_figure(profile, lang), fmt, "comparison")
 
 
 def safe_name(code: str) -> str:
@@ -106,13 +122,15 @@ def safe_name(code: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]", "_", str(code)) or "territory"
 
 
-def write_charts(profile: pd.DataFrame, folder: str | Path) -> list[Path]:
-    """Write territory_<code>.png/.svg and comparison.png/.svg into folder."""
+def write_charts(profile: pd.DataFrame, folder: str | Path, lang: str = DEFAULT_LANG
+                 ) -> list[Path]:
+    """Write territory_<code>.png/.svg and comparison.png/.svg into folder, labelled in lang."""
+    check_lang(lang)
     out = Path(folder)
     written = []
-    jobs = [(f"territory_{safe_name(c)}", lambda f, c=c: territory_chart(profile, c, f))
+    jobs = [(f"territory_{safe_name(c)}", lambda f, c=c: territory_chart(profile, c, f, lang))
             for c in dict.fromkeys(profile["territory_code"].astype(str))]
-    jobs.append(("comparison", lambda f: comparison_chart(profile, f)))
+    jobs.append(("comparison", lambda f: comparison_chart(profile, f, lang)))
     for stem, draw in jobs:
         for fmt in FORMATS:
             path = out / f"{stem}.{fmt}"

@@ -1,4 +1,8 @@
-"""A self-contained HTML report of the 4D profile (inline SVG charts, escaped text)."""
+"""A self-contained HTML report of the 4D profile (inline SVG charts, escaped text).
+
+The report is written in French (the default) or English; its words come from
+analysis.texts, its data (codes, sources, notes) as computed.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ import pandas as pd
 from analysis import plots
 from analysis.files import InputError, atomic_path, write_table
 from analysis.profile import ProfileResult
+from analysis.texts import DEFAULT_LANG, texts
 
 CSS = """
 body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;
@@ -23,17 +28,6 @@ td.num{text-align:right;font-variant-numeric:tabular-nums}
 .warn{background:#fff4e0;border-left:4px solid #e0a030;padding:.4rem .8rem}
 .flag{color:#a83232;font-weight:600}figure{margin:1rem 0}svg{max-width:100%;height:auto}
 """
-METHOD = (
-    "D1 = LQ/(1+LQ), the location quotient of relay actors per firm against the whole "
-    "register; D2 = Shannon evenness over all categories of the typology; D3 and D4 from "
-    "Likert items rescaled with the fixed anchors of the scale, shown beside the score from "
-    "coded transcripts (presence, valence, intensity). SME and relay-actor respondents are "
-    "averaged separately, then weighted equally. Intervals: one stratified cluster bootstrap "
-    "(strata: respondent type; clusters: organisation), one coder drawn at random for "
-    "double-coded transcripts, Poisson noise on register counts. The composite is shown "
-    "only as a summary: geometric (the D's only partly compensate each other) with the "
-    "arithmetic mean beside it."
-)
 
 
 def _fmt(value: object) -> str:
@@ -42,8 +36,10 @@ def _fmt(value: object) -> str:
     return escape(str(value))
 
 
-def _table(frame: pd.DataFrame, flag_col: str | None = None) -> str:
-    head = "".join(f"<th>{escape(str(c))}</th>" for c in frame.columns)
+def _table(frame: pd.DataFrame, t: dict[str, str], flag_col: str | None = None) -> str:
+    # the header says the column's name in the CSV files on hover
+    head = "".join(f'<th title="{escape(str(c))}">{escape(t.get(f"column.{c}", str(c)))}</th>'
+                   for c in frame.columns)
     rows = []
     for rec in frame.itertuples(index=False):
         cells = []
@@ -52,7 +48,7 @@ def _table(frame: pd.DataFrame, flag_col: str | None = None) -> str:
                 else ""
             text = _fmt(val)
             if col == flag_col:
-                text = '<span class="flag">gap &gt; 0.2</span>' if bool(val) else ""
+                text = f'<span class="flag">{escape(t["report.gap"])}</span>' if bool(val) else ""
             cells.append(f"<td{cls}>{text}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
@@ -64,46 +60,58 @@ def _svg(data: bytes) -> str:
     return text[text.index("<svg"):]
 
 
-def _territory_section(result: ProfileResult, code: str, name: str) -> str:
+def _territory_section(result: ProfileResult, code: str, name: str, lang: str) -> str:
     frame = result.profile[result.profile["territory_code"].astype(str) == str(code)]
     cols = ["dimension", "source", "value", "ci_low", "ci_high", "n_sme", "n_relay", "flag",
             "note"]
     title = f"{escape(name)} ({escape(str(code))})" if name else escape(str(code))
-    chart = _svg(plots.territory_chart(result.profile, code, "svg"))
+    chart = _svg(plots.territory_chart(result.profile, code, "svg", lang))
     return (f"<h2>{title}</h2><figure>{chart}</figure>"
-            + _table(frame[cols], flag_col="flag"))
+            + _table(frame[cols], texts(lang), flag_col="flag"))
 
 
-def _triangulation(result: ProfileResult) -> str:
+def _triangulation(result: ProfileResult, t: dict[str, str]) -> str:
     resp = result.respondents
     if resp.empty:
-        return "<p>No respondent scores.</p>"
+        return f"<p>{escape(t['report.no_respondents'])}</p>"
     both = resp.dropna(subset=["likert", "coding"])
     summary = both.groupby(["territory_code", "dimension"]).agg(
         respondents=("interview_id", "nunique"), flagged=("flag", "sum")).reset_index()
     summary["share_flagged"] = summary["flagged"] / summary["respondents"]
-    return _table(summary)
+    return _table(summary, t)
 
 
-def render_report_html(result: ProfileResult, title: str = "Milieu: 4D territory profile"
-                       ) -> str:
-    """Return a self-contained HTML page (no external assets) for a profile result."""
-    settings = ", ".join(
-        f"{escape(str(k))}: {escape(', '.join(map(str, v)) if isinstance(v, list) else str(v))}"
-        for k, v in result.settings.items())
+def _settings(result: ProfileResult, t: dict[str, str]) -> str:
+    return escape(", ".join(
+        t["setting"].format(name=t.get(f"setting.{k}", str(k)),
+                            value=", ".join(map(str, v)) if isinstance(v, list) else str(v))
+        for k, v in result.settings.items()))
+
+
+def render_report_html(result: ProfileResult, title: str | None = None,
+                       lang: str = DEFAULT_LANG) -> str:
+    """Return a self-contained HTML page (no external assets) for a profile result.
+
+    lang ("fr" or "en") sets the words, the charts' labels and `<html lang>`; title
+    defaults to the report's title in that language.
+    """
+    t = texts(lang)
+    title = t["report.title"] if title is None else title
     warn = "".join(f"<li>{escape(w)}</li>" for w in result.warnings)
     parts = [
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">",
+        f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8">',
         f"<title>{escape(title)}</title><style>{CSS}</style></head><body>",
-        f"<h1>{escape(title)}</h1><p>{settings}</p><p>{escape(METHOD)}</p>",
-        f'<div class="warn"><strong>Warnings</strong><ul>{warn}</ul></div>' if warn else "",
-        "<h2>Comparison</h2><figure>",
-        _svg(plots.comparison_chart(result.profile, "svg")), "</figure>",
+        f"<h1>{escape(title)}</h1><p>{_settings(result, t)}</p>",
+        f"<p>{escape(t['report.method'])}</p>",
+        (f'<div class="warn"><strong>{escape(t["report.warnings"])}</strong><ul>{warn}</ul>'
+         "</div>") if warn else "",
+        f"<h2>{escape(t['report.comparison'])}</h2><figure>",
+        _svg(plots.comparison_chart(result.profile, "svg", lang)), "</figure>",
     ]
-    parts += [_territory_section(result, c, n) for c, n in result.territories()]
-    parts += ["<h2>Scale reliability (Cronbach's alpha)</h2>", _table(result.alphas),
-              "<h2>Triangulation: Likert vs coded transcripts, per respondent</h2>",
-              _triangulation(result), "</body></html>"]
+    parts += [_territory_section(result, c, n, lang) for c, n in result.territories()]
+    parts += [f"<h2>{escape(t['report.alpha'])}</h2>", _table(result.alphas, t),
+              f"<h2>{escape(t['report.triangulation'])}</h2>",
+              _triangulation(result, t), "</body></html>"]
     return "".join(parts)
 
 
@@ -141,8 +149,9 @@ def load_profile(folder: str | Path) -> ProfileResult:
                          dict(meta.get("settings", {})))
 
 
-def write_report(result: ProfileResult, path: str | Path) -> Path:
-    """Write the HTML report atomically."""
+def write_report(result: ProfileResult, path: str | Path, lang: str = DEFAULT_LANG) -> Path:
+    """Write the HTML report in lang ("fr" or "en") atomically."""
+    html = render_report_html(result, lang=lang)
     with atomic_path(path) as tmp:
-        tmp.write_text(render_report_html(result), encoding="utf-8")
+        tmp.write_text(html, encoding="utf-8")
     return Path(path)

@@ -12,6 +12,7 @@ import pytest
 from analysis import profile as prof
 from analysis import synth
 from analysis.report import render_report_html
+from analysis.texts import TEXTS
 
 LIKERT = [{"value": str(v), "label": {"fr": str(v), "en": str(v)}} for v in range(1, 6)]
 QUESTIONS = {"g1": {"type": "likert", "d": "D4_GOV", "reverse": False, "choices": LIKERT},
@@ -116,3 +117,35 @@ def test_report_is_self_contained_and_escaped() -> None:
     assert html.count("<svg") == 2  # one territory chart, one comparison
     clip_ids = re.findall(r'<clipPath id="([^"]+)"', html)
     assert clip_ids and len(clip_ids) == len(set(clip_ids))  # inline SVGs must not clash
+
+
+@pytest.mark.parametrize(("lang", "words", "foreign"), [
+    ("fr", ['<html lang="fr">', "<title>Milieu : profil 4D des territoires</title>",
+            "<h2>Comparaison</h2>", "<h2>Fiabilité des échelles (alpha de Cronbach)</h2>",
+            "<h2>Triangulation : Likert et transcriptions codées, par répondant</h2>",
+            '<th title="ci_low">Borne basse</th>', "réplications bootstrap : 20",
+            "les D ne se compensent", "<!-- D1 Densité -->", "avec intervalles bootstrap"],
+     ["Scale reliability", "Comparison", "D1 Density", "bootstrap replicates"]),
+    ("en", ['<html lang="en">', "<title>Milieu: 4D territory profile</title>",
+            "<h2>Comparison</h2>", "<h2>Scale reliability (Cronbach&#x27;s alpha)</h2>",
+            "<h2>Triangulation: Likert vs coded transcripts, per respondent</h2>",
+            '<th title="ci_low">Lower bound</th>', "bootstrap replicates: 20",
+            "partly compensate", "<!-- D1 Density -->", "with bootstrap intervals"],
+     ["Fiabilité", "Comparaison", "D1 Densité", "réplications"]),
+])
+def test_report_speaks_the_language(lang: str, words: list[str], foreign: list[str]) -> None:
+    html = render_report_html(demo_result(3, n_boot=20), lang=lang)
+    for word in words:
+        assert word in html, word
+    for word in foreign:
+        assert word not in html, word
+
+
+def test_report_is_french_by_default_with_every_header_translated() -> None:
+    html = render_report_html(demo_result(3, n_boot=20))
+    assert html.startswith('<!DOCTYPE html><html lang="fr">')
+    headers = re.findall(r'<th title="([^"]+)">([^<]*)</th>', html)
+    assert {"ci_low", "n_complete", "share_flagged"} <= {name for name, _ in headers}
+    assert all(f"column.{name}" in TEXTS for name, _ in headers)
+    assert render_report_html(demo_result(3, n_boot=20), title="Étude <x>").count(
+        "<title>Étude &lt;x&gt;</title>") == 1

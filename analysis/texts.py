@@ -1,0 +1,105 @@
+"""The words of the charts and the report, in French and English.
+
+analysis/ has no Babel: this table is the whole translation. Each key holds both
+languages side by side; data (indicator names, codes, notes, CSV columns) stays as is.
+"""
+
+from __future__ import annotations
+
+LANGS = ("fr", "en")
+DEFAULT_LANG = "fr"
+
+#: key -> {"fr": ..., "en": ...}; a test checks that every key has both, non-empty
+TEXTS: dict[str, dict[str, str]] = {
+    # dimension labels of the charts
+    "D1": {"fr": "D1 Densité", "en": "D1 Density"},
+    "D2": {"fr": "D2 Diversité", "en": "D2 Diversity"},
+    "D3": {"fr": "D3 Dynamiques", "en": "D3 Dynamics"},
+    "D4_GOV": {"fr": "D4 Gouvernance", "en": "D4 Governance"},
+    "D4_STRAT": {"fr": "D4 Stratégie", "en": "D4 Strategy"},
+    # charts
+    "chart.territory_axis": {
+        "fr": "score dans [0, 1]   (plein : répertoire / Likert ; creux : transcriptions "
+              "codées)",
+        "en": "score in [0, 1]   (filled: registry / Likert; hollow: coded transcripts)",
+    },
+    "chart.comparison_axis": {
+        "fr": "score dans [0, 1] avec intervalles bootstrap",
+        "en": "score in [0, 1] with bootstrap intervals",
+    },
+    "chart.missing": {"fr": "dimensions manquantes : ", "en": "missing: "},
+    # report
+    "report.title": {"fr": "Milieu : profil 4D des territoires",
+                     "en": "Milieu: 4D territory profile"},
+    "report.method": {
+        "fr": "D1 = LQ/(1+LQ), où LQ est le quotient de localisation des acteurs-relais par "
+              "entreprise rapporté à l’ensemble du répertoire ; D2 = équitabilité de Shannon "
+              "sur toutes les catégories de la typologie ; D3 et D4 d’après les items Likert "
+              "ramenés dans [0, 1] avec les bornes fixes de l’échelle, montrés à côté du score "
+              "des transcriptions codées (présence, valence, intensité). Les répondants PME et "
+              "acteurs-relais sont moyennés séparément, puis pondérés à égalité. Intervalles : "
+              "un bootstrap stratifié par grappes (strates : type de répondant ; grappes : "
+              "organisation), un codeur tiré au hasard pour les transcriptions codées deux "
+              "fois, un bruit de Poisson sur les effectifs du répertoire. Le composite n’est "
+              "montré qu’à titre de résumé : moyenne géométrique (les D ne se compensent "
+              "qu’en partie), avec la moyenne arithmétique à côté.",
+        "en": "D1 = LQ/(1+LQ), the location quotient of relay actors per firm against the "
+              "whole register; D2 = Shannon evenness over all categories of the typology; D3 "
+              "and D4 from Likert items rescaled with the fixed anchors of the scale, shown "
+              "beside the score from coded transcripts (presence, valence, intensity). SME and "
+              "relay-actor respondents are averaged separately, then weighted equally. "
+              "Intervals: one stratified cluster bootstrap (strata: respondent type; clusters: "
+              "organisation), one coder drawn at random for double-coded transcripts, Poisson "
+              "noise on register counts. The composite is shown only as a summary: geometric "
+              "(the D's only partly compensate each other) with the arithmetic mean beside it.",
+    },
+    "report.warnings": {"fr": "Avertissements", "en": "Warnings"},
+    "report.comparison": {"fr": "Comparaison", "en": "Comparison"},
+    "report.alpha": {"fr": "Fiabilité des échelles (alpha de Cronbach)",
+                     "en": "Scale reliability (Cronbach's alpha)"},
+    "report.triangulation": {
+        "fr": "Triangulation : Likert et transcriptions codées, par répondant",
+        "en": "Triangulation: Likert vs coded transcripts, per respondent",
+    },
+    "report.no_respondents": {"fr": "Aucun score de répondant.", "en": "No respondent scores."},
+    "report.gap": {"fr": "écart > 0,2", "en": "gap > 0.2"},
+    # settings line of the report
+    "setting": {"fr": "{name} : {value}", "en": "{name}: {value}"},
+    "setting.level": {"fr": "échelon", "en": "level"},
+    "setting.n_boot": {"fr": "réplications bootstrap", "en": "bootstrap replicates"},
+    "setting.seed": {"fr": "graine", "en": "seed"},
+    "setting.conf": {"fr": "niveau de confiance", "en": "confidence level"},
+    "setting.statuses": {"fr": "statuts", "en": "statuses"},
+    "setting.n_interviews": {"fr": "entretiens", "en": "interviews"},
+    # table headers of the report (the cell values are data and stay as they are)
+    "column.dimension": {"fr": "Dimension", "en": "Dimension"},
+    "column.source": {"fr": "Source", "en": "Source"},
+    "column.value": {"fr": "Valeur", "en": "Value"},
+    "column.ci_low": {"fr": "Borne basse", "en": "Lower bound"},
+    "column.ci_high": {"fr": "Borne haute", "en": "Upper bound"},
+    "column.n_sme": {"fr": "PME", "en": "SMEs"},
+    "column.n_relay": {"fr": "Acteurs-relais", "en": "Relay actors"},
+    "column.flag": {"fr": "Écart", "en": "Gap"},
+    "column.note": {"fr": "Note", "en": "Note"},
+    "column.respondent_type": {"fr": "Type de répondant", "en": "Respondent type"},
+    "column.alpha": {"fr": "Alpha", "en": "Alpha"},
+    "column.n_items": {"fr": "Items", "en": "Items"},
+    "column.n_complete": {"fr": "Répondants complets", "en": "Complete respondents"},
+    "column.territory_code": {"fr": "Territoire", "en": "Territory"},
+    "column.respondents": {"fr": "Répondants", "en": "Respondents"},
+    "column.flagged": {"fr": "Signalés (écart > 0,2)", "en": "Flagged (gap > 0.2)"},
+    "column.share_flagged": {"fr": "Part signalée", "en": "Share flagged"},
+}
+
+
+def check_lang(lang: str) -> str:
+    """Return lang if the charts and report speak it, else raise ValueError."""
+    if lang not in LANGS:
+        raise ValueError(f"unknown language {lang!r}: use one of {', '.join(LANGS)}")
+    return lang
+
+
+def texts(lang: str) -> dict[str, str]:
+    """Return the table in one language: key -> text."""
+    check_lang(lang)
+    return {key: both[lang] for key, both in TEXTS.items()}
