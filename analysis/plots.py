@@ -46,13 +46,15 @@ def _row(frame: pd.DataFrame, dim: str, source: str) -> tuple[float, float, floa
     return float(r["value"]), float(r["ci_low"]), float(r["ci_high"])
 
 
-def _whiskers(ax, y: float, v: float, lo: float, hi: float, **style) -> None:  # noqa: ANN001
+def _whiskers(ax, y: float, v: float, lo: float, hi: float, **style) -> bool:  # noqa: ANN001
+    """Draw one point with its interval; return False when there is no value to draw."""
     if np.isnan(v):
-        return
+        return False
     xerr = None
     if np.isfinite(lo) and np.isfinite(hi):
         xerr = [[max(v - lo, 0)], [max(hi - v, 0)]]
     ax.errorbar([v], [y], xerr=xerr, capsize=4, **style)
+    return True
 
 
 def territory_figure(profile: pd.DataFrame, code: str, lang: str = DEFAULT_LANG) -> Figure:
@@ -99,15 +101,16 @@ def comparison_figure(profile: pd.DataFrame, lang: str = DEFAULT_LANG) -> Figure
     for k, code in enumerate(codes):
         frame = profile[profile["territory_code"].astype(str) == code]
         name = str(frame["territory_name"].iloc[0]) or code
+        label = f"{name} ({code})"  # on the territory's first drawn point: D1 may be missing
         for i, (dim, source) in enumerate(HEADLINE):
-            label = f"{name} ({code})" if i == 0 else None
-            _whiskers(ax, ys[i] + 0.35 - (k + 0.5) * width, *_row(frame, dim, source), fmt="o",
-                      color=colours[k % len(colours)], ms=6, label=label)
+            if _whiskers(ax, ys[i] + 0.35 - (k + 0.5) * width, *_row(frame, dim, source),
+                         fmt="o", color=colours[k % len(colours)], ms=6, label=label):
+                label = None
     ax.set_yticks(ys, [t[d] for d, _ in HEADLINE])
     ax.set_xlim(0, 1)
     ax.grid(axis="x", alpha=0.3)
     ax.set_xlabel(t["chart.comparison_axis"])
-    if codes:
+    if ax.get_legend_handles_labels()[1]:
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False)
     return fig
 

@@ -86,3 +86,12 @@ def test_write_charts_refuses_an_unknown_language_before_writing(tmp_path: Path)
     with pytest.raises(ValueError, match="use one of fr, en"):
         plots.write_charts(profile(), tmp_path / "de", "de")
     assert not (tmp_path / "de").exists()
+
+
+def test_comparison_legend_names_territories_without_registry_dimensions() -> None:
+    frame = profile()
+    no_registry = frame[frame["source"] != "registry"]  # D1 and D2 missing everywhere
+    legend = plots.comparison_figure(no_registry, "en").axes[0].get_legend()
+    assert [t.get_text() for t in legend.get_texts()] == ["Hérault (34)"]  # Gard has no value
+    nothing = frame.assign(value=np.nan)
+    assert plots.comparison_figure(nothing).axes[0].get_legend() is None
