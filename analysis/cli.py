@@ -9,6 +9,7 @@ import pandas as pd
 
 from analysis.files import InputError, suffix_of, write_table
 from analysis.registry import LEVELS, compute_registry
+from analysis.texts import DEFAULT_LANG, LANGS
 from analysis.typology import TypologyError, load_typology
 
 analyse_group = click.Group(
@@ -18,6 +19,11 @@ analyse_group = click.Group(
 
 def _progress(message: str) -> None:
     click.echo(message, err=True)
+
+
+lang_option = click.option(
+    "--lang", default=DEFAULT_LANG, show_default=True, type=click.Choice(LANGS),
+    help="Language of the charts and the report: fr (French) or en (English).")
 
 
 def _check_out(path: Path, allowed: tuple[str, ...]) -> None:
@@ -175,17 +181,18 @@ def _check_tidy(frame: pd.DataFrame, what: str, level: str | None = None) -> pd.
 @click.option("--territory", "territories", multiple=True,
               help="Restrict to these territory codes (repeatable).")
 @click.option("--no-composite", is_flag=True, help="Leave out the composite rows.")
+@lang_option
 def profile_command(registry_table: Path | None, data_dir: Path | None,
                     interviews: Path | None, answers: Path | None, codings: Path | None,
                     question_files: tuple[Path, ...], level: str, out: Path, n_boot: int,
                     seed: int, statuses: tuple[str, ...], territories: tuple[str, ...],
-                    no_composite: bool) -> None:
+                    no_composite: bool, lang: str) -> None:
     """Compute the 4D profile of each territory with bootstrap intervals.
 
     Writes into --out: profile.csv/.parquet (territory, dimension D1, D2, D3, D4_GOV,
     D4_STRAT, composite; source registry, likert, coding, geometric, arithmetic; value,
     ci_low, ci_high, n_sme, n_relay, flag, note), respondent_scores, scale_alpha,
-    profile_meta.json, charts (PNG and SVG) and report.html.
+    profile_meta.json, charts (PNG and SVG) and report.html, labelled in --lang.
     """
     from analysis.profile import build_profile
     from analysis.report import save_profile, write_report
@@ -213,8 +220,8 @@ def profile_command(registry_table: Path | None, data_dir: Path | None,
     save_profile(result, out)
     from analysis import plots  # matplotlib: only for the commands that draw
 
-    charts = plots.write_charts(result.profile, out / "charts")
-    write_report(result, out / "report.html")
+    charts = plots.write_charts(result.profile, out / "charts", lang)
+    write_report(result, out / "report.html", lang)
     for w in result.warnings:
         _progress(f"warning: {w}")
     _progress(f"wrote profile of {result.profile['territory_code'].nunique()} territories, "
@@ -258,7 +265,8 @@ def _read_registry_table(path: Path | None) -> pd.DataFrame:
               help="HTML file to write (self-contained: charts inline, no external assets).")
 @click.option("--charts", "charts_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Also write the PNG and SVG charts into this folder.")
-def report_command(profile_dir: Path, out: Path, charts_dir: Path | None) -> None:
+@lang_option
+def report_command(profile_dir: Path, out: Path, charts_dir: Path | None, lang: str) -> None:
     """Rebuild the self-contained HTML report (and charts) from a saved profile."""
     from analysis.report import load_profile, write_report
 
@@ -266,9 +274,9 @@ def report_command(profile_dir: Path, out: Path, charts_dir: Path | None) -> Non
         result = load_profile(profile_dir)
     except InputError as exc:
         raise click.ClickException(str(exc)) from exc
-    write_report(result, out)
+    write_report(result, out, lang)
     if charts_dir is not None:
         from analysis import plots
 
-        plots.write_charts(result.profile, charts_dir)
+        plots.write_charts(result.profile, charts_dir, lang)
     _progress(f"wrote {out}")

@@ -103,6 +103,45 @@ def test_profile_and_report_end_to_end(tmp_path: Path) -> None:
     html = tmp_path / "again.html"
     assert run("report", "--profile", str(out), "--out", str(html)).exit_code == 0
     assert html.read_text(encoding="utf-8") == (out / "report.html").read_text(encoding="utf-8")
+    # French unless asked otherwise
+    assert '<html lang="fr">' in html.read_text(encoding="utf-8")
+    assert "D1 Densité" in (out / "charts" / "territory_34.svg").read_text(encoding="utf-8")
+    res = run("report", "--profile", str(out), "--out", str(tmp_path / "en.html"), "--charts",
+              str(tmp_path / "charts_en"), "--lang", "en")
+    assert res.exit_code == 0, res.output
+    english = (tmp_path / "en.html").read_text(encoding="utf-8")
+    assert '<html lang="en">' in english and "Scale reliability" in english
+    assert "D1 Density" in (tmp_path / "charts_en" / "comparison.svg").read_text(encoding="utf-8")
+
+
+def test_profile_in_english(tmp_path: Path) -> None:
+    data = tmp_path / "tidy"
+    synth.write_demo_interviews(data)
+    out = tmp_path / "profile"
+    res = run("profile", "--data", str(data), "--out", str(out), "--bootstrap", "0",
+              "--territory", "34", "--lang", "en")
+    assert res.exit_code == 0, res.output
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert '<html lang="en">' in html and "<h2>Comparison</h2>" in html
+    svg = (out / "charts" / "territory_34.svg").read_text(encoding="utf-8")
+    assert "missing: D1 Density, D2 Diversity" in svg  # no registry table given
+    # the data files keep their names and values whatever the language
+    prof = pd.read_csv(out / "profile.csv", dtype={"territory_code": str})
+    assert set(prof["dimension"]) == {"D1", "D2", "D3", "D4_GOV", "D4_STRAT", "composite"}
+
+
+@pytest.mark.parametrize(("command", "args"), [
+    ("profile", ["--data", ".", "--out", "profile"]),
+    ("report", ["--profile", ".", "--out", "report.html"]),
+])
+def test_unknown_language_is_a_usage_error(tmp_path: Path, command: str,
+                                           args: list[str]) -> None:
+    res = run(command, *[str(tmp_path / a) for a in args], "--lang", "de")
+    assert res.exit_code == 2
+    assert res.output.strip().splitlines()[-1] == (
+        "Error: Invalid value for '--lang': 'de' is not one of 'fr', 'en'.")
+    assert "Traceback" not in res.output
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_profile_reports_missing_interview_column(tmp_path: Path) -> None:
@@ -119,5 +158,12 @@ def test_profile_reports_missing_interview_column(tmp_path: Path) -> None:
 def test_help_documents_profile_inputs() -> None:
     res = run("profile", "--help")
     assert res.exit_code == 0
-    for word in ("--registry-table", "--data", "answers_long", "questions.json", "--seed"):
+    for word in ("--registry-table", "--data", "answers_long", "questions.json", "--seed",
+                 "--lang [fr|en]"):
         assert word in res.output
+
+
+def test_help_documents_report_language() -> None:
+    res = run("report", "--help")
+    assert res.exit_code == 0
+    assert "--lang [fr|en]" in res.output and "default: fr" in res.output
