@@ -8,10 +8,13 @@ from typing import Any
 
 from flask import current_app
 
+from survey_app.config import LANGUAGES
 from survey_app.jobs import JobError, job_kind
 from survey_app.models import Job
 
 LEVELS = ("departement", "zone_emploi", "region")
+#: the language of the charts and report of profiles computed before they were translated
+LEGACY_LANG = "en"
 
 
 def registry_sources() -> dict[str, Path | None]:
@@ -34,6 +37,29 @@ def uses_demo_registry() -> bool:
 
 def profile_folder(job_id: int) -> Path:
     return Path(current_app.instance_path) / "profiles" / str(job_id)
+
+
+def _translated(job_id: int, lang: str) -> bool:
+    # jobs write charts/<lang>/ and report.<lang>.html for every language; folders from
+    # before that hold charts/ and report.html in English only
+    return (profile_folder(job_id) / "charts" / lang).is_dir()
+
+
+def output_lang(job_id: int, lang: str) -> str:
+    """The language the job's charts and report exist in: lang, else the legacy English."""
+    return lang if _translated(job_id, lang) else LEGACY_LANG
+
+
+def chart_folder(job_id: int, lang: str) -> Path:
+    """The folder of the job's charts in lang (the only folder of a legacy job)."""
+    charts = profile_folder(job_id) / "charts"
+    return charts / lang if _translated(job_id, lang) else charts
+
+
+def report_file(job_id: int, lang: str) -> Path:
+    """The job's HTML report in lang (the only report of a legacy job)."""
+    folder = profile_folder(job_id)
+    return folder / (f"report.{lang}.html" if _translated(job_id, lang) else "report.html")
 
 
 @job_kind("profile")
@@ -79,8 +105,9 @@ def profile_job(job: Job, progress: Callable[[float, str], None]) -> dict[str, A
     folder = profile_folder(job.id)
     progress(0.85, "charts and report")
     save_profile(result, folder)
-    write_charts(result.profile, folder / "charts")
-    write_report(result, folder / "report.html")
+    for lang in LANGUAGES:  # every interface language, so each viewer reads their own
+        write_charts(result.profile, folder / "charts" / lang, lang)
+        write_report(result, folder / f"report.{lang}.html", lang)
     return {
         "folder": str(folder),
         "territories": int(result.profile["territory_code"].nunique()),

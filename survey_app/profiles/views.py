@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import sqlalchemy as sa
 from flask import abort, jsonify, redirect, render_template, send_from_directory, url_for
+from flask_babel import get_locale
 from flask_login import current_user
 
 from survey_app.auth.decorators import researcher_required
@@ -12,6 +15,13 @@ from survey_app.jobs import job_status, start_job
 from survey_app.models import Job
 from survey_app.profiles import operations as ops
 from survey_app.profiles.forms import LEVEL_LABELS, ProfileForm
+
+#: what write_charts names its files (analysis.plots.safe_name codes): no folder, no dot first
+CHART_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]*\.(svg|png)")
+
+
+def viewer_lang() -> str:
+    return str(get_locale())
 
 
 def _profile_job(job_id: int) -> Job:
@@ -50,6 +60,7 @@ def show(job_id: int):
     table = None
     if result is not None:
         table = result.profile.to_dict("records")
+    chart_lang = ops.output_lang(job.id, viewer_lang())
     return render_template(
         "profiles/show.html",
         job=job,
@@ -57,6 +68,8 @@ def show(job_id: int):
         table=table,
         safe_name=safe_name,
         level_labels=LEVEL_LABELS,
+        chart_lang=chart_lang,
+        charts_untranslated=result is not None and chart_lang != viewer_lang(),
     )
 
 
@@ -66,21 +79,23 @@ def status(job_id: int):
 
 
 @researcher_required
-def chart(job_id: int, name: str):
+def chart(job_id: int, name: str, lang: str | None = None):
     job = _profile_job(job_id)
-    if job.status != "done" or not name.endswith((".svg", ".png")):
+    if job.status != "done" or not CHART_NAME.fullmatch(name):
         abort(404)
-    return send_from_directory(ops.profile_folder(job.id) / "charts", name)
+    return send_from_directory(ops.chart_folder(job.id, lang or viewer_lang()), name)
 
 
 @researcher_required
-def report(job_id: int):
+def report(job_id: int, lang: str | None = None):
     job = _profile_job(job_id)
     if job.status != "done":
         abort(404)
+    lang = lang or viewer_lang()
+    path = ops.report_file(job.id, lang)
     return send_from_directory(
-        ops.profile_folder(job.id),
-        "report.html",
+        path.parent,
+        path.name,
         as_attachment=True,
-        download_name=f"milieu-profile-{job.id}.html",
+        download_name=f"milieu-profile-{job.id}-{ops.output_lang(job.id, lang)}.html",
     )

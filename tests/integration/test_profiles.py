@@ -1,8 +1,10 @@
 """The territory profile page: registry plus interviews, computed as a job, shown with charts."""
 
+import shutil
+
 import pytest
 import sqlalchemy as sa
-from milieu_testing import COMPLETE_SME
+from milieu_testing import COMPLETE_SME, csrf_token
 
 from survey_app.demo import demo_data_dir
 from survey_app.extensions import db
@@ -21,12 +23,12 @@ def add_users(app, *people):
 
 
 @pytest.fixture
-def profile_data(sqlite_app):
+def profile_data(app):
     """Two submitted SME interviews in Montpellier (Hérault) on the demo geography."""
     from survey_app.demo import instruments_dir
 
-    add_users(sqlite_app, ("camille", "researcher"), ("ines", "fieldworker"))
-    with sqlite_app.app_context():
+    add_users(app, ("camille", "researcher"), ("ines", "fieldworker"))
+    with app.app_context():
         data = demo_data_dir()
         load_territories(data / "demo_geography.csv", data / "demo_population.csv")
         montpellier = db.session.scalar(sa.select(Territory).where(Territory.code == "34172"))
@@ -40,7 +42,42 @@ def profile_data(sqlite_app):
             ops.save_answers(item, COMPLETE_SME, item.version, ines)
             ops.submit_interview(item, item.version, ines)
         db.session.commit()
-    return sqlite_app
+    return app
+
+
+def log_in(client, username: str) -> None:
+    client.post(
+        "/login",
+        data={
+            "username": username,
+            "password": "correct horse",
+            "csrf_token": csrf_token(client, "/login"),
+        },
+    )
+
+
+def switch_language(client, lang: str) -> None:
+    client.post("/language", data={"lang": lang, "csrf_token": csrf_token(client, "/")})
+
+
+@pytest.fixture
+def computed(profile_data):
+    """camille's client and a finished profile job (departement level, 100 replicates)."""
+    client = profile_data.test_client()
+    log_in(client, "camille")
+    response = client.post(
+        "/profiles/",
+        data={
+            "csrf_token": csrf_token(client, "/profiles/"),
+            "level": "departement",
+            "n_boot": "100",
+        },
+    )
+    assert response.status_code == 302
+    with profile_data.app_context():
+        job = db.session.scalar(sa.select(Job).where(Job.kind == "profile"))
+        assert job.status == "done", job.error
+        return client, job.id
 
 
 def test_researcher_computes_a_profile_and_sees_charts(profile_data):
@@ -87,6 +124,9 @@ def test_fieldworkers_cannot_reach_profiles(profile_data):
         },
     )
     assert client.get("/profiles/").status_code == 403
+    for url in ("/profiles/1/charts/fr/comparison.svg", "/profiles/1/charts/comparison.svg",
+                "/profiles/1/report.fr.html", "/profiles/1/report.html"):
+        assert client.get(url).status_code == 403, url
 
 
 def test_profile_without_interviews_shows_registry_dimensions_only(sqlite_app):
@@ -113,3 +153,90 @@ def test_profile_without_interviews_shows_registry_dimensions_only(sqlite_app):
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Hérault (34)" in page and "Gard (30)" in page
     assert "is missing" in page  # D3 and D4 say why they have no value
+
+
+def test_french_page_shows_french_charts_and_report(computed):
+    client, job_id = computed
+    page = client.get(f"/profiles/{job_id}").get_data(as_text=True)
+    assert f"/profiles/{job_id}/charts/fr/comparison.svg" in page
+    assert f"/profiles/{job_id}/charts/fr/territory_34.svg" in page
+    assert f"/profiles/{job_id}/report.fr.html" in page
+    assert "/charts/en/" not in page and "avant la traduction" not in page
+    with client.get(f"/profiles/{job_id}/charts/fr/territory_34.svg") as chart:
+        svg = chart.get_data(as_text=True)
+    # matplotlib draws glyphs as paths and keeps each text in a comment beside them
+    assert "D1 Densité" in svg and "score dans [0, 1]" in svg and "Density" not in svg
+    with client.get(f"/profiles/{job_id}/report.fr.html") as report:
+        html = report.get_data(as_text=True)
+        assert report.headers["Content-Disposition"].endswith(f"milieu-profile-{job_id}-fr.html")
+    assert '<html lang="fr">' in html and "Fiabilité des échelles" in html
+
+
+def test_english_page_shows_english_charts_and_report(computed):
+    client, job_id = computed
+    switch_language(client, "en")
+    page = client.get(f"/profiles/{job_id}").get_data(as_text=True)
+    assert f"/profiles/{job_id}/charts/en/comparison.svg" in page
+    assert f"/profiles/{job_id}/report.en.html" in page
+    assert "/charts/fr/" not in page
+    with client.get(f"/profiles/{job_id}/charts/en/comparison.svg") as chart:
+        svg = chart.get_data(as_text=True)
+    assert "D4 Governance" in svg and "with bootstrap intervals" in svg and "Gouvernance" not in svg
+    with client.get(f"/profiles/{job_id}/report.en.html") as report:
+        html = report.get_data(as_text=True)
+    assert '<html lang="en">' in html and "Scale reliability" in html
+    # the addresses without a language serve the viewer's
+    with client.get(f"/profiles/{job_id}/charts/territory_34.svg") as chart:
+        assert "D1 Density" in chart.get_data(as_text=True)
+    with client.get(f"/profiles/{job_id}/report.html") as report:
+        assert '<html lang="en">' in report.get_data(as_text=True)
+
+
+def test_chart_route_serves_only_chart_files_of_the_job(computed, profile_data):
+    from survey_app.profiles.operations import profile_folder
+
+    client, job_id = computed
+    with profile_data.app_context():
+        folder = profile_folder(job_id)
+    (folder / "secret.svg").write_text("<svg>outside the charts</svg>", encoding="utf-8")
+    (folder / "charts" / "fr" / ".hidden.svg").write_text("<svg>hidden</svg>", encoding="utf-8")
+    base = f"/profiles/{job_id}/charts"
+    for url in (
+        f"{base}/fr/..%2Fsecret.svg",
+        f"{base}/fr/..%2F..%2Fsecret.svg",
+        f"{base}/..%2Fsecret.svg",
+        f"{base}/fr/..%5C..%5Csecret.svg",
+        f"{base}/fr/%2E%2E%2Fsecret.svg",
+        f"{base}/fr/.hidden.svg",
+        f"{base}/fr/comparison.html",
+        f"{base}/de/comparison.svg",
+        f"/profiles/{job_id}/report.de.html",
+    ):
+        with client.get(url) as response:
+            assert response.status_code == 404, url
+    with client.get(f"{base}/fr/comparison.png") as png:
+        assert png.status_code == 200 and png.data.startswith(b"\x89PNG")
+
+
+def test_profile_folder_from_before_translations_stays_readable(computed, profile_data):
+    """Older jobs wrote charts/ and report.html in English only: served with a note."""
+    from survey_app.profiles.operations import profile_folder
+
+    client, job_id = computed
+    with profile_data.app_context():
+        folder = profile_folder(job_id)
+    for chart in (folder / "charts" / "en").iterdir():
+        chart.rename(folder / "charts" / chart.name)
+    shutil.rmtree(folder / "charts" / "en")
+    shutil.rmtree(folder / "charts" / "fr")
+    (folder / "report.en.html").rename(folder / "report.html")
+    (folder / "report.fr.html").unlink()
+    page = client.get(f"/profiles/{job_id}").get_data(as_text=True)
+    assert "avant la traduction de ses graphiques" in page
+    assert f"/profiles/{job_id}/charts/en/comparison.svg" in page
+    with client.get(f"/profiles/{job_id}/charts/en/comparison.svg") as chart:
+        assert chart.status_code == 200 and "D1 Density" in chart.get_data(as_text=True)
+    with client.get(f"/profiles/{job_id}/charts/fr/comparison.svg") as chart:
+        assert chart.status_code == 200  # the only charts there are
+    with client.get(f"/profiles/{job_id}/report.fr.html") as report:
+        assert report.status_code == 200 and "Cronbach" in report.get_data(as_text=True)
