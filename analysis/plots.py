@@ -17,6 +17,7 @@ import pandas as pd
 from matplotlib import rc_context
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
 from analysis.files import atomic_path
 from analysis.texts import DEFAULT_LANG, check_lang, texts
@@ -57,6 +58,14 @@ def _whiskers(ax, y: float, v: float, lo: float, hi: float, **style) -> bool:  #
     return True
 
 
+def _score_axis(ax, t: dict[str, str]) -> None:  # noqa: ANN001
+    """Scores run from 0 to 1, ticks written with the language's decimal mark (0,2 in French)."""
+    ax.set_xlim(0, 1)
+    ax.set_xticks(np.linspace(0, 1, 6))
+    mark = t["decimal_mark"]
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: f"{x:.1f}".replace(".", mark)))
+
+
 def territory_figure(profile: pd.DataFrame, code: str, lang: str = DEFAULT_LANG) -> Figure:
     """Build the figure of one territory's four D's with their interval whiskers."""
     t = texts(lang)
@@ -72,7 +81,7 @@ def territory_figure(profile: pd.DataFrame, code: str, lang: str = DEFAULT_LANG)
                       mfc="white", ms=6)
     missing = [t[d] for d, s in HEADLINE if np.isnan(_row(frame, d, s)[0])]
     ax.set_yticks(ys, [t[d] for d, _ in HEADLINE])
-    ax.set_xlim(0, 1)
+    _score_axis(ax, t)
     ax.set_ylim(-0.7, len(HEADLINE) - 0.5)
     ax.grid(axis="x", alpha=0.3)
     ax.set_xlabel(t["chart.territory_axis"])
@@ -107,7 +116,7 @@ def comparison_figure(profile: pd.DataFrame, lang: str = DEFAULT_LANG) -> Figure
                          fmt="o", color=colours[k % len(colours)], ms=6, label=label):
                 label = None
     ax.set_yticks(ys, [t[d] for d, _ in HEADLINE])
-    ax.set_xlim(0, 1)
+    _score_axis(ax, t)
     ax.grid(axis="x", alpha=0.3)
     ax.set_xlabel(t["chart.comparison_axis"])
     if ax.get_legend_handles_labels()[1]:

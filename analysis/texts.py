@@ -63,6 +63,7 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "report.no_respondents": {"fr": "Aucun score de répondant.", "en": "No respondent scores."},
     "report.gap": {"fr": "écart > 0,2", "en": "gap > 0.2"},
+    "decimal_mark": {"fr": ",", "en": "."},
     # settings line of the report
     "setting": {"fr": "{name} : {value}", "en": "{name}: {value}"},
     "setting.level": {"fr": "échelon", "en": "level"},

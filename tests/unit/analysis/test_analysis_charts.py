@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 from analysis import plots
 from analysis.texts import LANGS, TEXTS, texts
@@ -46,6 +47,18 @@ def test_territory_figure_speaks_the_language(lang: str, dims: list[str], axis: 
     assert labels(fig) == dims
     assert fig.axes[0].get_xlabel().startswith(axis)
     assert fig.axes[0].get_title() == "Hérault (34)"
+
+
+def ticks(fig) -> list[str]:  # noqa: ANN001
+    FigureCanvasAgg(fig).draw()  # tick labels are formatted when drawn
+    return [t.get_text() for t in fig.axes[0].get_xticklabels()]
+
+
+@pytest.mark.parametrize("figure", [lambda lang: plots.territory_figure(profile(), "34", lang),
+                                    lambda lang: plots.comparison_figure(profile(), lang)])
+def test_score_ticks_use_the_decimal_mark_of_the_language(figure) -> None:  # noqa: ANN001
+    assert ticks(figure("fr")) == ["0,0", "0,2", "0,4", "0,6", "0,8", "1,0"]
+    assert ticks(figure("en")) == ["0.0", "0.2", "0.4", "0.6", "0.8", "1.0"]
 
 
 def test_territory_figure_is_french_by_default_and_names_missing_dimensions() -> None:
