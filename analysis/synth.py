@@ -5,6 +5,10 @@ arrondissements, Haute-Garonne 31). Commune codes and names are real; population
 are rounded legal figures; zone d'emploi codes are illustrative, not INSEE's. Establishments,
 names and sirets are invented.
 
+The full-scale file keeps the shape of INSEE's StockEtablissement, which holds every
+establishment since 1973, closed ones included: about 61% of its rows are closed
+(api.gouv.fr, "Quelle API Sirene utiliser ?": 28 million establishments, 11 million active).
+
     python -m analysis.synth --demo DIR              # rewrite analysis/data/ style files
     python -m analysis.synth --rows 30000000 --out FILE [--geography FILE]
 """
@@ -313,6 +317,9 @@ def full_geography_frame() -> pd.DataFrame:
     return frame
 
 
+CLOSED_PERCENT = 61  # share of closed establishments in the national stock file
+
+
 def write_full(out: Path, rows: int, geography: Path | None = None, seed: int = 7) -> None:
     """Write a national-scale synthetic SIRENE CSV (and its geography) with DuckDB."""
     geo = full_geography_frame()
@@ -354,7 +361,9 @@ def _full_exprs(seed: int) -> dict[str, str]:
         "codeCommuneEtablissement": "CASE c.CODGEO WHEN '75056' THEN printf('751%02d', 1 + i % 20)"
         " WHEN '69123' THEN printf('6938%d', 1 + i % 9)"
         " WHEN '13055' THEN printf('132%02d', 1 + i % 16) ELSE c.CODGEO END",
-        "etatAdministratifEtablissement": f"CASE WHEN {h} % 9 = 0 THEN 'F' ELSE 'A' END",
+        # A hash of its own, so the closed share is independent of the other columns.
+        "etatAdministratifEtablissement":
+            f"CASE WHEN hash(i * 13 + {seed} + 1) % 100 < {CLOSED_PERCENT} THEN 'F' ELSE 'A' END",
         "denominationUsuelleEtablissement": "s.name",
         "activitePrincipaleEtablissement": f"CASE WHEN {h} % 50 = 7 THEN '74.1G' ELSE s.naf END",
         "nomenclatureActivitePrincipaleEtablissement":
