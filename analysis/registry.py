@@ -40,7 +40,7 @@ POPULATION_COLUMNS = ("PMUN", "PTOT", "POPULATION", "POP", "P21_POP", "P20_POP",
 AREA_COLUMNS = ("SUPERF", "SUPERFICIE", "AREA_KM2", "AREA")
 # Status of a register row after the scan; everything but ok/inactive is malformed.
 MALFORMED = {
-    "bad_siret": "siret is not 14 digits",
+    "bad_siret": "siret is not 14 digits (among establishments not closed)",
     "bad_state": "etatAdministratifEtablissement is neither A nor F",
     "missing_commune": "active establishment without a commune code (abroad or blank)",
     "unknown_commune": "commune code not in the geography table",
@@ -248,7 +248,8 @@ def scan_sql(source: str, names: Sequence[str], typology: Typology,
     only what later steps read: the commune of rows that are not ok is dropped (their
     status alone is counted), and the employer flag only when employers_only needs it.
     The status comes first, so closed establishments (most of a full stock file) skip the
-    code lookups.
+    siret check and the code lookups: a closed row counts as inactive whatever its siret,
+    and bad_siret counts the rows that would otherwise have been counted.
     """
     has_legal = LEGAL_COLUMN in names
     lookup = _Lookup.build(typology, has_legal)
@@ -274,9 +275,9 @@ def scan_sql(source: str, names: Sequence[str], typology: Typology,
                {base_sql(lookup)} AS base FROM (
           SELECT *, {np_sql} AS np, {lp_sql} AS lp FROM (
             SELECT *,
-              CASE WHEN length(coalesce({siret}, '')) <> 14
+              CASE WHEN state = 'F' THEN {c["inactive"]}
+                   WHEN length(coalesce({siret}, '')) <> 14
                         OR TRY_CAST({siret} AS UBIGINT) IS NULL THEN {c["bad_siret"]}
-                   WHEN state = 'F' THEN {c["inactive"]}
                    WHEN state IS DISTINCT FROM 'A' THEN {c["bad_state"]}
                    WHEN commune IS NULL OR commune = '' THEN {c["missing_commune"]}
                    ELSE 0 END AS status

@@ -180,3 +180,20 @@ def test_codes_stored_as_numbers_get_their_leading_zeros_back() -> None:
 
     codes = pd.Series(["1001", " 34172", "2A004", "6", None])
     assert pad_code(codes, 5).tolist() == ["01001", "34172", "2A004", "00006", None]
+
+
+def test_closed_rows_count_as_inactive_whatever_their_siret(tmp_path: Path, geography: Path,
+                                                            regdata) -> None:
+    row = regdata.row
+    rows = [row("34172", "56.10A", siret="12345", state="F"),        # closed: inactive
+            row("34172", "56.10A", siret="1234567890123X", state="F"),
+            row("34172", "56.10A", siret="12345"),                     # active: bad siret
+            row("34172", "56.10A", siret="1234567890123X", state="?"),  # not closed: bad siret
+            row("34172", "56.10A", state="?"),                          # bad state
+            row("34172", "56.10A")]
+    path = regdata.write_register(tmp_path / "r.csv", rows, broken_line=False)
+    res = compute_registry(path, geography, ["departement"])
+    assert res.info["inactive"] == 2
+    assert res.malformed["bad_siret"] == 2
+    assert res.malformed["bad_state"] == 1
+    assert res.info["active_kept"] == 1
