@@ -443,11 +443,9 @@ def compute_registry(
         except duckdb.Error as exc:
             raise RegistryError(f"cannot read registry {Path(registry).name}: "
                                 f"{str(exc).splitlines()[0]}") from exc
-        con.execute(f"CREATE TEMP TABLE agg AS {unpack_sql(typ)}")
         unparsable = _rejects(con, suffix_of(registry) != ".parquet")
         say("scan done; aggregating by territory")
-        con.register("geo", geo)
-        result = _aggregate(con, typ, levels, employers_only, conf, unparsable, names)
+        result = _aggregate(con, typ, levels, employers_only, conf, unparsable, names, geo)
     finally:
         con.close()
     return result
@@ -475,10 +473,18 @@ def _rejects(con: duckdb.DuckDBPyConnection, csv_source: bool) -> int:
 
 def _aggregate(con: duckdb.DuckDBPyConnection, typ: Typology, levels: Sequence[str],
                employers_only: bool, conf: float, unparsable: int,
-               names: Sequence[str]) -> RegistryResult:
+               names: Sequence[str], geo: pd.DataFrame) -> RegistryResult:
+    # The scan's rows decoded, located once with every level's code: the level tables then
+    # read this one small table without joining again.
+    level_cols = list(dict.fromkeys(LEVELS[lv] for lv in levels))
+    con.register("geo_frame", geo[list(dict.fromkeys(["CODGEO", *level_cols]))])
+    con.execute("CREATE TEMP TABLE geo_codes AS SELECT * FROM geo_frame")
+    con.unregister("geo_frame")
+    picked = "".join(f", g.{_ident(c)} AS {_ident('level_' + c)}" for c in level_cols)
     con.execute(f"""CREATE TEMP TABLE located AS
-        SELECT a.*, {ARRONDISSEMENT_SQL} AS codgeo, g.CODGEO IS NOT NULL AS known
-        FROM agg a LEFT JOIN geo g ON g.CODGEO = ({ARRONDISSEMENT_SQL})""")
+        SELECT u.*, g.CODGEO IS NOT NULL AS known{picked}
+        FROM (SELECT *, {arrondissement_sql("commune")} AS codgeo FROM ({unpack_sql(typ)})) u
+        LEFT JOIN geo_codes g ON g.CODGEO = u.codgeo""")
     status = dict(con.execute(
         "SELECT CASE WHEN status = 'ok' AND NOT known THEN 'unknown_commune' ELSE status END,"
         " sum(n) FROM located GROUP BY 1").fetchall())
@@ -500,7 +506,7 @@ def _aggregate(con: duckdb.DuckDBPyConnection, typ: Typology, levels: Sequence[s
         f" coalesce(sum(n) FILTER (WHERE category IS NULL{firm_filter}), 0)"
         f" FROM located WHERE {ok}").fetchall()[0]
     ref_rate = totals[0] / totals[1] if totals[1] else None
-    frames = [_level_table(con, typ, lv, firm_filter, ok, ref_rate, conf) for lv in levels]
+    frames = [_level_table(con, typ, lv, firm_filter, ok, ref_rate, conf, geo) for lv in levels]
     table = pd.concat(frames, ignore_index=True)[OUTPUT_COLUMNS]
     return RegistryResult(table, malformed, info, typ.version, warnings)
 
@@ -522,22 +528,24 @@ def _warnings(con: duckdb.DuckDBPyConnection, names: Sequence[str], typ: Typolog
 
 
 def _level_table(con: duckdb.DuckDBPyConnection, typ: Typology, level: str, firm_filter: str,
-                 ok: str, ref_rate: float | None, conf: float) -> pd.DataFrame:
+                 ok: str, ref_rate: float | None, conf: float, geo: pd.DataFrame) -> pd.DataFrame:
     """Compute every indicator for the territories of one level as long rows."""
     col = LEVELS[level]
-    counts = con.execute(f"""
-        SELECT g.{col} AS code, l.category, sum(l.n) AS n
-        FROM located l JOIN geo g ON g.CODGEO = l.codgeo
-        WHERE {ok} AND l.category IS NOT NULL GROUP BY ALL""").df()
-    firms = con.execute(f"""
-        SELECT g.{col} AS code,
-               coalesce(sum(l.n) FILTER (WHERE l.category IS NULL{firm_filter}), 0) AS firms
-        FROM located l JOIN geo g ON g.CODGEO = l.codgeo WHERE {ok} GROUP BY ALL""").df()
-    geo = con.execute("SELECT * FROM geo").df()
-    codes = sorted(firms["code"].dropna().astype(str))
-    matrix = (counts.pivot_table(index="code", columns="category", values="n", aggfunc="sum")
+    # One pass: relay counts by category, and the firm base on the category-less row
+    # (zero, not absent, for a territory whose establishments are all filtered out).
+    rows = con.execute(f"""
+        SELECT {_ident('level_' + col)} AS code, category,
+               coalesce(sum(n) FILTER (WHERE category IS NOT NULL OR (TRUE{firm_filter})), 0)
+                   AS n
+        FROM located WHERE {ok} AND {_ident('level_' + col)} IS NOT NULL
+        GROUP BY ALL""").df()
+    rows["code"] = rows["code"].astype(str)
+    codes = sorted(rows["code"].unique())
+    relay = rows[rows["category"].notna()]
+    matrix = (relay.pivot_table(index="code", columns="category", values="n", aggfunc="sum")
               .reindex(index=codes, columns=typ.category_keys).fillna(0).to_numpy(float))
-    firm_n = firms.set_index("code")["firms"].reindex(codes).fillna(0).to_numpy(float)
+    firm_n = (rows[rows["category"].isna()].groupby("code")["n"].sum()
+              .reindex(codes).fillna(0).to_numpy(float))
     pop = _sum_by(geo, col, "POP", codes)
     area = _sum_by(geo, col, "AREA", codes)
     inds = indices.density_indicators(matrix.sum(axis=1), firm_n, pop, area, ref_rate, conf)
