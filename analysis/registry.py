@@ -220,17 +220,23 @@ def base_sql(lookup: _Lookup) -> str:
 
 
 def category_sql(lookup: _Lookup) -> str:
-    """Return the expression giving a row's category index (NO_CATEGORY if none) from np, lp,
-    base and kwname (first matching category wins, as in Typology.classify)."""
+    """Return the expression giving a row's category index (NO_CATEGORY if none) from np, lp
+    and kwname (first matching category wins, as in Typology.classify).
+
+    The table lookup (base_sql) is written into each branch rather than computed as a column:
+    a row takes one branch, and only rows that reach this expression (active, well-formed
+    ones) pay for it.
+    """
+    base = f"({base_sql(lookup)})"
     whens = []
     for i, rule in lookup.keyword_rules:
         words = " OR ".join(f"contains(kwname, {_quote(k)})" for k in rule.name_keywords)
         # A keyword category wins unless a rule without keywords matched an earlier one.
-        whens.append(f"WHEN {lookup.rule_codes(rule)} AND ({words}) THEN least({i}, base)")
+        whens.append(f"WHEN {lookup.rule_codes(rule)} AND ({words}) THEN least({i}, {base})")
     if not whens:
-        return "base"
+        return base
     # kwname is NULL unless some keyword rule's codes match: those rows read the table only.
-    return f"CASE WHEN kwname IS NULL THEN base {' '.join(whens)} ELSE base END"
+    return f"CASE WHEN kwname IS NULL THEN {base} {' '.join(whens)} ELSE {base} END"
 
 
 # Row statuses packed with the category, employer and NAFRev2 flags into one small integer
@@ -271,8 +277,7 @@ def scan_sql(source: str, names: Sequence[str], typology: Typology,
                   + 2 * employer::INTEGER + nafrev2::INTEGER
         END::SMALLINT AS code
       FROM (
-        SELECT *, {keyword_name_sql(lookup, names)} AS kwname,
-               {base_sql(lookup)} AS base FROM (
+        SELECT *, {keyword_name_sql(lookup, names)} AS kwname FROM (
           SELECT *, {np_sql} AS np, {lp_sql} AS lp FROM (
             SELECT *,
               CASE WHEN state = 'F' THEN {c["inactive"]}
