@@ -259,11 +259,14 @@ def scan_sql(source: str, names: Sequence[str], typology: Typology,
     """
     has_legal = LEGAL_COLUMN in names
     lookup = _Lookup.build(typology, has_legal)
-    employer = (f"coalesce({_ident(EMPLOYER_COLUMN)} = 'O', FALSE)"
-                if employers_only and EMPLOYER_COLUMN in names else "FALSE")
+    # Flags computed only where the row is ok (in the CASE branch), not for every row.
+    use_employer = employers_only and EMPLOYER_COLUMN in names
+    employer = f"coalesce({_ident(EMPLOYER_COLUMN)} = 'O', FALSE)" if use_employer else "FALSE"
+    employer_col = f"{_ident(EMPLOYER_COLUMN)}, " if use_employer else ""
+    nafrev2 = "coalesce(nomenclature = 'NAFRev2', FALSE)"
     siret = _ident("siret")
-    np_sql = (f"CASE WHEN status = 0 AND nafrev2 THEN {position_sql('naf', lookup.nafs)} ELSE 0 END"
-              if lookup.nafs else "0")
+    np_sql = (f"CASE WHEN status = 0 AND nomenclature = 'NAFRev2'"
+              f" THEN {position_sql('naf', lookup.nafs)} ELSE 0 END" if lookup.nafs else "0")
     lp_sql = (f"CASE WHEN status = 0 AND legal IS NOT NULL"
               f" THEN {position_sql('legal', lookup.legal)} ELSE 0 END" if lookup.legal else "0")
     legal_col = f"{_ident(LEGAL_COLUMN)} AS legal, " if has_legal else ""
@@ -274,26 +277,24 @@ def scan_sql(source: str, names: Sequence[str], typology: Typology,
       SELECT commune,
         CASE WHEN status <> 0 THEN status
              ELSE {OK_BASE} + 4 * ({category_sql(lookup)})
-                  + 2 * employer::INTEGER + nafrev2::INTEGER
+                  + 2 * ({employer})::INTEGER + ({nafrev2})::INTEGER
         END::SMALLINT AS code
       FROM (
         SELECT *, {keyword_name_sql(lookup, names)} AS kwname FROM (
           SELECT *, {np_sql} AS np, {lp_sql} AS lp FROM (
             SELECT *,
               CASE WHEN state = 'F' THEN {c["inactive"]}
-                   WHEN length(coalesce({siret}, '')) <> 14
+                   WHEN strlen({siret}) <> 14
                         OR TRY_CAST({siret} AS UBIGINT) IS NULL THEN {c["bad_siret"]}
                    WHEN state IS DISTINCT FROM 'A' THEN {c["bad_state"]}
                    WHEN commune IS NULL OR commune = '' THEN {c["missing_commune"]}
                    ELSE 0 END AS status
             FROM (
-              SELECT {siret}, {legal_col}{name_cols}
+              SELECT {siret}, {legal_col}{name_cols}{employer_col}
                      {_ident("etatAdministratifEtablissement")} AS state,
                      {_ident("codeCommuneEtablissement")} AS commune,
                      {_ident("activitePrincipaleEtablissement")} AS naf,
-                     coalesce({_ident("nomenclatureActivitePrincipaleEtablissement")}
-                              = 'NAFRev2', FALSE) AS nafrev2,
-                     {employer} AS employer
+                     {_ident("nomenclatureActivitePrincipaleEtablissement")} AS nomenclature
               FROM {source}
             )
           )

@@ -190,10 +190,13 @@ def test_closed_rows_count_as_inactive_whatever_their_siret(tmp_path: Path, geog
             row("34172", "56.10A", siret="12345"),                     # active: bad siret
             row("34172", "56.10A", siret="1234567890123X", state="?"),  # not closed: bad siret
             row("34172", "56.10A", state="?"),                          # bad state
+            row("34172", "56.10A", siret=""),                          # blank: bad siret
+            row("34172", "56.10A", siret="1234567890123é"),            # 14 characters
+            row("34172", "56.10A", siret="12345678901é"),              # 14 bytes
             row("34172", "56.10A")]
     path = regdata.write_register(tmp_path / "r.csv", rows, broken_line=False)
     res = compute_registry(path, geography, ["departement"])
     assert res.info["inactive"] == 2
-    assert res.malformed["bad_siret"] == 2
+    assert res.malformed["bad_siret"] == 5
     assert res.malformed["bad_state"] == 1
     assert res.info["active_kept"] == 1
