@@ -80,35 +80,17 @@ def computed(profile_data):
         return client, job.id
 
 
-def test_researcher_computes_a_profile_and_sees_charts(profile_data):
-    client = profile_data.test_client()
-    from milieu_testing import csrf_token
-
-    token = csrf_token(client, "/login")
-    client.post(
-        "/login", data={"username": "camille", "password": "correct horse", "csrf_token": token}
-    )
-    response = client.post(
-        "/profiles/",
-        data={
-            "csrf_token": csrf_token(client, "/profiles/"),
-            "level": "departement",
-            "n_boot": "200",
-        },
-    )
-    assert response.status_code == 302
-    page = client.get(response.headers["Location"]).get_data(as_text=True)
+def test_researcher_computes_a_profile_and_sees_charts(computed):
+    client, job_id = computed
+    page = client.get(f"/profiles/{job_id}").get_data(as_text=True)
     assert "Hérault (34)" in page
     assert "D4_GOV" in page and "D1" in page
     assert "fewer than 8" in page or "moins de 8" in page  # two interviews: an honest warning
-    with profile_data.app_context():
-        job = db.session.scalar(sa.select(Job).where(Job.kind == "profile"))
-        assert job.status == "done", job.error
-    with client.get(f"/profiles/{job.id}/charts/comparison.svg") as chart:
+    with client.get(f"/profiles/{job_id}/charts/comparison.svg") as chart:
         assert chart.status_code == 200 and b"<svg" in chart.data
-    with client.get(f"/profiles/{job.id}/report.html") as report:
+    with client.get(f"/profiles/{job_id}/report.html") as report:
         assert report.status_code == 200 and b"Cronbach" in report.data
-    assert client.get(f"/profiles/{job.id}/charts/..%2Fprofile.csv").status_code == 404
+    assert client.get(f"/profiles/{job_id}/charts/..%2Fprofile.csv").status_code == 404
 
 
 def test_fieldworkers_cannot_reach_profiles(profile_data):
