@@ -16,7 +16,7 @@ import pandas as pd
 from analysis import plots
 from analysis.files import InputError, atomic_path, write_table
 from analysis.profile import ProfileResult
-from analysis.texts import DEFAULT_LANG, texts
+from analysis.texts import DEFAULT_LANG, texts, translate_note
 
 CSS = """
 body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;
@@ -67,7 +67,14 @@ def _territory_section(result: ProfileResult, code: str, name: str, lang: str) -
     title = f"{escape(name)} ({escape(str(code))})" if name else escape(str(code))
     chart = _svg(plots.territory_chart(result.profile, code, "svg", lang))
     return (f"<h2>{title}</h2><figure>{chart}</figure>"
-            + _table(frame[cols], texts(lang), flag_col="flag"))
+            + _table(_notes_in(frame[cols], lang), texts(lang), flag_col="flag"))
+
+
+def _notes_in(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """Return a copy of frame with its note column in lang (the files keep English)."""
+    out = frame.copy()
+    out["note"] = [translate_note("" if pd.isna(n) else str(n), lang) for n in out["note"]]
+    return out
 
 
 def _triangulation(result: ProfileResult, t: dict[str, str]) -> str:
@@ -97,7 +104,7 @@ def render_report_html(result: ProfileResult, title: str | None = None,
     """
     t = texts(lang)
     title = t["report.title"] if title is None else title
-    warn = "".join(f"<li>{escape(w)}</li>" for w in result.warnings)
+    warn = "".join(f"<li>{escape(translate_note(w, lang))}</li>" for w in result.warnings)
     parts = [
         f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8">',
         f"<title>{escape(title)}</title><style>{CSS}</style></head><body>",
@@ -109,7 +116,7 @@ def render_report_html(result: ProfileResult, title: str | None = None,
         _svg(plots.comparison_chart(result.profile, "svg", lang)), "</figure>",
     ]
     parts += [_territory_section(result, c, n, lang) for c, n in result.territories()]
-    parts += [f"<h2>{escape(t['report.alpha'])}</h2>", _table(result.alphas, t),
+    parts += [f"<h2>{escape(t['report.alpha'])}</h2>", _table(_notes_in(result.alphas, lang), t),
               f"<h2>{escape(t['report.triangulation'])}</h2>",
               _triangulation(result, t), "</body></html>"]
     return "".join(parts)

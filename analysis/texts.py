@@ -1,10 +1,14 @@
 """The words of the charts and the report, in French and English.
 
 analysis/ has no Babel: this table is the whole translation. Each key holds both
-languages side by side; data (indicator names, codes, notes, CSV columns) stays as is.
+languages side by side; data (indicator names, codes, notes, CSV columns) stays as is in
+the files, in English. Notes and warnings are translated where they are shown
+(translate_note), from the fixed English phrases the computation writes.
 """
 
 from __future__ import annotations
+
+import re
 
 LANGS = ("fr", "en")
 DEFAULT_LANG = "fr"
@@ -104,3 +108,61 @@ def texts(lang: str) -> dict[str, str]:
     """Return the table in one language: key -> text."""
     check_lang(lang)
     return {key: both[lang] for key, both in TEXTS.items()}
+
+
+#: English phrases of profile notes, alpha notes and warnings -> French
+NOTE_PHRASES: dict[str, str] = {
+    "territory not in registry table": "territoire absent de la table du répertoire",
+    "no relay actor or no firm base": "aucun acteur-relais ou aucune entreprise de base",
+    "no interview": "aucun entretien",
+    "no Likert item answered": "aucun item Likert renseigné",
+    "not coded": "non codé",
+    "only sme respondents": "répondants PME seulement",
+    "only relay respondents": "répondants acteurs-relais seulement",
+    "a dimension is missing": "une dimension manque",
+    "fewer than two items": "moins de deux items",
+    "fewer than two complete respondents": "moins de deux répondants complets",
+    "no variance in total score": "aucune variance du score total",
+}
+_LEVELS_FR = {"commune": "commune", "departement": "département", "region": "région",
+              "zone_emploi": "zone d'emploi"}
+_RESPONDENTS_FR = {"sme": "PME", "relay": "acteurs-relais"}
+#: (English pattern, French template) for phrases that carry numbers or codes
+NOTE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"fewer than (?P<n>\d+) interviews in a stratum"),
+     "moins de {n} entretiens dans une strate"),
+    (re.compile(r"coding score used for (?P<dims>.+)"), "score du codage utilisé pour {dims}"),
+    (re.compile(r"(?P<level>\w+) (?P<code>\S+): (?P<k>\d+) (?P<who>sme|relay) interview\(s\),"
+                r" fewer than (?P<n>\d+); D3/D4 are fragile"),
+     "{level} {code} : {k} entretien(s) {who}, moins de {n} ; D3/D4 fragiles"),
+]
+
+
+def translate_note(text: str, lang: str) -> str:
+    """Return a note or warning written by the computation (English) in lang.
+
+    A note joins phrases with "; "; each known phrase is translated, an unknown one is
+    kept as written (never dropped).
+    """
+    check_lang(lang)
+    if lang == "en" or not text:
+        return text
+    whole = _translate_phrase(text)  # a warning holds "; " inside one phrase
+    if whole is not None:
+        return whole
+    return " ; ".join(_translate_phrase(p) or p for p in text.split("; "))
+
+
+def _translate_phrase(phrase: str) -> str | None:
+    if phrase in NOTE_PHRASES:
+        return NOTE_PHRASES[phrase]
+    for pattern, template in NOTE_PATTERNS:
+        m = pattern.fullmatch(phrase)
+        if m:
+            fields = m.groupdict()
+            if "level" in fields:
+                fields["level"] = _LEVELS_FR.get(fields["level"], fields["level"])
+            if "who" in fields:
+                fields["who"] = _RESPONDENTS_FR[fields["who"]]
+            return template.format(**fields)
+    return None

@@ -55,17 +55,24 @@ def index():
 def show(job_id: int):
     job = _profile_job(job_id)
     from analysis.plots import safe_name  # matplotlib: only for a page that shows charts
+    from analysis.texts import translate_note
 
     result = ops.read_result(job) if job.status == "done" else None
-    table = None
+    table, warnings = None, []
     if result is not None:
+        # notes and warnings are stored in English; shown in the viewer's language
         table = result.profile.to_dict("records")
+        for row in table:
+            row["note"] = translate_note(row["note"] if isinstance(row["note"], str) else "",
+                                         viewer_lang())
+        warnings = [translate_note(w, viewer_lang()) for w in result.warnings]
     chart_lang = ops.output_lang(job.id, viewer_lang())
     return render_template(
         "profiles/show.html",
         job=job,
         result=result,
         table=table,
+        warnings=warnings,
         safe_name=safe_name,
         level_labels=LEVEL_LABELS,
         chart_lang=chart_lang,

@@ -85,7 +85,12 @@ def test_researcher_computes_a_profile_and_sees_charts(computed):
     page = client.get(f"/profiles/{job_id}").get_data(as_text=True)
     assert "Hérault (34)" in page
     assert "D4_GOV" in page and "D1" in page
-    assert "fewer than 8" in page or "moins de 8" in page  # two interviews: an honest warning
+    # two interviews: an honest warning, in the viewer's language (stored in English)
+    assert "moins de 8 ; D3/D4 fragiles" in page and "fewer than" not in page
+    switch_language(client, "en")
+    english = client.get(f"/profiles/{job_id}").get_data(as_text=True)
+    assert "fewer than 8; D3/D4 are fragile" in english and "moins de" not in english
+    switch_language(client, "fr")
     with client.get(f"/profiles/{job_id}/charts/comparison.svg") as chart:
         assert chart.status_code == 200 and b"<svg" in chart.data
     with client.get(f"/profiles/{job_id}/report.html") as report:
@@ -134,7 +139,8 @@ def test_profile_without_interviews_shows_registry_dimensions_only(sqlite_app):
     )
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Hérault (34)" in page and "Gard (30)" in page
-    assert "is missing" in page  # D3 and D4 say why they have no value
+    # D3 and D4 say why they have no value, in the viewer's language
+    assert "aucun entretien" in page and "une dimension manque" in page
 
 
 def test_french_page_shows_french_charts_and_report(computed):

@@ -149,3 +149,44 @@ def test_report_is_french_by_default_with_every_header_translated() -> None:
     assert all(f"column.{name}" in TEXTS for name, _ in headers)
     assert render_report_html(demo_result(3, n_boot=20), title="Étude <x>").count(
         "<title>Étude &lt;x&gt;</title>") == 1
+
+
+ENGLISH_NOTE_WORDS = re.compile(r"\b(fewer|only|interviews?|respondents?|missing|coded|registry"
+                                r"|two|variance|answered|fragile|used|not)\b")
+
+
+def sparse_result() -> prof.ProfileResult:
+    """Notes of every kind: a territory absent from the registry, one-type and unanswered
+    strata, a single-item scale, a fall-back to coding in the composite."""
+    iv = interviews([(1, 1, "sme", "34"), (2, 2, "sme", "34"), (3, 3, "relay", "11")])
+    ans = pd.DataFrame([(1, "g1", "4", None), (2, "g1", "2", None)],
+                       columns=["interview_id", "question_key", "value", "missing"])
+    return prof.build_profile(registry_table(), iv, ans, pd.DataFrame(), QUESTIONS, n_boot=0)
+
+
+def test_every_note_and_warning_of_a_profile_reads_in_french() -> None:
+    from analysis.texts import translate_note
+
+    notes = set()
+    for res in (sparse_result(), demo_result(3, n_boot=0)):
+        notes |= (set(res.profile["note"]) | set(res.alphas["note"]) | set(res.warnings)) - {""}
+    assert len(notes) >= 8
+    for note in notes:
+        french = translate_note(note, "fr")
+        assert french != note and not ENGLISH_NOTE_WORDS.search(french), (note, french)
+        assert translate_note(note, "en") == note
+    html = render_report_html(sparse_result())
+    assert "territoire absent de la table du répertoire" in html
+    assert "entretien(s) PME, moins de 8 ; D3/D4 fragiles" in html
+    assert "fewer than" not in html and "only sme" not in html
+    english = render_report_html(sparse_result(), lang="en")
+    assert "territory not in registry table" in english
+
+
+def test_unknown_note_phrases_are_kept_not_dropped() -> None:
+    from analysis.texts import translate_note
+
+    assert translate_note("no interview; a phrase from a newer version", "fr") == \
+        "aucun entretien ; a phrase from a newer version"
+    with pytest.raises(ValueError):
+        translate_note("no interview", "de")
