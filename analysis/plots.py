@@ -110,7 +110,8 @@ def comparison_figure(profile: pd.DataFrame, lang: str = DEFAULT_LANG) -> Figure
     for k, code in enumerate(codes):
         frame = profile[profile["territory_code"].astype(str) == code]
         name = str(frame["territory_name"].iloc[0]) or code
-        label = f"{name} ({code})"  # on the territory's first drawn point: D1 may be missing
+        # on the territory's first drawn point: D1 may be missing
+        label = f"{name} ({code})" if name != code else code
         for i, (dim, source) in enumerate(HEADLINE):
             if _whiskers(ax, ys[i] + 0.35 - (k + 0.5) * width, *_row(frame, dim, source),
                          fmt="o", color=colours[k % len(colours)], ms=6, label=label):

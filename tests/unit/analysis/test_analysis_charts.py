@@ -108,3 +108,10 @@ def test_comparison_legend_names_territories_without_registry_dimensions() -> No
     assert [t.get_text() for t in legend.get_texts()] == ["Hérault (34)"]  # Gard has no value
     nothing = frame.assign(value=np.nan)
     assert plots.comparison_figure(nothing).axes[0].get_legend() is None
+
+
+def test_comparison_legend_shows_a_nameless_territory_by_its_code_once() -> None:
+    frame = profile()
+    frame.loc[frame["territory_code"] == "30", "territory_name"] = ""
+    legend = plots.comparison_figure(frame, "en").axes[0].get_legend()
+    assert [t.get_text() for t in legend.get_texts()] == ["Hérault (34)", "30"]
