@@ -21,6 +21,13 @@ TEXTS: dict[str, dict[str, str]] = {
     "D3": {"fr": "D3 Dynamiques", "en": "D3 Dynamics"},
     "D4_GOV": {"fr": "D4 Gouvernance", "en": "D4 Governance"},
     "D4_STRAT": {"fr": "D4 Stratégie", "en": "D4 Strategy"},
+    "composite": {"fr": "Composite", "en": "Composite"},
+    # sources of a profile row (shown beside their codes on the web page)
+    "source.registry": {"fr": "répertoire", "en": "registry"},
+    "source.likert": {"fr": "Likert", "en": "Likert"},
+    "source.coding": {"fr": "transcriptions codées", "en": "coded transcripts"},
+    "source.geometric": {"fr": "moyenne géométrique", "en": "geometric mean"},
+    "source.arithmetic": {"fr": "moyenne arithmétique", "en": "arithmetic mean"},
     # charts
     "chart.territory_axis": {
         "fr": "score dans [0, 1]   (plein : répertoire / Likert ; creux : transcriptions "

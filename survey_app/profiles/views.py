@@ -55,16 +55,19 @@ def index():
 def show(job_id: int):
     job = _profile_job(job_id)
     from analysis.plots import safe_name  # matplotlib: only for a page that shows charts
-    from analysis.texts import translate_note
+    from analysis.texts import texts, translate_note
 
     result = ops.read_result(job) if job.status == "done" else None
     table, warnings = None, []
     if result is not None:
         # notes and warnings are stored in English; shown in the viewer's language
+        words = texts(viewer_lang())
         table = result.profile.to_dict("records")
         for row in table:
             row["note"] = translate_note(row["note"] if isinstance(row["note"], str) else "",
                                          viewer_lang())
+            row["dimension_label"] = words.get(row["dimension"], row["dimension"])
+            row["source_label"] = words.get(f"source.{row['source']}", row["source"])
         warnings = [translate_note(w, viewer_lang()) for w in result.warnings]
     chart_lang = ops.output_lang(job.id, viewer_lang())
     return render_template(

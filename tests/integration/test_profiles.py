@@ -90,6 +90,11 @@ def test_researcher_computes_a_profile_and_sees_charts(computed):
     switch_language(client, "en")
     english = client.get(f"/profiles/{job_id}").get_data(as_text=True)
     assert "fewer than 8; D3/D4 are fragile" in english and "moins de" not in english
+    # dimensions and sources named in the viewer's language, their codes on hover
+    assert '<td title="D4_GOV">D4 Gouvernance</td>' in page
+    assert '<td title="coding">transcriptions codées</td>' in page
+    assert '<td title="D4_GOV">D4 Governance</td>' in english
+    assert '<td title="coding">coded transcripts</td>' in english
     switch_language(client, "fr")
     with client.get(f"/profiles/{job_id}/charts/comparison.svg") as chart:
         assert chart.status_code == 200 and b"<svg" in chart.data
