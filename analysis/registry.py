@@ -489,7 +489,7 @@ def _aggregate(con: duckdb.DuckDBPyConnection, typ: Typology, levels: Sequence[s
     picked = "".join(f", g.{_ident(c)} AS {_ident('level_' + c)}" for c in level_cols)
     con.execute(f"""CREATE TEMP TABLE located AS
         SELECT u.*, g.CODGEO IS NOT NULL AS known{picked}
-        FROM (SELECT *, {arrondissement_sql("commune")} AS codgeo FROM ({unpack_sql(typ)})) u
+        FROM (SELECT *, {ARRONDISSEMENT_SQL} AS codgeo FROM ({unpack_sql(typ)})) u
         LEFT JOIN geo_codes g ON g.CODGEO = u.codgeo""")
     status = dict(con.execute(
         "SELECT CASE WHEN status = 'ok' AND NOT known THEN 'unknown_commune' ELSE status END,"
