@@ -58,6 +58,11 @@ def _whiskers(ax, y: float, v: float, lo: float, hi: float, **style) -> bool:  #
     return True
 
 
+def _territory_label(name: str, code: str) -> str:
+    """'Hérault (34)', or the code alone when the territory has no name of its own."""
+    return f"{name} ({code})" if name and name != code else str(code)
+
+
 def _score_axis(ax, t: dict[str, str]) -> None:  # noqa: ANN001
     """Scores run from 0 to 1, ticks written with the language's decimal mark (0,2 in French)."""
     ax.set_xlim(0, 1)
@@ -85,7 +90,7 @@ def territory_figure(profile: pd.DataFrame, code: str, lang: str = DEFAULT_LANG)
     ax.set_ylim(-0.7, len(HEADLINE) - 0.5)
     ax.grid(axis="x", alpha=0.3)
     ax.set_xlabel(t["chart.territory_axis"])
-    title = f"{name} ({code})" if name else str(code)
+    title = _territory_label(name, str(code))
     if missing:
         title += "\n" + t["chart.missing"] + ", ".join(missing)
     ax.set_title(title, fontsize=10)
@@ -109,9 +114,8 @@ def comparison_figure(profile: pd.DataFrame, lang: str = DEFAULT_LANG) -> Figure
     colours = ["#1f5f8b", "#b35c1e", "#3d8b37", "#7b3f99", "#a83232", "#5a5a5a"]
     for k, code in enumerate(codes):
         frame = profile[profile["territory_code"].astype(str) == code]
-        name = str(frame["territory_name"].iloc[0]) or code
         # on the territory's first drawn point: D1 may be missing
-        label = f"{name} ({code})" if name != code else code
+        label = _territory_label(str(frame["territory_name"].iloc[0]), code)
         for i, (dim, source) in enumerate(HEADLINE):
             if _whiskers(ax, ys[i] + 0.35 - (k + 0.5) * width, *_row(frame, dim, source),
                          fmt="o", color=colours[k % len(colours)], ms=6, label=label):
