@@ -60,18 +60,21 @@ def _svg(data: bytes) -> str:
     return text[text.index("<svg"):]
 
 
-def _territory_section(result: ProfileResult, code: str, name: str, lang: str) -> str:
+def _territory_section(result: ProfileResult, code: str, name: str, t: dict[str, str],
+                       lang: str) -> str:
     frame = result.profile[result.profile["territory_code"].astype(str) == str(code)]
     cols = ["dimension", "source", "value", "ci_low", "ci_high", "n_sme", "n_relay", "flag",
             "note"]
     title = f"{escape(name)} ({escape(str(code))})" if name else escape(str(code))
     chart = _svg(plots.territory_chart(result.profile, code, "svg", lang))
     return (f"<h2>{title}</h2><figure>{chart}</figure>"
-            + _table(_notes_in(frame[cols], lang), texts(lang), flag_col="flag"))
+            + _table(translated_notes(frame[cols], lang), t, flag_col="flag"))
 
 
-def _notes_in(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
-    """Return a copy of frame with its note column in lang (the files keep English)."""
+def translated_notes(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """Return a copy of frame with its note column in lang (the files keep English).
+
+    The report and the web page show notes through this one function."""
     out = frame.copy()
     out["note"] = [translate_note("" if pd.isna(n) else str(n), lang) for n in out["note"]]
     return out
@@ -115,8 +118,9 @@ def render_report_html(result: ProfileResult, title: str | None = None,
         f"<h2>{escape(t['report.comparison'])}</h2><figure>",
         _svg(plots.comparison_chart(result.profile, "svg", lang)), "</figure>",
     ]
-    parts += [_territory_section(result, c, n, lang) for c, n in result.territories()]
-    parts += [f"<h2>{escape(t['report.alpha'])}</h2>", _table(_notes_in(result.alphas, lang), t),
+    parts += [_territory_section(result, c, n, t, lang) for c, n in result.territories()]
+    parts += [f"<h2>{escape(t['report.alpha'])}</h2>",
+              _table(translated_notes(result.alphas, lang), t),
               f"<h2>{escape(t['report.triangulation'])}</h2>",
               _triangulation(result, t), "</body></html>"]
     return "".join(parts)

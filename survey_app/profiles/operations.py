@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import current_app
 
 from survey_app.config import LANGUAGES
 from survey_app.jobs import JobError, job_kind
 from survey_app.models import Job
+
+if TYPE_CHECKING:  # the statistics stack loads where it is used, not at application start
+    from analysis.profile import ProfileResult
 
 LEVELS = ("departement", "zone_emploi", "region")
 #: the language of the charts and report of profiles computed before they were translated
@@ -60,6 +63,19 @@ def report_file(job_id: int, lang: str) -> Path:
     """The job's HTML report in lang (the only report of a legacy job)."""
     folder = profile_folder(job_id)
     return folder / (f"report.{lang}.html" if _translated(job_id, lang) else "report.html")
+
+
+def shown_result(result: ProfileResult, lang: str) -> tuple[list[dict[str, Any]], list[str]]:
+    """The profile rows and warnings as the page shows them in lang: notes and warnings
+    translated (stored in English), dimensions and sources named, codes kept beside."""
+    from analysis.report import translated_notes
+    from analysis.texts import texts, translate_note
+
+    words = texts(lang)
+    frame = translated_notes(result.profile, lang)
+    frame["dimension_label"] = [words.get(d, d) for d in frame["dimension"]]
+    frame["source_label"] = [words.get(f"source.{s}", s) for s in frame["source"]]
+    return frame.to_dict("records"), [translate_note(w, lang) for w in result.warnings]
 
 
 @job_kind("profile")

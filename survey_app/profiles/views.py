@@ -55,21 +55,11 @@ def index():
 def show(job_id: int):
     job = _profile_job(job_id)
     from analysis.plots import safe_name  # matplotlib: only for a page that shows charts
-    from analysis.texts import texts, translate_note
 
+    lang = viewer_lang()
     result = ops.read_result(job) if job.status == "done" else None
-    table, warnings = None, []
-    if result is not None:
-        # notes and warnings are stored in English; shown in the viewer's language
-        words = texts(viewer_lang())
-        table = result.profile.to_dict("records")
-        for row in table:
-            row["note"] = translate_note(row["note"] if isinstance(row["note"], str) else "",
-                                         viewer_lang())
-            row["dimension_label"] = words.get(row["dimension"], row["dimension"])
-            row["source_label"] = words.get(f"source.{row['source']}", row["source"])
-        warnings = [translate_note(w, viewer_lang()) for w in result.warnings]
-    chart_lang = ops.output_lang(job.id, viewer_lang())
+    table, warnings = ops.shown_result(result, lang) if result is not None else (None, [])
+    chart_lang = ops.output_lang(job.id, lang)
     return render_template(
         "profiles/show.html",
         job=job,
@@ -79,7 +69,7 @@ def show(job_id: int):
         safe_name=safe_name,
         level_labels=LEVEL_LABELS,
         chart_lang=chart_lang,
-        charts_untranslated=result is not None and chart_lang != viewer_lang(),
+        charts_untranslated=result is not None and chart_lang != lang,
     )
 
 
