@@ -220,8 +220,9 @@ def profile_command(registry_table: Path | None, data_dir: Path | None,
     save_profile(result, out)
     from analysis import plots  # matplotlib: only for the commands that draw
 
-    charts = plots.write_charts(result.profile, out / "charts", lang)
-    write_report(result, out / "report.html", lang)
+    drawn = plots.draw_charts(result.profile, lang)  # once: written and inlined in the report
+    charts = plots.save_charts(drawn, out / "charts")
+    write_report(result, out / "report.html", lang, drawn)
     for w in result.warnings:
         _progress(f"warning: {w}")
     _progress(f"wrote profile of {result.profile['territory_code'].nunique()} territories, "
@@ -274,9 +275,11 @@ def report_command(profile_dir: Path, out: Path, charts_dir: Path | None, lang: 
         result = load_profile(profile_dir)
     except InputError as exc:
         raise click.ClickException(str(exc)) from exc
-    write_report(result, out, lang)
+    drawn = None
     if charts_dir is not None:
         from analysis import plots
 
-        plots.write_charts(result.profile, charts_dir, lang)
+        drawn = plots.draw_charts(result.profile, lang)
+        plots.save_charts(drawn, charts_dir)
+    write_report(result, out, lang, drawn)
     _progress(f"wrote {out}")

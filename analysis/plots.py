@@ -139,19 +139,38 @@ def safe_name(code: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]", "_", str(code)) or "territory"
 
 
+def territory_stem(code: str) -> str:
+    """The file name (without extension) of a territory's chart."""
+    return f"territory_{safe_name(code)}"
+
+
+COMPARISON_STEM = "comparison"
+
+
+def draw_charts(profile: pd.DataFrame, lang: str = DEFAULT_LANG) -> dict[str, bytes]:
+    """Draw every chart of the profile in lang: file name -> PNG or SVG bytes.
+
+    The report inlines the SVGs drawn here, so a caller writing both draws each chart once.
+    """
+    check_lang(lang)
+    jobs = [(territory_stem(c), lambda f, c=c: territory_chart(profile, c, f, lang))
+            for c in dict.fromkeys(profile["territory_code"].astype(str))]
+    jobs.append((COMPARISON_STEM, lambda f: comparison_chart(profile, f, lang)))
+    return {f"{stem}.{fmt}": draw(fmt) for stem, draw in jobs for fmt in FORMATS}
+
+
+def save_charts(charts: dict[str, bytes], folder: str | Path) -> list[Path]:
+    """Write drawn charts into folder, each file atomically."""
+    written = []
+    for name, data in charts.items():
+        path = Path(folder) / name
+        with atomic_path(path) as tmp:
+            tmp.write_bytes(data)
+        written.append(path)
+    return written
+
+
 def write_charts(profile: pd.DataFrame, folder: str | Path, lang: str = DEFAULT_LANG
                  ) -> list[Path]:
     """Write territory_<code>.png/.svg and comparison.png/.svg into folder, labelled in lang."""
-    check_lang(lang)
-    out = Path(folder)
-    written = []
-    jobs = [(f"territory_{safe_name(c)}", lambda f, c=c: territory_chart(profile, c, f, lang))
-            for c in dict.fromkeys(profile["territory_code"].astype(str))]
-    jobs.append(("comparison", lambda f: comparison_chart(profile, f, lang)))
-    for stem, draw in jobs:
-        for fmt in FORMATS:
-            path = out / f"{stem}.{fmt}"
-            with atomic_path(path) as tmp:
-                tmp.write_bytes(draw(fmt))
-            written.append(path)
-    return written
+    return save_charts(draw_charts(profile, lang), folder)

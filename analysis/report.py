@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable, Mapping
 from html import escape
 from pathlib import Path
 
@@ -61,14 +62,21 @@ def _svg(data: bytes) -> str:
 
 
 def _territory_section(result: ProfileResult, code: str, name: str, t: dict[str, str],
-                       lang: str) -> str:
+                       lang: str, charts: Mapping[str, bytes] | None) -> str:
     frame = result.profile[result.profile["territory_code"].astype(str) == str(code)]
     cols = ["dimension", "source", "value", "ci_low", "ci_high", "n_sme", "n_relay", "flag",
             "note"]
     title = f"{escape(name)} ({escape(str(code))})" if name else escape(str(code))
-    chart = _svg(plots.territory_chart(result.profile, code, "svg", lang))
+    chart = _chart_svg(charts, plots.territory_stem(code),
+                       lambda: plots.territory_chart(result.profile, code, "svg", lang))
     return (f"<h2>{title}</h2><figure>{chart}</figure>"
             + _table(translated_notes(frame[cols], lang), t, flag_col="flag"))
+
+
+def _chart_svg(charts: Mapping[str, bytes] | None, stem: str, draw: Callable[[], bytes]
+               ) -> str:
+    """The chart's SVG, inline: taken from charts already drawn, else drawn now."""
+    return _svg(charts[f"{stem}.svg"] if charts is not None else draw())
 
 
 def translated_notes(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
@@ -99,11 +107,13 @@ def _settings(result: ProfileResult, t: dict[str, str]) -> str:
 
 
 def render_report_html(result: ProfileResult, title: str | None = None,
-                       lang: str = DEFAULT_LANG) -> str:
+                       lang: str = DEFAULT_LANG, charts: Mapping[str, bytes] | None = None
+                       ) -> str:
     """Return a self-contained HTML page (no external assets) for a profile result.
 
     lang ("fr" or "en") sets the words, the charts' labels and `<html lang>`; title
-    defaults to the report's title in that language.
+    defaults to the report's title in that language. charts: the output of
+    plots.draw_charts in the same language, when the caller has drawn them already.
     """
     t = texts(lang)
     title = t["report.title"] if title is None else title
@@ -116,9 +126,10 @@ def render_report_html(result: ProfileResult, title: str | None = None,
         (f'<div class="warn"><strong>{escape(t["report.warnings"])}</strong><ul>{warn}</ul>'
          "</div>") if warn else "",
         f"<h2>{escape(t['report.comparison'])}</h2><figure>",
-        _svg(plots.comparison_chart(result.profile, "svg", lang)), "</figure>",
+        _chart_svg(charts, plots.COMPARISON_STEM,
+                   lambda: plots.comparison_chart(result.profile, "svg", lang)), "</figure>",
     ]
-    parts += [_territory_section(result, c, n, t, lang) for c, n in result.territories()]
+    parts += [_territory_section(result, c, n, t, lang, charts) for c, n in result.territories()]
     parts += [f"<h2>{escape(t['report.alpha'])}</h2>",
               _table(translated_notes(result.alphas, lang), t),
               f"<h2>{escape(t['report.triangulation'])}</h2>",
@@ -160,9 +171,11 @@ def load_profile(folder: str | Path) -> ProfileResult:
                          dict(meta.get("settings", {})))
 
 
-def write_report(result: ProfileResult, path: str | Path, lang: str = DEFAULT_LANG) -> Path:
-    """Write the HTML report in lang ("fr" or "en") atomically."""
-    html = render_report_html(result, lang=lang)
+def write_report(result: ProfileResult, path: str | Path, lang: str = DEFAULT_LANG,
+                 charts: Mapping[str, bytes] | None = None) -> Path:
+    """Write the HTML report in lang ("fr" or "en") atomically (charts: see
+    render_report_html)."""
+    html = render_report_html(result, lang=lang, charts=charts)
     with atomic_path(path) as tmp:
         tmp.write_text(html, encoding="utf-8")
     return Path(path)

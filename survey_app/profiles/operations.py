@@ -83,7 +83,7 @@ def profile_job(job: Job, progress: Callable[[float, str], None]) -> dict[str, A
     """Compute the profile at the job's level, with the registry and every interview."""
     # the statistics and plotting stacks load in the worker, not at application start
     from analysis.datasets import merged_questions
-    from analysis.plots import write_charts
+    from analysis.plots import draw_charts, save_charts
     from analysis.profile import build_profile
     from analysis.registry import RegistryError, compute_registry
     from analysis.report import save_profile, write_report
@@ -122,8 +122,9 @@ def profile_job(job: Job, progress: Callable[[float, str], None]) -> dict[str, A
     progress(0.85, "charts and report")
     save_profile(result, folder)
     for lang in LANGUAGES:  # every interface language, so each viewer reads their own
-        write_charts(result.profile, folder / "charts" / lang, lang)
-        write_report(result, folder / f"report.{lang}.html", lang)
+        charts = draw_charts(result.profile, lang)  # once: written and inlined in the report
+        save_charts(charts, folder / "charts" / lang)
+        write_report(result, folder / f"report.{lang}.html", lang, charts)
     return {
         "folder": str(folder),
         "territories": int(result.profile["territory_code"].nunique()),

@@ -54,7 +54,7 @@ def index():
 @researcher_required
 def show(job_id: int):
     job = _profile_job(job_id)
-    from analysis.plots import safe_name  # matplotlib: only for a page that shows charts
+    from analysis.plots import territory_stem  # matplotlib: only for a page that shows charts
 
     lang = viewer_lang()
     result = ops.read_result(job) if job.status == "done" else None
@@ -66,7 +66,7 @@ def show(job_id: int):
         result=result,
         table=table,
         warnings=warnings,
-        safe_name=safe_name,
+        territory_stem=territory_stem,
         level_labels=LEVEL_LABELS,
         chart_lang=chart_lang,
         charts_untranslated=result is not None and chart_lang != lang,

@@ -190,3 +190,13 @@ def test_unknown_note_phrases_are_kept_not_dropped() -> None:
         "aucun entretien ; a phrase from a newer version"
     with pytest.raises(ValueError):
         translate_note("no interview", "de")
+
+
+def test_report_inlines_the_charts_already_drawn_unchanged() -> None:
+    from analysis.plots import draw_charts
+
+    res = demo_result(3, n_boot=20)
+    for lang in ("fr", "en"):
+        drawn = draw_charts(res.profile, lang)
+        assert render_report_html(res, lang=lang, charts=drawn) == render_report_html(
+            res, lang=lang)
