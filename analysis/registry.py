@@ -170,18 +170,41 @@ class _Lookup:
         return f"1 + np + {len(self.nafs) + 1} * lp"
 
 
-def position_sql(column: str, codes: Sequence[str], lo: int = 0, hi: int | None = None) -> str:
-    """Return the 1-based position of column in the sorted codes (0 if absent) as a binary
-    search of nested CASEs: about log2(n) string comparisons per row instead of the n of
-    list_position, which is the largest cost of the scan otherwise."""
-    hi = len(codes) if hi is None else hi
-    if hi - lo <= 2:
-        whens = " ".join(f"WHEN {column} = {_quote(codes[i])} THEN {i + 1}"
-                         for i in range(lo, hi))
-        return f"CASE {whens} ELSE 0 END" if whens else "0"
-    mid = (lo + hi) // 2
-    return (f"CASE WHEN {column} < {_quote(codes[mid])} THEN {position_sql(column, codes, lo, mid)}"
-            f" ELSE {position_sql(column, codes, mid, hi)} END")
+def _string_hashes(codes: Sequence[str]) -> list[int]:
+    """Return DuckDB's hash() of each code, as the scan will compute it on the column."""
+    con = duckdb.connect()
+    try:
+        calls = ", ".join("hash(?::VARCHAR)" for _ in codes)
+        return list(con.execute(f"SELECT {calls}", list(codes)).fetchone())
+    finally:
+        con.close()
+
+
+def position_sql(column: str, codes: Sequence[str], max_slots: int | None = None) -> str:
+    """Return the 1-based position of column in the codes (0 if absent or NULL).
+
+    This lookup runs on every active row, so it is a perfect hash rather than a search:
+    the smallest table size m for which DuckDB's hash() of the codes falls in distinct
+    slots is found here, and the row reads the one slot its own hash names, then checks
+    that slot's code. That is one hash and one string comparison per row instead of the
+    five comparisons of a binary search (about half the lookup's time). Should no size up
+    to max_slots (by default 64 per code) separate the codes, list_position is used.
+    """
+    if not codes:
+        return "0"
+    hashes = _string_hashes(codes)
+    limit = max_slots if max_slots is not None else 64 * len(codes)
+    size = next((m for m in range(len(codes), limit + 1)
+                 if len({h % m for h in hashes}) == len(codes)), None)
+    if size is None:
+        listed = ", ".join(map(_quote, codes))
+        return f"coalesce(list_position([{listed}], {column}), 0)"
+    slot_code, slot_position = [""] * size, [0] * size
+    for i, (code, h) in enumerate(zip(codes, hashes, strict=True)):
+        slot_code[h % size], slot_position[h % size] = code, i + 1
+    slot = f"((hash({column}) % {size})::BIGINT + 1)"
+    return (f"CASE WHEN [{', '.join(map(_quote, slot_code))}][{slot}] = {column}"
+            f" THEN [{', '.join(map(str, slot_position))}][{slot}] ELSE 0 END")
 
 
 def _name_expr(names: Sequence[str]) -> str | None:

@@ -112,13 +112,16 @@ def test_without_legal_or_name_columns_only_naf_rules_match(tmp_path: Path) -> N
                                              "10003": None}
 
 
-@pytest.mark.parametrize("size", [0, 1, 2, 3, 4, 7, 30])
-def test_binary_search_gives_the_position_of_every_code_and_zero_otherwise(size: int) -> None:
-    codes = sorted(f"{10 + 3 * i:02d}.{i % 10}{i % 7}Z" for i in range(size))
+@pytest.mark.parametrize("max_slots", [None, 0])
+@pytest.mark.parametrize("size", [0, 1, 2, 3, 4, 7, 30, 200])
+def test_code_lookup_gives_the_position_of_every_code_and_zero_otherwise(
+        size: int, max_slots: int | None) -> None:
+    # max_slots=0 forces the list_position fallback used when no hash table size fits.
+    codes = sorted({f"{10 + 3 * i % 89:02d}.{i % 10}{i % 7}Z" for i in range(size)})
     # Each listed code, a value just below and just above each, empty text and NULL.
     probes = codes + [c[:-1] + "A" for c in codes] + [c + "0" for c in codes] + ["", "00", "zz"]
     con = duckdb.connect()
     con.execute("CREATE TABLE p(v VARCHAR)")
     con.executemany("INSERT INTO p VALUES (?)", [[v] for v in probes] + [[None]])
-    got = dict(con.execute(f"SELECT v, {position_sql('v', codes)} FROM p").fetchall())
+    got = dict(con.execute(f"SELECT v, {position_sql('v', codes, max_slots)} FROM p").fetchall())
     assert got == {v: (codes.index(v) + 1 if v in codes else 0) for v in probes} | {None: 0}
