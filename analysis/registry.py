@@ -307,8 +307,8 @@ def scan_sql(source: str, names: Sequence[str], typology: Typology,
           SELECT *, {np_sql} AS np, {lp_sql} AS lp FROM (
             SELECT *,
               CASE WHEN state = 'F' THEN {c["inactive"]}
-                   WHEN strlen({siret}) <> 14
-                        OR TRY_CAST({siret} AS UBIGINT) IS NULL THEN {c["bad_siret"]}
+                   WHEN {siret} IS NULL
+                        OR NOT regexp_full_match({siret}, '[0-9]{{14}}') THEN {c["bad_siret"]}
                    WHEN state IS DISTINCT FROM 'A' THEN {c["bad_state"]}
                    WHEN commune IS NULL OR commune = '' THEN {c["missing_commune"]}
                    ELSE 0 END AS status

@@ -11,9 +11,9 @@ from typing import Any
 
 import yaml
 
-NAF_RE = re.compile(r"^\d{2}\.\d{2}[A-Z]$")
-LEGAL_RE = re.compile(r"^\d{4}$")
-KEY_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+NAF_RE = re.compile(r"[0-9]{2}\.[0-9]{2}[A-Z]")
+LEGAL_RE = re.compile(r"[0-9]{4}")
+KEY_RE = re.compile(r"[a-z][a-z0-9_]*")
 FILE_NAME = "relay_typology.yaml"
 
 
@@ -144,7 +144,7 @@ def _category(raw: Any, families: dict[str, dict[str, str]]) -> Category:
     if not isinstance(raw, dict) or "key" not in raw:
         raise TypologyError(f"category without key: {raw!r}")
     key = str(raw["key"])
-    if not KEY_RE.match(key):
+    if not KEY_RE.fullmatch(key):
         raise TypologyError(f"category key '{key}' must be lower_snake_case")
     if raw.get("family") not in families:
         raise TypologyError(f"category {key}: unknown family '{raw.get('family')}'")
@@ -174,10 +174,10 @@ def _rule(raw: Any, key: str) -> Rule:
     if not naf and not legal:
         raise TypologyError(f"category {key}: every rule needs naf or legal_categories")
     for code in naf:
-        if not NAF_RE.match(code):
+        if not NAF_RE.fullmatch(code):
             raise TypologyError(f"category {key}: bad NAF code '{code}' (expected like 94.11Z)")
     for code in legal:
-        if not LEGAL_RE.match(code):
+        if not LEGAL_RE.fullmatch(code):
             raise TypologyError(f"category {key}: bad legal category '{code}' (4 digits)")
     for word in words:
         if word != _plain_upper(word) or not word.strip():

@@ -40,11 +40,14 @@ class OrganisationForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=300)])
     territory_id = SelectField(_l("Commune"), coerce=int)
     siret = StringField(
-        _l("SIRET"), validators=[Optional(), Regexp(r"^\d{14}$", message=_l("14 digits"))]
+        _l("SIRET"), validators=[Optional(), Regexp(r"^[0-9]{14}\Z", message=_l("14 digits"))]
     )
     naf_code = StringField(
         _l("NAF code (SME)"),
-        validators=[Optional(), Regexp(r"^\d{2}\.\d{2}[A-Z]$", message=_l("for example 28.29B"))],
+        validators=[
+            Optional(),
+            Regexp(r"^[0-9]{2}\.[0-9]{2}[A-Z]\Z", message=_l("for example 28.29B")),
+        ],
     )
     size_band = SelectField(_l("Headcount band (SME)"), validators=[Optional()])
     export_share = DecimalField(

@@ -282,3 +282,42 @@ def test_submit_then_review_then_fieldworker_can_no_longer_edit(
         ).all()
         assert events[-1].payload["changes"]["a1"] == [None, "corrigé"]
         assert events[-1].payload["status"] == "has_issues"
+
+
+# --- organisations -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("siret", "12345678901234\n"),  # a trailing newline passes a "$"-anchored pattern
+        ("siret", "１２３４５６７８９０１２３４"),  # fullwidth digits match "\d"
+        ("siret", "1234567890123"),
+        ("naf_code", "28.29B\n"),
+        ("naf_code", "٢٨.٢٩B"),  # Arabic-Indic digits match "\d"
+    ],
+)
+def test_organisation_codes_must_be_ascii_digits(client, auth, people, get_csrf, app, field,
+                                                 value):
+    from survey_app.models import Organisation, Territory
+
+    with app.app_context():
+        commune = Territory(level="commune", code="34172", name="Montpellier")
+        db.session.add(commune)
+        db.session.commit()
+        commune_id = commune.id
+    auth.login("camille")
+    url = "/organisations/new"
+    data = {"csrf_token": get_csrf(url), "kind": "sme", "name": "Optique Lez",
+            "territory_id": str(commune_id), "siret": "34172000000012", "naf_code": "26.70Z"}
+    refused = client.post(url, data={**data, field: value})
+    assert refused.status_code == 200
+    assert "14 chiffres" in refused.get_data(as_text=True) or "28.29B" in refused.get_data(
+        as_text=True)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Organisation)) == 0
+    accepted = client.post(url, data=data)
+    assert accepted.status_code == 302
+    with app.app_context():
+        org = db.session.scalar(sa.select(Organisation))
+        assert (org.siret, org.naf_code) == ("34172000000012", "26.70Z")

@@ -193,10 +193,17 @@ def test_closed_rows_count_as_inactive_whatever_their_siret(tmp_path: Path, geog
             row("34172", "56.10A", siret=""),                          # blank: bad siret
             row("34172", "56.10A", siret="1234567890123é"),            # 14 characters
             row("34172", "56.10A", siret="12345678901é"),              # 14 bytes
+            # 14 characters that a number cast would take: sign, spaces, hex, separators.
+            row("34172", "56.10A", siret="+1234567890123"),
+            row("34172", "56.10A", siret=" 1234567890123"),
+            row("34172", "56.10A", siret="1234567890123 "),
+            row("34172", "56.10A", siret="0x3456789012ab"),
+            row("34172", "56.10A", siret="1_345678901234"),
+            row("34172", "56.10A", siret="00000000000000"),            # leading zeros: fine
             row("34172", "56.10A")]
     path = regdata.write_register(tmp_path / "r.csv", rows, broken_line=False)
     res = compute_registry(path, geography, ["departement"])
     assert res.info["inactive"] == 2
-    assert res.malformed["bad_siret"] == 5
+    assert res.malformed["bad_siret"] == 10
     assert res.malformed["bad_state"] == 1
-    assert res.info["active_kept"] == 1
+    assert res.info["active_kept"] == 2

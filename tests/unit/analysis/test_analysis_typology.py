@@ -32,6 +32,12 @@ def base() -> dict:
 @pytest.mark.parametrize(("change", "message"), [
     (lambda d: d["categories"][0].update(family="nope"), "unknown family"),
     (lambda d: d["categories"][0]["rules"][0].update(naf=["6419Z"]), "bad NAF code"),
+    # A code the register can never hold: a trailing newline, non-ASCII digits.
+    (lambda d: d["categories"][0]["rules"][0].update(naf=["64.19Z\n"]), "bad NAF code"),
+    (lambda d: d["categories"][0]["rules"][0].update(naf=["٦٤.١٩Z"]), "bad NAF code"),
+    (lambda d: d["categories"][0]["rules"][0].update(legal_categories=["7381\n"]),
+     "legal"),
+    (lambda d: d["categories"][0].update(key="bank\n"), "key"),
     (lambda d: d["categories"][0].update(rules=[{"name_keywords": ["BANK"]}]),
      "needs naf or legal_categories"),
     (lambda d: d["categories"][0].update(imprecision=""), "imprecision"),
