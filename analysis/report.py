@@ -1,7 +1,8 @@
 """A self-contained HTML report of the 4D profile (inline SVG charts, escaped text).
 
 The report is written in French (the default) or English; its words come from
-analysis.texts, its data (codes, sources, notes) as computed.
+analysis.texts. Dimensions, sources and respondent types are named in that language with
+their code on hover; notes are translated; numbers are as computed.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import pandas as pd
 from analysis import plots
 from analysis.files import InputError, atomic_path, write_table
 from analysis.profile import ProfileResult
-from analysis.texts import DEFAULT_LANG, texts, translate_note
+from analysis.texts import DEFAULT_LANG, code_label, texts, translate_note
 
 CSS = """
 body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;
@@ -45,12 +46,15 @@ def _table(frame: pd.DataFrame, t: dict[str, str], flag_col: str | None = None) 
     for rec in frame.itertuples(index=False):
         cells = []
         for col, val in zip(frame.columns, rec, strict=True):
-            cls = ' class="num"' if isinstance(val, float | int) and not isinstance(val, bool) \
+            attrs = ' class="num"' if isinstance(val, float | int) and not isinstance(val, bool) \
                 else ""
             text = _fmt(val)
+            label = code_label(col, val, t)
+            if label is not None:  # named in the reader's language, the code on hover
+                attrs, text = f' title="{escape(str(val))}"', escape(label)
             if col == flag_col:
                 text = f'<span class="flag">{escape(t["report.gap"])}</span>' if bool(val) else ""
-            cells.append(f"<td{cls}>{text}</td>")
+            cells.append(f"<td{attrs}>{text}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 

@@ -28,6 +28,9 @@ TEXTS: dict[str, dict[str, str]] = {
     "source.coding": {"fr": "transcriptions codées", "en": "coded transcripts"},
     "source.geometric": {"fr": "moyenne géométrique", "en": "geometric mean"},
     "source.arithmetic": {"fr": "moyenne arithmétique", "en": "arithmetic mean"},
+    # respondent types (strata)
+    "respondent.sme": {"fr": "PME", "en": "SMEs"},
+    "respondent.relay": {"fr": "acteurs-relais", "en": "relay actors"},
     # charts
     "chart.territory_axis": {
         "fr": "score dans [0, 1]   (plein : répertoire / Likert ; creux : transcriptions "
@@ -115,6 +118,17 @@ def texts(lang: str) -> dict[str, str]:
     """Return the table in one language: key -> text."""
     check_lang(lang)
     return {key: both[lang] for key, both in TEXTS.items()}
+
+
+#: columns whose cells hold a code that tables show by name: column -> key prefix in TEXTS
+CODED_COLUMNS = {"dimension": "", "source": "source.", "respondent_type": "respondent."}
+
+
+def code_label(column: str, code: object, words: dict[str, str]) -> str | None:
+    """Return the name of a coded cell (a dimension, a source, a respondent type) in the
+    language of words, or None if the column holds no code or the code is unknown."""
+    prefix = CODED_COLUMNS.get(column)
+    return None if prefix is None else words.get(f"{prefix}{code}")
 
 
 #: English phrases of profile notes, alpha notes and warnings -> French

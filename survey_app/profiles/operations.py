@@ -69,12 +69,12 @@ def shown_result(result: ProfileResult, lang: str) -> tuple[list[dict[str, Any]]
     """The profile rows and warnings as the page shows them in lang: notes and warnings
     translated (stored in English), dimensions and sources named, codes kept beside."""
     from analysis.report import translated_notes
-    from analysis.texts import texts, translate_note
+    from analysis.texts import code_label, texts, translate_note
 
     words = texts(lang)
     frame = translated_notes(result.profile, lang)
-    frame["dimension_label"] = [words.get(d, d) for d in frame["dimension"]]
-    frame["source_label"] = [words.get(f"source.{s}", s) for s in frame["source"]]
+    for col in ("dimension", "source"):
+        frame[f"{col}_label"] = [code_label(col, c, words) or c for c in frame[col]]
     return frame.to_dict("records"), [translate_note(w, lang) for w in result.warnings]
 
 

@@ -151,6 +151,25 @@ def test_report_is_french_by_default_with_every_header_translated() -> None:
         "<title>Étude &lt;x&gt;</title>") == 1
 
 
+@pytest.mark.parametrize(("lang", "cells"), [
+    ("fr", ['<td title="D4_GOV">D4 Gouvernance</td>',
+            '<td title="coding">transcriptions codées</td>', '<td title="registry">répertoire</td>',
+            '<td title="sme">PME</td>',
+            '<td title="relay">acteurs-relais</td>']),
+    ("en", ['<td title="D4_GOV">D4 Governance</td>', '<td title="coding">coded transcripts</td>',
+            '<td title="registry">registry</td>', '<td title="sme">SMEs</td>',
+            '<td title="relay">relay actors</td>']),
+])
+def test_report_tables_name_dimensions_sources_and_respondents(lang: str,
+                                                               cells: list[str]) -> None:
+    html = render_report_html(demo_result(3, n_boot=20), lang=lang)
+    for cell in cells:
+        assert cell in html, cell
+    # no table cell shows a bare code any more (the codes stay in the CSV files)
+    codes = "D1|D2|D3|D4_GOV|D4_STRAT|registry|likert|coding|geometric|arithmetic|sme|relay"
+    assert not re.search(rf"<td>({codes})</td>", html)
+
+
 ENGLISH_NOTE_WORDS = re.compile(r"\b(fewer|only|interviews?|respondents?|missing|coded|registry"
                                 r"|two|variance|answered|fragile|used|not)\b")
 
