@@ -12,7 +12,17 @@ of closed establishments), times in the same run:
 Each runs in a fresh child process; its peak memory is its own ru_maxrss (os.wait4). Targets:
 Milieu / bare DuckDB <= 1.3, Milieu peak memory < 2 GB.
 
+Wall-clock ratios move with whatever else a shared machine runs. --instructions N adds a
+reading that does not: the first N and 2N rows, one DuckDB thread, each side counted in
+machine instructions under valgrind's callgrind, minus a child that only imports (Python
+start-up and imports cancel out). The two sizes split each side into a fixed part (for
+Milieu: typology, geography, indices) and a part per row; the ratio per row is what the
+30M-row target turns on. Instructions are not seconds (cache misses cost time, not
+instructions), so this is a repeatable check of the work each side does, beside the
+timed target, not instead of it.
+
     python bench/registry.py [--rows 30000000] [--workdir DIR] [--repeat 2] [--no-pandas]
+                             [--instructions 600000]
 """
 
 from __future__ import annotations
@@ -20,6 +30,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -63,6 +75,79 @@ for chunk in pd.read_csv(PATH, usecols=cols, dtype=str, chunksize=2_000_000):
 RESULT = len(total)
 """),
 }
+
+
+#: Children counted under callgrind: one thread each, same imports, so only the work differs.
+INSTRUCTION_CHILD = {
+    "imports": "",
+    "duckdb": """
+src, _ = register_source(PATH)
+con = duckdb.connect()
+con.execute("SET threads = 1")
+con.execute(f"SELECT codeCommuneEtablissement, count(*) FROM {src} GROUP BY 1").fetchall()
+""",
+    "milieu": """
+compute_registry(PATH, GEO, ["departement", "zone_emploi"], threads=1)
+""",
+}
+
+
+def count_instructions(path: Path, geo: Path) -> dict[str, int]:
+    """Return the instructions each INSTRUCTION_CHILD executes (all three run at once: the
+    counts do not depend on what else runs)."""
+    if shutil.which("valgrind") is None:
+        raise SystemExit("--instructions needs valgrind (apt-get install valgrind)")
+    setup = "import duckdb\nfrom analysis.registry import compute_registry, register_source\n"
+    procs = {}
+    for kind, work in INSTRUCTION_CHILD.items():
+        code = f"{setup}PATH = {str(path)!r}\nGEO = {str(geo)!r}\n{work}"
+        procs[kind] = subprocess.Popen(
+            ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
+             sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE, text=True)
+    counts = {}
+    for kind, proc in procs.items():
+        _out, err = proc.communicate()
+        found = re.search(r"Collected : (\d+)", err)
+        if proc.returncode != 0 or not found:
+            raise SystemExit(f"{kind} failed under valgrind:\n{err[-2000:]}")
+        counts[kind] = int(found.group(1))
+    return counts
+
+
+def head_file(path: Path, rows: int) -> Path:
+    """Write (or reuse) the header and first rows of path beside it."""
+    out = path.with_name(f"{path.stem}_head{rows}.csv")
+    if not out.is_file():
+        tmp = out.with_suffix(".tmp")
+        with open(path, "rb") as src, open(tmp, "wb") as dst:
+            for _ in range(rows + 1):
+                line = src.readline()
+                if not line:
+                    break
+                dst.write(line)
+        tmp.replace(out)
+    return out
+
+
+def report_instructions(rows: int, sizes: tuple[int, int],
+                        counts: tuple[dict[str, int], dict[str, int]]) -> None:
+    """Print each side's instructions at two sizes, split into a fixed part and a part per
+    row (a straight line through both), and the ratio that line gives at the bench's size."""
+    (n1, n2), (c1, c2) = sizes, counts
+    print(f"instructions (callgrind, 1 thread, imports subtracted) at {n1:,} and {n2:,} rows:")
+    line = {}
+    for kind, label in (("duckdb", "bare DuckDB GROUP BY commune"),
+                        ("milieu", "Milieu registry")):
+        a, b = c1[kind] - c1["imports"], c2[kind] - c2["imports"]
+        per_row = (b - a) / (n2 - n1)
+        line[kind] = (a - per_row * n1, per_row)
+        print(f"  {label:30s} {a / 1e9:6.2f} G, {b / 1e9:6.2f} G"
+              f"  (fixed {line[kind][0] / 1e9:5.2f} G + {per_row:5.0f} per row)")
+    print(f"  ratio Milieu / bare DuckDB per row (instructions): "
+          f"{line['milieu'][1] / line['duckdb'][1]:.2f}")
+    at = {k: fixed + per_row * rows for k, (fixed, per_row) in line.items()}
+    print(f"  ratio at {rows:,} rows by that line: {at['milieu'] / at['duckdb']:.2f}")
 
 
 def run_child(kind: str, path: Path, geo: Path) -> dict:
@@ -118,6 +203,8 @@ def main() -> int:
     ap.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "milieu-bench")
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--no-pandas", action="store_true")
+    ap.add_argument("--instructions", type=int, metavar="N", default=0,
+                    help="also count instructions on the first N rows under callgrind")
     args = ap.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
     path, geo = ensure_file(args.workdir, args.rows)
@@ -133,6 +220,12 @@ def main() -> int:
     if not args.no_pandas:
         results["pandas"] = [run_child("pandas", path, geo)]
     report(args.rows, size_gb, results)
+    if args.instructions:
+        print(f"counting instructions on {args.instructions:,} rows under callgrind ...",
+              file=sys.stderr)
+        sizes = (args.instructions, 2 * args.instructions)
+        counts = tuple(count_instructions(head_file(path, n), geo) for n in sizes)
+        report_instructions(args.rows, sizes, counts)
     return 0
 
 
