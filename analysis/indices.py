@@ -172,7 +172,7 @@ def diversity_indicators(
     with np.errstate(divide="ignore", invalid="ignore"):
         p = np.where(n[:, None] > 0, c / np.where(n > 0, n, 1.0)[:, None], 0.0)
     s = (c > 0).sum(axis=1).astype(float)
-    h = -_xlogx(p).sum(axis=1)
+    h = 0.0 - _xlogx(p).sum(axis=1)  # not -sum: one category would give -0.0, shown "-0"
     sum_p2 = (p**2).sum(axis=1)
     out: dict[str, Indicator] = {}
     out["richness"] = _plain(s)

@@ -34,7 +34,8 @@ td.num{text-align:right;font-variant-numeric:tabular-nums}
 
 def _fmt(value: object) -> str:
     if isinstance(value, float):
-        return "" if math.isnan(value) else f"{value:.3f}"
+        # + 0.0 turns -0.0 into 0.0; a tiny negative rounds to "0.000", not "-0.000"
+        return "" if math.isnan(value) else f"{value + 0.0:.3f}".replace("-0.000", "0.000")
     return escape(str(value))
 
 

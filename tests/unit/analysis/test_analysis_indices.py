@@ -53,6 +53,10 @@ def test_one_category_leaves_observed_evenness_undefined() -> None:
     assert one(out["shannon"]) == 0.0
     assert one(out["shannon_miller_madow"]) == 0.0
     assert one(out["hhi_normalised"]) == pytest.approx(1.0)
+    # a positive zero: -0.0 is written "-0.0" in the tables and "-0.000" in the report
+    for name in ("shannon", "shannon_miller_madow", "evenness_all", "unrelated_variety",
+                 "related_variety"):
+        assert math.copysign(1.0, one(out[name])) == 1.0, name
 
 
 def test_territory_without_actor_is_missing_not_zero() -> None:

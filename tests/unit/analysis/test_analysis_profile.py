@@ -170,6 +170,14 @@ def test_report_tables_name_dimensions_sources_and_respondents(lang: str,
     assert not re.search(rf"<td>({codes})</td>", html)
 
 
+def test_report_numbers_never_read_minus_zero() -> None:
+    from analysis.report import _fmt
+
+    assert [_fmt(v) for v in (-0.0, -0.0004, 0.0004, -0.0006, 1.23456)] == \
+        ["0.000", "0.000", "0.000", "-0.001", "1.235"]
+    assert "-0.000" not in render_report_html(demo_result(3, n_boot=20))
+
+
 ENGLISH_NOTE_WORDS = re.compile(r"\b(fewer|only|interviews?|respondents?|missing|coded|registry"
                                 r"|two|variance|answered|fragile|used|not)\b")
 
