@@ -86,6 +86,16 @@ TEXTS: dict[str, dict[str, str]] = {
     "setting.conf": {"fr": "niveau de confiance", "en": "confidence level"},
     "setting.statuses": {"fr": "statuts", "en": "statuses"},
     "setting.n_interviews": {"fr": "entretiens", "en": "interviews"},
+    # values of the settings line (codes in profile_meta.json)
+    "level.commune": {"fr": "commune", "en": "commune"},
+    "level.departement": {"fr": "département", "en": "département"},
+    "level.region": {"fr": "région", "en": "region"},
+    "level.zone_emploi": {"fr": "zone d'emploi", "en": "employment zone"},
+    "status.draft": {"fr": "brouillon", "en": "draft"},
+    "status.submitted": {"fr": "soumis", "en": "submitted"},
+    "status.has_issues": {"fr": "à corriger", "en": "has issues"},
+    "status.approved": {"fr": "approuvé", "en": "approved"},
+    "status.rejected": {"fr": "rejeté", "en": "rejected"},
     # table headers of the report (the cell values are data and stay as they are)
     "column.dimension": {"fr": "Dimension", "en": "Dimension"},
     "column.source": {"fr": "Source", "en": "Source"},
@@ -122,6 +132,8 @@ def texts(lang: str) -> dict[str, str]:
 
 #: columns whose cells hold a code that tables show by name: column -> key prefix in TEXTS
 CODED_COLUMNS = {"dimension": "", "source": "source.", "respondent_type": "respondent."}
+#: settings whose values are codes: setting -> key prefix in TEXTS
+CODED_SETTINGS = {"level": "level.", "statuses": "status."}
 
 
 def code_label(column: str, code: object, words: dict[str, str]) -> str | None:
@@ -145,8 +157,6 @@ NOTE_PHRASES: dict[str, str] = {
     "fewer than two complete respondents": "moins de deux répondants complets",
     "no variance in total score": "aucune variance du score total",
 }
-_LEVELS_FR = {"commune": "commune", "departement": "département", "region": "région",
-              "zone_emploi": "zone d'emploi"}
 _RESPONDENTS_FR = {"sme": "PME", "relay": "acteurs-relais"}
 #: (English pattern, French template) for phrases that carry numbers or codes
 NOTE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
@@ -182,7 +192,8 @@ def _translate_phrase(phrase: str) -> str | None:
         if m:
             fields = m.groupdict()
             if "level" in fields:
-                fields["level"] = _LEVELS_FR.get(fields["level"], fields["level"])
+                level = TEXTS.get(f"level.{fields['level']}")
+                fields["level"] = level["fr"] if level else fields["level"]
             if "who" in fields:
                 fields["who"] = _RESPONDENTS_FR[fields["who"]]
             return template.format(**fields)
