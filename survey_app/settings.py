@@ -12,7 +12,7 @@ from flask import Flask, g, request, session
 from flask_login import current_user
 
 from survey_app import config as defaults
-from survey_app.core.labels import KIND_LABELS, ROLE_LABELS, STATUS_LABELS
+from survey_app.core.labels import JOB_STATUS_LABELS, KIND_LABELS, ROLE_LABELS, STATUS_LABELS
 from survey_app.extensions import babel, csrf, db, login_manager, migrate
 
 
@@ -115,6 +115,7 @@ def init_i18n(app: Flask) -> None:
             "role_labels": ROLE_LABELS,
             "status_labels": STATUS_LABELS,
             "kind_labels": KIND_LABELS,
+            "job_status_labels": JOB_STATUS_LABELS,
         }
 
 

@@ -17,3 +17,10 @@ STATUS_LABELS = {
 }
 
 KIND_LABELS = {"sme": _l("SME"), "relay": _l("Relay actor")}
+
+JOB_STATUS_LABELS = {
+    "queued": _l("queued"),
+    "running": _l("running"),
+    "done": _l("done"),
+    "failed": _l("failed"),
+}

@@ -163,6 +163,11 @@ def test_french_page_shows_french_charts_and_report(computed):
         html = report.get_data(as_text=True)
         assert report.headers["Content-Disposition"].endswith(f"milieu-profile-{job_id}-fr.html")
     assert '<html lang="fr">' in html and "Fiabilité des échelles" in html
+    assert "échelon : département" in html and '<td title="coding">transcriptions codées</td>' \
+        in html
+    # the list of jobs names their status in French
+    listing = client.get("/profiles/").get_data(as_text=True)
+    assert "<td>terminé</td>" in listing and "<td>done</td>" not in listing
 
 
 def test_english_page_shows_english_charts_and_report(computed):
@@ -178,6 +183,7 @@ def test_english_page_shows_english_charts_and_report(computed):
     with client.get(f"/profiles/{job_id}/report.en.html") as report:
         html = report.get_data(as_text=True)
     assert '<html lang="en">' in html and "Scale reliability" in html
+    assert "<td>done</td>" in client.get("/profiles/").get_data(as_text=True)
     # the addresses without a language serve the viewer's
     with client.get(f"/profiles/{job_id}/charts/territory_34.svg") as chart:
         assert "D1 Density" in chart.get_data(as_text=True)
