@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from babel.numbers import format_decimal
 from flask import current_app
 
 from survey_app.config import LANGUAGES
@@ -65,6 +66,23 @@ def report_file(job_id: int, lang: str) -> Path:
     return folder / (f"report.{lang}.html" if _translated(job_id, lang) else "report.html")
 
 
+def score_text(value: float, lang: str) -> str:
+    """A score as the page shows it: three decimals in the locale's way (0,498 in French),
+    a dash when missing, never "-0"."""
+    if value != value:  # NaN
+        return "—"
+    return format_decimal(round(float(value), 3) + 0.0, format="0.000", locale=lang)
+
+
+def interval_text(low: float, high: float, lang: str) -> str:
+    """An interval as the page shows it; French separates the bounds with a semicolon, as
+    its decimal comma would make "[0,408, 0,559]" ambiguous."""
+    if low != low or high != high:
+        return "—"
+    sep = " ; " if lang == "fr" else ", "
+    return f"[{score_text(low, lang)}{sep}{score_text(high, lang)}]"
+
+
 def shown_result(result: ProfileResult, lang: str) -> tuple[list[dict[str, Any]], list[str]]:
     """The profile rows and warnings as the page shows them in lang: notes and warnings
     translated (stored in English), dimensions and sources named, codes kept beside."""
@@ -75,6 +93,9 @@ def shown_result(result: ProfileResult, lang: str) -> tuple[list[dict[str, Any]]
     frame = translated_notes(result.profile, lang)
     for col in ("dimension", "source"):
         frame[f"{col}_label"] = [code_label(col, c, words) or c for c in frame[col]]
+    frame["value_text"] = [score_text(v, lang) for v in frame["value"]]
+    frame["interval_text"] = [interval_text(lo, hi, lang)
+                              for lo, hi in zip(frame["ci_low"], frame["ci_high"], strict=True)]
     return frame.to_dict("records"), [translate_note(w, lang) for w in result.warnings]
 
 

@@ -1,5 +1,6 @@
 """The territory profile page: registry plus interviews, computed as a job, shown with charts."""
 
+import re
 import shutil
 
 import pytest
@@ -165,6 +166,9 @@ def test_french_page_shows_french_charts_and_report(computed):
     assert '<html lang="fr">' in html and "Fiabilité des échelles" in html
     assert "échelon : département" in html and '<td title="coding">transcriptions codées</td>' \
         in html
+    # scores with a decimal comma, interval bounds split by a semicolon
+    assert re.search(r"<td>[01],\d{3}</td>", page) and not re.search(r"<td>[01]\.\d{3}</td>", page)
+    assert re.search(r"<td>\[[01],\d{3} ; [01],\d{3}\]</td>", page)
     # the list of jobs names their status in French
     listing = client.get("/profiles/").get_data(as_text=True)
     assert "<td>terminé</td>" in listing and "<td>done</td>" not in listing
@@ -184,6 +188,7 @@ def test_english_page_shows_english_charts_and_report(computed):
         html = report.get_data(as_text=True)
     assert '<html lang="en">' in html and "Scale reliability" in html
     assert "<td>done</td>" in client.get("/profiles/").get_data(as_text=True)
+    assert re.search(r"<td>\[[01]\.\d{3}, [01]\.\d{3}\]</td>", page)
     # the addresses without a language serve the viewer's
     with client.get(f"/profiles/{job_id}/charts/territory_34.svg") as chart:
         assert "D1 Density" in chart.get_data(as_text=True)
