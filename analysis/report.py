@@ -18,7 +18,7 @@ import pandas as pd
 from analysis import plots
 from analysis.files import InputError, atomic_path, write_table
 from analysis.profile import ProfileResult
-from analysis.texts import CODED_SETTINGS, DEFAULT_LANG, code_label, texts, translate_note
+from analysis.texts import DEFAULT_LANG, code_label, texts, translate_note
 
 CSS = """
 body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;
@@ -105,14 +105,10 @@ def _triangulation(result: ProfileResult, t: dict[str, str]) -> str:
 
 
 def _settings(result: ProfileResult, t: dict[str, str]) -> str:
-    def named(key: str, value: object) -> str:
-        prefix = CODED_SETTINGS.get(key)
-        return t.get(f"{prefix}{value}", str(value)) if prefix else str(value)
-
     return escape(", ".join(
         t["setting"].format(name=t.get(f"setting.{k}", str(k)),
-                            value=", ".join(named(k, x) for x in (v if isinstance(v, list)
-                                                                  else [v])))
+                            value=", ".join(code_label(k, x, t) or str(x)
+                                            for x in (v if isinstance(v, list) else [v])))
         for k, v in result.settings.items()))
 
 

@@ -130,16 +130,17 @@ def texts(lang: str) -> dict[str, str]:
     return {key: both[lang] for key, both in TEXTS.items()}
 
 
-#: columns whose cells hold a code that tables show by name: column -> key prefix in TEXTS
-CODED_COLUMNS = {"dimension": "", "source": "source.", "respondent_type": "respondent."}
-#: settings whose values are codes: setting -> key prefix in TEXTS
-CODED_SETTINGS = {"level": "level.", "statuses": "status."}
+#: table columns and report settings whose values are codes shown by name:
+#: column or setting -> key prefix in TEXTS
+CODED = {"dimension": "", "source": "source.", "respondent_type": "respondent.",
+         "level": "level.", "statuses": "status."}
 
 
-def code_label(column: str, code: object, words: dict[str, str]) -> str | None:
-    """Return the name of a coded cell (a dimension, a source, a respondent type) in the
-    language of words, or None if the column holds no code or the code is unknown."""
-    prefix = CODED_COLUMNS.get(column)
+def code_label(field: str, code: object, words: dict[str, str]) -> str | None:
+    """Return the name of a code held by a table column or a setting (a dimension, a
+    source, a respondent type, a level, an interview status) in the language of words, or
+    None if the field holds no code or the code is unknown."""
+    prefix = CODED.get(field)
     return None if prefix is None else words.get(f"{prefix}{code}")
 
 
@@ -157,7 +158,6 @@ NOTE_PHRASES: dict[str, str] = {
     "fewer than two complete respondents": "moins de deux répondants complets",
     "no variance in total score": "aucune variance du score total",
 }
-_RESPONDENTS_FR = {"sme": "PME", "relay": "acteurs-relais"}
 #: (English pattern, French template) for phrases that carry numbers or codes
 NOTE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"fewer than (?P<n>\d+) interviews in a stratum"),
@@ -195,6 +195,6 @@ def _translate_phrase(phrase: str) -> str | None:
                 level = TEXTS.get(f"level.{fields['level']}")
                 fields["level"] = level["fr"] if level else fields["level"]
             if "who" in fields:
-                fields["who"] = _RESPONDENTS_FR[fields["who"]]
+                fields["who"] = TEXTS[f"respondent.{fields['who']}"]["fr"]
             return template.format(**fields)
     return None
