@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from analysis.files import atomic_path
-from analysis.texts import DEFAULT_LANG, check_lang, texts
+from analysis.texts import DEFAULT_LANG, check_lang, decimal_text, texts
 
 # Headline rows drawn as filled markers; coding scores drawn hollow beside them.
 HEADLINE = [("D1", "registry"), ("D2", "registry"), ("D3", "likert"), ("D4_GOV", "likert"),
@@ -68,7 +68,7 @@ def _score_axis(ax, t: dict[str, str]) -> None:  # noqa: ANN001
     ax.set_xlim(0, 1)
     ax.set_xticks(np.linspace(0, 1, 6))
     mark = t["decimal_mark"]
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: f"{x:.1f}".replace(".", mark)))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: decimal_text(x, mark, 1)))
 
 
 def territory_figure(profile: pd.DataFrame, code: str, lang: str = DEFAULT_LANG) -> Figure:

@@ -18,7 +18,7 @@ import pandas as pd
 from analysis import plots
 from analysis.files import InputError, atomic_path, write_table
 from analysis.profile import ProfileResult
-from analysis.texts import DEFAULT_LANG, code_label, texts, translate_note
+from analysis.texts import DEFAULT_LANG, code_label, decimal_text, texts, translate_note
 
 CSS = """
 body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;
@@ -34,8 +34,7 @@ td.num{text-align:right;font-variant-numeric:tabular-nums}
 
 def _fmt(value: object) -> str:
     if isinstance(value, float):
-        # + 0.0 turns -0.0 into 0.0; a tiny negative rounds to "0.000", not "-0.000"
-        return "" if math.isnan(value) else f"{value + 0.0:.3f}".replace("-0.000", "0.000")
+        return "" if math.isnan(value) else decimal_text(value)
     return escape(str(value))
 
 

@@ -78,6 +78,9 @@ TEXTS: dict[str, dict[str, str]] = {
     "report.no_respondents": {"fr": "Aucun score de répondant.", "en": "No respondent scores."},
     "report.gap": {"fr": "écart > 0,2", "en": "gap > 0.2"},
     "decimal_mark": {"fr": ",", "en": "."},
+    # an interval of two numbers; French bounds are split by a semicolon, as the decimal
+    # comma would make "[0,408, 0,559]" ambiguous
+    "interval": {"fr": "[{low} ; {high}]", "en": "[{low}, {high}]"},
     # settings line of the report
     "setting": {"fr": "{name} : {value}", "en": "{name}: {value}"},
     "setting.level": {"fr": "échelon", "en": "level"},
@@ -128,6 +131,12 @@ def texts(lang: str) -> dict[str, str]:
     """Return the table in one language: key -> text."""
     check_lang(lang)
     return {key: both[lang] for key, both in TEXTS.items()}
+
+
+def decimal_text(value: float, mark: str = ".", digits: int = 3) -> str:
+    """Return value with digits decimals and the decimal mark, never "-0.000": a value
+    that rounds to zero is written as zero (the report, the page and the chart ticks)."""
+    return f"{round(float(value), digits) + 0.0:.{digits}f}".replace(".", mark)
 
 
 #: table columns and report settings whose values are codes shown by name:

@@ -6,9 +6,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from babel.numbers import format_decimal
 from flask import current_app
 
+from analysis.texts import TEXTS, code_label, decimal_text, texts, translate_note
 from survey_app.config import LANGUAGES
 from survey_app.jobs import JobError, job_kind
 from survey_app.models import Job
@@ -67,27 +67,22 @@ def report_file(job_id: int, lang: str) -> Path:
 
 
 def score_text(value: float, lang: str) -> str:
-    """A score as the page shows it: three decimals in the locale's way (0,498 in French),
-    a dash when missing, never "-0"."""
-    if value != value:  # NaN
-        return "—"
-    return format_decimal(round(float(value), 3) + 0.0, format="0.000", locale=lang)
+    """A score as the page shows it: three decimals with the language's decimal mark
+    (0,498 in French), a dash when missing."""
+    return "—" if value != value else decimal_text(value, TEXTS["decimal_mark"][lang])
 
 
 def interval_text(low: float, high: float, lang: str) -> str:
-    """An interval as the page shows it; French separates the bounds with a semicolon, as
-    its decimal comma would make "[0,408, 0,559]" ambiguous."""
+    """An interval as the page shows it ([0,408 ; 0,559] in French), a dash when missing."""
     if low != low or high != high:
         return "—"
-    sep = " ; " if lang == "fr" else ", "
-    return f"[{score_text(low, lang)}{sep}{score_text(high, lang)}]"
+    return TEXTS["interval"][lang].format(low=score_text(low, lang), high=score_text(high, lang))
 
 
 def shown_result(result: ProfileResult, lang: str) -> tuple[list[dict[str, Any]], list[str]]:
     """The profile rows and warnings as the page shows them in lang: notes and warnings
     translated (stored in English), dimensions and sources named, codes kept beside."""
     from analysis.report import translated_notes
-    from analysis.texts import code_label, texts, translate_note
 
     words = texts(lang)
     frame = translated_notes(result.profile, lang)
