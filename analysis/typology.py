@@ -11,7 +11,9 @@ from typing import Any
 
 import yaml
 
-NAF_RE = re.compile(r"[0-9]{2}\.[0-9]{2}[A-Z]")
+#: a NAF rev. 2 code (94.11Z), whole text: ASCII digits, no trailing newline; the organisation
+#: form checks its NAF field with the same pattern
+NAF_RE = re.compile(r"^[0-9]{2}\.[0-9]{2}[A-Z]\Z")
 LEGAL_RE = re.compile(r"[0-9]{4}")
 KEY_RE = re.compile(r"[a-z][a-z0-9_]*")
 FILE_NAME = "relay_typology.yaml"

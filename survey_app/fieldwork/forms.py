@@ -12,6 +12,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
+from analysis.typology import NAF_RE
 from survey_app.fieldwork.operations import REVIEW_STATUSES
 
 
@@ -46,7 +47,7 @@ class OrganisationForm(FlaskForm):
         _l("NAF code (SME)"),
         validators=[
             Optional(),
-            Regexp(r"^[0-9]{2}\.[0-9]{2}[A-Z]\Z", message=_l("for example 28.29B")),
+            Regexp(NAF_RE, message=_l("for example 28.29B")),
         ],
     )
     size_band = SelectField(_l("Headcount band (SME)"), validators=[Optional()])
