@@ -1,6 +1,13 @@
-"""Translated labels for stored values (roles, statuses)."""
+"""Translated labels for stored values (roles, statuses), and the interface language."""
 
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+
+
+def lang() -> str:
+    """The interface language of the current request ("fr" or "en")."""
+    return str(get_locale())
+
 
 ROLE_LABELS = {
     "fieldworker": _l("fieldworker"),

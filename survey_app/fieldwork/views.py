@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
 
 from analysis.typology import load_typology
 from survey_app.auth.decorators import researcher_required, staff_required
+from survey_app.core.labels import lang
 from survey_app.extensions import db
 from survey_app.fieldwork import operations as ops
 from survey_app.fieldwork import queries
@@ -31,11 +31,6 @@ from survey_app.models import InstrumentVersion, Interview, Organisation, Territ
 from survey_app.models.fieldwork import INTERVIEW_STATUSES
 from survey_app.models.territories import SIZE_BANDS
 from survey_app.transcripts.files import TranscriptFileError, read_transcript_upload
-
-
-def lang() -> str:
-    return str(get_locale())
-
 
 # --- organisations -----------------------------------------------------------------------------
 

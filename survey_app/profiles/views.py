@@ -6,10 +6,10 @@ import re
 
 import sqlalchemy as sa
 from flask import abort, jsonify, redirect, render_template, send_from_directory, url_for
-from flask_babel import get_locale
 from flask_login import current_user
 
 from survey_app.auth.decorators import researcher_required
+from survey_app.core import labels
 from survey_app.extensions import db
 from survey_app.jobs import job_status, start_job
 from survey_app.models import Job
@@ -18,10 +18,6 @@ from survey_app.profiles.forms import LEVEL_LABELS, ProfileForm
 
 #: what write_charts names its files (analysis.plots.safe_name codes): no folder, no dot first
 CHART_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]*\.(svg|png)")
-
-
-def viewer_lang() -> str:
-    return str(get_locale())
 
 
 def _profile_job(job_id: int) -> Job:
@@ -56,7 +52,7 @@ def show(job_id: int):
     job = _profile_job(job_id)
     from analysis.plots import territory_stem  # matplotlib: only for a page that shows charts
 
-    lang = viewer_lang()
+    lang = labels.lang()
     result = ops.read_result(job) if job.status == "done" else None
     table, warnings = ops.shown_result(result, lang) if result is not None else (None, [])
     chart_lang = ops.output_lang(job.id, lang)
@@ -83,7 +79,7 @@ def chart(job_id: int, name: str, lang: str | None = None):
     job = _profile_job(job_id)
     if job.status != "done" or not CHART_NAME.fullmatch(name):
         abort(404)
-    return send_from_directory(ops.chart_folder(job.id, lang or viewer_lang()), name)
+    return send_from_directory(ops.chart_folder(job.id, lang or labels.lang()), name)
 
 
 @researcher_required
@@ -91,7 +87,7 @@ def report(job_id: int, lang: str | None = None):
     job = _profile_job(job_id)
     if job.status != "done":
         abort(404)
-    lang = lang or viewer_lang()
+    lang = lang or labels.lang()
     path = ops.report_file(job.id, lang)
     return send_from_directory(
         path.parent,

@@ -6,8 +6,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import abort
-from flask_babel import get_locale
 
+from survey_app.core.labels import lang
 from survey_app.extensions import db
 from survey_app.models import Code, Coding, TranscriptVersion, User
 from survey_app.qualitative.codebook import current_codebook
@@ -21,10 +21,6 @@ FAMILY_COLOURS = {
     "DYNAMICS": ("#2c6e2f", "#d8efd9"),
     "OTHER": ("#5b6770", "#e6e9ec"),
 }
-
-
-def lang() -> str:
-    return str(get_locale())
 
 
 def version_or_404(version_id: int) -> TranscriptVersion:
