@@ -40,6 +40,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
+#: The target's baseline, read by the timed child and the instruction-counting one.
+BARE_QUERY = "SELECT codeCommuneEtablissement, count(*) FROM {src} GROUP BY 1"
+#: Every child's code starts with these names defined.
+PRELUDE = f"BARE_QUERY = {BARE_QUERY!r}\nLEVELS = ['departement', 'zone_emploi']\n"
+
 # Each entry: (setup, timed work). Imports stay out of the timed part.
 CHILD = {
     "duckdb": ("import duckdb\nfrom analysis.registry import register_source", """
@@ -47,7 +52,7 @@ src, _ = register_source(PATH)
 con = duckdb.connect()
 con.execute("SET memory_limit = '1GB'")
 con.execute("SET enable_progress_bar = false")
-rows = con.execute(f"SELECT codeCommuneEtablissement, count(*) FROM {src} GROUP BY 1").fetchall()
+rows = con.execute(BARE_QUERY.format(src=src)).fetchall()
 RESULT = len(rows)
 """),
     "duckdb_naf": ("import duckdb\nfrom analysis.registry import register_source", """
@@ -60,7 +65,7 @@ rows = con.execute(f"SELECT codeCommuneEtablissement, activitePrincipaleEtabliss
 RESULT = len(rows)
 """),
     "milieu": ("from analysis.registry import compute_registry", """
-res = compute_registry(PATH, GEO, ["departement", "zone_emploi"])
+res = compute_registry(PATH, GEO, LEVELS)
 RESULT = len(res.table)
 """),
     "pandas": ("import pandas as pd", """
@@ -84,10 +89,10 @@ INSTRUCTION_CHILD = {
 src, _ = register_source(PATH)
 con = duckdb.connect()
 con.execute("SET threads = 1")
-con.execute(f"SELECT codeCommuneEtablissement, count(*) FROM {src} GROUP BY 1").fetchall()
+con.execute(BARE_QUERY.format(src=src)).fetchall()
 """,
     "milieu": """
-compute_registry(PATH, GEO, ["departement", "zone_emploi"], threads=1)
+compute_registry(PATH, GEO, LEVELS, threads=1)
 """,
 }
 
@@ -100,7 +105,7 @@ def count_instructions(path: Path, geo: Path) -> dict[str, int]:
     setup = "import duckdb\nfrom analysis.registry import compute_registry, register_source\n"
     procs = {}
     for kind, work in INSTRUCTION_CHILD.items():
-        code = f"{setup}PATH = {str(path)!r}\nGEO = {str(geo)!r}\n{work}"
+        code = f"{setup}{PRELUDE}PATH = {str(path)!r}\nGEO = {str(geo)!r}\n{work}"
         procs[kind] = subprocess.Popen(
             ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
              sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.DEVNULL,
@@ -153,7 +158,7 @@ def report_instructions(rows: int, sizes: tuple[int, int],
 def run_child(kind: str, path: Path, geo: Path) -> dict:
     """Run one measurement in a fresh interpreter; return seconds, peak MB, result size."""
     setup, work = CHILD[kind]
-    code = (f"import time, json\n{setup}\nPATH = {str(path)!r}\nGEO = {str(geo)!r}\n"
+    code = (f"import time, json\n{setup}\n{PRELUDE}PATH = {str(path)!r}\nGEO = {str(geo)!r}\n"
             f"t0 = time.perf_counter()\n{work}\n"
             "print('BENCH', json.dumps({'seconds': time.perf_counter() - t0, 'result': RESULT}))")
     with tempfile.TemporaryFile("w+") as out_f, tempfile.TemporaryFile("w+") as err_f:
