@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from analysis.files import atomic_path
-from analysis.texts import DEFAULT_LANG, check_lang, decimal_text, texts
+from analysis.texts import DEFAULT_LANG, check_lang, decimal_text, territory_label, texts
 
 # Headline rows drawn as filled markers; coding scores drawn hollow beside them.
 HEADLINE = [("D1", "registry"), ("D2", "registry"), ("D3", "likert"), ("D4_GOV", "likert"),
@@ -58,11 +58,6 @@ def _whiskers(ax, y: float, v: float, lo: float, hi: float, **style) -> bool:  #
     return True
 
 
-def _territory_label(name: str, code: str) -> str:
-    """'Hérault (34)', or the code alone when the territory has no name of its own."""
-    return f"{name} ({code})" if name and name != code else str(code)
-
-
 def _score_axis(ax, t: dict[str, str]) -> None:  # noqa: ANN001
     """Scores run from 0 to 1, ticks written with the language's decimal mark (0,2 in French)."""
     ax.set_xlim(0, 1)
@@ -90,7 +85,7 @@ def territory_figure(profile: pd.DataFrame, code: str, lang: str = DEFAULT_LANG)
     ax.set_ylim(-0.7, len(HEADLINE) - 0.5)
     ax.grid(axis="x", alpha=0.3)
     ax.set_xlabel(t["chart.territory_axis"])
-    title = _territory_label(name, str(code))
+    title = territory_label(name, str(code))
     if missing:
         title += "\n" + t["chart.missing"] + ", ".join(missing)
     ax.set_title(title, fontsize=10)
@@ -115,7 +110,7 @@ def comparison_figure(profile: pd.DataFrame, lang: str = DEFAULT_LANG) -> Figure
     for k, code in enumerate(codes):
         frame = profile[profile["territory_code"].astype(str) == code]
         # on the territory's first drawn point: D1 may be missing
-        label = _territory_label(str(frame["territory_name"].iloc[0]), code)
+        label = territory_label(str(frame["territory_name"].iloc[0]), code)
         for i, (dim, source) in enumerate(HEADLINE):
             if _whiskers(ax, ys[i] + 0.35 - (k + 0.5) * width, *_row(frame, dim, source),
                          fmt="o", color=colours[k % len(colours)], ms=6, label=label):

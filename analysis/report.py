@@ -18,7 +18,14 @@ import pandas as pd
 from analysis import plots
 from analysis.files import InputError, atomic_path, write_table
 from analysis.profile import ProfileResult
-from analysis.texts import DEFAULT_LANG, code_label, decimal_text, texts, translate_note
+from analysis.texts import (
+    DEFAULT_LANG,
+    code_label,
+    decimal_text,
+    territory_label,
+    texts,
+    translate_note,
+)
 
 CSS = """
 body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;
@@ -70,7 +77,7 @@ def _territory_section(result: ProfileResult, code: str, name: str, t: dict[str,
     frame = result.profile[result.profile["territory_code"].astype(str) == str(code)]
     cols = ["dimension", "source", "value", "ci_low", "ci_high", "n_sme", "n_relay", "flag",
             "note"]
-    title = f"{escape(name)} ({escape(str(code))})" if name else escape(str(code))
+    title = escape(territory_label(name, code))
     chart = _chart_svg(charts, plots.territory_stem(code),
                        lambda: plots.territory_chart(result.profile, code, "svg", lang))
     return (f"<h2>{title}</h2><figure>{chart}</figure>"

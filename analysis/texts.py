@@ -145,6 +145,13 @@ CODED = {"dimension": "", "source": "source.", "respondent_type": "respondent.",
          "level": "level.", "statuses": "status."}
 
 
+def territory_label(name: object, code: object) -> str:
+    """'Hérault (34)', or the code alone when the territory has no name of its own (no
+    name, or a geography table whose name column repeats the code)."""
+    name, code = ("" if name is None else str(name)), str(code)
+    return f"{name} ({code})" if name and name != code else code
+
+
 def code_label(field: str, code: object, words: dict[str, str]) -> str | None:
     """Return the name of a code held by a table column or a setting (a dimension, a
     source, a respondent type, a level, an interview status) in the language of words, or

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from flask import abort, jsonify, redirect, render_template, send_from_directory, url_for
 from flask_login import current_user
 
+from analysis.texts import territory_label
 from survey_app.auth.decorators import researcher_required
 from survey_app.core import labels
 from survey_app.extensions import db
@@ -63,6 +64,7 @@ def show(job_id: int):
         table=table,
         warnings=warnings,
         territory_stem=territory_stem,
+        territory_label=territory_label,
         level_labels=LEVEL_LABELS,
         chart_lang=chart_lang,
         charts_untranslated=result is not None and chart_lang != lang,

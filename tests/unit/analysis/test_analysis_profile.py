@@ -229,3 +229,20 @@ def test_report_inlines_the_charts_already_drawn_unchanged() -> None:
         drawn = draw_charts(res.profile, lang)
         assert render_report_html(res, lang=lang, charts=drawn) == render_report_html(
             res, lang=lang)
+
+
+@pytest.mark.parametrize(("name", "heading"), [
+    ("Hérault", "<h2>Hérault (34)</h2>"),
+    ("34", "<h2>34</h2>"),  # a geography whose name column repeats the code
+    ("", "<h2>34</h2>"),
+])
+def test_report_heads_each_territory_as_its_chart_does(name: str, heading: str) -> None:
+    from analysis.texts import territory_label
+
+    res = prof.build_profile(registry_table(name=name), interviews([(1, 1, "sme", "34")]),
+                             pd.DataFrame(columns=["interview_id", "question_key", "value",
+                                                   "missing"]),
+                             pd.DataFrame(), QUESTIONS, n_boot=0)
+    assert heading in render_report_html(res)
+    assert "34 (34)" not in render_report_html(res)
+    assert f"<h2>{territory_label(name, '34')}</h2>" == heading
