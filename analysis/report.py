@@ -39,9 +39,10 @@ td.num{text-align:right;font-variant-numeric:tabular-nums}
 """
 
 
-def _fmt(value: object) -> str:
+def _fmt(value: object, mark: str = ".") -> str:
+    """A cell's text: numbers with the reader's decimal mark, NaN as an empty cell."""
     if isinstance(value, float):
-        return "" if math.isnan(value) else decimal_text(value)
+        return "" if math.isnan(value) else decimal_text(value, mark)
     return escape(str(value))
 
 
@@ -55,7 +56,7 @@ def _table(frame: pd.DataFrame, t: dict[str, str], flag_col: str | None = None) 
         for col, val in zip(frame.columns, rec, strict=True):
             attrs = ' class="num"' if isinstance(val, float | int) and not isinstance(val, bool) \
                 else ""
-            text = _fmt(val)
+            text = _fmt(val, t["decimal_mark"])
             label = code_label(col, val, t)
             if label is not None:  # named in the reader's language, the code on hover
                 attrs, text = f' title="{escape(str(val))}"', escape(label)

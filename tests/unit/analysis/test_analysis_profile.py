@@ -177,7 +177,18 @@ def test_report_numbers_never_read_minus_zero() -> None:
 
     assert [_fmt(v) for v in (-0.0, -0.0004, 0.0004, -0.0006, 1.23456)] == \
         ["0.000", "0.000", "0.000", "-0.001", "1.235"]
-    assert "-0.000" not in render_report_html(demo_result(3, n_boot=20))
+    assert "-0.000" not in render_report_html(demo_result(3, n_boot=20), lang="en")
+    assert "-0,000" not in render_report_html(demo_result(3, n_boot=20))
+
+
+@pytest.mark.parametrize(("lang", "number", "other"), [
+    ("fr", r"\d,\d{3}", r"\d\.\d{3}"), ("en", r"\d\.\d{3}", r"\d,\d{3}")])
+def test_report_tables_write_numbers_as_the_page_does(lang: str, number: str,
+                                                      other: str) -> None:
+    html = render_report_html(demo_result(3, n_boot=20), lang=lang)
+    cells = re.findall(r'<td class="num">([^<]*)</td>', html)
+    assert len([c for c in cells if re.fullmatch(number, c)]) > 20
+    assert not [c for c in cells if re.search(other, c)]
 
 
 ENGLISH_NOTE_WORDS = re.compile(r"\b(fewer|only|interviews?|respondents?|missing|coded|registry"
