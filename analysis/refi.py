@@ -550,11 +550,19 @@ def read_qdc(path: PathLike, xsd_dir: PathLike | None = None) -> RefiProject:
     return RefiProject(name=Path(path).stem, codebook=book)
 
 
-def _archive_parts(path: PathLike) -> tuple[bytes, zipfile.ZipFile]:
+def _archive_parts(path: PathLike, max_unpacked: int | None = None
+                   ) -> tuple[bytes, zipfile.ZipFile]:
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
         raise RefiError(f"{path}: not a .qdpx archive ({exc})") from exc
+    # zipfile stops each member at its declared size, so the declared sizes bound what
+    # reading can unpack: a small upload cannot expand into gigabytes (a zip bomb).
+    unpacked = sum(info.file_size for info in archive.infolist())
+    if max_unpacked is not None and unpacked > max_unpacked:
+        archive.close()
+        raise RefiError(f"{Path(path).name}: the archive unpacks to {unpacked / 1e6:.0f} MB, "
+                        f"more than the {max_unpacked / 1e6:.0f} MB allowed")
     qde = [n for n in archive.namelist() if n.lower().endswith(".qde") and "/" not in n]
     if not qde:
         archive.close()
@@ -580,9 +588,13 @@ def _source_text(source: etree._Element, archive: zipfile.ZipFile) -> str:
 
 
 def read_qdpx(path: PathLike, xsd_dir: PathLike | None = None,
-              position_unit: str = "codepoint") -> RefiProject:
-    """Read and validate a .qdpx project; raise RefiError naming any violation."""
-    data, archive = _archive_parts(path)
+              position_unit: str = "codepoint", max_unpacked: int | None = None
+              ) -> RefiProject:
+    """Read and validate a .qdpx project; raise RefiError naming any violation.
+
+    max_unpacked: refuse an archive whose members unpack to more bytes than this (for
+    files from the web; None: no limit, for files an administrator names)."""
+    data, archive = _archive_parts(path, max_unpacked)
     with archive:
         root = parse_and_validate(data, "Project", xsd_dir, what=f"{path}: project.qde")
         return _ProjectReader(root, archive, position_unit).read()

@@ -2,6 +2,9 @@
 
 MAX_CONTENT_LENGTH = 5 * 1024 * 1024  # any request body, 5 MiB at most
 TRANSCRIPT_MAX_BYTES = 2_000_000  # one transcript file
+#: a REFI-QDA file uploaded for import: the request limit above bounds the file itself; this
+#: bounds what a .qdpx archive may unpack to
+REFI_IMPORT_MAX_UNPACKED = 200_000_000
 SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
 SQLALCHEMY_TRACK_MODIFICATIONS = False
 SESSION_COOKIE_HTTPONLY = True

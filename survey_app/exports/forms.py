@@ -1,7 +1,8 @@
-"""Forms of the exports pages: an export's options, API tokens."""
+"""Forms of the exports pages: an export's options, REFI-QDA import, API tokens."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, SelectChoice, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -42,6 +43,27 @@ class ExportForm(FlaskForm):
         default="commune",
     )
     coarsen_roles = BooleanField(_l("Replace relay-actor categories by their family"))
+
+
+POSITION_UNITS = {
+    "codepoint": _l("Unicode characters (the standard; Milieu, QualCoder)"),
+    "utf16": _l("UTF-16 units (tools written in .NET, Qt or Java)"),
+}
+
+
+class RefiImportForm(FlaskForm):
+    file = FileField(
+        _l("REFI-QDA project (.qdpx) or codebook (.qdc)"),
+        validators=[FileRequired(_l("Choose a file."))],
+    )
+    create_interviews = BooleanField(
+        _l("Create the organisations and interviews of sources that match none")
+    )
+    position_unit = SelectField(
+        _l("How the file counts characters"),
+        choices=[SelectChoice(k, v) for k, v in POSITION_UNITS.items()],
+        default="codepoint",
+    )
 
 
 class TokenForm(FlaskForm):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import time
 from collections.abc import Callable
@@ -34,6 +35,46 @@ def prune_exports(now: float | None = None) -> list[Path]:
         # exported data are personal data: they must not pile up on the server
         shutil.rmtree(folder, ignore_errors=True)
     return old
+
+
+def import_folder(job_id: int) -> Path:
+    """Return the folder holding the uploaded file of REFI-QDA import job `job_id`."""
+    return Path(current_app.instance_path) / "imports" / str(int(job_id))
+
+
+@job_kind("refi_import")
+def run_refi_import(job: Job, progress: Callable[[float, str], None]) -> dict[str, Any]:
+    """Import the uploaded REFI-QDA file, all of it or nothing, then delete the upload.
+
+    The import's own steps report no progress: each report commits the session, and a
+    commit half-way would break all-or-nothing. run_job commits once, with the result.
+    """
+    from analysis.refi import RefiError
+    from survey_app.qualitative.refi_import import RefiImportError, import_refi
+
+    folder = import_folder(job.id)
+    try:
+        user = db.session.get(User, job.created_by_id) if job.created_by_id else None
+        if user is None or not user.has_role("admin"):
+            raise JobError("only administrators may import REFI-QDA files")
+        path = folder / job.params["file"]
+        if not path.is_file():
+            raise JobError("the uploaded file is no longer on the server: upload it again")
+        progress(0.1, "reading, validating and importing the file")
+        try:
+            report = import_refi(
+                path,
+                create_interviews=bool(job.params.get("create_interviews")),
+                user=user,
+                position_unit=job.params.get("position_unit", "codepoint"),
+                max_unpacked=current_app.config["REFI_IMPORT_MAX_UNPACKED"],
+            )
+        except (RefiError, RefiImportError) as err:
+            # the server's folder is no business of the page: name the file alone
+            raise JobError(str(err).replace(str(path), path.name)) from None
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)  # the upload is personal data too
+    return {"report": dataclasses.asdict(report)}
 
 
 @job_kind("export")

@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, flash, jsonify, redirect, render_template, send_file, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from survey_app.api.tokens import create_token, revoke_token, tokens_of
 from survey_app.auth.decorators import admin_required, researcher_required, staff_required
-from survey_app.exports.forms import ExportForm, RevokeForm, TokenForm
+from survey_app.exports.forms import ExportForm, RefiImportForm, RevokeForm, TokenForm
 from survey_app.exports.jobs import job_folder
 from survey_app.exports.operations import (
     ExportError,
@@ -19,6 +29,7 @@ from survey_app.exports.operations import (
     key_entries,
     mime_type,
 )
+from survey_app.exports.uploads import UploadError, check_refi_upload, store_refi_upload
 from survey_app.extensions import db
 from survey_app.jobs import job_status, start_job
 from survey_app.models import ApiToken, Job
@@ -139,3 +150,44 @@ def revoke(token_id: int):
 @admin_required
 def pseudonyms():
     return render_template("exports/pseudonyms.html", entries=key_entries())
+
+
+# --- REFI-QDA import (administrators: it may add a codebook version and coder accounts) ------
+
+
+def _imports() -> list[Job]:
+    stmt = sa.select(Job).where(Job.kind == "refi_import").order_by(Job.id.desc()).limit(20)
+    return list(db.session.scalars(stmt))
+
+
+@admin_required
+def refi_import():
+    form = RefiImportForm()
+    if form.validate_on_submit():
+        upload = request.files["file"]
+        limit = current_app.config["MAX_CONTENT_LENGTH"]
+        with upload.stream:  # large uploads spool to a temporary file: close it
+            data = upload.read(limit + 1)
+        try:
+            name = check_refi_upload(upload.filename or "", data, limit)
+        except UploadError as err:
+            flash(str(err), "danger")
+            return render_template("exports/import.html", form=form, jobs=_imports()), 400
+        params = {
+            "file": name,
+            "create_interviews": bool(form.create_interviews.data),
+            "position_unit": form.position_unit.data,
+        }
+        job = start_job("refi_import", params, current_user)
+        store_refi_upload(job.id, name, data)
+        return redirect(url_for("exports.refi_import_job", job_id=job.id))
+    status = 400 if form.is_submitted() else 200
+    return render_template("exports/import.html", form=form, jobs=_imports()), status
+
+
+@admin_required
+def refi_import_job(job_id: int):
+    item = db.session.get(Job, job_id)
+    if item is None or item.kind != "refi_import":
+        abort(404)
+    return render_template("exports/import_job.html", job=item)

@@ -105,11 +105,16 @@ def import_refi(
     user: User | None = None,
     position_unit: str = "codepoint",
     progress: Progress | None = None,
+    max_unpacked: int | None = None,
 ) -> ImportReport:
-    """Import a .qdpx or .qdc file; raise RefiError or RefiImportError, changing nothing."""
+    """Import a .qdpx or .qdc file; raise RefiError or RefiImportError, changing nothing.
+
+    max_unpacked bounds what a .qdpx archive may unpack to (uploads from the web)."""
     say = progress or (lambda _f, _m: None)
     say(0.05, f"reading and validating {Path(path).name}")
-    options = {"position_unit": position_unit} if Path(path).suffix.lower() == ".qdpx" else {}
+    options: dict[str, Any] = {}
+    if Path(path).suffix.lower() == ".qdpx":
+        options = {"position_unit": position_unit, "max_unpacked": max_unpacked}
     project = read_refi(path, **options)
     report = ImportReport()
     say(0.3, "codes")

@@ -58,3 +58,40 @@ def test_researcher_exports_xlsx_with_progress(
     download.save_as(target)
     sheets = openpyxl.load_workbook(target, read_only=True).sheetnames
     assert {"cases", "codings", "dictionary"} <= set(sheets)
+
+
+def test_admin_imports_a_refi_project_and_reads_what_it_did(
+    sqlite_app, seeded, live_server, page, tmp_path, monkeypatch
+):
+    from integration.test_exports_cli import foreign_project
+
+    queued: list[int] = []
+    monkeypatch.setitem(sqlite_app.extensions, "huey_run_job", queued.append)
+    page.goto(live_server + "/login")
+    page.fill("#username", "root")
+    page.fill("#password", "correct horse")
+    page.click("main button[type=submit]")
+    page.wait_for_url(live_server + "/")
+    page.goto(live_server + "/exports/")
+    page.click("text=Importer un fichier REFI-QDA")
+    notes = tmp_path / "notes.txt"
+    notes.write_text("pas un projet")
+    page.set_input_files("#file", str(notes))
+    page.click("#refi-import-form button[type=submit]")
+    assert "Choisissez un projet REFI-QDA (.qdpx) ou un livre de codes (.qdc)." in \
+        page.inner_text("main")
+    assert not queued
+    page.set_input_files("#file", str(foreign_project(tmp_path / "autre outil.qdpx", "DYN.CLUB")))
+    page.check("#create_interviews")
+    page.click("#refi-import-form button[type=submit]")
+    page.wait_for_url("**/exports/import/*")
+    assert "Import en cours…" in page.inner_text("main")
+    assert len(queued) == 1
+    with sqlite_app.app_context():
+        run_job(queued[0])
+    report = page.locator("#import-report")
+    report.wait_for(timeout=15000)  # the page refreshes itself every 2 s while the job runs
+    text = report.inner_text()
+    assert "Codages ajoutés : 1 ; déjà présents : 0" in text
+    assert "codeurs inconnus : ana" in text
+    assert "autre_outil.qdpx" in page.inner_text("h1")
