@@ -46,6 +46,13 @@ def profile_data(app):
     return app
 
 
+def test_profile_list_says_when_nothing_was_computed(profile_data):
+    client = profile_data.test_client()
+    log_in(client, "camille")
+    page = client.get("/profiles/").get_data(as_text=True)
+    assert '<td colspan="4">Aucun profil calculé pour l’instant.</td>' in page
+
+
 def log_in(client, username: str) -> None:
     client.post(
         "/login",
