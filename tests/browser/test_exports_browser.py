@@ -25,17 +25,21 @@ def seeded(sqlite_app):
     return seed_project(sqlite_app)
 
 
+def log_in(page, live_server: str, username: str) -> None:
+    page.goto(live_server + "/login")
+    page.fill("#username", username)
+    page.fill("#password", "correct horse")
+    page.click("main button[type=submit]")
+    page.wait_for_url(live_server + "/")
+
+
 def test_researcher_exports_xlsx_with_progress(
     sqlite_app, seeded, live_server, page, tmp_path, monkeypatch
 ):
     queued: list[int] = []
     # Hold the job back instead of running it inside the request, so the page has to poll.
     monkeypatch.setitem(sqlite_app.extensions, "huey_run_job", queued.append)
-    page.goto(live_server + "/login")
-    page.fill("#username", "camille")
-    page.fill("#password", "correct horse")
-    page.click("main button[type=submit]")
-    page.wait_for_url(live_server + "/")
+    log_in(page, live_server, "camille")
     page.click("nav >> text=Exports")
     page.select_option("#fmt", "xlsx")
     page.check("input[name=tables][value=cases]")
@@ -67,11 +71,7 @@ def test_admin_imports_a_refi_project_and_reads_what_it_did(
 
     queued: list[int] = []
     monkeypatch.setitem(sqlite_app.extensions, "huey_run_job", queued.append)
-    page.goto(live_server + "/login")
-    page.fill("#username", "root")
-    page.fill("#password", "correct horse")
-    page.click("main button[type=submit]")
-    page.wait_for_url(live_server + "/")
+    log_in(page, live_server, "root")
     page.goto(live_server + "/exports/")
     page.click("text=Importer un fichier REFI-QDA")
     notes = tmp_path / "notes.txt"

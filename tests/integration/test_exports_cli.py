@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import zipfile
 from pathlib import Path
 
@@ -273,16 +274,22 @@ def test_import_maps_onto_the_current_codebook_or_adds_a_version(app, project, t
         assert "OTH.NEW" in keys and "OTH.RESID" in keys and len(keys) == 21
 
 
-def test_import_refi_refuses_an_invalid_file_and_changes_nothing(app, project, tmp_path) -> None:
-    out = tmp_path / "project.qdpx"
-    assert run(app, export_command, ["--format", "qdpx", "--out", str(out)]).exit_code == 0
-    broken = tmp_path / "broken.qdpx"
+def break_project(out: Path, broken: Path | io.BytesIO) -> None:
+    """Copy the .qdpx out into broken with a project.qde that violates the schema (a
+    selection whose startPosition is not a number)."""
     with zipfile.ZipFile(out) as source, zipfile.ZipFile(broken, "w") as target:
         for item in source.infolist():
             data = source.read(item.filename)
             if item.filename == "project.qde":
                 data = data.replace(b'startPosition="', b'startPosition="x', 1)
             target.writestr(item, data)
+
+
+def test_import_refi_refuses_an_invalid_file_and_changes_nothing(app, project, tmp_path) -> None:
+    out = tmp_path / "project.qdpx"
+    assert run(app, export_command, ["--format", "qdpx", "--out", str(out)]).exit_code == 0
+    broken = tmp_path / "broken.qdpx"
+    break_project(out, broken)
     before = _project_state(app)
     result = run(app, import_refi_command, [str(broken), "--create-interviews"])
     assert result.exit_code == 1

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from integration.test_exports_cli import _project_state, foreign_project, run
+from integration.test_exports_cli import _project_state, break_project, foreign_project, run
 from integration.test_exports_support import PERSON, seed_project
 
 from survey_app.exports.commands import export_command
@@ -113,12 +113,7 @@ def test_a_refused_import_changes_nothing_and_says_why(app, client, auth, get_cs
                                                        tmp_path) -> None:
     out = exported(app, tmp_path, "qdpx")
     broken = io.BytesIO()
-    with zipfile.ZipFile(out) as source, zipfile.ZipFile(broken, "w") as target:
-        for item in source.infolist():
-            data = source.read(item.filename)
-            if item.filename == "project.qde":
-                data = data.replace(b'startPosition="', b'startPosition="x', 1)
-            target.writestr(item, data)
+    break_project(out, broken)
     foreign = foreign_project(tmp_path / "other.qdpx", "DYN.CLUB").read_bytes()
     before = _project_state(app)
     auth.login("root")
