@@ -1,7 +1,12 @@
 import sqlalchemy as sa
-from flask import render_template, request
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
 
+from survey_app.admin.forms import EditUserForm, NewUserForm, PasswordResetForm
+from survey_app.auth import operations as accounts
 from survey_app.auth.decorators import admin_required
+from survey_app.core.labels import lang
 from survey_app.extensions import db
 from survey_app.models import AuditEvent, User
 
@@ -10,6 +15,74 @@ from survey_app.models import AuditEvent, User
 def users():
     rows = db.session.scalars(sa.select(User).order_by(User.role, User.username)).all()
     return render_template("admin/users.html", users=rows)
+
+
+@admin_required
+def new_user():
+    form = NewUserForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.create_user(
+                form.username.data, form.role.data, form.password.data, form.display_name.data
+            )
+        except accounts.UserError as err:
+            flash(err.message(lang()), "danger")
+            return render_template("admin/user_new.html", form=form), 400
+        flash(_("Account “%(name)s” created.", name=user.username), "success")
+        return redirect(url_for("admin.users"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("admin/user_new.html", form=form), status
+
+
+def _user_or_404(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+@admin_required
+def edit_user(user_id: int):
+    user = _user_or_404(user_id)
+    form = EditUserForm(obj=user) if request.method == "GET" else EditUserForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            changed = accounts.update_user(
+                user,
+                current_user._get_current_object(),
+                display_name=form.display_name.data or "",
+                role=form.role.data,
+                is_enabled=form.is_enabled.data,
+            )
+        except accounts.UserError as err:
+            flash(err.message(lang()), "danger")
+            status = 400
+        else:
+            flash(_("Account saved.") if changed else _("Nothing changed."), "success")
+            return redirect(url_for("admin.edit_user", user_id=user.id))
+    elif form.is_submitted():
+        status = 400
+    return render_template(
+        "admin/user_edit.html", user=user, form=form, password_form=PasswordResetForm()
+    ), status
+
+
+@admin_required
+def reset_password(user_id: int):
+    user = _user_or_404(user_id)
+    form = PasswordResetForm()
+    if form.validate_on_submit():
+        try:
+            accounts.set_password(user, form.password.data, current_user._get_current_object())
+        except accounts.UserError as err:
+            flash(err.message(lang()), "danger")
+        else:
+            flash(_("New password set; the account's open sessions are closed."), "success")
+            return redirect(url_for("admin.edit_user", user_id=user.id))
+    return render_template(
+        "admin/user_edit.html", user=user, form=EditUserForm(obj=user), password_form=form
+    ), 400
 
 
 @admin_required

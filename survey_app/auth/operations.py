@@ -1,7 +1,9 @@
-"""User accounts and logins: create, authenticate, throttle."""
+"""User accounts and logins: create, change, authenticate, throttle."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from datetime import timedelta
 from functools import cache
 
@@ -9,36 +11,117 @@ import sqlalchemy as sa
 from flask import current_app
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from survey_app.core import refusals
 from survey_app.core.audit import record
 from survey_app.extensions import db
 from survey_app.models import LoginAttempt, User, utcnow
 from survey_app.models.users import ROLES
 
+MIN_PASSWORD = 8
 
-class UserError(ValueError):
-    """A user-facing problem with account data."""
+
+class UserError(refusals.UserError):
+    """A refused change to an account; str() is the English message (command line)."""
+
+
+def session_id(user: User) -> str:
+    """The id a login session stores: the account's and a tag of its password hash, so a
+    new password ends the account's other sessions (the tag no longer matches)."""
+    tag = hashlib.sha256(user.password_hash.encode("utf-8")).hexdigest()[:16]
+    return f"{user.id}:{tag}"
 
 
 def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    """The user of a session, or None: unknown account, or a password changed since."""
+    number, _sep, _tag = user_id.partition(":")
+    user = db.session.get(User, int(number)) if number.isdigit() else None
+    if user is None or not hmac.compare_digest(session_id(user), user_id):
+        return None
+    return user
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise UserError(
+            f"Le mot de passe doit compter au moins {MIN_PASSWORD} caractères.",
+            f"the password must have at least {MIN_PASSWORD} characters",
+        )
 
 
 def create_user(username: str, role: str, password: str, display_name: str = "") -> User:
     username = username.strip().lower()
     if not username or len(username) > 64:
-        raise UserError("the user name must have 1 to 64 characters")
+        raise UserError(
+            "Le nom d’utilisateur doit compter de 1 à 64 caractères.",
+            "the user name must have 1 to 64 characters",
+        )
     if role not in ROLES:
-        raise UserError(f"unknown role {role!r} (one of {', '.join(ROLES)})")
-    if len(password) < 8:
-        raise UserError("the password must have at least 8 characters")
+        raise UserError(
+            f"Rôle inconnu {role!r} (l’un de {', '.join(ROLES)}).",
+            f"unknown role {role!r} (one of {', '.join(ROLES)})",
+        )
+    _check_password(password)
     if db.session.scalar(sa.select(User.id).where(User.username == username)):
-        raise UserError(f"a user named {username!r} exists already")
+        raise UserError(
+            f"Un compte nommé {username!r} existe déjà.",
+            f"a user named {username!r} exists already",
+        )
     user = User(username=username, role=role, display_name=display_name or username)
     user.set_password(password, current_app.config["PASSWORD_HASH_METHOD"])
     db.session.add(user)
     db.session.flush()
     record("user.create", user, {"username": username, "role": role})
     return user
+
+
+def update_user(user: User, actor: User, *, display_name: str, role: str,
+                is_enabled: bool) -> dict[str, list]:
+    """Change an account's name, role or state; return what changed (old, new).
+
+    An administrator cannot take away their own role nor disable their own account: the
+    site would risk having no administrator left, with no page to undo it.
+    """
+    if role not in ROLES:
+        raise UserError(f"Rôle inconnu {role!r}.", f"unknown role {role!r}")
+    if user.id == actor.id and (role != "admin" or not is_enabled):
+        raise UserError(
+            "Vous ne pouvez ni retirer votre propre rôle d’administrateur·rice ni désactiver "
+            "votre propre compte : demandez-le à un·e autre administrateur·rice.",
+            "You cannot remove your own administrator role nor disable your own account: "
+            "ask another administrator.",
+        )
+    wanted = {"display_name": display_name.strip() or user.username, "role": role,
+              "is_enabled": bool(is_enabled)}
+    changes = {k: [getattr(user, k), v] for k, v in wanted.items() if getattr(user, k) != v}
+    for key, (_old, new) in changes.items():
+        setattr(user, key, new)
+    if changes:
+        db.session.flush()
+        record("user.update", user, {"username": user.username, **changes}, user=actor)
+    return changes
+
+
+def set_password(user: User, password: str, actor: User) -> None:
+    """Give the account a new password (ending its other sessions); the audit trail says
+    who did it, never the password."""
+    _check_password(password)
+    user.set_password(password, current_app.config["PASSWORD_HASH_METHOD"])
+    db.session.flush()
+    record("user.password", user, {"username": user.username, "by": actor.username},
+           user=actor)
+
+
+def change_own_password(user: User, current: str, new: str) -> None:
+    """A user's own change: the current password first, so a borrowed open session is not
+    enough to take the account over."""
+    if not user.check_password(current):
+        raise UserError("Le mot de passe actuel est faux.", "The current password is wrong.")
+    if current == new:
+        raise UserError(
+            "Le nouveau mot de passe est identique à l’actuel.",
+            "The new password is the same as the current one.",
+        )
+    set_password(user, new, user)
 
 
 def is_throttled(username: str, remote_addr: str | None) -> bool:

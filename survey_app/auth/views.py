@@ -2,10 +2,16 @@ from urllib.parse import urlsplit
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 
-from survey_app.auth.forms import LoginForm
-from survey_app.auth.operations import authenticate, is_throttled
+from survey_app.auth.forms import LoginForm, OwnPasswordForm
+from survey_app.auth.operations import (
+    UserError,
+    authenticate,
+    change_own_password,
+    is_throttled,
+)
+from survey_app.core.labels import lang
 
 
 def login():
@@ -34,6 +40,27 @@ def logout():
     logout_user()
     flash(_("You are logged out."), "info")
     return redirect(url_for("auth.login"))
+
+
+@login_required
+def password():
+    form = OwnPasswordForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            me = current_user._get_current_object()
+            change_own_password(me, form.current.data, form.password.data)
+        except UserError as err:
+            flash(err.message(lang()), "danger")
+            status = 400
+        else:
+            # the new password ended every session of the account: this one starts again
+            login_user(me)
+            flash(_("Your password is changed; your other sessions are closed."), "success")
+            return redirect(url_for("core.index"))
+    elif form.is_submitted():
+        status = 400
+    return render_template("auth/password.html", form=form), status
 
 
 def _safe_next(target: str | None) -> str:

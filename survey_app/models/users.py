@@ -39,6 +39,11 @@ class User(UserMixin, Base):
     def is_active(self) -> bool:  # Flask-Login refuses disabled accounts
         return self.is_enabled
 
+    def get_id(self) -> str:  # what Flask-Login keeps in the session
+        from survey_app.auth.operations import session_id
+
+        return session_id(self)
+
     def has_role(self, *roles: str) -> bool:
         return self.role in roles
 
