@@ -1,5 +1,5 @@
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -34,16 +34,9 @@ def new_user():
     return render_template("admin/user_new.html", form=form), status
 
 
-def _user_or_404(user_id: int) -> User:
-    user = db.session.get(User, user_id)
-    if user is None:
-        abort(404)
-    return user
-
-
 @admin_required
 def edit_user(user_id: int):
-    user = _user_or_404(user_id)
+    user = db.get_or_404(User, user_id)
     form = EditUserForm(obj=user) if request.method == "GET" else EditUserForm()
     status = 200
     if form.validate_on_submit():
@@ -70,7 +63,7 @@ def edit_user(user_id: int):
 
 @admin_required
 def reset_password(user_id: int):
-    user = _user_or_404(user_id)
+    user = db.get_or_404(User, user_id)
     form = PasswordResetForm()
     if form.validate_on_submit():
         try:

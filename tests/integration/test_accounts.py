@@ -49,6 +49,9 @@ def test_admin_creates_an_account_that_can_log_in(app, boss) -> None:
     assert nadia.role == "fieldworker" and nadia.display_name == "Nadia B." and nadia.is_enabled
     assert "a long secret" not in nadia.password_hash
     assert logged_in(log_in(app, "nadia", "a long secret"))
+    assert boss.get("/admin/users/9999").status_code == 404
+    assert post(boss, "/admin/users/9999/password", password="a long secret",
+                confirm="a long secret").status_code == 404
     listing = boss.get("/admin/users").get_data(as_text=True)
     assert f'href="/admin/users/{nadia.id}">nadia</a>' in listing
     with app.app_context():
