@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, current_app
+from flask import Flask, abort, current_app
 from huey import Huey, RedisHuey, SqliteHuey
 
 from survey_app.extensions import db
@@ -109,6 +109,22 @@ def run_job(job_id: int) -> None:
         return
     job.status, job.progress, job.result, job.finished_dt = "done", 1.0, result, utcnow()
     db.session.commit()
+
+
+def job_or_404(job_id: int, kind: str) -> Job:
+    """The job of that kind, or a 404 (an id of another kind of job is not found either)."""
+    job = db.session.get(Job, job_id)
+    if job is None or job.kind != kind:
+        abort(404)
+    return job
+
+
+def recent_jobs(kind: str, created_by: int | None = None, limit: int = 20) -> list[Job]:
+    """The newest jobs of a kind, of one creator when created_by is given (list pages)."""
+    stmt = sa.select(Job).where(Job.kind == kind).order_by(Job.id.desc()).limit(limit)
+    if created_by is not None:
+        stmt = stmt.where(Job.created_by_id == created_by)
+    return list(db.session.scalars(stmt))
 
 
 def job_status(job: Job) -> dict[str, Any]:

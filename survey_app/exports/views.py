@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import (
     abort,
     current_app,
@@ -31,7 +30,7 @@ from survey_app.exports.operations import (
 )
 from survey_app.exports.uploads import UploadError, check_refi_upload, store_refi_upload
 from survey_app.extensions import db
-from survey_app.jobs import job_status, start_job
+from survey_app.jobs import job_or_404, job_status, recent_jobs, start_job
 from survey_app.models import ApiToken, Job
 
 #: an export job's progress messages (see operations.write_export) as the page shows them
@@ -44,17 +43,13 @@ PROGRESS_LABELS = {
 
 
 def _visible_jobs() -> list[Job]:
-    stmt = sa.select(Job).where(Job.kind == "export").order_by(Job.id.desc()).limit(20)
-    if not current_user.has_role("admin"):
-        stmt = stmt.where(Job.created_by_id == current_user.id)
-    return list(db.session.scalars(stmt))
+    mine = None if current_user.has_role("admin") else current_user.id
+    return recent_jobs("export", created_by=mine)
 
 
 def _job_for(job_id: int) -> Job:
     """Load an export job its creator (or an admin) may see; 404 otherwise."""
-    job = db.session.get(Job, job_id)
-    if job is None or job.kind != "export":
-        abort(404)
+    job = job_or_404(job_id, "export")
     if job.created_by_id != current_user.id and not current_user.has_role("admin"):
         abort(404)
     return job
@@ -155,11 +150,6 @@ def pseudonyms():
 # --- REFI-QDA import (administrators: it may add a codebook version and coder accounts) ------
 
 
-def _imports() -> list[Job]:
-    stmt = sa.select(Job).where(Job.kind == "refi_import").order_by(Job.id.desc()).limit(20)
-    return list(db.session.scalars(stmt))
-
-
 @admin_required
 def refi_import():
     form = RefiImportForm()
@@ -172,7 +162,7 @@ def refi_import():
             name = check_refi_upload(upload.filename or "", data, limit)
         except UploadError as err:
             flash(str(err), "danger")
-            return render_template("exports/import.html", form=form, jobs=_imports()), 400
+            return _import_page(form, 400)
         params = {
             "file": name,
             "create_interviews": bool(form.create_interviews.data),
@@ -181,13 +171,14 @@ def refi_import():
         job = start_job("refi_import", params, current_user)
         store_refi_upload(job.id, name, data)
         return redirect(url_for("exports.refi_import_job", job_id=job.id))
-    status = 400 if form.is_submitted() else 200
-    return render_template("exports/import.html", form=form, jobs=_imports()), status
+    return _import_page(form, 400 if form.is_submitted() else 200)
+
+
+def _import_page(form: RefiImportForm, status: int):
+    page = render_template("exports/import.html", form=form, jobs=recent_jobs("refi_import"))
+    return page, status
 
 
 @admin_required
 def refi_import_job(job_id: int):
-    item = db.session.get(Job, job_id)
-    if item is None or item.kind != "refi_import":
-        abort(404)
-    return render_template("exports/import_job.html", job=item)
+    return render_template("exports/import_job.html", job=job_or_404(job_id, "refi_import"))

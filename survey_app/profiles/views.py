@@ -4,28 +4,18 @@ from __future__ import annotations
 
 import re
 
-import sqlalchemy as sa
 from flask import abort, jsonify, redirect, render_template, send_from_directory, url_for
 from flask_login import current_user
 
 from analysis.texts import territory_label
 from survey_app.auth.decorators import researcher_required
 from survey_app.core import labels
-from survey_app.extensions import db
-from survey_app.jobs import job_status, start_job
-from survey_app.models import Job
+from survey_app.jobs import job_or_404, job_status, recent_jobs, start_job
 from survey_app.profiles import operations as ops
 from survey_app.profiles.forms import LEVEL_LABELS, ProfileForm
 
 #: what write_charts names its files (analysis.plots.safe_name codes): no folder, no dot first
 CHART_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]*\.(svg|png)")
-
-
-def _profile_job(job_id: int) -> Job:
-    job = db.session.get(Job, job_id)
-    if job is None or job.kind != "profile":
-        abort(404)
-    return job
 
 
 @researcher_required
@@ -36,9 +26,7 @@ def index():
             "profile", {"level": form.level.data, "n_boot": form.n_boot.data}, current_user
         )
         return redirect(url_for("profiles.show", job_id=job.id))
-    jobs = db.session.scalars(
-        sa.select(Job).where(Job.kind == "profile").order_by(Job.id.desc()).limit(20)
-    ).all()
+    jobs = recent_jobs("profile")
     return render_template(
         "profiles/index.html",
         form=form,
@@ -50,7 +38,7 @@ def index():
 
 @researcher_required
 def show(job_id: int):
-    job = _profile_job(job_id)
+    job = job_or_404(job_id, "profile")
     from analysis.plots import territory_stem  # matplotlib: only for a page that shows charts
 
     lang = labels.lang()
@@ -73,12 +61,12 @@ def show(job_id: int):
 
 @researcher_required
 def status(job_id: int):
-    return jsonify(job_status(_profile_job(job_id)))
+    return jsonify(job_status(job_or_404(job_id, "profile")))
 
 
 @researcher_required
 def chart(job_id: int, name: str, lang: str | None = None):
-    job = _profile_job(job_id)
+    job = job_or_404(job_id, "profile")
     if job.status != "done" or not CHART_NAME.fullmatch(name):
         abort(404)
     return send_from_directory(ops.chart_folder(job.id, lang or labels.lang()), name)
@@ -86,7 +74,7 @@ def chart(job_id: int, name: str, lang: str | None = None):
 
 @researcher_required
 def report(job_id: int, lang: str | None = None):
-    job = _profile_job(job_id)
+    job = job_or_404(job_id, "profile")
     if job.status != "done":
         abort(404)
     lang = lang or labels.lang()
