@@ -12,7 +12,13 @@ from flask import Flask, g, request, session
 from flask_login import current_user
 
 from survey_app import config as defaults
-from survey_app.core.labels import JOB_STATUS_LABELS, KIND_LABELS, ROLE_LABELS, STATUS_LABELS
+from survey_app.core.labels import (
+    JOB_STATUS_LABELS,
+    KIND_LABELS,
+    ROLE_LABELS,
+    STATUS_LABELS,
+    lang,
+)
 from survey_app.extensions import babel, csrf, db, login_manager, migrate
 
 
@@ -107,10 +113,8 @@ def init_i18n(app: Flask) -> None:
 
     @app.context_processor
     def inject_locale() -> dict[str, Any]:
-        from flask_babel import get_locale
-
         return {
-            "current_locale": str(get_locale()),
+            "current_locale": lang(),
             "languages": defaults.LANGUAGES,
             "role_labels": ROLE_LABELS,
             "status_labels": STATUS_LABELS,
