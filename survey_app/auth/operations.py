@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from datetime import timedelta
 from functools import cache
@@ -24,18 +23,12 @@ class UserError(refusals.UserError):
     """A refused change to an account; str() is the English message (command line)."""
 
 
-def session_id(user: User) -> str:
-    """The id a login session stores: the account's and a tag of its password hash, so a
-    new password ends the account's other sessions (the tag no longer matches)."""
-    tag = hashlib.sha256(user.password_hash.encode("utf-8")).hexdigest()[:16]
-    return f"{user.id}:{tag}"
-
-
 def load_user(user_id: str) -> User | None:
-    """The user of a session, or None: unknown account, or a password changed since."""
+    """The user of a session (its User.get_id), or None: unknown account, or a password
+    changed since."""
     number, _sep, _tag = user_id.partition(":")
     user = db.session.get(User, int(number)) if number.isdigit() else None
-    if user is None or not hmac.compare_digest(session_id(user), user_id):
+    if user is None or not hmac.compare_digest(user.get_id(), user_id):
         return None
     return user
 

@@ -1,5 +1,6 @@
 """People who use Milieu, their API tokens and their login attempts."""
 
+import hashlib
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -39,10 +40,11 @@ class User(UserMixin, Base):
     def is_active(self) -> bool:  # Flask-Login refuses disabled accounts
         return self.is_enabled
 
-    def get_id(self) -> str:  # what Flask-Login keeps in the session
-        from survey_app.auth.operations import session_id
-
-        return session_id(self)
+    def get_id(self) -> str:
+        """What Flask-Login keeps in the session: the id and a tag of the password hash, so
+        a new password ends the account's other sessions (auth.operations.load_user)."""
+        tag = hashlib.sha256(self.password_hash.encode("utf-8")).hexdigest()[:16]
+        return f"{self.id}:{tag}"
 
     def has_role(self, *roles: str) -> bool:
         return self.role in roles
