@@ -3,9 +3,9 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectChoice, SelectField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length, Regexp
+from wtforms.validators import DataRequired, Length, Regexp
 
-from survey_app.auth.operations import MIN_PASSWORD
+from survey_app.auth.forms import password_pair
 from survey_app.core.labels import ROLE_LABELS
 from survey_app.models.users import ROLES
 
@@ -16,24 +16,11 @@ def _role_field() -> SelectField:
     )
 
 
-def _password_fields() -> tuple[PasswordField, PasswordField]:
-    return (
-        PasswordField(
-            _l("Password"),
-            validators=[
-                DataRequired(),
-                Length(
-                    min=MIN_PASSWORD,
-                    max=200,
-                    message=_l("At least %(n)d characters.", n=MIN_PASSWORD),
-                ),
-            ],
-            description=_l("Give it to the person by another channel than e-mail."),
-        ),
-        PasswordField(
-            _l("Password again"),
-            validators=[EqualTo("password", message=_l("The two passwords differ."))],
-        ),
+def _password_fields() -> tuple[PasswordField, ...]:
+    return password_pair(
+        _l("Password"),
+        _l("Password again"),
+        _l("Give it to the person by another channel than e-mail."),
     )
 
 
