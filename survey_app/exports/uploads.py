@@ -19,16 +19,15 @@ class UploadError(ValueError):
     """An upload refused before anything was stored; its text is for the page."""
 
 
-def check_refi_upload(filename: str, data: bytes, limit: int) -> str:
+def check_refi_upload(filename: str, data: bytes) -> str:
     """Return the name to store the upload under; raise UploadError if it cannot be a
-    REFI-QDA file (wrong extension, empty, too large, not a zip or not XML)."""
+    REFI-QDA file (wrong extension, empty, not a zip or not XML). Its size is bounded
+    before it gets here: the app refuses any request above MAX_CONTENT_LENGTH (413)."""
     suffix = Path(filename).suffix.lower()
     if suffix not in REFI_SUFFIXES:
         raise UploadError(_l("Choose a REFI-QDA project (.qdpx) or codebook (.qdc) file."))
     if not data:
         raise UploadError(_l("The file is empty."))
-    if len(data) > limit:
-        raise UploadError(_l("The file is larger than the allowed size."))
     if suffix == ".qdpx" and not data.startswith(ZIP_MAGIC):
         raise UploadError(_l("This .qdpx file is not a zip archive: export the project again."))
     if suffix == ".qdc" and not data.removeprefix(UTF8_BOM).lstrip().startswith(b"<"):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import (
     abort,
-    current_app,
     flash,
     jsonify,
     redirect,
@@ -155,11 +154,10 @@ def refi_import():
     form = RefiImportForm()
     if form.validate_on_submit():
         upload = request.files["file"]
-        limit = current_app.config["MAX_CONTENT_LENGTH"]
         with upload.stream:  # large uploads spool to a temporary file: close it
-            data = upload.read(limit + 1)
+            data = upload.read()  # at most MAX_CONTENT_LENGTH: Flask refused larger requests
         try:
-            name = check_refi_upload(upload.filename or "", data, limit)
+            name = check_refi_upload(upload.filename or "", data)
         except UploadError as err:
             flash(str(err), "danger")
             return _import_page(form, 400)

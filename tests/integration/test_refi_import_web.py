@@ -12,6 +12,8 @@ import pytest
 import sqlalchemy as sa
 from integration.test_exports_cli import _project_state, break_project, foreign_project, run
 from integration.test_exports_support import PERSON, seed_project
+from werkzeug.datastructures import FileStorage, MultiDict
+from werkzeug.test import encode_multipart
 
 from survey_app.exports.commands import export_command
 from survey_app.exports.jobs import import_folder
@@ -179,4 +181,22 @@ def test_upload_needs_the_form_token_and_a_file(app, client, auth, get_csrf,
     no_file = client.post("/exports/import", data={"csrf_token": get_csrf("/exports/import")})
     assert no_file.status_code == 400 and "Choisissez un fichier." in no_file.get_data(
         as_text=True)
+    assert jobs(app) == 0
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_an_upload_above_the_request_limit_is_refused(app, client, auth, get_csrf,
+                                                      create_user) -> None:
+    create_user("boss", "admin")
+    auth.login("boss")
+    big = b"PK\x03\x04" + b"0" * app.config["MAX_CONTENT_LENGTH"]
+    # the body encoded here, in memory: the test client's own encoding spools a body this
+    # large to a temporary file it never closes once the app has refused to read it
+    boundary, body = encode_multipart(MultiDict({
+        "csrf_token": get_csrf("/exports/import"), "position_unit": "codepoint",
+        "file": FileStorage(io.BytesIO(big), "p.qdpx")}))
+    response = client.post("/exports/import", data=body,
+                           content_type=f'multipart/form-data; boundary="{boundary}"')
+    assert response.status_code == 413
+    assert "Le fichier dépasse la taille autorisée." in response.get_data(as_text=True)
     assert jobs(app) == 0
