@@ -1,7 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectChoice, SelectField
-from wtforms.validators import DataRequired, NumberRange
+from wtforms.validators import DataRequired, InputRequired, NumberRange
 
 LEVEL_LABELS = {
     "departement": _l("département"),
@@ -19,5 +19,5 @@ class ProfileForm(FlaskForm):
     n_boot = IntegerField(
         _l("Bootstrap replicates"),
         default=1000,
-        validators=[DataRequired(), NumberRange(100, 5000)],
+        validators=[InputRequired(), NumberRange(100, 5000)],  # 0 is out of range, not missing
     )

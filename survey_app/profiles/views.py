@@ -26,14 +26,14 @@ def index():
             "profile", {"level": form.level.data, "n_boot": form.n_boot.data}, current_user
         )
         return redirect(url_for("profiles.show", job_id=job.id))
-    jobs = recent_jobs("profile")
-    return render_template(
+    page = render_template(
         "profiles/index.html",
         form=form,
-        jobs=jobs,
+        jobs=recent_jobs("profile"),
         demo_registry=ops.uses_demo_registry(),
         level_labels=LEVEL_LABELS,
     )
+    return page, 400 if form.is_submitted() else 200  # a refused form, as on other pages
 
 
 @researcher_required

@@ -251,3 +251,20 @@ def test_profile_folder_from_before_translations_stays_readable(computed, profil
         assert chart.status_code == 200  # the only charts there are
     with client.get(f"/profiles/{job_id}/report.fr.html") as report:
         assert report.status_code == 200 and "Cronbach" in report.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])  # form checks, not the database
+@pytest.mark.parametrize(("value", "message"), [
+    ("0", "Le nombre doit être compris entre 100 et 5000."),
+    ("99", "Le nombre doit être compris entre 100 et 5000."),
+    ("", "Ce champ est requis."),
+])
+def test_replicates_out_of_range_are_refused_with_the_range(profile_data, value, message):
+    client = profile_data.test_client()
+    log_in(client, "camille")
+    response = client.post("/profiles/", data={"csrf_token": csrf_token(client, "/profiles/"),
+                                               "level": "departement", "n_boot": value})
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+    with profile_data.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(Job.id))) == 0
