@@ -60,7 +60,10 @@ def random_rows(typ: Typology, n: int, seed: int) -> list[dict]:
             "activitePrincipaleEtablissement": rng.choice(nafs + ["56.10A", "47.11F", ""]),
             "nomenclatureActivitePrincipaleEtablissement": rng.choice(
                 ["NAFRev2"] * 4 + ["NAFRev1", ""]),
-            "categorieJuridiqueUniteLegale": rng.choice(legal + ["1000", "5499", ""]),
+            # unlisted codes below, between and above the listed ones (the scan skips the
+            # lookup outside their range)
+            "categorieJuridiqueUniteLegale": rng.choice(legal + ["1000", "5499", "6540",
+                                                                 "7200", "9220", ""]),
             "denominationUsuelleEtablissement": rng.choice(names),
             "enseigne1Etablissement": rng.choice(names[:1] * 6 + names),
         })
