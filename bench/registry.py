@@ -45,6 +45,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
+#: The file size the issue's speed target is set at.
+TARGET_ROWS = 30_000_000
 #: The target's baseline, read by the timed child and the instruction-counting one.
 BARE_QUERY = "SELECT codeCommuneEtablissement, count(*) FROM {src} GROUP BY 1"
 #: Every child's code starts with these names defined.
@@ -269,7 +271,7 @@ def warm_cache(path: Path) -> None:
 def main() -> int:
     """Run the benchmark and print its figures."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--rows", type=int, default=30_000_000)
+    ap.add_argument("--rows", type=int, default=TARGET_ROWS)
     ap.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "milieu-bench")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--no-pandas", action="store_true")
@@ -318,7 +320,10 @@ def report(rows: int, size_gb: float, results: dict[str, list[dict]]) -> None:
         print(f"  {labels[kind]:60s} {seconds:7.1f} s  peak {mem}  "
               f"({rows / seconds / 1e6:.2f} M rows/s)")
     ratio = best["milieu"] / best["duckdb"]
-    print(f"  ratio Milieu / bare DuckDB, best of each: {ratio:.2f} (target <= 1.3)")
+    # Milieu's fixed part (typology, geography, indices) weighs more on a smaller file.
+    target = ("target <= 1.3" if rows >= TARGET_ROWS
+              else f"the target <= 1.3 is set at {TARGET_ROWS:,} rows")
+    print(f"  ratio Milieu / bare DuckDB, best of each: {ratio:.2f} ({target})")
     # Each round runs both back to back, so a burst of load elsewhere on a shared machine
     # lands on one round's pair rather than on one side: the median of the rounds' own
     # ratios is the reading least moved by it.
