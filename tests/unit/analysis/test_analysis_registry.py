@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import random
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -199,11 +201,54 @@ def test_closed_rows_count_as_inactive_whatever_their_siret(tmp_path: Path, geog
             row("34172", "56.10A", siret="1234567890123 "),
             row("34172", "56.10A", siret="0x3456789012ab"),
             row("34172", "56.10A", siret="1_345678901234"),
+            # ... and exponents, which a number cast reads as 10^13 from 11 digits.
+            row("34172", "56.10A", siret="1000000000e004"),
+            row("34172", "56.10A", siret="1.00000000E013"),
             row("34172", "56.10A", siret="00000000000000"),            # leading zeros: fine
             row("34172", "56.10A")]
     path = regdata.write_register(tmp_path / "r.csv", rows, broken_line=False)
     res = compute_registry(path, geography, ["departement"])
     assert res.info["inactive"] == 2
-    assert res.malformed["bad_siret"] == 10
+    assert res.malformed["bad_siret"] == 12
     assert res.malformed["bad_state"] == 1
     assert res.info["active_kept"] == 2
+
+
+def siret_probes(n: int, seed: int) -> list[str]:
+    """Texts of 13 to 15 characters, mostly digits, with characters a number cast or a
+    careless regular expression might take: spaces, signs, separators, exponents, hex and
+    binary marks, non-ASCII digits."""
+    rng = random.Random(seed)
+    odd = list(" \t\n+-._,'eExXbBoOiInNfFaA/é") + ["\u00a0", "\uff11", "\u0663"]
+    out = []
+    for _ in range(n):
+        chars = [rng.choice("0123456789") for _ in range(rng.choice([13, 14, 14, 14, 15]))]
+        for _ in range(rng.choice([0, 1, 1, 2, 3])):
+            chars[rng.randrange(len(chars))] = rng.choice(odd)
+        if rng.random() < 0.5:
+            chars[0] = rng.choice("123456789")
+        out.append("".join(chars))
+    # mantissa, exponent mark and exponent sized so that the number is 10^13 or more
+    for mant in range(1, 12):
+        exp = 14 - mant - 1
+        out += [f"{'1' + '0' * (mant - 1)}{mark}{13 - mant + 1:0{exp}d}" for mark in "eE"]
+    return out
+
+
+def test_siret_check_accepts_exactly_fourteen_ascii_digits() -> None:
+    import duckdb
+
+    from analysis.registry import siret_ok_sql
+
+    probes = siret_probes(30_000, seed=6) + [
+        "12345678901234", "01234567890123", "00000000000000", "99999999999999",
+        "10000000000000", "1000000000e004", "1.00000000e013", "9999999999999.",
+        "999999999999.9", "1234567890123 ", "1 234567890123", "123456789012345", "",
+        "1234567890123\n"]
+    con = duckdb.connect()
+    got = dict(con.execute(f"SELECT s, {siret_ok_sql('s')} FROM unnest(?::VARCHAR[]) t(s)",
+                           [probes]).fetchall())
+    want = {s: re.fullmatch("[0-9]{14}", s) is not None for s in probes}
+    assert got == want
+    assert sum(want.values()) > 3_000  # the quick test is exercised, not only the fallback
+    assert con.execute(f"SELECT {siret_ok_sql('NULL::VARCHAR')}").fetchone() == (False,)
