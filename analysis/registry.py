@@ -170,14 +170,18 @@ class _Lookup:
         return f"1 + np + {len(self.nafs) + 1} * lp"
 
 
-def _string_hashes(codes: Sequence[str]) -> list[int]:
-    """Return DuckDB's hash() of each code, as the scan will compute it on the column."""
-    con = duckdb.connect()
+def _string_hashes(codes: Sequence[str],
+                   con: duckdb.DuckDBPyConnection | None = None) -> list[int]:
+    """Return DuckDB's hash() of each code, as the scan will compute it on the column (in
+    con if given: opening an in-memory database costs more than the hashing)."""
+    own = con is None
+    con = duckdb.connect() if own else con
     try:
         calls = ", ".join("hash(?::VARCHAR)" for _ in codes)
         return list(con.execute(f"SELECT {calls}", list(codes)).fetchone())
     finally:
-        con.close()
+        if own:
+            con.close()
 
 
 def position_sql(column: str, codes: Sequence[str], max_slots: int | None = None,
@@ -290,7 +294,7 @@ NO_CATEGORY = 99
 
 
 def scan_sql(source: str, names: Sequence[str], typology: Typology,
-             employers_only: bool = True) -> str:
+             employers_only: bool = True, con: duckdb.DuckDBPyConnection | None = None) -> str:
     """Return the single-scan aggregation over the register: (commune, code, n).
 
     The number of (commune, code) groups drives the cost of the scan, so the key carries
@@ -298,7 +302,8 @@ def scan_sql(source: str, names: Sequence[str], typology: Typology,
     status alone is counted), and the employer flag only when employers_only needs it.
     The status comes first, so closed establishments (most of a full stock file) skip the
     siret check and the code lookups: a closed row counts as inactive whatever its siret,
-    and bad_siret counts the rows that would otherwise have been counted.
+    and bad_siret counts the rows that would otherwise have been counted. con, if given,
+    is the database that will run the query (the code lists' hashes are computed there).
     """
     has_legal = LEGAL_COLUMN in names
     lookup = _Lookup.build(typology, has_legal)
@@ -309,7 +314,8 @@ def scan_sql(source: str, names: Sequence[str], typology: Typology,
     nafrev2 = "coalesce(nomenclature = 'NAFRev2', FALSE)"
     siret = _ident("siret")
     # Both code lists hashed at once: each hashing opens an in-memory database.
-    hashes = _string_hashes(lookup.nafs + lookup.legal) if lookup.nafs or lookup.legal else []
+    codes = lookup.nafs + lookup.legal
+    hashes = _string_hashes(codes, con) if codes else []
     naf_hashes, legal_hashes = hashes[:len(lookup.nafs)], hashes[len(lookup.nafs):]
     np_sql = (f"CASE WHEN status = 0 AND nomenclature = 'NAFRev2'"
               f" THEN {position_sql('naf', lookup.nafs, hashes=naf_hashes)} ELSE 0 END"
@@ -496,7 +502,8 @@ def compute_registry(
             con.execute(f"SET threads = {int(threads)}")
         say(f"scanning {Path(registry).name} ...")
         try:
-            con.execute(f"CREATE TEMP TABLE scan AS {scan_sql(source, names, typ, employers_only)}")
+            query = scan_sql(source, names, typ, employers_only, con)
+            con.execute(f"CREATE TEMP TABLE scan AS {query}")
         except duckdb.Error as exc:
             raise RegistryError(f"cannot read registry {Path(registry).name}: "
                                 f"{str(exc).splitlines()[0]}") from exc
