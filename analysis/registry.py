@@ -88,11 +88,15 @@ def register_source(path: str | Path) -> tuple[str, list[str]]:
     suffix = suffix_of(p)
     if suffix == ".parquet":
         try:
-            names = [r[0] for r in duckdb.sql(
-                f"DESCRIBE SELECT * FROM read_parquet({_quote(str(p))})").fetchall()]
+            described = duckdb.sql(
+                f"DESCRIBE SELECT * FROM read_parquet({_quote(str(p))})").fetchall()
         except duckdb.Error as exc:
             raise RegistryError(f"cannot read Parquet file {p}: {exc}") from exc
-        return f"read_parquet({_quote(str(p))})", names
+        names = [r[0] for r in described]
+        if len(set(names)) != len(names):
+            raise RegistryError(f"{p.name}: duplicate column names")
+        columns = ", ".join(_text_column(name, kind) for name, kind, *_ in described)
+        return f"(SELECT {columns} FROM read_parquet({_quote(str(p))}))", names
     if suffix not in (".csv", ".csv.gz", ".txt", ".txt.gz"):
         raise RegistryError(f"unsupported registry format {p.name}: use .csv, .csv.gz or .parquet")
     names, delim = read_header(p)
@@ -104,6 +108,37 @@ def register_source(path: str | Path) -> tuple[str, list[str]]:
     expr = (f"read_csv({_quote(str(p))}, header=true, auto_detect=false, columns={columns}, "
             f"delim={_quote(delim)}, quote='\"', escape='\"', store_rejects=true)")
     return expr, names
+
+
+# Codes of fixed width that a file converted with type guessing may hold as numbers, which
+# drops their leading zeros (a siret 00552..., a commune 01001).
+REGISTER_CODE_WIDTHS = {"siret": 14, "siren": 9, "nic": 5, "codeCommuneEtablissement": 5,
+               LEGAL_COLUMN: 4}
+_INTEGER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT",
+                  "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT")
+
+
+def _text_column(name: str, kind: str) -> str:
+    """Return the SQL reading one Parquet column as text, as it reads in the CSV files.
+
+    A Parquet file written from the CSV by a tool that guesses types holds sirets, commune
+    codes and legal categories as numbers: they become text again, with their leading zeros
+    for whole numbers shorter than the code (a longer one stays as it is, and is reported
+    as malformed where it is checked). Text columns are read as they are.
+    """
+    col = _ident(name)
+    if kind == "VARCHAR":
+        return col
+    text = f"CAST({col} AS VARCHAR)"
+    width = REGISTER_CODE_WIDTHS.get(name)
+    if width is None or not (kind in _INTEGER_TYPES or kind in ("FLOAT", "DOUBLE")
+                             or kind.startswith("DECIMAL")):
+        return f"{text} AS {col}"
+    if kind not in _INTEGER_TYPES:  # a whole number stored as a float or decimal
+        whole = f"CAST(CAST({col} AS HUGEINT) AS VARCHAR)"
+        text = f"CASE WHEN {col} = trunc({col}) THEN {whole} ELSE {text} END"
+    return (f"CASE WHEN {col} >= 0 AND strlen({text}) < {width}"
+            f" THEN lpad({text}, {width}, '0') ELSE {text} END AS {col}")
 
 
 def check_columns(names: Sequence[str], employers_only: bool) -> None:

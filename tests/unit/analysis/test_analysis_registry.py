@@ -105,6 +105,39 @@ def test_parquet_and_gzip_registers_give_the_same_table(tmp_path: Path, register
     pd.testing.assert_frame_equal(compute_registry(gz, geography, ["region"]).table, base)
 
 
+@pytest.mark.parametrize("numbers", ["int64", "float64"])
+def test_parquet_with_codes_stored_as_numbers_reads_as_the_csv(tmp_path: Path,
+                                                              numbers: str) -> None:
+    # A Parquet file converted with type guessing: sirets, communes and legal categories
+    # as numbers (floats where pandas met a missing value), leading zeros gone.
+    text = pd.DataFrame({
+        "siret": ["00552081317017", "12345678900011", "1234567890123456", "12345678900029"],
+        "etatAdministratifEtablissement": ["A", "A", "A", "A"],
+        "codeCommuneEtablissement": ["01001", "34172", "34172", "34172"],
+        "activitePrincipaleEtablissement": ["94.11Z", "56.10A", "56.10A", "94.11Z"],
+        "nomenclatureActivitePrincipaleEtablissement": ["NAFRev2"] * 4,
+        "categorieJuridiqueUniteLegale": ["7381", "5499", "5499", "7381"],
+    })
+    csv_path = tmp_path / "stock.csv"
+    text.to_csv(csv_path, index=False)
+    typed = text.copy()
+    for col in ("siret", "codeCommuneEtablissement", "categorieJuridiqueUniteLegale"):
+        typed[col] = typed[col].astype("int64").astype(numbers)
+    if numbers == "float64":
+        typed.loc[len(typed)] = [None, "A", 34172.0, "56.10A", "NAFRev2", 5499.0]
+    pq = tmp_path / "stock.parquet"
+    typed.to_parquet(pq)
+    geo = tmp_path / "geo.csv"
+    geo.write_text("CODGEO,LIBGEO,DEP\n01001,L'Abergement,01\n34172,Montpellier,34\n",
+                   encoding="utf-8")
+    from_csv = compute_registry(csv_path, geo, ["departement"])
+    from_parquet = compute_registry(pq, geo, ["departement"])
+    pd.testing.assert_frame_equal(from_parquet.table, from_csv.table)
+    assert from_csv.malformed["bad_siret"] == 1  # the 16-digit number stays too long
+    assert from_parquet.malformed["bad_siret"] == (2 if numbers == "float64" else 1)
+    assert value(from_parquet.table, "departement", "01", "n_relay") == 1
+
+
 def test_population_area_and_insee_xlsx_geography(tmp_path: Path, register: Path,
                                                   population: Path, regdata) -> None:
     from openpyxl import Workbook
