@@ -50,9 +50,13 @@ def _check_out(path: Path, allowed: tuple[str, ...]) -> None:
               help="Firm base = employer establishments only (caractereEmployeur = O).")
 @click.option("--typology", type=click.Path(path_type=Path),
               help="Relay typology YAML (default: the packaged relay_typology.yaml).")
+@click.option("--legal-units", type=click.Path(path_type=Path),
+              help="SIRENE legal-unit stock (StockUniteLegale, .csv, .csv.gz or .parquet): "
+                   "siren, categorieJuridiqueUniteLegale and denominationUniteLegale, "
+                   "joined to the establishments by siren.")
 def registry_command(registry: Path, geography: Path, levels: tuple[str, ...], out: Path,
                      population: Path | None, area: Path | None, employers_only: bool,
-                     typology: Path | None) -> None:
+                     typology: Path | None, legal_units: Path | None) -> None:
     """Count relay actors (D1) and their diversity (D2) per territory from SIRENE.
 
     Writes one long table with the columns territory_level, territory_code,
@@ -63,15 +67,17 @@ def registry_command(registry: Path, geography: Path, levels: tuple[str, ...], o
     Required register columns: siret, etatAdministratifEtablissement,
     activitePrincipaleEtablissement, nomenclatureActivitePrincipaleEtablissement,
     codeCommuneEtablissement. Optional: caractereEmployeurEtablissement (needed by
-    --employers-only), categorieJuridiqueUniteLegale (join it from StockUniteLegale; rules
-    on legal categories need it), denominationUsuelleEtablissement / enseigne1Etablissement
-    (rules on name keywords).
+    --employers-only), categorieJuridiqueUniteLegale and denominationUniteLegale (rules on
+    legal categories and on the legal unit's name need them: the establishment stock lacks
+    them, so give --legal-units, or join them beforehand), denominationUsuelleEtablissement
+    / enseigne1Etablissement (rules on name keywords).
     """
     _check_out(out, (".csv", ".parquet"))
     try:
         typ = load_typology(typology) if typology else load_typology()
         result = compute_registry(registry, geography, levels, population, area,
-                                  employers_only, typ, progress=_progress)
+                                  employers_only, typ, progress=_progress,
+                                  legal_units=legal_units)
     except (InputError, TypologyError) as exc:
         raise click.ClickException(str(exc)) from exc
     write_table(result.table, out)

@@ -28,8 +28,10 @@ REQUIRED_COLUMNS = (
 )
 EMPLOYER_COLUMN = "caractereEmployeurEtablissement"
 LEGAL_COLUMN = "categorieJuridiqueUniteLegale"
-NAME_COLUMNS = ("denominationUsuelleEtablissement", "enseigne1Etablissement",
-                "denominationUniteLegale")
+UNIT_NAME_COLUMN = "denominationUniteLegale"
+NAME_COLUMNS = ("denominationUsuelleEtablissement", "enseigne1Etablissement", UNIT_NAME_COLUMN)
+#: Columns of the legal-unit stock (StockUniteLegale) that the join needs.
+UNIT_REQUIRED_COLUMNS = ("siren", LEGAL_COLUMN)
 LEVELS = {"commune": "CODGEO", "departement": "DEP", "region": "REG", "zone_emploi": "ZE2020"}
 LEVEL_NAME_COLUMNS = {"commune": "LIBGEO", "departement": "LIBDEP", "region": "LIBREG",
                       "zone_emploi": "LIBZE2020"}
@@ -80,11 +82,12 @@ def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def register_source(path: str | Path) -> tuple[str, list[str]]:
-    """Return a DuckDB table expression reading the register and its column names."""
+def register_source(path: str | Path, what: str = "registry") -> tuple[str, list[str]]:
+    """Return a DuckDB table expression reading the register (or another SIRENE stock file,
+    named by what in messages) and its column names."""
     p = Path(path)
     if not p.is_file():
-        raise RegistryError(f"registry file not found: {p}")
+        raise RegistryError(f"{what} file not found: {p}")
     suffix = suffix_of(p)
     if suffix == ".parquet":
         try:
@@ -98,7 +101,7 @@ def register_source(path: str | Path) -> tuple[str, list[str]]:
         columns = ", ".join(_text_column(name, kind) for name, kind, *_ in described)
         return f"(SELECT {columns} FROM read_parquet({_quote(str(p))}))", names
     if suffix not in (".csv", ".csv.gz", ".txt", ".txt.gz"):
-        raise RegistryError(f"unsupported registry format {p.name}: use .csv, .csv.gz or .parquet")
+        raise RegistryError(f"unsupported {what} format {p.name}: use .csv, .csv.gz or .parquet")
     names, delim = read_header(p)
     if len(set(names)) != len(names):
         raise RegistryError(f"{p.name}: duplicate column names in header")
@@ -139,6 +142,49 @@ def _text_column(name: str, kind: str) -> str:
         text = f"CASE WHEN {col} = trunc({col}) THEN {whole} ELSE {text} END"
     return (f"CASE WHEN {col} >= 0 AND strlen({text}) < {width}"
             f" THEN lpad({text}, {width}, '0') ELSE {text} END AS {col}")
+
+
+def legal_units_sql(source: str, names: Sequence[str], typology: Typology) -> str:
+    """Return the legal units (siren, legal category, name) that can change a classification.
+
+    StockUniteLegale has tens of millions of rows; only two kinds matter to the rules: a
+    unit whose legal category some rule lists, and a unit whose name a keyword rule could
+    read. The name of the legal unit comes last in the text the keywords are looked for in
+    (establishment names, then the unit's, joined by spaces), so a keyword can only use it
+    by appearing in it, or by starting before it and going on into it after one of the
+    keyword's spaces: the name starts with the rest of the keyword. Any other unit leaves
+    every row's category as it would be without it (no listed category, no keyword), so it
+    is dropped, and the join stays small. A siren listed twice keeps its smallest values.
+    """
+    conditions = []
+    legal = sorted({c for cat in typology.categories for r in cat.rules
+                    for c in r.legal_categories})
+    if legal:
+        conditions.append(f"{_ident(LEGAL_COLUMN)} IN ({', '.join(map(_quote, legal))})")
+    keywords = sorted({k for cat in typology.categories for r in cat.rules
+                       for k in r.name_keywords})
+    has_name = UNIT_NAME_COLUMN in names
+    if has_name and keywords:
+        rests = sorted({k[i + 1:] for k in keywords for i, ch in enumerate(k)
+                        if ch == " " and k[i + 1:]})
+        # One regular expression over the normalised name (computed once per unit, below):
+        # any keyword anywhere, or the rest of a keyword at the start.
+        pattern = "|".join([_re_literal(k) for k in keywords]
+                           + [f"^ {_re_literal(r)}" for r in rests])
+        conditions.append(f"regexp_matches(norm, {_quote(pattern)})")
+    unit_name = _ident(UNIT_NAME_COLUMN) if has_name else "NULL::VARCHAR"
+    norm = (f"' ' || strip_accents(upper({_ident(UNIT_NAME_COLUMN)})) || ' '" if has_name
+            else "NULL::VARCHAR")
+    where = " OR ".join(conditions) or "FALSE"
+    return (f"SELECT siren, min({_ident(LEGAL_COLUMN)}) AS {_ident(LEGAL_COLUMN)},"
+            f" min(unit_name) AS {_ident(UNIT_NAME_COLUMN)}, count(*) AS copies FROM ("
+            f"SELECT siren, {_ident(LEGAL_COLUMN)}, {unit_name} AS unit_name, {norm} AS norm"
+            f" FROM {source}) WHERE siren IS NOT NULL AND ({where}) GROUP BY siren")
+
+
+def _re_literal(text: str) -> str:
+    """Return text as a regular expression matching itself (RE2 syntax)."""
+    return "".join(f"\\{ch}" if ch in r"\.+*?()|[]{}^$" else ch for ch in text)
 
 
 def check_columns(names: Sequence[str], employers_only: bool) -> None:
@@ -516,8 +562,14 @@ def compute_registry(
     progress: Progress | None = None,
     memory_limit: str = "1GB",
     threads: int | None = None,
+    legal_units: str | Path | None = None,
 ) -> RegistryResult:
-    """Count relay actors and compute D1/D2 indices for every territory of each level."""
+    """Count relay actors and compute D1/D2 indices for every territory of each level.
+
+    legal_units is SIRENE's legal-unit stock (StockUniteLegale), joined by siren to give
+    the establishments their legal category and the unit's name, which the establishment
+    stock lacks; a register that already has them needs no join.
+    """
     say = progress or (lambda _msg: None)
     levels = list(dict.fromkeys(levels))
     bad = [lv for lv in levels if lv not in LEVELS]
@@ -526,6 +578,7 @@ def compute_registry(
     typ = typology or load_typology()
     source, names = register_source(registry)
     check_columns(names, employers_only)
+    units = _check_legal_units(legal_units, names) if legal_units is not None else None
     geo = load_geography(geography, levels)
     geo = _attach(geo, population, POPULATION_COLUMNS, "population", "POP")
     geo = _attach(geo, area, AREA_COLUMNS, "area", "AREA")
@@ -535,6 +588,9 @@ def compute_registry(
         con.execute("SET enable_progress_bar = false")  # stdout belongs to the caller
         if threads:
             con.execute(f"SET threads = {int(threads)}")
+        unit_info: dict[str, int] = {}
+        if units is not None:
+            source, names, unit_info = _join_legal_units(con, source, names, units, typ, say)
         say(f"scanning {Path(registry).name} ...")
         try:
             query = scan_sql(source, names, typ, employers_only, con)
@@ -542,9 +598,14 @@ def compute_registry(
         except duckdb.Error as exc:
             raise RegistryError(f"cannot read registry {Path(registry).name}: "
                                 f"{str(exc).splitlines()[0]}") from exc
-        unparsable = _rejects(con, suffix_of(registry) != ".parquet")
+        unparsable = _rejects(con, registry)
         say("scan done; aggregating by territory")
         result = _aggregate(con, typ, levels, employers_only, conf, unparsable, names, geo)
+        result.info.update(unit_info)
+        if units is not None and not unit_info.get("legal_units_kept"):
+            result.warnings.append(
+                f"no legal unit in {Path(units[0]).name} has a legal category or a name the"
+                " typology's rules read: is it SIRENE's StockUniteLegale?")
     finally:
         con.close()
     return result
@@ -560,11 +621,56 @@ def _attach(geo: pd.DataFrame, path: str | Path | None, cands: Sequence[str], wh
     return geo
 
 
-def _rejects(con: duckdb.DuckDBPyConnection, csv_source: bool) -> int:
-    if not csv_source:
+def _check_legal_units(path: str | Path, names: Sequence[str]) -> tuple[str | Path, str,
+                                                                        list[str]]:
+    """Check the register and the legal-unit file can be joined; return (path, source,
+    names) of the legal-unit file."""
+    if "siren" not in names:
+        raise RegistryError("registry lacks column siren, needed to join the legal units")
+    already = [c for c in (LEGAL_COLUMN, UNIT_NAME_COLUMN) if c in names]
+    if already:
+        raise RegistryError(f"registry already has {already[0]}: leave out the legal-unit file,"
+                            " or that column")
+    source, unit_names = register_source(path, what="legal-unit")
+    missing = [c for c in UNIT_REQUIRED_COLUMNS if c not in unit_names]
+    if missing:
+        raise RegistryError(f"legal-unit file {Path(path).name} lacks column(s): "
+                            f"{', '.join(missing)}")
+    return path, source, unit_names
+
+
+def _join_legal_units(con: duckdb.DuckDBPyConnection, source: str, names: list[str],
+                      units: tuple[str | Path, str, list[str]], typ: Typology,
+                      say: Progress) -> tuple[str, list[str], dict[str, int]]:
+    """Keep the legal units that matter and return the register joined to them by siren."""
+    path, unit_source, unit_names = units
+    say(f"reading legal units from {Path(path).name} ...")
+    try:
+        con.execute("CREATE TEMP TABLE legal_units AS "
+                    + legal_units_sql(unit_source, unit_names, typ))
+    except duckdb.Error as exc:
+        raise RegistryError(f"cannot read legal-unit file {Path(path).name}: "
+                            f"{str(exc).splitlines()[0]}") from exc
+    kept, repeated = con.execute(
+        "SELECT count(*), count(*) FILTER (WHERE copies > 1) FROM legal_units").fetchone()
+    joined = (f"(SELECT e.*, u.{_ident(LEGAL_COLUMN)}, u.{_ident(UNIT_NAME_COLUMN)}"
+              f" FROM {source} e LEFT JOIN legal_units u ON u.siren = e.siren)")
+    info = {"legal_units_kept": int(kept),
+            "legal_units_unparsable": _rejects(con, path)}
+    if repeated:
+        info["legal_units_listed_twice"] = int(repeated)
+    return joined, [*names, LEGAL_COLUMN, UNIT_NAME_COLUMN], info
+
+
+def _rejects(con: duckdb.DuckDBPyConnection, path: str | Path) -> int:
+    """Return the lines of the CSV file at path that could not be parsed (0 for Parquet)."""
+    if suffix_of(path) == ".parquet":
         return 0
     try:
-        row = con.execute("SELECT count(DISTINCT (scan_id, line)) FROM reject_errors").fetchall()[0]
+        row = con.execute(
+            "SELECT count(DISTINCT (e.scan_id, e.line)) FROM reject_errors e"
+            " JOIN reject_scans s ON s.scan_id = e.scan_id AND s.file_id = e.file_id"
+            " WHERE s.file_path = ?", [str(Path(path))]).fetchall()[0]
     except duckdb.Error:
         return 0
     return int(row[0]) if row else 0

@@ -28,10 +28,10 @@ def registry_sources() -> dict[str, Path | None]:
     cfg = current_app.config
     demo = {name: path for name, path in demo_paths().items() if name != "interviews"}
     if not cfg.get("REGISTRY_FILE"):
-        return demo
+        return {**demo, "legal_units": None}  # the demo extract carries the legal category
     return {
         name: Path(cfg[f"{name.upper()}_FILE"]) if cfg.get(f"{name.upper()}_FILE") else None
-        for name in demo
+        for name in [*demo, "legal_units"]
     }
 
 
@@ -116,6 +116,7 @@ def profile_job(job: Job, progress: Callable[[float, str], None]) -> dict[str, A
             [level],
             sources["population"],
             sources["area"],
+            legal_units=sources["legal_units"],
         )
     except (RegistryError, OSError) as err:
         raise JobError(f"registry: {err}") from None

@@ -268,3 +268,19 @@ def test_replicates_out_of_range_are_refused_with_the_range(profile_data, value,
     assert message in response.get_data(as_text=True)
     with profile_data.app_context():
         assert db.session.scalar(sa.select(sa.func.count(Job.id))) == 0
+
+
+def test_configured_register_files_include_the_legal_units(sqlite_app, tmp_path):
+    from survey_app.profiles.operations import registry_sources
+
+    with sqlite_app.app_context():
+        demo = registry_sources()
+        assert demo["legal_units"] is None  # the demo extract carries the legal category
+        assert demo["registry"].name == "demo_registry.csv.gz"
+        sqlite_app.config.update(REGISTRY_FILE=str(tmp_path / "StockEtablissement.csv"),
+                                 GEOGRAPHY_FILE=str(tmp_path / "geo.csv"),
+                                 LEGAL_UNITS_FILE=str(tmp_path / "StockUniteLegale.csv"))
+        configured = registry_sources()
+    assert configured == {"registry": tmp_path / "StockEtablissement.csv",
+                          "geography": tmp_path / "geo.csv", "population": None, "area": None,
+                          "legal_units": tmp_path / "StockUniteLegale.csv"}
