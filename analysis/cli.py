@@ -54,9 +54,13 @@ def _check_out(path: Path, allowed: tuple[str, ...]) -> None:
               help="SIRENE legal-unit stock (StockUniteLegale, .csv, .csv.gz or .parquet): "
                    "siren, categorieJuridiqueUniteLegale and denominationUniteLegale, "
                    "joined to the establishments by siren.")
+@click.option("--curated", type=click.Path(path_type=Path),
+              help="Relay actors SIRENE does not show (CSV, XLSX or Parquet), one per row: "
+                   "CODGEO (commune) and category (a typology key); added to the counts.")
 def registry_command(registry: Path, geography: Path, levels: tuple[str, ...], out: Path,
                      population: Path | None, area: Path | None, employers_only: bool,
-                     typology: Path | None, legal_units: Path | None) -> None:
+                     typology: Path | None, legal_units: Path | None,
+                     curated: Path | None) -> None:
     """Count relay actors (D1) and their diversity (D2) per territory from SIRENE.
 
     Writes one long table with the columns territory_level, territory_code,
@@ -70,14 +74,16 @@ def registry_command(registry: Path, geography: Path, levels: tuple[str, ...], o
     --employers-only), categorieJuridiqueUniteLegale and denominationUniteLegale (rules on
     legal categories and on the legal unit's name need them: the establishment stock lacks
     them, so give --legal-units, or join them beforehand), denominationUsuelleEtablissement
-    / enseigne1Etablissement (rules on name keywords).
+    / enseigne1Etablissement (rules on name keywords). Actors SIRENE cannot show (Team
+    France Export advisers, foreign trade advisers, ...) come from a curated list
+    (--curated).
     """
     _check_out(out, (".csv", ".parquet"))
     try:
         typ = load_typology(typology) if typology else load_typology()
         result = compute_registry(registry, geography, levels, population, area,
                                   employers_only, typ, progress=_progress,
-                                  legal_units=legal_units)
+                                  legal_units=legal_units, curated=curated)
     except (InputError, TypologyError) as exc:
         raise click.ClickException(str(exc)) from exc
     write_table(result.table, out)

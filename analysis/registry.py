@@ -550,6 +550,36 @@ def load_commune_values(path: str | Path, candidates: Sequence[str], what: str) 
     return pd.Series(values.to_numpy(), index=pad_code(table["CODGEO"], 5).to_numpy())
 
 
+CURATED_COMMUNE_COLUMNS = ("CODGEO", "COMMUNE", "CODECOMMUNE", "CODE_COMMUNE")
+
+
+def load_curated(path: str | Path, typology: Typology) -> pd.DataFrame:
+    """Read a curated list of relay actors that SIRENE does not show (one row per actor:
+    a commune code and a typology category key; other columns, such as a name or a
+    source, are kept in the file for the reader) and return (commune, category, n)."""
+    table = read_table(path)
+    upper = {str(c).strip().upper(): c for c in table.columns}
+    commune = next((upper[c] for c in CURATED_COMMUNE_COLUMNS if c in upper), None)
+    category = upper.get("CATEGORY")
+    if commune is None or category is None:
+        raise RegistryError(f"curated list {Path(path).name} needs a column CODGEO (the"
+                            " commune code) and a column category (a typology key)")
+    frame = pd.DataFrame({"commune": pad_code(table[commune], 5),
+                          "category": table[category].astype("string").str.strip()})
+    blank = frame["commune"].isna() | frame["category"].isna() | (frame["category"] == "")
+    if blank.any():
+        first = int(np.flatnonzero(blank.to_numpy())[0]) + 2  # the header is line 1
+        raise RegistryError(f"curated list {Path(path).name}: {int(blank.sum())} row(s) without"
+                            f" a commune or a category (first on line {first})")
+    unknown = sorted(set(frame["category"]) - set(typology.category_keys))
+    if unknown:
+        raise RegistryError(f"curated list {Path(path).name}: unknown categor"
+                            f"{'y' if len(unknown) == 1 else 'ies'} {', '.join(unknown[:3])}"
+                            f" (the typology's keys: {', '.join(typology.category_keys[:4])}, ...)")
+    counted = frame.groupby(["commune", "category"]).size().rename("n").reset_index()
+    return counted.astype({"commune": object, "category": object, "n": "int64"})
+
+
 def compute_registry(
     registry: str | Path,
     geography: str | Path,
@@ -563,12 +593,15 @@ def compute_registry(
     memory_limit: str = "1GB",
     threads: int | None = None,
     legal_units: str | Path | None = None,
+    curated: str | Path | None = None,
 ) -> RegistryResult:
     """Count relay actors and compute D1/D2 indices for every territory of each level.
 
     legal_units is SIRENE's legal-unit stock (StockUniteLegale), joined by siren to give
     the establishments their legal category and the unit's name, which the establishment
-    stock lacks; a register that already has them needs no join.
+    stock lacks; a register that already has them needs no join. curated is a list of relay
+    actors SIRENE does not show (load_curated), added to the counts of their territories
+    and to the national total the location quotient compares with.
     """
     say = progress or (lambda _msg: None)
     levels = list(dict.fromkeys(levels))
@@ -579,6 +612,7 @@ def compute_registry(
     source, names = register_source(registry)
     check_columns(names, employers_only)
     units = _check_legal_units(legal_units, names) if legal_units is not None else None
+    extra = load_curated(curated, typ) if curated is not None else None
     geo = load_geography(geography, levels)
     geo = _attach(geo, population, POPULATION_COLUMNS, "population", "POP")
     geo = _attach(geo, area, AREA_COLUMNS, "area", "AREA")
@@ -600,7 +634,8 @@ def compute_registry(
                                 f"{str(exc).splitlines()[0]}") from exc
         unparsable = _rejects(con, registry)
         say("scan done; aggregating by territory")
-        result = _aggregate(con, typ, levels, employers_only, conf, unparsable, names, geo)
+        result = _aggregate(con, typ, levels, employers_only, conf, unparsable, names, geo,
+                            extra)
         result.info.update(unit_info)
         if units is not None and not unit_info.get("legal_units_kept"):
             result.warnings.append(
@@ -678,7 +713,8 @@ def _rejects(con: duckdb.DuckDBPyConnection, path: str | Path) -> int:
 
 def _aggregate(con: duckdb.DuckDBPyConnection, typ: Typology, levels: Sequence[str],
                employers_only: bool, conf: float, unparsable: int,
-               names: Sequence[str], geo: pd.DataFrame) -> RegistryResult:
+               names: Sequence[str], geo: pd.DataFrame,
+               curated: pd.DataFrame | None = None) -> RegistryResult:
     # The scan's rows decoded, located once with every level's code: the level tables then
     # read this one small table without joining again.
     level_cols = list(dict.fromkeys(LEVELS[lv] for lv in levels))
@@ -705,6 +741,8 @@ def _aggregate(con: duckdb.DuckDBPyConnection, typ: Typology, levels: Sequence[s
         ).fetchall()[0][0]),
     }
     warnings = _warnings(con, names, typ)
+    if curated is not None:
+        info.update(_add_curated(con, curated, picked, warnings))
     firm_filter = " AND employer" if employers_only else ""
     totals = con.execute(
         f"SELECT coalesce(sum(n) FILTER (WHERE category IS NOT NULL), 0),"
@@ -714,6 +752,31 @@ def _aggregate(con: duckdb.DuckDBPyConnection, typ: Typology, levels: Sequence[s
     frames = [_level_table(con, typ, lv, firm_filter, ok, ref_rate, conf, geo) for lv in levels]
     table = pd.concat(frames, ignore_index=True)[OUTPUT_COLUMNS]
     return RegistryResult(table, malformed, info, typ.version, warnings)
+
+
+def _add_curated(con: duckdb.DuckDBPyConnection, curated: pd.DataFrame, picked: str,
+                 warnings: list[str]) -> dict[str, int]:
+    """Add the curated actors to the located rows as relay establishments of their commune
+    (arrondissements mapped); those in communes the geography lacks are left out and named."""
+    con.register("curated_frame", curated)
+    con.execute(f"""CREATE TEMP TABLE curated_located AS
+        SELECT 'ok' AS status, c.commune, c.category, FALSE AS employer, TRUE AS nafrev2,
+               c.n::BIGINT AS n, c.codgeo, g.CODGEO IS NOT NULL AS known{picked}
+        FROM (SELECT *, {ARRONDISSEMENT_SQL} AS codgeo FROM curated_frame) c
+        LEFT JOIN geo_codes g ON g.CODGEO = c.codgeo""")
+    con.unregister("curated_frame")
+    con.execute("INSERT INTO located BY NAME SELECT * FROM curated_located WHERE known")
+    added, lost = con.execute("SELECT coalesce(sum(n) FILTER (WHERE known), 0),"
+                              " coalesce(sum(n) FILTER (WHERE NOT known), 0)"
+                              " FROM curated_located").fetchone()
+    out = {"curated_actors_added": int(added)}
+    if lost:
+        out["curated_actors_unknown_commune"] = int(lost)
+        where = con.execute("SELECT codgeo, sum(n) FROM curated_located WHERE NOT known"
+                            " GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 5").fetchall()
+        warnings.append("curated actors in communes not in geography, left out: "
+                        + ", ".join(f"{c} ({n})" for c, n in where))
+    return out
 
 
 def _warnings(con: duckdb.DuckDBPyConnection, names: Sequence[str], typ: Typology) -> list[str]:

@@ -25,9 +25,11 @@ REDIS_URL = None
 HUEY_IMMEDIATE = False
 #: business-register files for the territory profile page (none set: the demo extract);
 #: REGISTRY_FILE is a SIRENE establishment stock, GEOGRAPHY_FILE INSEE's commune table;
-#: LEGAL_UNITS_FILE, SIRENE's legal-unit stock, gives the establishments their legal category
+#: LEGAL_UNITS_FILE, SIRENE's legal-unit stock, gives the establishments their legal category;
+#: CURATED_FILE lists relay actors SIRENE does not show (CODGEO, category)
 REGISTRY_FILE = None
 GEOGRAPHY_FILE = None
 POPULATION_FILE = None
 AREA_FILE = None
 LEGAL_UNITS_FILE = None
+CURATED_FILE = None

@@ -28,10 +28,12 @@ def registry_sources() -> dict[str, Path | None]:
     cfg = current_app.config
     demo = {name: path for name, path in demo_paths().items() if name != "interviews"}
     if not cfg.get("REGISTRY_FILE"):
-        return {**demo, "legal_units": None}  # the demo extract carries the legal category
+        # the demo extract carries the legal category; a curated list may still be added
+        curated = Path(cfg["CURATED_FILE"]) if cfg.get("CURATED_FILE") else None
+        return {**demo, "legal_units": None, "curated": curated}
     return {
         name: Path(cfg[f"{name.upper()}_FILE"]) if cfg.get(f"{name.upper()}_FILE") else None
-        for name in [*demo, "legal_units"]
+        for name in [*demo, "legal_units", "curated"]
     }
 
 
@@ -117,6 +119,7 @@ def profile_job(job: Job, progress: Callable[[float, str], None]) -> dict[str, A
             sources["population"],
             sources["area"],
             legal_units=sources["legal_units"],
+            curated=sources["curated"],
         )
     except (RegistryError, OSError) as err:
         raise JobError(f"registry: {err}") from None

@@ -270,17 +270,21 @@ def test_replicates_out_of_range_are_refused_with_the_range(profile_data, value,
         assert db.session.scalar(sa.select(sa.func.count(Job.id))) == 0
 
 
-def test_configured_register_files_include_the_legal_units(sqlite_app, tmp_path):
+def test_configured_register_files_include_legal_units_and_curated_actors(sqlite_app, tmp_path):
     from survey_app.profiles.operations import registry_sources
 
     with sqlite_app.app_context():
         demo = registry_sources()
         assert demo["legal_units"] is None  # the demo extract carries the legal category
+        assert demo["curated"] is None
         assert demo["registry"].name == "demo_registry.csv.gz"
+        sqlite_app.config.update(CURATED_FILE=str(tmp_path / "tfe.csv"))
+        assert registry_sources()["curated"] == tmp_path / "tfe.csv"  # beside the demo too
         sqlite_app.config.update(REGISTRY_FILE=str(tmp_path / "StockEtablissement.csv"),
                                  GEOGRAPHY_FILE=str(tmp_path / "geo.csv"),
                                  LEGAL_UNITS_FILE=str(tmp_path / "StockUniteLegale.csv"))
         configured = registry_sources()
     assert configured == {"registry": tmp_path / "StockEtablissement.csv",
                           "geography": tmp_path / "geo.csv", "population": None, "area": None,
-                          "legal_units": tmp_path / "StockUniteLegale.csv"}
+                          "legal_units": tmp_path / "StockUniteLegale.csv",
+                          "curated": tmp_path / "tfe.csv"}
