@@ -266,7 +266,7 @@ def _string_hashes(codes: Sequence[str],
 
 
 def position_sql(column: str, codes: Sequence[str], max_slots: int | None = None,
-                 hashes: Sequence[int] | None = None) -> str:
+                 con: duckdb.DuckDBPyConnection | None = None) -> str:
     """Return the 1-based position of column in the codes (0 if absent or NULL).
 
     This lookup runs on every active row, so it is a perfect hash rather than a search:
@@ -275,11 +275,11 @@ def position_sql(column: str, codes: Sequence[str], max_slots: int | None = None
     that slot's code. That is one hash and one string comparison per row instead of the
     five comparisons of a binary search (about half the lookup's time). Should no size up
     to max_slots (by default 64 per code) separate the codes, list_position is used.
-    hashes, if given, are the codes' own (from _string_hashes, which opens a database).
+    con, if given, is the database the codes are hashed in (else a new one).
     """
     if not codes:
         return "0"
-    hashes = list(hashes) if hashes is not None else _string_hashes(codes)
+    hashes = _string_hashes(codes, con)
     limit = max_slots if max_slots is not None else 64 * len(codes)
     size = next((m for m in range(len(codes), limit + 1)
                  if len({h % m for h in hashes}) == len(codes)), None)
@@ -394,19 +394,15 @@ def scan_sql(source: str, names: Sequence[str], typology: Typology,
     employer_col = f"{_ident(EMPLOYER_COLUMN)}, " if use_employer else ""
     nafrev2 = "coalesce(nomenclature = 'NAFRev2', FALSE)"
     siret = _ident("siret")
-    # Both code lists hashed at once: each hashing opens an in-memory database.
-    codes = lookup.nafs + lookup.legal
-    hashes = _string_hashes(codes, con) if codes else []
-    naf_hashes, legal_hashes = hashes[:len(lookup.nafs)], hashes[len(lookup.nafs):]
     np_sql = (f"CASE WHEN status = 0 AND nomenclature = 'NAFRev2'"
-              f" THEN {position_sql('naf', lookup.nafs, hashes=naf_hashes)} ELSE 0 END"
+              f" THEN {position_sql('naf', lookup.nafs, con=con)} ELSE 0 END"
               if lookup.nafs else "0")
     # The listed legal categories are few and close together (public bodies, 7xxx), while
     # most establishments are companies or associations: a range test, two comparisons,
     # spares most rows the lookup (and is false on NULL).
     lp_sql = (f"CASE WHEN status = 0 AND legal BETWEEN {_quote(lookup.legal[0])}"
               f" AND {_quote(lookup.legal[-1])}"
-              f" THEN {position_sql('legal', lookup.legal, hashes=legal_hashes)} ELSE 0 END"
+              f" THEN {position_sql('legal', lookup.legal, con=con)} ELSE 0 END"
               if lookup.legal else "0")
     legal_col = f"{_ident(LEGAL_COLUMN)} AS legal, " if has_legal else ""
     name_cols = "".join(f"{_ident(n)}, " for n in NAME_COLUMNS if n in names)
