@@ -113,10 +113,10 @@ def register_source(path: str | Path, what: str = "registry") -> tuple[str, list
     return expr, names
 
 
-# Codes of fixed width that a file converted with type guessing may hold as numbers, which
-# drops their leading zeros (a siret 00552..., a commune 01001).
-REGISTER_CODE_WIDTHS = {"siret": 14, "siren": 9, "nic": 5, "codeCommuneEtablissement": 5,
-               LEGAL_COLUMN: 4}
+# INSEE and SIRENE codes of fixed width: a spreadsheet, or a file converted with type
+# guessing, that stored them as numbers lost their leading zeros (01001, 00552...).
+CODE_WIDTHS = {"CODGEO": 5, "DEP": 2, "REG": 2, "ZE2020": 4, "siret": 14, "siren": 9,
+               "nic": 5, "codeCommuneEtablissement": 5, LEGAL_COLUMN: 4}
 _INTEGER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT",
                   "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT")
 
@@ -133,7 +133,7 @@ def _text_column(name: str, kind: str) -> str:
     if kind == "VARCHAR":
         return col
     text = f"CAST({col} AS VARCHAR)"
-    width = REGISTER_CODE_WIDTHS.get(name)
+    width = CODE_WIDTHS.get(name)
     if width is None or not (kind in _INTEGER_TYPES or kind in ("FLOAT", "DOUBLE")
                              or kind.startswith("DECIMAL")):
         return f"{text} AS {col}"
@@ -476,10 +476,6 @@ def map_arrondissement(code: str) -> str:
         if len(code) == 5 and first <= code <= last:
             return parent
     return code
-
-
-# INSEE code widths: a spreadsheet that stored codes as numbers lost their leading zeros.
-CODE_WIDTHS = {"CODGEO": 5, "DEP": 2, "REG": 2, "ZE2020": 4}
 
 
 def pad_code(values: pd.Series, width: int) -> pd.Series:
