@@ -157,12 +157,10 @@ def legal_units_sql(source: str, names: Sequence[str], typology: Typology) -> st
     is dropped, and the join stays small. A siren listed twice keeps its smallest values.
     """
     conditions = []
-    legal = sorted({c for cat in typology.categories for r in cat.rules
-                    for c in r.legal_categories})
-    if legal:
-        conditions.append(f"{_ident(LEGAL_COLUMN)} IN ({', '.join(map(_quote, legal))})")
-    keywords = sorted({k for cat in typology.categories for r in cat.rules
-                       for k in r.name_keywords})
+    lookup = _Lookup.build(typology, has_legal=True)
+    if lookup.legal:
+        conditions.append(f"{_ident(LEGAL_COLUMN)} IN ({', '.join(map(_quote, lookup.legal))})")
+    keywords = sorted({k for _i, r in lookup.keyword_rules for k in r.name_keywords})
     has_name = UNIT_NAME_COLUMN in names
     if has_name and keywords:
         rests = sorted({k[i + 1:] for k in keywords for i, ch in enumerate(k)
