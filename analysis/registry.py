@@ -701,6 +701,21 @@ def _rejects(con: duckdb.DuckDBPyConnection, path: str | Path) -> int:
     return int(row[0]) if row else 0
 
 
+def _locate_sql(rows: str, picked: str) -> str:
+    """Return rows (with a commune column) with their commune code (arrondissements
+    mapped), whether the geography knows it, and the picked level codes."""
+    return (f"SELECT u.*, g.CODGEO IS NOT NULL AS known{picked}"
+            f" FROM (SELECT *, {ARRONDISSEMENT_SQL} AS codgeo FROM ({rows})) u"
+            f" LEFT JOIN geo_codes g ON g.CODGEO = u.codgeo")
+
+
+def _unknown_communes(con: duckdb.DuckDBPyConnection, table: str) -> str:
+    """Return the most frequent communes of table's ok rows the geography lacks, as text."""
+    found = con.execute(f"SELECT codgeo, sum(n) FROM {table} WHERE status = 'ok' AND NOT known"
+                        " GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 5").fetchall()
+    return ", ".join(f"{c} ({n})" for c, n in found)
+
+
 def _aggregate(con: duckdb.DuckDBPyConnection, typ: Typology, levels: Sequence[str],
                employers_only: bool, conf: float, unparsable: int,
                names: Sequence[str], geo: pd.DataFrame,
@@ -712,10 +727,7 @@ def _aggregate(con: duckdb.DuckDBPyConnection, typ: Typology, levels: Sequence[s
     con.execute("CREATE TEMP TABLE geo_codes AS SELECT * FROM geo_frame")
     con.unregister("geo_frame")
     picked = "".join(f", g.{_ident(c)} AS {_ident('level_' + c)}" for c in level_cols)
-    con.execute(f"""CREATE TEMP TABLE located AS
-        SELECT u.*, g.CODGEO IS NOT NULL AS known{picked}
-        FROM (SELECT *, {ARRONDISSEMENT_SQL} AS codgeo FROM ({unpack_sql(typ)})) u
-        LEFT JOIN geo_codes g ON g.CODGEO = u.codgeo""")
+    con.execute(f"CREATE TEMP TABLE located AS {_locate_sql(unpack_sql(typ), picked)}")
     status = dict(con.execute(
         "SELECT CASE WHEN status = 'ok' AND NOT known THEN 'unknown_commune' ELSE status END,"
         " sum(n) FROM located GROUP BY 1").fetchall())
@@ -749,11 +761,9 @@ def _add_curated(con: duckdb.DuckDBPyConnection, curated: pd.DataFrame, picked: 
     """Add the curated actors to the located rows as relay establishments of their commune
     (arrondissements mapped); those in communes the geography lacks are left out and named."""
     con.register("curated_frame", curated)
-    con.execute(f"""CREATE TEMP TABLE curated_located AS
-        SELECT 'ok' AS status, c.commune, c.category, FALSE AS employer, TRUE AS nafrev2,
-               c.n::BIGINT AS n, c.codgeo, g.CODGEO IS NOT NULL AS known{picked}
-        FROM (SELECT *, {ARRONDISSEMENT_SQL} AS codgeo FROM curated_frame) c
-        LEFT JOIN geo_codes g ON g.CODGEO = c.codgeo""")
+    rows = ("SELECT 'ok' AS status, commune, category, FALSE AS employer, TRUE AS nafrev2,"
+            " n::BIGINT AS n FROM curated_frame")
+    con.execute(f"CREATE TEMP TABLE curated_located AS {_locate_sql(rows, picked)}")
     con.unregister("curated_frame")
     con.execute("INSERT INTO located BY NAME SELECT * FROM curated_located WHERE known")
     added, lost = con.execute("SELECT coalesce(sum(n) FILTER (WHERE known), 0),"
@@ -762,10 +772,8 @@ def _add_curated(con: duckdb.DuckDBPyConnection, curated: pd.DataFrame, picked: 
     out = {"curated_actors_added": int(added)}
     if lost:
         out["curated_actors_unknown_commune"] = int(lost)
-        where = con.execute("SELECT codgeo, sum(n) FROM curated_located WHERE NOT known"
-                            " GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 5").fetchall()
         warnings.append("curated actors in communes not in geography, left out: "
-                        + ", ".join(f"{c} ({n})" for c, n in where))
+                        + _unknown_communes(con, "curated_located"))
     return out
 
 
@@ -776,12 +784,9 @@ def _warnings(con: duckdb.DuckDBPyConnection, names: Sequence[str], typ: Typolog
         out.append(f"no {LEGAL_COLUMN} column: rules on legal categories cannot match")
     if not any(c in names for c in NAME_COLUMNS):
         out.append("no establishment name column: rules on name keywords cannot match")
-    unknown = con.execute(
-        "SELECT codgeo, sum(n) FROM located WHERE status = 'ok' AND NOT known"
-        " GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 5").fetchall()
+    unknown = _unknown_communes(con, "located")
     if unknown:
-        out.append("communes not in geography (most frequent): "
-                   + ", ".join(f"{c} ({n})" for c, n in unknown))
+        out.append(f"communes not in geography (most frequent): {unknown}")
     return out
 
 
