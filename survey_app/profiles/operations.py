@@ -25,16 +25,15 @@ def registry_sources() -> dict[str, Path | None]:
     """The business-register files the profile uses: configured, else the demo extract."""
     from analysis.synth import demo_paths
 
-    cfg = current_app.config
+    def configured(name: str) -> Path | None:
+        value = current_app.config.get(f"{name.upper()}_FILE")
+        return Path(value) if value else None
+
     demo = {name: path for name, path in demo_paths().items() if name != "interviews"}
-    if not cfg.get("REGISTRY_FILE"):
+    if not configured("registry"):
         # the demo extract carries the legal category; a curated list may still be added
-        curated = Path(cfg["CURATED_FILE"]) if cfg.get("CURATED_FILE") else None
-        return {**demo, "legal_units": None, "curated": curated}
-    return {
-        name: Path(cfg[f"{name.upper()}_FILE"]) if cfg.get(f"{name.upper()}_FILE") else None
-        for name in [*demo, "legal_units", "curated"]
-    }
+        return {**demo, "legal_units": None, "curated": configured("curated")}
+    return {name: configured(name) for name in [*demo, "legal_units", "curated"]}
 
 
 def uses_demo_registry() -> bool:
