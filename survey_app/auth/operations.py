@@ -33,6 +33,14 @@ def load_user(user_id: str) -> User | None:
     return user
 
 
+def _check_role(role: str) -> None:
+    if role not in ROLES:
+        raise UserError(
+            f"Rôle inconnu {role!r} (l’un de {', '.join(ROLES)}).",
+            f"unknown role {role!r} (one of {', '.join(ROLES)})",
+        )
+
+
 def _check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD:
         raise UserError(
@@ -48,11 +56,7 @@ def create_user(username: str, role: str, password: str, display_name: str = "")
             "Le nom d’utilisateur doit compter de 1 à 64 caractères.",
             "the user name must have 1 to 64 characters",
         )
-    if role not in ROLES:
-        raise UserError(
-            f"Rôle inconnu {role!r} (l’un de {', '.join(ROLES)}).",
-            f"unknown role {role!r} (one of {', '.join(ROLES)})",
-        )
+    _check_role(role)
     _check_password(password)
     if db.session.scalar(sa.select(User.id).where(User.username == username)):
         raise UserError(
@@ -74,8 +78,7 @@ def update_user(user: User, actor: User, *, display_name: str, role: str,
     An administrator cannot take away their own role nor disable their own account: the
     site would risk having no administrator left, with no page to undo it.
     """
-    if role not in ROLES:
-        raise UserError(f"Rôle inconnu {role!r}.", f"unknown role {role!r}")
+    _check_role(role)
     if user.id == actor.id and (role != "admin" or not is_enabled):
         raise UserError(
             "Vous ne pouvez ni retirer votre propre rôle d’administrateur·rice ni désactiver "
