@@ -175,8 +175,8 @@ def _demo_territories() -> dict[str, int]:
 
 
 def _demo_interviews() -> int:
+    from survey_app.codings.codebook_versions import load_codebook_file
     from survey_app.fieldwork import operations as ops
-    from survey_app.qualitative.codebook import load_codebook_file
 
     load_codebook_file(instruments_dir() / "codebook.yaml")
     versions = {}
@@ -366,10 +366,10 @@ DEMO_CODINGS = {
 
 def _demo_codings() -> int:
     """Code the two demo transcripts blind by camille and louis in a round they both finish."""
+    from survey_app.codings.codebook_versions import codes_by_key, current_codebook
+    from survey_app.codings.operations import create_coding
     from survey_app.models import Coding, CodingRound, Transcript, TranscriptVersion
-    from survey_app.qualitative import rounds
-    from survey_app.qualitative.codebook import codes_by_key, current_codebook
-    from survey_app.qualitative.codings import create_coding
+    from survey_app.rounds import lifecycle as rounds
 
     if db.session.scalar(sa.select(sa.func.count(CodingRound.id))):
         return 0
@@ -409,8 +409,8 @@ def _demo_codings() -> int:
         rounds.mark_done(rnd, coder)
     assert db.session.scalar(sa.select(Coding.round_id).limit(1)) == rnd.id
     # the shipped model's suggestions on the SME transcript, left for a researcher to review
-    from survey_app.qualitative.model_versions import ensure_model_version
-    from survey_app.qualitative.suggestions import run_suggestions
+    from survey_app.workspace.model_versions import ensure_model_version
+    from survey_app.workspace.suggestions import run_suggestions
 
     run_suggestions(versions["transcript_pme_001.txt"], ensure_model_version(),
                     lambda _fraction, _message: None, users["camille"])

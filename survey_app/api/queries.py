@@ -7,6 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import abort
 
+from survey_app.codings.operations import visible_codings_query
 from survey_app.extensions import db
 from survey_app.fieldwork.queries import can_see
 from survey_app.models import (
@@ -18,7 +19,6 @@ from survey_app.models import (
     TranscriptVersion,
     User,
 )
-from survey_app.qualitative.codings import visible_codings_query
 
 
 def _iso(value: Any) -> str | None:

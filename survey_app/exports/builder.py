@@ -8,6 +8,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from analysis.datasets import TABLE_COLUMNS, Dataset
+from survey_app.codings.operations import LIVE_STATUSES, blind_transcript_ids
 from survey_app.extensions import db
 from survey_app.fieldwork.operations import instrument_of
 from survey_app.instruments.model import question_metadata
@@ -25,7 +26,6 @@ from survey_app.models import (
     TranscriptVersion,
     User,
 )
-from survey_app.qualitative.codings import LIVE_STATUSES, blind_transcript_ids
 
 
 def build_dataset(user: User | None = None, interview_ids: Iterable[int] | None = None) -> Dataset:

@@ -148,7 +148,7 @@ def import_refi_command(
     codings keep their exact offsets and coders. All of it is imported, or nothing.
     """
     from analysis.refi import RefiError
-    from survey_app.qualitative.refi_import import RefiImportError, import_refi
+    from survey_app.exports.refi_import import RefiImportError, import_refi
 
     if not file.is_file():
         raise click.UsageError(f"{file}: no such file")

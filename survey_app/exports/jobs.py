@@ -50,7 +50,7 @@ def run_refi_import(job: Job, progress: Callable[[float, str], None]) -> dict[st
     commit half-way would break all-or-nothing. run_job commits once, with the result.
     """
     from analysis.refi import RefiError
-    from survey_app.qualitative.refi_import import RefiImportError, import_refi
+    from survey_app.exports.refi_import import RefiImportError, import_refi
 
     folder = import_folder(job.id)
     try:

@@ -12,6 +12,7 @@ from flask.cli import with_appcontext
 
 from analysis.files import InputError
 from coding.codebook import CodebookError
+from survey_app.codings.codebook_versions import CodebookLoadError, load_codebook_file
 from survey_app.extensions import db
 from survey_app.fieldwork import operations as ops
 from survey_app.fieldwork.territories import load_territories
@@ -19,7 +20,6 @@ from survey_app.instruments.cli import instruments_group
 from survey_app.instruments.submissions import SubmissionsError, parse_submissions_csv
 from survey_app.instruments.validate import InstrumentError
 from survey_app.models import InstrumentVersion, Organisation, User
-from survey_app.qualitative.codebook import CodebookLoadError, load_codebook_file
 
 #: a submission's meta column that names its organisation by pseudonym
 ORGANISATION_COLUMNS = ("_organisation", "_organisation_code", "_org")

@@ -1,7 +1,7 @@
-"""Blind double-coding rounds (pages under /rounds; services in survey_app.qualitative.rounds).
+"""Blind double-coding rounds (pages under /rounds; services in survey_app.rounds.lifecycle).
 
 A researcher opens a round on current transcript versions for two or more coders. While it is
-open each coder sees only their own codings (survey_app.qualitative.codings is the rule) and
+open each coder sees only their own codings (survey_app.codings.operations is the rule) and
 the round's pages show nobody else's. The last "done" closes the round and freezes the
 coders' original codings in the audit trail; agreement (coding.agreement) is computed on that
 snapshot as a background job; reconciliation records keep/drop decisions that create

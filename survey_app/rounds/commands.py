@@ -16,7 +16,7 @@ from flask.cli import with_appcontext
 from coding.agreement import TABLE_COLUMNS
 from survey_app.extensions import db
 from survey_app.models import CodingRound
-from survey_app.qualitative import rounds as svc
+from survey_app.rounds import lifecycle as svc
 
 #: the agreement table's columns (the coder count is the same on every row, so it is left out)
 COLUMNS = [c for c in TABLE_COLUMNS if c != "n_coders"]

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from survey_app.extensions import db
 from survey_app.models import CodebookVersion, CodingRound, TranscriptVersion, User
-from survey_app.qualitative import rounds as svc
+from survey_app.rounds import lifecycle as svc
 
 
 def transcript_filters(args: Mapping[str, str]) -> dict[str, str]:

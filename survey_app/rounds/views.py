@@ -23,11 +23,11 @@ from werkzeug.routing import BuildError
 
 from survey_app.api.auth import token_required
 from survey_app.auth.decorators import researcher_required
+from survey_app.codings.codebook_versions import current_codebook
 from survey_app.core.labels import lang
 from survey_app.extensions import db
 from survey_app.models import CodingRound, TranscriptVersion, User
-from survey_app.qualitative import rounds as svc
-from survey_app.qualitative.codebook import current_codebook
+from survey_app.rounds import lifecycle as svc
 from survey_app.rounds import queries
 from survey_app.rounds.forms import DecisionForm, DoneForm, NewRoundForm, RoundActionForm
 

@@ -9,13 +9,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from survey_app.auth.decorators import researcher_required
+from survey_app.codings.operations import CodingError, create_coding, delete_coding, update_coding
 from survey_app.extensions import db
 from survey_app.jobs import job_status, start_job
 from survey_app.models import Job
-from survey_app.qualitative import suggestions as sugg
-from survey_app.qualitative.codings import CodingError, create_coding, delete_coding, update_coding
-from survey_app.qualitative.model_versions import ModelVersionError, ensure_model_version
 from survey_app.workspace import queries as q
+from survey_app.workspace import suggestions as sugg
+from survey_app.workspace.model_versions import ModelVersionError, ensure_model_version
 
 VALUE_FIELDS = ("valence", "intensity")
 

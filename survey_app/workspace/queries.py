@@ -7,12 +7,12 @@ from typing import Any
 import sqlalchemy as sa
 from flask import abort
 
+from survey_app.codings.codebook_versions import current_codebook
+from survey_app.codings.operations import visible_codings_query
 from survey_app.core.labels import lang
 from survey_app.extensions import db
 from survey_app.models import Code, Coding, TranscriptVersion, User
-from survey_app.qualitative.codebook import current_codebook
-from survey_app.qualitative.codings import visible_codings_query
-from survey_app.qualitative.suggestions import visible_suggestions_query
+from survey_app.workspace.suggestions import visible_suggestions_query
 
 #: family colours: text on white and light highlight backgrounds
 FAMILY_COLOURS = {

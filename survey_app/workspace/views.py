@@ -12,19 +12,19 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from survey_app.auth.decorators import admin_required, researcher_required
+from survey_app.codings.codebook_versions import current_codebook
+from survey_app.codings.operations import open_rounds_of
 from survey_app.extensions import db
 from survey_app.jobs import start_job
 from survey_app.models import CodebookProposal, Job, ModelVersion, User
 from survey_app.models.fieldwork import RESPONDENT_TYPES
 from survey_app.models.territories import SIZE_BANDS
-from survey_app.qualitative import cases as cq
-from survey_app.qualitative import codebook_changes as changes
-from survey_app.qualitative import saturation as sat
-from survey_app.qualitative.codebook import current_codebook
-from survey_app.qualitative.codings import open_rounds_of
-from survey_app.qualitative.model_versions import activate, active_model_version
+from survey_app.workspace import cases as cq
+from survey_app.workspace import codebook_changes as changes
 from survey_app.workspace import queries as q
+from survey_app.workspace import saturation as sat
 from survey_app.workspace.forms import ActionForm, ProposalForm
+from survey_app.workspace.model_versions import activate, active_model_version
 
 
 def _filters() -> dict:

@@ -3,9 +3,9 @@
 import sqlalchemy as sa
 
 from survey_app.cli import cli
+from survey_app.codings.operations import create_coding
 from survey_app.extensions import db
 from survey_app.models import Code, Coding, CodingRound, ReconciliationDecision, User
-from survey_app.qualitative.codings import create_coding
 
 
 def login(browser, base, username):

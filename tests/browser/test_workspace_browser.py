@@ -45,10 +45,10 @@ def setup_case(app, text: str) -> int:
     import spacy
 
     from survey_app.auth.operations import create_user
+    from survey_app.codings.codebook_versions import load_codebook_file
     from survey_app.demo import instruments_dir
     from survey_app.fieldwork import operations as ops
     from survey_app.models import InstrumentVersion, User
-    from survey_app.qualitative.codebook import load_codebook_file
 
     with app.app_context():
         for name, role in (("ines", "fieldworker"), ("ana", "researcher")):

@@ -60,7 +60,7 @@ def interview(app, instruments, organisation):
 @pytest.fixture
 def codebook(app):
     """Load the shipped codebook as the current version; return {code key: code id}."""
-    from survey_app.qualitative.codebook import codes_by_key, load_codebook_file
+    from survey_app.codings.codebook_versions import codes_by_key, load_codebook_file
 
     with app.app_context():
         version, _ = load_codebook_file(instruments_dir() / "codebook.yaml")

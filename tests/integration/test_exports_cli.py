@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from integration.test_exports_support import FIRM, NAMES, PERSON, seed_project
 
 from analysis.refi import read_qdpx, validate_stream
+from survey_app.codings.codebook_versions import current_codebook
 from survey_app.exports.commands import export_command, import_refi_command
 from survey_app.exports.operations import default_filename
 from survey_app.extensions import db
@@ -28,7 +29,6 @@ from survey_app.models import (
     TranscriptVersion,
     User,
 )
-from survey_app.qualitative.codebook import current_codebook
 
 
 @pytest.fixture

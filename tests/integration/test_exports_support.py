@@ -7,11 +7,11 @@ from datetime import date
 import sqlalchemy as sa
 from milieu_testing import CONSENT
 
+from survey_app.codings.codebook_versions import codes_by_key, current_codebook
+from survey_app.codings.operations import create_coding
 from survey_app.extensions import db
 from survey_app.fieldwork import operations as ops
 from survey_app.models import InstrumentVersion
-from survey_app.qualitative.codebook import codes_by_key, current_codebook
-from survey_app.qualitative.codings import create_coding
 
 PERSON = "Mathilde Vidalenc"
 FIRM = "Tonnellerie Vidalenc"

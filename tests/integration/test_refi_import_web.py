@@ -15,11 +15,11 @@ from integration.test_exports_support import PERSON, seed_project
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
+from survey_app.codings.codebook_versions import current_codebook
 from survey_app.exports.commands import export_command
 from survey_app.exports.jobs import import_folder
 from survey_app.extensions import db
 from survey_app.models import AuditEvent, Code, Coding, Job, TranscriptVersion, User
-from survey_app.qualitative.codebook import current_codebook
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from milieu_testing import csrf_token
 
 from coding.agreement import agreement_table, spans_to_units
+from survey_app.codings.operations import create_coding
 from survey_app.extensions import db
 from survey_app.models import (
     AuditEvent,
@@ -21,7 +22,6 @@ from survey_app.models import (
     TranscriptVersion,
     User,
 )
-from survey_app.qualitative.codings import create_coding
 
 #: turns of the default test transcript (see tests/integration/conftest.py)
 TURNS = [(0, 49), (50, 122), (123, 149), (150, 219)]
@@ -60,8 +60,8 @@ def client_for(app, username):
 
 
 def make_round(app, tv_ids, coders=("camille", "louis"), name="Round A"):
-    from survey_app.qualitative.codebook import current_codebook
-    from survey_app.qualitative.rounds import create_round
+    from survey_app.codings.codebook_versions import current_codebook
+    from survey_app.rounds.lifecycle import create_round
 
     with app.app_context():
         users = [db.session.scalar(sa.select(User).where(User.username == u)) for u in coders]
@@ -146,7 +146,7 @@ def figures(client, url):
 
 def recomputed(app, round_id):
     """Compute afresh, bypassing the stored job result."""
-    from survey_app.qualitative.rounds import agreement_report
+    from survey_app.rounds.lifecycle import agreement_report
 
     with app.app_context():
         return agreement_report(db.session.get(CodingRound, round_id), n_boot=200)
@@ -227,7 +227,7 @@ def test_earlier_codings_are_flagged_and_left_out(app, people, codebook, transcr
     assert "(louis: 1)" in page
     with app.app_context():
         rnd = db.session.scalar(sa.select(CodingRound))
-        from survey_app.qualitative.rounds import original_codings
+        from survey_app.rounds.lifecycle import original_codings
 
         assert original_codings(rnd) == []
 
@@ -613,7 +613,7 @@ def test_json_is_serialisable_and_lists_every_coded_code(app, hand_example):
 
 
 def test_agreement_is_frozen_at_closure(app, hand_example):
-    from survey_app.qualitative.codings import delete_coding
+    from survey_app.codings.operations import delete_coding
 
     round_id, tv = hand_example
     close(app, round_id)

@@ -173,7 +173,7 @@ def test_next_segment_walks_to_an_uncoded_respondent_turn(app, api, codebook, tr
 def test_suggestions_follow_codebook_revisions(app, api, codebook, transcript, team):
     """The shipped model knows codebook 1.0.0; its codes map onto the current version."""
     from survey_app.models import CodebookVersion, User
-    from survey_app.qualitative import codebook_changes as changes
+    from survey_app.workspace import codebook_changes as changes
 
     version_id = transcript("ines", LONG)
     with app.app_context():
@@ -198,7 +198,7 @@ def test_suggestions_follow_codebook_revisions(app, api, codebook, transcript, t
 def test_training_rows_leave_out_open_blind_rounds(app, api, codebook, transcript):
     from integration.test_workspace import open_round
 
-    from survey_app.qualitative.training import training_rows
+    from survey_app.workspace.training import training_rows
 
     version_id = transcript("ines", LONG)
     code_long_transcript(api, version_id, codebook)

@@ -21,6 +21,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from coding import agreement
+from survey_app.codings.operations import LIVE_STATUSES, blind_transcript_ids
 from survey_app.core.audit import record
 from survey_app.core.refusals import UserError
 from survey_app.extensions import db
@@ -40,7 +41,6 @@ from survey_app.models import (
     round_transcripts,
     utcnow,
 )
-from survey_app.qualitative.codings import LIVE_STATUSES, blind_transcript_ids
 
 CODER_ROLES = ("researcher", "admin")
 #: DOMAIN: blind double coding of at least 20% of transcripts

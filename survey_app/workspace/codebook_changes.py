@@ -11,12 +11,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from coding.codebook import PREFIXES, CodebookError
+from survey_app.codings.codebook_versions import _new_version, current_codebook
 from survey_app.core.audit import record
 from survey_app.core.refusals import UserError
 from survey_app.extensions import db
 from survey_app.models import Code, CodebookProposal, CodebookVersion, Coding, User, utcnow
-from survey_app.qualitative.codebook import _new_version, current_codebook
-from survey_app.qualitative.model_versions import library_codebook
+from survey_app.workspace.model_versions import library_codebook
 
 KINDS = ("add", "rename", "merge", "retire", "edit")
 TEXT_FIELDS = ("label_fr", "label_en", "definition", "example")

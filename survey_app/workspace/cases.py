@@ -8,6 +8,7 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import defer, selectinload
 
+from survey_app.codings.operations import LIVE_STATUSES, blind_transcript_ids
 from survey_app.extensions import db
 from survey_app.models import (
     Coding,
@@ -18,7 +19,6 @@ from survey_app.models import (
     TranscriptVersion,
     User,
 )
-from survey_app.qualitative.codings import LIVE_STATUSES, blind_transcript_ids
 
 TERRITORY_LEVELS = ("commune", "departement", "region", "zone_emploi")
 

@@ -9,13 +9,13 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from coding.model import train_model
+from survey_app.codings.codebook_versions import current_codebook
+from survey_app.codings.operations import LIVE_STATUSES
 from survey_app.extensions import db
 from survey_app.models import Coding, CodingRound, ModelVersion, User
-from survey_app.qualitative.cases import current_cases
-from survey_app.qualitative.codebook import current_codebook
-from survey_app.qualitative.codings import LIVE_STATUSES
-from survey_app.qualitative.model_versions import library_codebook, store_trained_model
-from survey_app.qualitative.suggestions import current_code_for, is_interviewer, turn_units
+from survey_app.workspace.cases import current_cases
+from survey_app.workspace.model_versions import library_codebook, store_trained_model
+from survey_app.workspace.suggestions import current_code_for, is_interviewer, turn_units
 
 MIN_ROWS = 6
 

@@ -19,8 +19,8 @@ from survey_app.models import Job, ModelVersion, TranscriptVersion, User
 def suggest_job(job: Job, progress: Callable[[float, str], None]) -> dict[str, Any]:
     """Run the model version named in the job on a transcript version's turns."""
     from coding.model import ModelError
-    from survey_app.qualitative.model_versions import ModelVersionError
-    from survey_app.qualitative.suggestions import run_suggestions
+    from survey_app.workspace.model_versions import ModelVersionError
+    from survey_app.workspace.suggestions import run_suggestions
 
     version = db.session.get(TranscriptVersion, job.params["transcript_version_id"])
     model_version = db.session.get(ModelVersion, job.params["model_version_id"])
@@ -36,8 +36,8 @@ def suggest_job(job: Job, progress: Callable[[float, str], None]) -> dict[str, A
 @job_kind("retrain")
 def retrain_job(job: Job, progress: Callable[[float, str], None]) -> dict[str, Any]:
     """Train a new model version from the human codings, beside the previous version's figures."""
-    from survey_app.qualitative.model_versions import active_model_version
-    from survey_app.qualitative.training import TrainingError, retrain
+    from survey_app.workspace.model_versions import active_model_version
+    from survey_app.workspace.training import TrainingError, retrain
 
     previous = active_model_version()
     user = db.session.get(User, job.created_by_id) if job.created_by_id else None
@@ -57,8 +57,8 @@ def retrain_job(job: Job, progress: Callable[[float, str], None]) -> dict[str, A
 @job_kind("next")
 def next_job(job: Job, progress: Callable[[float, str], None]) -> dict[str, Any]:
     """Rank the uncoded turns of the job's user by the active model's uncertainty."""
-    from survey_app.qualitative.active import next_segments
-    from survey_app.qualitative.model_versions import ModelVersionError
+    from survey_app.workspace.model_versions import ModelVersionError
+    from survey_app.workspace.next_segment import next_segments
 
     user = db.session.get(User, job.created_by_id) if job.created_by_id else None
     if user is None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+from survey_app.codings.operations import visible_codings_query
 from survey_app.extensions import db
 from survey_app.models import Coding, User
-from survey_app.qualitative.cases import Case
-from survey_app.qualitative.codings import visible_codings_query
+from survey_app.workspace.cases import Case
 
 #: interviews per stratum before a score is shown without a warning (DOMAIN.md)
 SATURATION_MIN = 10

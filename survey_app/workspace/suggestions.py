@@ -8,13 +8,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from survey_app.codings.codebook_versions import current_codebook
+from survey_app.codings.operations import create_coding, open_rounds_of, visible_codings_query
 from survey_app.core.audit import record
 from survey_app.core.refusals import UserError
 from survey_app.extensions import db
 from survey_app.models import Code, Coding, ModelVersion, Segment, TranscriptVersion, User, utcnow
-from survey_app.qualitative.codebook import current_codebook
-from survey_app.qualitative.codings import create_coding, open_rounds_of, visible_codings_query
-from survey_app.qualitative.model_versions import load_theme_model
+from survey_app.workspace.model_versions import load_theme_model
 
 CHUNK = 32
 #: speaker labels of the interviewer: their questions are not coded, so not suggested either

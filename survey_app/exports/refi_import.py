@@ -26,6 +26,7 @@ from analysis.refi import RefiProject, read_refi
 from coding.codebook import CodebookError, parse_codebook
 from coding.segment import normalise_text
 from survey_app.auth.operations import UserError, create_user
+from survey_app.codings.codebook_versions import current_codebook
 from survey_app.core.audit import record
 from survey_app.extensions import db
 from survey_app.fieldwork import operations as ops
@@ -43,7 +44,6 @@ from survey_app.models import (
 )
 from survey_app.models.coding import CODING_SOURCES
 from survey_app.models.fieldwork import INTERVIEW_STATUSES
-from survey_app.qualitative.codebook import current_codebook
 
 Progress = Callable[[float, str], None]
 FAMILY_SKELETON = {

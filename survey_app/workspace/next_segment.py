@@ -6,12 +6,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from survey_app.codings.operations import visible_codings_query
 from survey_app.extensions import db
 from survey_app.models import Coding, ModelVersion, User
-from survey_app.qualitative.cases import Case, current_cases
-from survey_app.qualitative.codings import visible_codings_query
-from survey_app.qualitative.model_versions import ensure_model_version, load_theme_model
-from survey_app.qualitative.suggestions import turn_units
+from survey_app.workspace.cases import Case, current_cases
+from survey_app.workspace.model_versions import ensure_model_version, load_theme_model
+from survey_app.workspace.suggestions import turn_units
 
 #: turns scored per request at most (spread over transcripts), to answer within a second or two
 MAX_CANDIDATES = 400
