@@ -19,7 +19,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from analysis.files import atomic_path
+from analysis.file_io import atomic_path
 from analysis.texts import DEFAULT_LANG, check_lang, decimal_text, territory_label, texts
 
 # Headline rows drawn as filled markers; coding scores drawn hollow beside them.

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import indices
-from analysis.files import InputError, read_header, read_table, suffix_of, to_number
+from analysis.file_io import InputError, read_header, read_table, suffix_of, to_number
 from analysis.typology import Rule, Typology, load_typology
 
 REQUIRED_COLUMNS = (
@@ -508,7 +508,7 @@ def load_geography(path: str | Path, levels: Sequence[str]) -> pd.DataFrame:
 
 def _supra_names(path: str | Path) -> dict[str, dict[str, str]]:
     """Return level -> code -> label from INSEE's 'zones supra-communales' sheet if any."""
-    from analysis.files import _rows_to_frame, read_xlsx_sheets
+    from analysis.file_io import _rows_to_frame, read_xlsx_sheets
 
     for rows in read_xlsx_sheets(Path(path)).values():
         frame = _rows_to_frame(rows, "NIVGEO")

@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis import plots
-from analysis.files import InputError, atomic_path, write_table
+from analysis.file_io import InputError, atomic_path, write_table
 from analysis.profile import ProfileResult
 from analysis.texts import (
     DEFAULT_LANG,

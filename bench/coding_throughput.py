@@ -3,7 +3,7 @@
 Generates an interview-like CSV of about --words words from the project corpus, then
 1. baseline: bare `nlp.pipe` over the texts with the same spaCy components the model runs
    (tok2vec, morphologizer, attribute_ruler, lemmatizer), one process;
-2. predict: the command's own code path (`coding.cli.predict_file`: streaming CSV in/out,
+2. predict: the command's own code path (`coding.commands.predict_file`: streaming CSV in/out,
    spaCy, features, classifier) in a child process, with --workers processes;
 and prints words/s of both, their ratio (target >= 0.8) and peak memory of the predict run
 at a tenth of the size and at full size (flat memory = streaming works).
@@ -81,8 +81,8 @@ def baseline(path: Path) -> dict:
 
 def child_predict(path: Path, out: Path, workers: int) -> None:
     """Run the predict code path once and print timing and peak memory as JSON."""
-    from coding.cli import predict_file
     from coding.codebook import default_codebook
+    from coding.commands import predict_file
     from coding.model import default_model_dir, load_model
 
     cb = default_codebook()

@@ -2,7 +2,7 @@
 100,000 codings).
 
 Each format runs in its own child process, which builds the deterministic synthetic project
-(analysis.writers.synth) then times only the export. The parent reads the child's peak
+(analysis.synthetic_project) then times only the export. The parent reads the child's peak
 resident memory from the kernel's rusage of that child (os.wait4, the per-child form of
 getrusage(RUSAGE_CHILDREN)). A `baseline` child builds the project and writes nothing: its
 peak memory is what the data alone costs, and the `x base` column divides each format's
@@ -41,8 +41,8 @@ def _size(path: Path) -> int:
 
 def child(fmt: str, args: argparse.Namespace) -> None:
     """Build the project, export it in `fmt`, print timing as JSON on stdout."""
+    from analysis.synthetic_project import synthetic_dataset
     from analysis.writers import WRITERS
-    from analysis.writers.synth import synthetic_dataset
 
     ds = synthetic_dataset(args.interviews, args.codings, seed=args.seed,
                            text_length=args.text_length)

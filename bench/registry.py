@@ -247,7 +247,7 @@ def run_child(kind: str, path: Path, geo: Path) -> dict:
 
 def ensure_file(workdir: Path, rows: int) -> tuple[Path, Path]:
     """Generate (or reuse) the synthetic register and geography for this row count."""
-    from analysis.synth import CLOSED_PERCENT
+    from analysis.synthetic_registry import CLOSED_PERCENT
 
     # The generator's mix is in the name, so a file from an older generator is not reused.
     path = workdir / f"sirene_synth_{rows}_closed{CLOSED_PERCENT}.csv"
@@ -255,8 +255,8 @@ def ensure_file(workdir: Path, rows: int) -> tuple[Path, Path]:
     if not (path.is_file() and geo.is_file()):
         print(f"generating {rows:,} rows into {path} ...", file=sys.stderr)
         t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "analysis.synth", "--rows", str(rows), "--out",
-                        str(path), "--geography", str(geo)], cwd=ROOT, check=True)
+        subprocess.run([sys.executable, "-m", "analysis.synthetic_registry", "--rows", str(rows),
+                        "--out", str(path), "--geography", str(geo)], cwd=ROOT, check=True)
         print(f"generated in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
     return path, geo
 

@@ -7,5 +7,5 @@ Entry points:
   ``load_model``, ``cross_validate``; ``coding.predict.iter_scores`` for large inputs.
 - ``coding.active.next_to_code``: the next segments to code.
 - ``coding.agreement.agreement_table`` (+ ``spans_to_units``, ``spans_to_documents``).
-- ``coding.cli.coding_group``: the ``milieu coding`` commands.
+- ``coding.commands.coding_group``: the ``milieu coding`` commands.
 """

@@ -9,15 +9,15 @@ from flask import Flask
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the application: defaults, instance config, MILIEU_* variables, test overrides."""
-    from survey_app import settings
+    from survey_app import assembly
 
-    app = Flask(__name__, instance_path=settings.instance_path(), instance_relative_config=True)
-    settings.init_config(app, test_config)
-    settings.init_database(app)
-    settings.init_extensions(app)
-    settings.init_i18n(app)
-    settings.init_jobs(app)
-    settings.init_transactions(app)
-    settings.init_errors(app)
-    settings.init_blueprints(app)
+    app = Flask(__name__, instance_path=assembly.instance_path(), instance_relative_config=True)
+    assembly.init_config(app, test_config)
+    assembly.init_database(app)
+    assembly.init_extensions(app)
+    assembly.init_i18n(app)
+    assembly.init_jobs(app)
+    assembly.init_transactions(app)
+    assembly.init_errors(app)
+    assembly.init_blueprints(app)
     return app

@@ -1,4 +1,4 @@
-"""The `milieu` command: the contract other tools and scripts rely on (see DESIGN.md)."""
+"""The `milieu` command: the contract other tools and scripts rely on."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from flask.cli import FlaskGroup
 
 #: commands and groups imported only when used (the NLP and statistics stacks take seconds to load)
 LAZY_GROUPS = {
-    "instruments": ("survey_app.fieldwork.commands", "instruments_group",
+    "instruments": ("survey_app.instruments.commands", "instruments_group",
                     "Interview guides as versioned data: validate, load, XLSForm export/import."),
     "fieldwork": ("survey_app.fieldwork.commands", "fieldwork_group",
                   "Import submissions collected offline with ODK Collect or KoboToolbox."),
-    "territories": ("survey_app.fieldwork.commands", "territories_group",
+    "territories": ("survey_app.territories.commands", "territories_group",
                     "Communes, départements, régions and zones d'emploi from INSEE tables."),
     "rounds": ("survey_app.rounds.commands", "rounds_group",
                "Blind double-coding rounds: list them, print their agreement."),
@@ -22,9 +22,9 @@ LAZY_GROUPS = {
                "Export the project: CSV, XLSX, Parquet, SPSS, Stata, REFI-QDA, with dictionary."),
     "import-refi": ("survey_app.exports.commands", "import_refi_command",
                     "Import a REFI-QDA project (.qdpx) or codebook (.qdc)."),
-    "coding": ("coding.cli", "coding_group",
+    "coding": ("coding.commands", "coding_group",
                "Theme classifier and agreement: train, predict, evaluate, agreement."),
-    "analyse": ("analysis.cli", "analyse_group",
+    "analyse": ("analysis.commands", "analyse_group",
                 "Territory profiles: registry counts (D1, D2), 4D profile, report."),
 }
 
@@ -81,19 +81,15 @@ cli.params = [p for p in cli.params if p.name not in {"app", "env_file", "debug"
 
 
 def _register() -> None:
-    from survey_app.commands import (
-        db_commands,
-        demo_commands,
-        serve_commands,
-        user_commands,
-        worker_commands,
-    )
+    from survey_app.auth.commands import users
+    from survey_app.core.commands import db, serve, worker
+    from survey_app.demo.commands import demo
 
-    cli.add_command(db_commands.db)
-    cli.add_command(serve_commands.serve)
-    cli.add_command(user_commands.users)
-    cli.add_command(demo_commands.demo)
-    cli.add_command(worker_commands.worker)
+    cli.add_command(db)
+    cli.add_command(serve)
+    cli.add_command(users)
+    cli.add_command(demo)
+    cli.add_command(worker)
 
 
 

@@ -18,7 +18,7 @@ IN_CI = bool(os.environ.get("CI"))
 def postgres_url_or_skip() -> str:
     """Return a working PostgreSQL URL; outside CI a missing server skips, in CI it fails."""
     url = os.environ.get("MILIEU_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
-    from survey_app.settings import normalise_database_url
+    from survey_app.assembly import normalise_database_url
 
     url = normalise_database_url(url)
     try:

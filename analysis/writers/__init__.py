@@ -18,15 +18,15 @@ Writer = Callable[..., list[Path]]
 
 
 def write_qdpx(ds: Dataset, path: str | Path, **options: Any) -> list[Path]:
-    """Write a REFI-QDA project (.qdpx); see analysis.refi.write_qdpx."""
-    from analysis import refi  # refi uses writers._atomic: import late to avoid a cycle
+    """Write a REFI-QDA project (.qdpx); see analysis.writers.refi.write_qdpx."""
+    from analysis.writers import refi
 
     return refi.write_qdpx(ds, path, **options)
 
 
 def write_qdc(ds: Dataset, path: str | Path, **options: Any) -> list[Path]:
-    """Write a REFI-QDA codebook (.qdc); see analysis.refi.write_qdc."""
-    from analysis import refi
+    """Write a REFI-QDA codebook (.qdc); see analysis.writers.refi.write_qdc."""
+    from analysis.writers import refi
 
     return refi.write_qdc(ds, path, **options)
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from analysis.files import atomic_path
+from analysis.file_io import atomic_path
 
 __all__ = ["atomic_dir", "atomic_path"]
 

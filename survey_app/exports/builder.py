@@ -11,7 +11,7 @@ from analysis.datasets import TABLE_COLUMNS, Dataset
 from survey_app.codings.operations import LIVE_STATUSES, blind_transcript_ids
 from survey_app.extensions import db
 from survey_app.fieldwork.operations import instrument_of
-from survey_app.instruments.model import question_metadata
+from survey_app.instruments.definitions import question_metadata
 from survey_app.models import (
     Answer,
     Code,

@@ -147,7 +147,7 @@ def import_refi_command(
     the file brings new codes); sources become transcripts of the interviews they name;
     codings keep their exact offsets and coders. All of it is imported, or nothing.
     """
-    from analysis.refi import RefiError
+    from analysis.writers.refi import RefiError
     from survey_app.exports.refi_import import RefiImportError, import_refi
 
     if not file.is_file():

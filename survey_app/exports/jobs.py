@@ -11,8 +11,8 @@ from typing import Any
 
 from flask import current_app
 
+from survey_app.core.job_queue import JobError, job_kind
 from survey_app.extensions import db
-from survey_app.jobs import JobError, job_kind
 from survey_app.models import Job, User
 
 
@@ -49,7 +49,7 @@ def run_refi_import(job: Job, progress: Callable[[float, str], None]) -> dict[st
     The import's own steps report no progress: each report commits the session, and a
     commit half-way would break all-or-nothing. run_job commits once, with the result.
     """
-    from analysis.refi import RefiError
+    from analysis.writers.refi import RefiError
     from survey_app.exports.refi_import import RefiImportError, import_refi
 
     folder = import_folder(job.id)

@@ -22,7 +22,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from analysis.datasets import FAMILIES, family_of
-from analysis.refi import RefiProject, read_refi
+from analysis.writers.refi import RefiProject, read_refi
 from coding.codebook import CodebookError, parse_codebook
 from coding.segment import normalise_text
 from survey_app.auth.operations import UserError, create_user

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
 
-from analysis.files import atomic_path
+from analysis.file_io import atomic_path
 from survey_app.exports.jobs import import_folder
 
 REFI_SUFFIXES = (".qdpx", ".qdc")

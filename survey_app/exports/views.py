@@ -18,6 +18,7 @@ from flask_login import current_user
 
 from survey_app.api.tokens import create_token, revoke_token, tokens_of
 from survey_app.auth.decorators import admin_required, researcher_required, staff_required
+from survey_app.core.job_queue import job_or_404, job_status, recent_jobs, start_job
 from survey_app.exports.forms import ExportForm, RefiImportForm, RevokeForm, TokenForm
 from survey_app.exports.jobs import job_folder
 from survey_app.exports.operations import (
@@ -29,7 +30,6 @@ from survey_app.exports.operations import (
 )
 from survey_app.exports.uploads import UploadError, check_refi_upload, store_refi_upload
 from survey_app.extensions import db
-from survey_app.jobs import job_or_404, job_status, recent_jobs, start_job
 from survey_app.models import ApiToken, Job
 
 #: an export job's progress messages (see operations.write_export) as the page shows them

@@ -7,65 +7,15 @@ from pathlib import Path
 
 import click
 import sqlalchemy as sa
-import yaml
 from flask.cli import with_appcontext
 
-from analysis.files import InputError
-from coding.codebook import CodebookError
-from survey_app.codings.codebook_versions import CodebookLoadError, load_codebook_file
 from survey_app.extensions import db
 from survey_app.fieldwork import operations as ops
-from survey_app.fieldwork.territories import load_territories
-from survey_app.instruments.cli import instruments_group
 from survey_app.instruments.submissions import SubmissionsError, parse_submissions_csv
-from survey_app.instruments.validate import InstrumentError
 from survey_app.models import InstrumentVersion, Organisation, User
 
 #: a submission's meta column that names its organisation by pseudonym
 ORGANISATION_COLUMNS = ("_organisation", "_organisation_code", "_org")
-
-
-@instruments_group.command("load")
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
-@with_appcontext
-def load_command(files: tuple[Path, ...]) -> None:
-    """Load interview guides or the codebook into the database as immutable versions.
-
-    All files load or none does; loading an unchanged file again changes nothing.
-    """
-    lines = []
-    for path in files:
-        if not path.is_file():
-            raise click.ClickException(f"{path}: no such file")
-        try:
-            lines.append(f"{path}: {_load_one(path)}")
-        except InstrumentError as err:
-            raise click.ClickException(str(err)) from None
-        except (CodebookLoadError, CodebookError) as err:
-            raise click.ClickException(f"{path}: {err}") from None
-        except ops.FieldworkError as err:
-            raise click.ClickException(err.message_en) from None
-    db.session.commit()
-    for line in lines:
-        click.echo(line)
-
-
-def _load_one(path: Path) -> str:
-    if _is_codebook(path):
-        book, new = load_codebook_file(path)
-        label, sha = f"codebook v{book.version}", book.sha256
-    else:
-        version, new = ops.load_instrument_file(path)
-        label, sha = f"{version.instrument_key} v{version.version}", version.sha256
-    return f"{label} {'loaded' if new else 'already loaded, unchanged'} (sha256 {sha[:12]})"
-
-
-def _is_codebook(path: Path) -> bool:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, yaml.YAMLError):
-        return False
-    return isinstance(data, dict) and "families" in data and "sections" not in data
 
 
 @click.group("fieldwork")
@@ -163,39 +113,3 @@ def _date_of(value: str | None) -> date | None:
         return datetime.fromisoformat(value.replace("Z", "+00:00")).date()
     except ValueError:
         return None
-
-
-@click.group("territories")
-def territories_group() -> None:
-    """Territories: communes with their département, région and zone d'emploi."""
-
-
-@territories_group.command("load")
-@click.option(
-    "--geography",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="INSEE table d'appartenance géographique (CSV or XLSX): CODGEO, LIBGEO, DEP, REG, ZE2020.",
-)
-@click.option(
-    "--population",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Table keyed by CODGEO with a population column (PMUN, PTOT...).",
-)
-@click.option(
-    "--area",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Table keyed by CODGEO with an area in km² (SUPERF...).",
-)
-@with_appcontext
-def load_territories_command(geography: Path, population: Path | None, area: Path | None) -> None:
-    """Add or update territories from INSEE's geography table (safe to run again)."""
-    for path in (geography, population, area):
-        if path is not None and not path.is_file():
-            raise click.ClickException(f"{path}: no such file")
-    try:
-        added = load_territories(geography, population, area)
-    except InputError as err:
-        raise click.ClickException(str(err)) from None
-    db.session.commit()
-    click.echo("Territories added: " + ", ".join(f"{n} {level}" for level, n in added.items()))

@@ -61,7 +61,7 @@ class OrganisationForm(FlaskForm):
 
 class TranscriptForm(FlaskForm):
     text = TextAreaField(_l("Paste the transcript"), validators=[Optional()])
-    # the file itself is read and checked by survey_app.transcripts.files
+    # the file itself is read and checked by survey_app.transcripts.readers
 
 
 class ReviewForm(VersionedForm):

@@ -24,14 +24,14 @@ from survey_app.instruments.answers import (
     consent_given,
     validate_answers,
 )
-from survey_app.instruments.expr import node_string
-from survey_app.instruments.model import (
+from survey_app.instruments.definitions import (
     MISSING_KINDS,
     Instrument,
     canonical_bytes,
     instrument_from_dict,
     iter_questions,
 )
+from survey_app.instruments.expr import node_string
 from survey_app.instruments.validate import InstrumentError, codebook_codes
 from survey_app.models import (
     Answer,

@@ -30,7 +30,7 @@ from survey_app.instruments.forms import (
 from survey_app.models import InstrumentVersion, Interview, Organisation, Territory
 from survey_app.models.fieldwork import INTERVIEW_STATUSES
 from survey_app.models.territories import SIZE_BANDS
-from survey_app.transcripts.files import TranscriptFileError, read_transcript_upload
+from survey_app.transcripts.readers import TranscriptFileError, read_transcript_upload
 
 # --- organisations -----------------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import expr
-from .model import (
+from .definitions import (
     CONSENT_NO,
     CONSENT_YES,
     DONT_KNOW,

@@ -25,7 +25,7 @@ from wtforms.validators import Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from .answers import AnswerError
-from .model import DONT_KNOW, MISSING_LABELS, REFUSED, Instrument, Question, Section
+from .definitions import DONT_KNOW, MISSING_LABELS, REFUSED, Instrument, Question, Section
 
 try:  # WTForms >= 3.3 deprecates (value, label) tuples
     from wtforms import SelectChoice

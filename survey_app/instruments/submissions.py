@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from .answers import clean_answers, validate_answers
-from .model import Instrument, Question, iter_questions
+from .definitions import Instrument, Question, iter_questions
 
 META_COLUMNS = frozenset(
     {

@@ -17,7 +17,7 @@ from typing import Any
 import openpyxl
 
 from . import expr
-from .model import (
+from .definitions import (
     CONSENT_NO,
     CONSENT_YES,
     DONT_KNOW,
@@ -441,7 +441,7 @@ class _Importer:
 
 def import_xlsform(path: str | Path, *, respondent_type: str | None = None) -> dict[str, Any]:
     """Read an XLSForm and return the instrument structure (as in the YAML files), validated."""
-    from .model import instrument_from_dict
+    from .definitions import instrument_from_dict
     from .validate import codebook_codes
 
     try:

@@ -10,7 +10,7 @@ from flask import current_app
 
 from analysis.texts import TEXTS, code_label, decimal_text, texts, translate_note
 from survey_app.config import LANGUAGES
-from survey_app.jobs import JobError, job_kind
+from survey_app.core.job_queue import JobError, job_kind
 from survey_app.models import Job
 
 if TYPE_CHECKING:  # the statistics stack loads where it is used, not at application start
@@ -23,7 +23,7 @@ LEGACY_LANG = "en"
 
 def registry_sources() -> dict[str, Path | None]:
     """The business-register files the profile uses: configured, else the demo extract."""
-    from analysis.synth import demo_paths
+    from analysis.synthetic_registry import demo_paths
 
     def configured(name: str) -> Path | None:
         value = current_app.config.get(f"{name.upper()}_FILE")

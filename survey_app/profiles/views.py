@@ -10,7 +10,7 @@ from flask_login import current_user
 from analysis.texts import territory_label
 from survey_app.auth.decorators import researcher_required
 from survey_app.core import labels
-from survey_app.jobs import job_or_404, job_status, recent_jobs, start_job
+from survey_app.core.job_queue import job_or_404, job_status, recent_jobs, start_job
 from survey_app.profiles import operations as ops
 from survey_app.profiles.forms import LEVEL_LABELS, ProfileForm
 

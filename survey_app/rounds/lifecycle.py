@@ -23,9 +23,9 @@ from sqlalchemy.orm.exc import StaleDataError
 from coding import agreement
 from survey_app.codings.operations import LIVE_STATUSES, blind_transcript_ids
 from survey_app.core.audit import record
+from survey_app.core.job_queue import JobError, job_kind, start_job
 from survey_app.core.refusals import UserError
 from survey_app.extensions import db
-from survey_app.jobs import JobError, job_kind, start_job
 from survey_app.models import (
     AuditEvent,
     Code,

@@ -10,8 +10,8 @@ from flask_login import current_user
 
 from survey_app.auth.decorators import researcher_required
 from survey_app.codings.operations import CodingError, create_coding, delete_coding, update_coding
+from survey_app.core.job_queue import job_status, start_job
 from survey_app.extensions import db
-from survey_app.jobs import job_status, start_job
 from survey_app.models import Job
 from survey_app.workspace import queries as q
 from survey_app.workspace import suggestions as sugg

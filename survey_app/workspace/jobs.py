@@ -8,8 +8,8 @@ from typing import Any
 
 from flask import current_app
 
+from survey_app.core.job_queue import JobError, job_kind
 from survey_app.extensions import db
-from survey_app.jobs import JobError, job_kind
 from survey_app.models import Job, ModelVersion, TranscriptVersion, User
 
 # the model libraries (spaCy, scikit-learn) load inside the jobs, not at application start

@@ -14,8 +14,8 @@ from flask_login import current_user
 from survey_app.auth.decorators import admin_required, researcher_required
 from survey_app.codings.codebook_versions import current_codebook
 from survey_app.codings.operations import open_rounds_of
+from survey_app.core.job_queue import start_job
 from survey_app.extensions import db
-from survey_app.jobs import start_job
 from survey_app.models import CodebookProposal, Job, ModelVersion, User
 from survey_app.models.fieldwork import RESPONDENT_TYPES
 from survey_app.models.territories import SIZE_BANDS

@@ -7,10 +7,10 @@ import pytest
 from integration.test_exports_support import seed_project
 
 from survey_app.codings.codebook_versions import load_codebook_file
-from survey_app.demo import instruments_dir
+from survey_app.core.job_queue import run_job
+from survey_app.demo.loader import instruments_dir
 from survey_app.extensions import db
 from survey_app.fieldwork import operations as ops
-from survey_app.jobs import run_job
 
 pytestmark = pytest.mark.browser
 

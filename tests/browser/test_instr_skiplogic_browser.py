@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
+from survey_app.instruments.definitions import load_instrument
 from survey_app.instruments.forms import build_section_form
-from survey_app.instruments.model import load_instrument
 
 ROOT = Path(__file__).resolve().parents[2]
 SKIPLOGIC_JS = ROOT / "survey_app" / "static" / "js" / "skiplogic.js"

@@ -46,7 +46,7 @@ def setup_case(app, text: str) -> int:
 
     from survey_app.auth.operations import create_user
     from survey_app.codings.codebook_versions import load_codebook_file
-    from survey_app.demo import instruments_dir
+    from survey_app.demo.loader import instruments_dir
     from survey_app.fieldwork import operations as ops
     from survey_app.models import InstrumentVersion, User
 

@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
-from survey_app.demo import instruments_dir
+from survey_app.demo.loader import instruments_dir
 from survey_app.extensions import db
 from survey_app.fieldwork import operations as ops
 from survey_app.models import InstrumentVersion, User

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 from integration.test_exports_support import FIRM, NAMES, PERSON, seed_project
 
-from analysis.refi import read_qdpx, validate_stream
+from analysis.writers.refi import read_qdpx, validate_stream
 from survey_app.codings.codebook_versions import current_codebook
 from survey_app.exports.commands import export_command, import_refi_command
 from survey_app.exports.operations import default_filename
@@ -230,7 +230,7 @@ def test_qdpx_round_trip_into_an_empty_database(app, project, tmp_path) -> None:
     empty_the_database(app)
     with app.app_context():
         from survey_app.auth.operations import create_user
-        from survey_app.demo import instruments_dir
+        from survey_app.demo.loader import instruments_dir
 
         for name in ("sme_manager.yaml", "relay_actor.yaml"):
             ops.load_instrument_file(instruments_dir() / name)
@@ -344,7 +344,7 @@ def test_import_attaches_a_changed_source_to_the_interview_named(app, project, t
 
 def test_pseudonymised_demo_carries_no_demo_name(sqlite_app, tmp_path) -> None:
     from survey_app.cli import cli
-    from survey_app.demo import DEMO_ORGANISATIONS, DEMO_USERS
+    from survey_app.demo.loader import DEMO_ORGANISATIONS, DEMO_USERS
 
     assert sqlite_app.test_cli_runner().invoke(cli, ["demo"]).exit_code == 0
     written = []

@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from survey_app.cli import cli
-from survey_app.demo import instruments_dir
+from survey_app.demo.loader import instruments_dir
 from survey_app.extensions import db
 from survey_app.models import Answer, InstrumentVersion, Interview
 

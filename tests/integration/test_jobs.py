@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 from milieu_testing import IN_CI, make_app
 
-from survey_app import jobs
+from survey_app.core import job_queue as jobs
 from survey_app.extensions import db
 from survey_app.models import Job
 

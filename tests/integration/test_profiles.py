@@ -7,11 +7,11 @@ import pytest
 import sqlalchemy as sa
 from milieu_testing import COMPLETE_SME, csrf_token
 
-from survey_app.demo import demo_data_dir
+from survey_app.demo.loader import demo_data_dir
 from survey_app.extensions import db
 from survey_app.fieldwork import operations as ops
-from survey_app.fieldwork.territories import load_territories
 from survey_app.models import Job, Territory
+from survey_app.territories.operations import load_territories
 
 
 def add_users(app, *people):
@@ -26,7 +26,7 @@ def add_users(app, *people):
 @pytest.fixture
 def profile_data(app):
     """Two submitted SME interviews in Montpellier (Hérault) on the demo geography."""
-    from survey_app.demo import instruments_dir
+    from survey_app.demo.loader import instruments_dir
 
     add_users(app, ("camille", "researcher"), ("ines", "fieldworker"))
     with app.app_context():

@@ -3,7 +3,7 @@
 import sqlalchemy as sa
 
 from survey_app.cli import cli
-from survey_app.demo import demo_data_dir
+from survey_app.demo.loader import demo_data_dir
 from survey_app.extensions import db
 from survey_app.models import Territory
 

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from analysis import synth
-from analysis.cli import analyse_group
+from analysis import synthetic_registry as synth
+from analysis.commands import analyse_group
 from analysis.indices import DENSITY_INDICATORS, DIVERSITY_INDICATORS
 from analysis.typology import load_typology
 

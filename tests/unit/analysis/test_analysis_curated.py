@@ -72,7 +72,7 @@ def test_bad_curated_list_is_refused_before_the_scan(tmp_path: Path, text: str,
 def test_command_line_adds_the_curated_list(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from analysis.cli import analyse_group
+    from analysis.commands import analyse_group
 
     listed = tmp_path / "curated.csv"
     listed.write_text("codgeo,Category\n34172,team_france_export\n", encoding="utf-8")

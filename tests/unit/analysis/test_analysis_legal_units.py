@@ -159,7 +159,7 @@ def test_bad_joins_are_refused_with_the_reason(files: dict[str, Path], tmp_path:
 def test_command_line_joins_the_legal_units(files: dict[str, Path], tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from analysis.cli import analyse_group
+    from analysis.commands import analyse_group
 
     out = tmp_path / "d1d2.csv"
     res = CliRunner().invoke(analyse_group, [

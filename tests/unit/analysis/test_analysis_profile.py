@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from analysis import profile as prof
-from analysis import synth
+from analysis import synthetic_registry as synth
 from analysis.report import render_report_html
 from analysis.texts import TEXTS
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from analysis import synth
+from analysis import synthetic_registry as synth
 
 
 def test_committed_demo_files_are_what_the_generator_writes(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from coding.cli import coding_group
+from coding.commands import coding_group
 
 
 @pytest.fixture()
@@ -87,9 +87,9 @@ def test_predict_family_level(runner, predict_csv, tmp_path):
 
 
 def test_predict_streams_chunks_over_two_workers(runner, tmp_path, monkeypatch):
-    import coding.cli
+    import coding.commands
 
-    monkeypatch.setattr(coding.cli, "CHUNK_ROWS", 7)
+    monkeypatch.setattr(coding.commands, "CHUNK_ROWS", 7)
     rows = [f'{i},"On se voit tous les mois avec la CCI, phrase {i}."' for i in range(30)]
     data = _write(tmp_path / "many.csv", "id,text\n" + "\n".join(rows) + "\n")
     out = tmp_path / "many_out.csv"

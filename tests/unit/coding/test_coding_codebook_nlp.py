@@ -96,7 +96,7 @@ def test_concurrent_first_loads_share_one_pipeline() -> None:
     """The server's warm-up thread and a request loading at once get the same object."""
     import threading
 
-    from survey_app.commands.serve_commands import start_warm_up
+    from survey_app.core.commands import start_warm_up
 
     got = []
     warm = start_warm_up()

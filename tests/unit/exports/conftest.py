@@ -8,7 +8,7 @@ import shutil
 import pytest
 
 from analysis.datasets import Dataset
-from analysis.writers.synth import FIRMS, PERSONS, synthetic_dataset
+from analysis.synthetic_project import FIRMS, PERSONS, synthetic_dataset
 
 
 @pytest.fixture

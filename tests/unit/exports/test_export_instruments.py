@@ -10,9 +10,9 @@ import pyreadstat
 import pytest
 
 from analysis.datasets import Dataset, answers_wide, cases, variables
-from analysis.refi import read_qdpx
+from analysis.synthetic_project import synthetic_dataset
 from analysis.writers import WRITERS
-from analysis.writers.synth import synthetic_dataset
+from analysis.writers.refi import read_qdpx
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -31,7 +31,7 @@ def _answer(meta: dict) -> str:
 
 @pytest.fixture(scope="module")
 def guides_ds() -> Dataset:
-    model = pytest.importorskip("survey_app.instruments.model")
+    model = pytest.importorskip("survey_app.instruments.definitions")
     guides = {}
     for name in ("sme_manager", "relay_actor"):
         instrument = model.load_instrument(ROOT / "instruments" / f"{name}.yaml")

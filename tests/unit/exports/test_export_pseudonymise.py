@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from analysis.datasets import Dataset
+from analysis.synthetic_project import FIRMS, PERSONS, PLACES
 from analysis.writers import WRITERS
-from analysis.writers.synth import FIRMS, PERSONS, PLACES
 from coding.pseudonymise import (
     Pseudonymiser,
     Replacement,

@@ -11,7 +11,7 @@ import pytest
 from lxml import etree
 
 from analysis.datasets import Dataset
-from analysis.refi import (
+from analysis.writers.refi import (
     DEFAULT_XSD_DIR,
     RefiError,
     guid,
@@ -199,7 +199,7 @@ def test_markup_and_control_characters_survive(small_ds: Dataset, tmp_path: Path
 
 def test_invalid_export_is_refused_and_not_written(small_ds: Dataset, tmp_path: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    from analysis import refi
+    from analysis.writers import refi
 
     monkeypatch.setattr(refi._ProjectWriter, "_selection_xml",
                         lambda self, c, text: '<PlainTextSelection name="x"/>')

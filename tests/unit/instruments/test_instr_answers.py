@@ -11,7 +11,7 @@ from survey_app.instruments.answers import (
     validate_answers,
     visible_questions,
 )
-from survey_app.instruments.model import DONT_KNOW, NOT_ASKED, REFUSED, load_instrument
+from survey_app.instruments.definitions import DONT_KNOW, NOT_ASKED, REFUSED, load_instrument
 
 MINI = load_instrument(Path(__file__).with_name("mini_instrument.yaml"))
 CONSENT = {"consent_data": "yes", "consent_participation": "yes"}

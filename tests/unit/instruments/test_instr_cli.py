@@ -6,8 +6,8 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from survey_app.instruments.cli import instruments_group
-from survey_app.instruments.model import load_instrument
+from survey_app.instruments.commands import instruments_group
+from survey_app.instruments.definitions import load_instrument
 
 HERE = Path(__file__).parent
 INSTRUMENTS = HERE.parents[2] / "instruments"

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from survey_app.instruments.model import (
+from survey_app.instruments.definitions import (
     instrument_sha256,
     iter_questions,
     load_instrument,

@@ -8,6 +8,7 @@ from flask import Flask
 from wtforms import BooleanField, RadioField, SelectMultipleField, StringField, TextAreaField
 
 from survey_app.instruments.answers import validate_answers
+from survey_app.instruments.definitions import DONT_KNOW, REFUSED, load_instrument
 from survey_app.instruments.forms import (
     FIELD_TYPES,
     apply_answer_errors,
@@ -15,7 +16,6 @@ from survey_app.instruments.forms import (
     form_answers,
     form_data,
 )
-from survey_app.instruments.model import DONT_KNOW, REFUSED, load_instrument
 
 HERE = Path(__file__).parent
 MINI = load_instrument(HERE / "mini_instrument.yaml")

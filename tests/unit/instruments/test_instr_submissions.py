@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from survey_app.instruments.model import DONT_KNOW, NOT_ASKED, REFUSED, load_instrument
+from survey_app.instruments.definitions import DONT_KNOW, NOT_ASKED, REFUSED, load_instrument
 from survey_app.instruments.submissions import SubmissionsError, parse_submissions_csv
 
 MINI = load_instrument(Path(__file__).with_name("mini_instrument.yaml"))

@@ -6,7 +6,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from survey_app.instruments.model import InstrumentError, instrument_from_dict, load_instrument
+from survey_app.instruments.definitions import (
+    InstrumentError,
+    instrument_from_dict,
+    load_instrument,
+)
 from survey_app.instruments.validate import codebook_codes
 
 MINI = Path(__file__).with_name("mini_instrument.yaml")

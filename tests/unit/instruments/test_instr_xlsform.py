@@ -10,7 +10,11 @@ import pytest
 from lxml import etree
 from pyxform.xls2xform import convert
 
-from survey_app.instruments.model import InstrumentError, instrument_from_dict, load_instrument
+from survey_app.instruments.definitions import (
+    InstrumentError,
+    instrument_from_dict,
+    load_instrument,
+)
 from survey_app.instruments.xlsform import export_xlsform, import_xlsform
 
 HERE = Path(__file__).parent

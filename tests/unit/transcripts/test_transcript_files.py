@@ -6,7 +6,7 @@ import zipfile
 import docx
 import pytest
 
-from survey_app.transcripts.files import TranscriptFileError, read_transcript_upload
+from survey_app.transcripts.readers import TranscriptFileError, read_transcript_upload
 
 FRENCH = (
     "Enquêteur : Comment ça a commencé ?\r\n"

@@ -1,7 +1,7 @@
 """`milieu instruments ...`: validate instrument files and convert them to and from XLSForm.
 
-A plain click group: the application's CLI mounts it and adds the database commands
-(``load``) to it with ``instruments_group.add_command``.
+Validation and the XLSForm conversions work on files alone; ``load`` stores versions in the
+database.
 """
 
 from __future__ import annotations
@@ -12,8 +12,14 @@ from pathlib import Path
 
 import click
 import yaml
+from flask.cli import with_appcontext
 
-from .model import Instrument, InstrumentError, load_instrument
+from coding.codebook import CodebookError
+from survey_app.codings.codebook_versions import CodebookLoadError, load_codebook_file
+from survey_app.extensions import db
+from survey_app.fieldwork import operations as ops
+
+from .definitions import Instrument, InstrumentError, load_instrument
 from .validate import PROJECT_INSTRUMENTS
 from .xlsform import export_xlsform, import_xlsform
 
@@ -148,3 +154,46 @@ def import_command(xlsx: str, out: str, respondent_type: str | None) -> None:
         Path(tmp).unlink(missing_ok=True)
         raise
     click.echo(f"wrote {out} ({data['id']} {data['version']})")
+
+
+@instruments_group.command("load")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def load_command(files: tuple[Path, ...]) -> None:
+    """Load interview guides or the codebook into the database as immutable versions.
+
+    All files load or none does; loading an unchanged file again changes nothing.
+    """
+    lines = []
+    for path in files:
+        if not path.is_file():
+            raise click.ClickException(f"{path}: no such file")
+        try:
+            lines.append(f"{path}: {_load_one(path)}")
+        except InstrumentError as err:
+            raise click.ClickException(str(err)) from None
+        except (CodebookLoadError, CodebookError) as err:
+            raise click.ClickException(f"{path}: {err}") from None
+        except ops.FieldworkError as err:
+            raise click.ClickException(err.message_en) from None
+    db.session.commit()
+    for line in lines:
+        click.echo(line)
+
+
+def _load_one(path: Path) -> str:
+    if _is_codebook(path):
+        book, new = load_codebook_file(path)
+        label, sha = f"codebook v{book.version}", book.sha256
+    else:
+        version, new = ops.load_instrument_file(path)
+        label, sha = f"{version.instrument_key} v{version.version}", version.sha256
+    return f"{label} {'loaded' if new else 'already loaded, unchanged'} (sha256 {sha[:12]})"
+
+
+def _is_codebook(path: Path) -> bool:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, yaml.YAMLError):
+        return False
+    return isinstance(data, dict) and "families" in data and "sections" not in data

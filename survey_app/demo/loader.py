@@ -160,13 +160,13 @@ def load_demo() -> dict[str, int]:
 
 def demo_data_dir() -> Path:
     """The analysis package's demo files: registry extract, geography, population, area."""
-    from analysis.synth import demo_paths
+    from analysis.synthetic_registry import demo_paths
 
     return demo_paths()["geography"].parent
 
 
 def _demo_territories() -> dict[str, int]:
-    from survey_app.fieldwork.territories import load_territories
+    from survey_app.territories.operations import load_territories
 
     data = demo_data_dir()
     return load_territories(
@@ -192,7 +192,7 @@ def _demo_interviews() -> int:
         interview = ops.create_interview(user, versions[key], org, day, org.territory.name)
         ops.save_answers(interview, answers, interview.version, user)
         if transcript:
-            text = (Path(__file__).parent / "demo_data" / transcript).read_text(encoding="utf-8")
+            text = (Path(__file__).parent / "data" / transcript).read_text(encoding="utf-8")
             ops.save_transcript(interview, text, user, source_format="txt", filename=transcript)
         if submitted:
             ops.submit_interview(interview, interview.version, user)

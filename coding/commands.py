@@ -409,7 +409,7 @@ def agreement_cmd(
             click.echo(table.round(3).to_string(index=False))
 
 
-def main() -> None:  # pragma: no cover - convenience for `python -m coding.cli`
+def main() -> None:  # pragma: no cover - convenience for `python -m coding.commands`
     """Run the group standalone."""
     coding_group(prog_name="milieu coding")
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from analysis.files import InputError, suffix_of, write_table
+from analysis.file_io import InputError, suffix_of, write_table
 from analysis.registry import LEVELS, compute_registry
 from analysis.texts import DEFAULT_LANG, LANGS
 from analysis.typology import TypologyError, load_typology

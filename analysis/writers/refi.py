@@ -50,7 +50,7 @@ CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
 MILIEU_NS = uuid.UUID("6f1c3c1e-8d2a-5b7e-9a51-4d0c1e2f7a90")
 _NS_BYTES = MILIEU_NS.bytes
 _VARIANT = {c: "89ab"[int(c, 16) & 0x3] for c in "0123456789abcdef"}
-DEFAULT_XSD_DIR = Path(__file__).parent / "refi_schemas"
+DEFAULT_XSD_DIR = Path(__file__).resolve().parents[1] / "refi_schemas"
 ORIGIN = "Milieu"
 FAMILY_COLORS = {"GOVERNANCE": "#1F77B4", "STRATEGY": "#2CA02C", "DYNAMICS": "#D62728",
                  "OTHER": "#7F7F7F"}

@@ -9,8 +9,8 @@ The full-scale file keeps the shape of INSEE's StockEtablissement, which holds e
 establishment since 1973, closed ones included: about 61% of its rows are closed
 (api.gouv.fr, "Quelle API Sirene utiliser ?": 28 million establishments, 11 million active).
 
-    python -m analysis.synth --demo DIR              # rewrite analysis/data/ style files
-    python -m analysis.synth --rows 30000000 --out FILE [--geography FILE]
+    python -m analysis.synthetic_registry --demo DIR      # rewrite analysis/data/ style files
+    python -m analysis.synthetic_registry --rows 30000000 --out FILE [--geography FILE]
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from analysis.files import atomic_path
+from analysis.file_io import atomic_path
 
 # The header of INSEE's StockEtablissement file, plus the legal category and name of the
 # legal unit, which analysts join from StockUniteLegale before running the counts.

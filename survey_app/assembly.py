@@ -125,7 +125,7 @@ def init_i18n(app: Flask) -> None:
 
 def init_transactions(app: Flask) -> None:
     """One commit per request: services only flush, the request commits or rolls back."""
-    from survey_app.jobs import enqueue_pending
+    from survey_app.core.job_queue import enqueue_pending
 
     @app.after_request
     def commit_session(response):
@@ -143,7 +143,7 @@ def init_transactions(app: Flask) -> None:
 
 
 def init_jobs(app: Flask) -> None:
-    from survey_app import jobs
+    from survey_app.core import job_queue as jobs
     from survey_app.exports import jobs as _export_jobs  # noqa: F401  (registers job kinds)
     from survey_app.profiles import operations as _profile_jobs  # noqa: F401
     from survey_app.workspace import jobs as _coding_jobs  # noqa: F401

@@ -1,7 +1,7 @@
 import click
 from flask.cli import with_appcontext
 
-from survey_app.demo import DEMO_USERS, demo_password, load_demo
+from survey_app.demo.loader import DEMO_USERS, demo_password, load_demo
 from survey_app.extensions import db
 
 

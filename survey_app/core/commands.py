@@ -1,0 +1,103 @@
+"""Commands of the running system: `milieu db` (Flask-Migrate plus backup and restore),
+`milieu serve` (the production web server) and `milieu worker` (the job consumer)."""
+
+import logging
+import threading
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from flask_migrate import upgrade
+from flask_migrate.cli import db
+
+from survey_app.core.audit import record
+from survey_app.core.backup import BackupError, backup, check_database_ready, restore
+from survey_app.extensions import db as database
+
+db.help = "Create, upgrade, back up and restore the database."
+
+log = logging.getLogger(__name__)
+
+
+@db.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def backup_command(path: Path) -> None:
+    """Write a consistent copy of the database to PATH (safe while the app runs)."""
+    try:
+        backup(path)
+    except BackupError as err:
+        raise click.ClickException(str(err)) from None
+    click.echo(f"Backed up the database to {path}.")
+
+
+@db.command("restore")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@with_appcontext
+def restore_command(path: Path, yes: bool) -> None:
+    """Replace the database by the backup at PATH (a safety copy is made first)."""
+    if not yes:
+        click.confirm("This replaces the current database. Go on?", abort=True)
+    try:
+        safety = restore(path)
+    except BackupError as err:
+        raise click.ClickException(str(err)) from None
+    upgrade()  # an older backup is brought up to the current schema
+    record("db.restore", object_type="database", payload={"source": str(path)})
+    database.session.commit()
+    database.session.remove()
+    database.engine.dispose()  # no pooled connection may outlive the database it was opened on
+    if safety:
+        click.echo(f"The previous database was saved to {safety}.")
+    click.echo(f"Restored the database from {path}.")
+
+
+def warm_up_nlp() -> None:
+    """Load the sentence splitter that saving a transcript needs (a few seconds, once).
+
+    Run in a background thread when the server starts, so the first transcript saved does
+    not wait for the spaCy model inside its request.
+    """
+    try:
+        from coding.nlp import load_nlp
+
+        load_nlp("sentences")
+    except Exception:  # the request will load it (or report why it cannot) later
+        log.exception("could not load the sentence splitter in advance")
+
+
+def start_warm_up() -> threading.Thread:
+    thread = threading.Thread(target=warm_up_nlp, name="milieu-nlp-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=5000, show_default=True, type=int, help="Port to listen on.")
+@click.option("--threads", default=8, show_default=True, type=int, help="Worker threads.")
+@with_appcontext
+def serve(host: str, port: int, threads: int) -> None:
+    """Serve the web app with the production WSGI server (waitress)."""
+    from waitress import serve as waitress_serve
+
+    problem = check_database_ready()
+    if problem:
+        raise click.ClickException(problem)
+    start_warm_up()
+    click.echo(f"Milieu is serving on http://{host}:{port}/ (Ctrl+C to stop)")
+    waitress_serve(current_app._get_current_object(), host=host, port=port, threads=threads)
+
+
+@click.command()
+@click.option("--workers", default=1, show_default=True, type=int, help="Jobs run at once.")
+@with_appcontext
+def worker(workers: int) -> None:
+    """Run the background job consumer (suggestions, retraining, large exports)."""
+    from huey.consumer import Consumer
+
+    huey = current_app.extensions["huey"]
+    click.echo(f"Milieu worker: {workers} worker(s) on {type(huey).__name__} (Ctrl+C to stop)")
+    Consumer(huey, workers=workers, worker_type="thread").run()
