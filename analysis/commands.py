@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-import pandas as pd
 
 from analysis.file_io import InputError, suffix_of, write_table
-from analysis.registry import LEVELS, compute_registry
+from analysis.territorial_levels import LEVELS
 from analysis.texts import DEFAULT_LANG, LANGS
 from analysis.typology import TypologyError, load_typology
+
+if TYPE_CHECKING:  # pandas and DuckDB load inside the commands: --help must start fast
+    import pandas as pd
 
 analyse_group = click.Group(
     "analyse", help="Compute D1-D4 of territories: registry counts, profile, report."
@@ -78,6 +81,8 @@ def registry_command(registry: Path, geography: Path, levels: tuple[str, ...], o
     France Export advisers, foreign trade advisers, ...) come from a curated list
     (--curated).
     """
+    from analysis.registry import compute_registry
+
     _check_out(out, (".csv", ".parquet"))
     try:
         typ = load_typology(typology) if typology else load_typology()
@@ -110,6 +115,8 @@ def _find(folder: Path | None, stem: str) -> Path | None:
 
 
 def _read_tidy(path: Path | None, what: str, required: bool = True) -> pd.DataFrame:
+    import pandas as pd
+
     if path is None:
         if required:
             raise click.UsageError(f"no {what} table: give --{what.replace('_', '-')} or --data")
@@ -206,6 +213,8 @@ def profile_command(registry_table: Path | None, data_dir: Path | None,
     ci_low, ci_high, n_sme, n_relay, flag, note), respondent_scores, scale_alpha,
     profile_meta.json, charts (PNG and SVG) and report.html, labelled in --lang.
     """
+    import pandas as pd
+
     from analysis.profile import build_profile
     from analysis.report import save_profile, write_report
 
@@ -251,6 +260,8 @@ def _find_questions(folder: Path | None) -> Path | None:
 
 
 def _read_registry_table(path: Path | None) -> pd.DataFrame:
+    import pandas as pd
+
     from analysis.registry import OUTPUT_COLUMNS
 
     if path is None:

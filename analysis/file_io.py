@@ -9,8 +9,10 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas loads on first use: the command line must start fast
+    import pandas as pd
 
 
 class InputError(ValueError):
@@ -47,6 +49,8 @@ def read_table(path: str | Path, header_marker: str | None = None) -> pd.DataFra
     header_marker names a column that marks the header row, so INSEE files with title
     lines above the header are read correctly.
     """
+    import pandas as pd
+
     p = Path(path)
     if not p.is_file():
         raise InputError(f"file not found: {p}")
@@ -79,6 +83,7 @@ def _find_header_line(p: Path, delim: str, marker: str) -> int:
 
 def _read_xlsx(p: Path, marker: str | None, sheet: str | None = None) -> pd.DataFrame:
     """Read the first sheet holding the marker column (all sheets scanned)."""
+
     sheets = read_xlsx_sheets(p)
     for _name, rows in sheets.items():
         frame = _rows_to_frame(rows, marker)
@@ -102,6 +107,8 @@ def read_xlsx_sheets(p: Path) -> dict[str, list[tuple]]:
 
 
 def _rows_to_frame(rows: list[tuple], marker: str | None) -> pd.DataFrame | None:
+    import pandas as pd
+
     for i, row in enumerate(rows[:40]):
         cells = ["" if c is None else str(c).strip() for c in row]
         if (marker is None and any(cells)) or (marker is not None and marker in cells):
@@ -122,6 +129,8 @@ def _cell(value: object) -> str:
 
 def to_number(values: pd.Series) -> pd.Series:
     """Parse numbers written the French or English way ('1 234,5' or '1234.5')."""
+    import pandas as pd
+
     text = values.astype(str).str.replace("\u00a0", "", regex=False).str.replace(" ", "")
     return pd.to_numeric(text.str.replace(",", ".", regex=False), errors="coerce")
 
@@ -146,6 +155,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
 
 def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
     """Write a DataFrame as CSV, or Parquet when the path ends in .parquet, atomically."""
+
     writer: Callable[[Path], None]
     if suffix_of(path) == ".parquet":
         def writer(tmp: Path) -> None:

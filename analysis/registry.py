@@ -17,6 +17,7 @@ import pandas as pd
 
 from analysis import indices
 from analysis.file_io import InputError, read_header, read_table, suffix_of, to_number
+from analysis.territorial_levels import LEVELS
 from analysis.typology import Rule, Typology, load_typology
 
 REQUIRED_COLUMNS = (
@@ -32,7 +33,6 @@ UNIT_NAME_COLUMN = "denominationUniteLegale"
 NAME_COLUMNS = ("denominationUsuelleEtablissement", "enseigne1Etablissement", UNIT_NAME_COLUMN)
 #: Columns of the legal-unit stock (StockUniteLegale) that the join needs.
 UNIT_REQUIRED_COLUMNS = ("siren", LEGAL_COLUMN)
-LEVELS = {"commune": "CODGEO", "departement": "DEP", "region": "REG", "zone_emploi": "ZE2020"}
 LEVEL_NAME_COLUMNS = {"commune": "LIBGEO", "departement": "LIBDEP", "region": "LIBREG",
                       "zone_emploi": "LIBZE2020"}
 NIVGEO = {"departement": "DEP", "region": "REG", "zone_emploi": "ZE2020"}

@@ -17,6 +17,7 @@ BENCHES = {
     "coding_throughput.py": (["--words", "200000"], []),
     "registry.py": (["--rows", "3000000"], []),
     "export.py": (["--interviews", "500", "--codings", "25000"], []),
+    "cli_startup.py": (["--rounds", "10"], []),
 }
 
 

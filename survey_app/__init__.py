@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
+if TYPE_CHECKING:  # importing the package must stay cheap: the CLI imports it
+    from flask import Flask
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the application: defaults, instance config, MILIEU_* variables, test overrides."""
+    from flask import Flask
+
     from survey_app import assembly
 
     app = Flask(__name__, instance_path=assembly.instance_path(), instance_relative_config=True)

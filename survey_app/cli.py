@@ -1,31 +1,47 @@
-"""The `milieu` command: the contract other tools and scripts rely on."""
+"""The `milieu` command: the contract other tools and scripts rely on.
+
+Every command lives beside its feature; this module only lists them. A command's module is
+imported when that command runs (or its help is asked for), so `milieu --help`, `milieu
+analyse ...` and `milieu coding ...` load neither Flask nor the database.
+"""
 
 from __future__ import annotations
 
 import importlib
 import sys
+from typing import Any
 
 import click
-from flask.cli import FlaskGroup
 
-#: commands and groups imported only when used (the NLP and statistics stacks take seconds to load)
-LAZY_GROUPS = {
-    "instruments": ("survey_app.instruments.commands", "instruments_group",
-                    "Interview guides as versioned data: validate, load, XLSForm export/import."),
-    "fieldwork": ("survey_app.fieldwork.commands", "fieldwork_group",
-                  "Import submissions collected offline with ODK Collect or KoboToolbox."),
-    "territories": ("survey_app.territories.commands", "territories_group",
-                    "Communes, départements, régions and zones d'emploi from INSEE tables."),
-    "rounds": ("survey_app.rounds.commands", "rounds_group",
-               "Blind double-coding rounds: list them, print their agreement."),
-    "export": ("survey_app.exports.commands", "export_command",
-               "Export the project: CSV, XLSX, Parquet, SPSS, Stata, REFI-QDA, with dictionary."),
-    "import-refi": ("survey_app.exports.commands", "import_refi_command",
-                    "Import a REFI-QDA project (.qdpx) or codebook (.qdc)."),
-    "coding": ("coding.commands", "coding_group",
-               "Theme classifier and agreement: train, predict, evaluate, agreement."),
+#: name -> (module, attribute, one-line help, needs the web app)
+COMMANDS: dict[str, tuple[str, str, str, bool]] = {
     "analyse": ("analysis.commands", "analyse_group",
-                "Territory profiles: registry counts (D1, D2), 4D profile, report."),
+                "Territory profiles: registry counts (D1, D2), 4D profile, report.", False),
+    "coding": ("coding.commands", "coding_group",
+               "Theme classifier and agreement: train, predict, evaluate, agreement.", False),
+    "db": ("survey_app.core.commands", "db",
+           "Create, upgrade, back up and restore the database.", True),
+    "demo": ("survey_app.demo.commands", "demo",
+             "Load the demo: users, territories, interviews, transcripts, codings.", True),
+    "export": ("survey_app.exports.commands", "export_command",
+               "Export the project: CSV, XLSX, Parquet, SPSS, Stata, REFI-QDA, with dictionary.",
+               True),
+    "fieldwork": ("survey_app.fieldwork.commands", "fieldwork_group",
+                  "Import submissions collected offline with ODK Collect or KoboToolbox.", True),
+    "import-refi": ("survey_app.exports.commands", "import_refi_command",
+                    "Import a REFI-QDA project (.qdpx) or codebook (.qdc).", True),
+    "instruments": ("survey_app.instruments.commands", "instruments_group",
+                    "Interview guides as versioned data: validate, load, XLSForm export/import.",
+                    True),
+    "rounds": ("survey_app.rounds.commands", "rounds_group",
+               "Blind double-coding rounds: list them, print their agreement.", True),
+    "serve": ("survey_app.core.commands", "serve",
+              "Serve the web app with the production WSGI server (waitress).", True),
+    "territories": ("survey_app.territories.commands", "territories_group",
+                    "Communes, départements, régions and zones d'emploi from INSEE tables.", True),
+    "users": ("survey_app.auth.commands", "users", "Manage user accounts.", True),
+    "worker": ("survey_app.core.commands", "worker",
+               "Run the background job consumer (suggestions, retraining, exports).", True),
 }
 
 
@@ -35,74 +51,55 @@ def _create_app():
     return create_app()
 
 
-class MilieuGroup(FlaskGroup):
-    """Flask's group, with the library command groups loaded on first use."""
+class MilieuGroup(click.Group):
+    """A group whose commands are imported on first use, from the table above."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(set(super().list_commands(ctx)) | set(LAZY_GROUPS))
+        return sorted(COMMANDS)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        """List commands without importing the lazy groups."""
-        rows = []
-        for name in self.list_commands(ctx):
-            if name in LAZY_GROUPS:
-                rows.append((name, LAZY_GROUPS[name][2]))
-            else:
-                rows.append((name, self.get_command(ctx, name).get_short_help_str(60)))
+        """List the commands without importing any of them."""
         with formatter.section("Commands"):
-            formatter.write_dl(rows)
+            formatter.write_dl([(name, COMMANDS[name][2]) for name in self.list_commands(ctx)])
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        if name in LAZY_GROUPS:
-            module, attr, _help = LAZY_GROUPS[name]
-            try:
-                return getattr(importlib.import_module(module), attr)
-            except ModuleNotFoundError as err:
-                if err.name != module:
-                    raise  # a broken dependency must show, not hide the group
-                return None
-        return super().get_command(ctx, name)
+        if name not in COMMANDS:
+            return None
+        module, attr, _help, needs_app = COMMANDS[name]
+        command = getattr(importlib.import_module(module), attr)
+        if needs_app:
+            _provide_app(ctx)
+        return command
 
 
-@click.group(
-    cls=MilieuGroup,
-    create_app=_create_app,
-    add_default_commands=False,
-    add_version_option=False,
-    load_dotenv=False,
-    set_debug_flag=False,
-)
+def _provide_app(ctx: click.Context) -> None:
+    """Let Flask's `with_appcontext` find the app (a test runner may have given its own)."""
+    from flask.cli import ScriptInfo
+
+    root = ctx.find_root()
+    if not isinstance(root.obj, ScriptInfo):
+        root.obj = ScriptInfo(create_app=_create_app, set_debug_flag=False)
+    ctx.obj = root.obj
+
+
+@click.group(cls=MilieuGroup)
 def cli() -> None:
     """Milieu: interviews, coding and 4D territory profiles for internationalising milieus."""
 
 
-# Flask's --app, --env-file and --debug make no sense for a packaged tool
-cli.params = [p for p in cli.params if p.name not in {"app", "env_file", "debug"}]
-
-
-def _register() -> None:
-    from survey_app.auth.commands import users
-    from survey_app.core.commands import db, serve, worker
-    from survey_app.demo.commands import demo
-
-    cli.add_command(db)
-    cli.add_command(serve)
-    cli.add_command(users)
-    cli.add_command(demo)
-    cli.add_command(worker)
-
-
-
-_register()
+def _database_error(err: BaseException) -> Any:
+    """The SQLAlchemy OperationalError behind err, if SQLAlchemy was loaded at all."""
+    exc = sys.modules.get("sqlalchemy.exc")
+    return exc is not None and isinstance(err, exc.OperationalError)
 
 
 def main() -> None:
     """Run the command line; database trouble ends in one line, not a traceback."""
-    from sqlalchemy.exc import OperationalError
-
     try:
         cli.main(prog_name="milieu", standalone_mode=True)
-    except OperationalError as err:
+    except Exception as err:
+        if not _database_error(err):
+            raise
         reason = str(err.orig).strip().splitlines()[0] if err.orig else str(err)
         click.echo(f"Error: cannot use the database: {reason}", err=True)
         sys.exit(1)

@@ -192,3 +192,41 @@ def test_postgres_backup_then_restore_with_pg_dump(tmp_path, monkeypatch):
         assert refused.exit_code == 1 and "not a pg_dump archive" in refused.output
         with app.app_context():
             db.engine.dispose()
+
+
+LOADED = (
+    "import sys, runpy; sys.argv = ['milieu', *sys.argv[1:]]\n"
+    "try:\n"
+    "    from survey_app.cli import main; main()\n"
+    "except SystemExit:\n"
+    "    pass\n"
+    "heavy = ('flask', 'sqlalchemy', 'alembic', 'pandas', 'duckdb', 'spacy')\n"
+    "print('LOADED', sorted(m for m in heavy if m in sys.modules))\n"
+)
+
+
+def loaded_by(*args):
+    done = subprocess.run(
+        [sys.executable, "-c", LOADED, *args], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.rsplit("LOADED ", 1)[1].strip()
+
+
+def test_help_and_analysis_help_load_no_web_or_data_stack():
+    # a 2-million-row register scans in about a second: the start-up must not cost as much
+    assert loaded_by("--help") == "[]"
+    assert loaded_by("analyse", "--help") == "[]"
+    assert loaded_by("analyse", "registry", "--help") == "[]"
+
+
+def test_library_commands_do_not_load_the_web_app():
+    assert "flask" not in loaded_by("coding", "--help")
+    assert "sqlalchemy" not in loaded_by("coding", "agreement", "--help")
+
+
+def test_a_web_command_still_finds_the_app():
+    assert "flask" in loaded_by("users", "--help")
+    result = run_milieu("db", "--help")
+    assert result.returncode == 0
+    assert "upgrade" in result.stdout
