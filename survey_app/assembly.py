@@ -146,6 +146,7 @@ def init_jobs(app: Flask) -> None:
     from survey_app.core import job_queue as jobs
     from survey_app.exports import jobs as _export_jobs  # noqa: F401  (registers job kinds)
     from survey_app.profiles import operations as _profile_jobs  # noqa: F401
+    from survey_app.rounds import agreement as _round_jobs  # noqa: F401
     from survey_app.workspace import jobs as _coding_jobs  # noqa: F401
 
     jobs.init_jobs(app)

@@ -1,4 +1,5 @@
-"""Blind double-coding rounds (pages under /rounds; services in survey_app.rounds.lifecycle).
+"""Blind double-coding rounds (pages under /rounds; services in lifecycle, agreement and
+reconciliation).
 
 A researcher opens a round on current transcript versions for two or more coders. While it is
 open each coder sees only their own codings (survey_app.codings.operations is the rule) and

@@ -16,6 +16,7 @@ from flask.cli import with_appcontext
 from coding.agreement import TABLE_COLUMNS
 from survey_app.extensions import db
 from survey_app.models import CodingRound
+from survey_app.rounds import agreement as agreement_svc
 from survey_app.rounds import lifecycle as svc
 
 #: the agreement table's columns (the coder count is the same on every row, so it is left out)
@@ -76,7 +77,7 @@ def _write_atomically(path: Path, text: str) -> None:
 @click.argument("round_id", type=int)
 @click.option(
     "--level",
-    type=click.Choice(svc.LEVELS),
+    type=click.Choice(agreement_svc.LEVELS),
     default="unit",
     show_default=True,
     help="Unit of agreement: speaker turn, character or document.",
@@ -116,7 +117,7 @@ def agreement_command(
         raise click.ClickException(f"no coding round {round_id}")
     click.echo(f"computing agreement of round {rnd.id} ({boot} bootstrap draws)...", err=True)
     try:
-        report = svc.agreement_report(rnd, level, exclude_uncoded, boot)
+        report = agreement_svc.agreement_report(rnd, level, exclude_uncoded, boot)
     except svc.RoundError as err:
         raise click.ClickException(f"round {rnd.id}: {err.message_en}") from None
     text = _table(report, fmt)

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from survey_app.extensions import db
 from survey_app.models import CodebookVersion, CodingRound, TranscriptVersion, User
+from survey_app.rounds import agreement as agreement_svc
 from survey_app.rounds import lifecycle as svc
 
 
@@ -60,7 +61,7 @@ def codebook_of(rnd: CodingRound) -> CodebookVersion | None:
 def code_labels(rnd: CodingRound, lang: str) -> dict[str, str]:
     """Labels of codes and families in the interface language."""
     labels: dict[str, str] = {}
-    for key, code in svc.round_codes(rnd).items():
+    for key, code in agreement_svc.round_codes(rnd).items():
         labels[key] = code.label_fr if lang == "fr" else code.label_en
     book = codebook_of(rnd)
     for family, spec in ((book.content or {}).get("families") or {}).items() if book else ():
@@ -75,7 +76,7 @@ def turn_texts(rnd: CodingRound) -> dict[tuple[int, int, int], dict[str, Any]]:
     for tv in rnd.transcript_versions:
         speakers = {(s.start, s.end): s.speaker for s in tv.segments if s.kind == "turn"}
         org = tv.transcript.interview.organisation
-        for start, end in svc.turns_of(tv):
+        for start, end in agreement_svc.turns_of(tv):
             out[(tv.id, start, end)] = {
                 "speaker": speakers.get((start, end)) or "",
                 "text": tv.text[start:end],

@@ -27,8 +27,10 @@ from survey_app.codings.codebook_versions import current_codebook
 from survey_app.core.labels import lang
 from survey_app.extensions import db
 from survey_app.models import CodingRound, TranscriptVersion, User
+from survey_app.rounds import agreement as agreement_svc
 from survey_app.rounds import lifecycle as svc
 from survey_app.rounds import queries
+from survey_app.rounds import reconciliation as reconciliation_svc
 from survey_app.rounds.forms import DecisionForm, DoneForm, NewRoundForm, RoundActionForm
 
 
@@ -179,7 +181,9 @@ def round_page(round_id: int):
     progress = svc.own_progress(rnd, current_user) if coder else {}
     counts = svc.counts_by_coder(rnd)
     disagreements = (
-        [i for i in svc.reconciliation_items(rnd) if not i.agreed] if rnd.status != "open" else []
+        [i for i in reconciliation_svc.reconciliation_items(rnd) if not i.agreed]
+        if rnd.status != "open"
+        else []
     )
     return render_template(
         "rounds/round.html",
@@ -240,7 +244,7 @@ def undo(round_id: int):
 
 def _agreement_args() -> tuple[str, bool]:
     level = request.args.get("level", "unit")
-    if level not in svc.LEVELS:
+    if level not in agreement_svc.LEVELS:
         abort(400)
     return level, request.args.get("exclude_uncoded") in ("1", "true", "on", "yes")
 
@@ -249,7 +253,7 @@ def _agreement_job(rnd: CodingRound):
     """The job holding this page's figures (started on first view), or a refusal."""
     level, exclude = _agreement_args()
     retry = request.args.get("retry") == "1"
-    job = svc.request_agreement(rnd, acting_user(), level, exclude, _n_boot(), retry)
+    job = agreement_svc.request_agreement(rnd, acting_user(), level, exclude, _n_boot(), retry)
     return job, level, exclude
 
 
@@ -307,12 +311,12 @@ def reconcile(round_id: int):
 
 def _render_reconcile(rnd: CodingRound, status: int = 200):
     try:  # who coded what must stay hidden from anyone still coding these texts blind
-        svc.check_not_blind(rnd, current_user)
+        reconciliation_svc.check_not_blind(rnd, current_user)
     except svc.RoundError as err:
         db.session.rollback()
         flash(err.message(lang()), "warning")
         return redirect(url_for("rounds.round_page", round_id=rnd.id))
-    items = svc.reconciliation_items(rnd)
+    items = reconciliation_svc.reconciliation_items(rnd)
     shown = _reconcile_filters()
     disagreements = [i for i in items if not i.agreed]
     return render_template(
@@ -361,7 +365,7 @@ def decision(round_id: int):
         flash(_("Choose keep or drop for this disagreement."), "danger")
         return _render_reconcile(rnd, 400)
     try:
-        svc.decide(
+        reconciliation_svc.decide(
             rnd,
             current_user,
             int(form.version.data),
@@ -390,7 +394,7 @@ def accept(round_id: int):
     if not form.validate_on_submit():
         abort(400)
     try:
-        n = svc.accept_agreements(rnd, current_user, int(form.version.data))
+        n = reconciliation_svc.accept_agreements(rnd, current_user, int(form.version.data))
     except svc.RoundError as err:
         db.session.rollback()
         db.session.refresh(rnd)
@@ -407,7 +411,7 @@ def reconciled(round_id: int):
     if not form.validate_on_submit():
         abort(400)
     try:
-        svc.mark_reconciled(rnd, current_user, int(form.version.data))
+        reconciliation_svc.mark_reconciled(rnd, current_user, int(form.version.data))
     except svc.RoundError as err:
         db.session.rollback()
         db.session.refresh(rnd)

@@ -146,7 +146,7 @@ def figures(client, url):
 
 def recomputed(app, round_id):
     """Compute afresh, bypassing the stored job result."""
-    from survey_app.rounds.lifecycle import agreement_report
+    from survey_app.rounds.agreement import agreement_report
 
     with app.app_context():
         return agreement_report(db.session.get(CodingRound, round_id), n_boot=200)

@@ -3,7 +3,8 @@
 import pandas as pd
 
 from coding.agreement import agreement_table
-from survey_app.rounds.lifecycle import FRAME_COLUMNS, turn_cells, turn_table
+from survey_app.rounds.agreement import turn_cells, turn_table
+from survey_app.rounds.lifecycle import FRAME_COLUMNS
 from survey_app.rounds.queries import highlight
 
 TURNS = {7: [(0, 10), (11, 20), (21, 30)]}
