@@ -13,6 +13,11 @@ bp.add_url_rule(
     view_func=views.section,
     methods=["GET", "POST"],
 )
+bp.add_url_rule(
+    "/interviews/<int:interview_id>/sections/<key>/autosave",
+    view_func=views.autosave,
+    methods=["POST"],
+)
 bp.add_url_rule("/interviews/<int:interview_id>/submit", view_func=views.submit, methods=["POST"])
 bp.add_url_rule("/interviews/<int:interview_id>/review", view_func=views.review, methods=["POST"])
 bp.add_url_rule(

@@ -139,75 +139,86 @@ def interview(interview_id: int):
 
 @staff_required
 def section(interview_id: int, key: str):
-    item = queries.interview_for(current_user, interview_id, edit=request.method == "POST")
-    instrument = ops.instrument_of(item.instrument_version)
-    try:
-        current = instrument.section(key)
-    except KeyError:
-        abort(404)
-    autosave = request.headers.get("X-Milieu-Autosave") == "1"
+    """One section of the interview as a page: show it, or save it and move on."""
+    item, instrument, current = _section_of(interview_id, key)
     stored = ops.stored_answers(item)
     consent_section = instrument.sections[0].key
-    if key != consent_section and not consent_given(stored, instrument) and not autosave:
+    if key != consent_section and not consent_given(stored, instrument):
         flash(_("Record the consent first: nothing else can be saved before it."), "warning")
         return redirect(url_for("fieldwork.section", interview_id=item.id, key=consent_section))
-
     form_cls = build_section_form(instrument, key, lang(), base=VersionedForm)
     if request.method == "GET":
         form = form_cls(data={**form_data(current, stored), "version": item.version})
         return _render_section(item, instrument, current, form, stored)
 
     form = form_cls()
-    status = 200
-    if not form.validate():
-        if autosave:
-            return jsonify(
-                ok=False, error="form", message=_("The page has expired: reload it.")
-            ), 400
-        status = 400
-    else:
+    status = 400
+    if form.validate():
         try:
             ops.save_answers(
                 item, form_answers(form, current), int(form.version.data), current_user
             )
         except ops.StaleInterview as err:
             db.session.rollback()
-            if autosave:
-                return jsonify(ok=False, error="stale", message=err.message(lang())), 409
             flash(err.message(lang()), "danger")
             status = 409
         except ops.AnswersRefused as err:
             db.session.rollback()
-            if autosave:
-                messages = {
-                    e.key: (e.message_fr if lang() == "fr" else e.message_en) for e in err.errors
-                }
-                return jsonify(
-                    ok=False,
-                    error="invalid",
-                    errors=messages,
-                    message=_("Some answers are not valid; they are not saved yet."),
-                ), 422
             apply_answer_errors(form, err.errors, lang())
             flash(_("Some answers are not valid; nothing was saved."), "danger")
             status = 422
         else:
-            if autosave:
-                return jsonify(
-                    ok=True,
-                    version=item.version,
-                    saved=item.updated_dt.isoformat(timespec="seconds"),
-                )
             flash(_("Answers saved."), "success")
-            target = request.form.get("next_section") or key
-            if target not in {s.key for s in instrument.sections}:
-                target = key
-            if request.form.get("go") == "overview":
-                return redirect(url_for("fieldwork.interview", interview_id=item.id))
-            return redirect(url_for("fieldwork.section", interview_id=item.id, key=target))
+            return redirect(_after_save(item, instrument, key))
     return _render_section(
         item, instrument, current, form, {**stored, **form_answers(form, current)}
     ), status
+
+
+@staff_required
+def autosave(interview_id: int, key: str):
+    """Save a section in the background (the page's autosave): JSON in, JSON out."""
+    item, instrument, current = _section_of(interview_id, key)
+    form = build_section_form(instrument, key, lang(), base=VersionedForm)()
+    if not form.validate():
+        return jsonify(ok=False, error="form", message=_("The page has expired: reload it.")), 400
+    try:
+        ops.save_answers(item, form_answers(form, current), int(form.version.data), current_user)
+    except ops.StaleInterview as err:
+        db.session.rollback()
+        return jsonify(ok=False, error="stale", message=err.message(lang())), 409
+    except ops.AnswersRefused as err:
+        db.session.rollback()
+        messages = {e.key: (e.message_fr if lang() == "fr" else e.message_en) for e in err.errors}
+        return jsonify(
+            ok=False,
+            error="invalid",
+            errors=messages,
+            message=_("Some answers are not valid; they are not saved yet."),
+        ), 422
+    return jsonify(
+        ok=True, version=item.version, saved=item.updated_dt.isoformat(timespec="seconds")
+    )
+
+
+def _section_of(interview_id: int, key: str):
+    """The interview (checked for this user), its instrument and the section, or 404."""
+    item = queries.interview_for(current_user, interview_id, edit=request.method == "POST")
+    instrument = ops.instrument_of(item.instrument_version)
+    try:
+        return item, instrument, instrument.section(key)
+    except KeyError:
+        abort(404)
+
+
+def _after_save(item, instrument, key: str) -> str:
+    """Where the form goes after a save: the overview, the section asked for, or this one."""
+    if request.form.get("go") == "overview":
+        return url_for("fieldwork.interview", interview_id=item.id)
+    target = request.form.get("next_section") or key
+    if target not in {s.key for s in instrument.sections}:
+        target = key
+    return url_for("fieldwork.section", interview_id=item.id, key=target)
 
 
 def _render_section(item, instrument, current, form, answers):

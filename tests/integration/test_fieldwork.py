@@ -9,8 +9,6 @@ from milieu_testing import COMPLETE_SME, CONSENT
 from survey_app.extensions import db
 from survey_app.models import Answer, AuditEvent, Interview
 
-AUTOSAVE = {"X-Milieu-Autosave": "1"}
-
 
 @pytest.fixture
 def people(create_user):
@@ -34,13 +32,13 @@ def answers_of(app, interview_id):
         return {r.question_key: r.value or r.missing for r in rows}
 
 
-def post_section(client, get_csrf, interview_id, key, data, headers=None):
+def post_section(client, get_csrf, interview_id, key, data, autosave=False):
     url = f"/interviews/{interview_id}/sections/{key}"
     token = get_csrf(url)
     page = client.get(url).get_data(as_text=True)
     version = re.search(r'id="version" name="version" type="hidden" value="(\d+)"', page)
     payload = {"csrf_token": token, "version": version.group(1), **data}
-    return client.post(url, data=payload, headers=headers or {})
+    return client.post(url + "/autosave" if autosave else url, data=payload)
 
 
 # --- who sees what -----------------------------------------------------------------------------
@@ -134,8 +132,7 @@ def test_nothing_is_saved_before_consent(client, auth, people, interview, get_cs
     page = client.get(f"/interviews/{item}/sections/contexte")
     assert page.status_code == 302 and page.headers["Location"].endswith("/sections/consentement")
     response = client.post(
-        f"/interviews/{item}/sections/contexte",
-        headers=AUTOSAVE,
+        f"/interviews/{item}/sections/contexte/autosave",
         data={"csrf_token": get_csrf("/"), "version": version_of(app, item), "role": "dirigeant"},
     )
     assert response.status_code == 422
@@ -178,7 +175,9 @@ def test_autosave_returns_new_version(client, auth, people, interview, get_csrf,
     item = interview("ines", answers=CONSENT)
     auth.login("ines")
     before = version_of(app, item)
-    response = post_section(client, get_csrf, item, "parcours", {"a1": "Nous exportons"}, AUTOSAVE)
+    response = post_section(
+        client, get_csrf, item, "parcours", {"a1": "Nous exportons"}, autosave=True
+    )
     assert response.status_code == 200
     assert response.json["ok"] is True and response.json["version"] == before + 1
     assert answers_of(app, item)["a1"] == "Nous exportons"
@@ -217,7 +216,7 @@ def test_second_save_on_a_stale_version_is_refused_and_input_shown(
     assert "entre-temps" in page and "second text, typed elsewhere" in page
     assert answers_of(app, item)["a1"] == "first text"
     again = client.post(
-        url, data={"csrf_token": token, "version": stale_version, "a1": "x"}, headers=AUTOSAVE
+        url + "/autosave", data={"csrf_token": token, "version": stale_version, "a1": "x"}
     )
     assert again.status_code == 409 and again.json["error"] == "stale"
 
@@ -297,8 +296,7 @@ def test_submit_then_review_then_fieldworker_can_no_longer_edit(
         ("naf_code", "٢٨.٢٩B"),  # Arabic-Indic digits match "\d"
     ],
 )
-def test_organisation_codes_must_be_ascii_digits(client, auth, people, get_csrf, app, field,
-                                                 value):
+def test_organisation_codes_must_be_ascii_digits(client, auth, people, get_csrf, app, field, value):
     from survey_app.models import Organisation, Territory
 
     with app.app_context():
@@ -308,12 +306,19 @@ def test_organisation_codes_must_be_ascii_digits(client, auth, people, get_csrf,
         commune_id = commune.id
     auth.login("camille")
     url = "/organisations/new"
-    data = {"csrf_token": get_csrf(url), "kind": "sme", "name": "Optique Lez",
-            "territory_id": str(commune_id), "siret": "34172000000012", "naf_code": "26.70Z"}
+    data = {
+        "csrf_token": get_csrf(url),
+        "kind": "sme",
+        "name": "Optique Lez",
+        "territory_id": str(commune_id),
+        "siret": "34172000000012",
+        "naf_code": "26.70Z",
+    }
     refused = client.post(url, data={**data, field: value})
     assert refused.status_code == 200
     assert "14 chiffres" in refused.get_data(as_text=True) or "28.29B" in refused.get_data(
-        as_text=True)
+        as_text=True
+    )
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Organisation)) == 0
     accepted = client.post(url, data=data)

@@ -138,7 +138,7 @@
       method: "POST",
       body: body,
       credentials: "same-origin",
-      headers: { "X-Milieu-Autosave": "1", "Accept": "application/json" }
+      headers: { "Accept": "application/json" }
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (data) {
         inFlight = false;
