@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.resources
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -89,14 +88,10 @@ class Typology:
 
 
 def default_typology_path() -> Path:
-    """Return the installed typology file, falling back to the repository copy."""
-    try:
-        res = importlib.resources.files("milieu_instruments") / FILE_NAME
-        if res.is_file():
-            return Path(str(res))
-    except ModuleNotFoundError:
-        pass
-    return Path(__file__).resolve().parent.parent / "instruments" / FILE_NAME
+    """Return the shipped typology file."""
+    from milieu_instruments import path
+
+    return path(FILE_NAME)
 
 
 def load_typology(path: str | Path | None = None) -> Typology:

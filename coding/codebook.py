@@ -77,17 +77,10 @@ class Codebook:
 
 
 def default_codebook_path() -> Path:
-    """Locate the shipped codebook file (installed package first, then the repository)."""
-    try:
-        from importlib.resources import files
+    """Locate the shipped codebook file."""
+    from milieu_instruments import path
 
-        candidate = files("milieu_instruments") / "codebook.yaml"
-        if candidate.is_file():
-            return Path(str(candidate))
-    except (ImportError, ModuleNotFoundError, TypeError):
-        pass
-    # Editable installs may not expose `milieu_instruments`; the repo layout is fixed.
-    return Path(__file__).resolve().parent.parent / "instruments" / "codebook.yaml"
+    return path("codebook.yaml")
 
 
 def _as_tuple(value: object, where: str) -> tuple[str, ...]:

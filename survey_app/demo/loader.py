@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 from datetime import date
-from importlib.resources import files
 from pathlib import Path
 
+import milieu_instruments as instrument_files
 import sqlalchemy as sa
 
 from survey_app.auth.operations import create_user
@@ -120,7 +120,7 @@ DEMO_INTERVIEWS = (
 
 
 def instruments_dir() -> Path:
-    return Path(str(files("milieu_instruments")))
+    return instrument_files.path()
 
 
 def load_demo() -> dict[str, int]:

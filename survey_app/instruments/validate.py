@@ -6,11 +6,11 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import jsonschema
+import milieu_instruments as instrument_files
 import yaml
 
 from . import expr
@@ -24,7 +24,7 @@ RESERVED_KEYS = frozenset(
     | {"int", "long", "str", "in", "if", "using"}
     | set(expr.FUNCTIONS)
 )
-PROJECT_INSTRUMENTS = Path(__file__).resolve().parents[2] / "instruments"
+PROJECT_INSTRUMENTS = instrument_files.path()
 
 
 class InstrumentError(ValueError):
@@ -38,11 +38,8 @@ class InstrumentError(ValueError):
 
 
 def _data_file(name: str) -> Path:
-    """Find a data file of the instruments folder, in the source tree or the installed package."""
-    local = PROJECT_INSTRUMENTS / name
-    if local.exists():
-        return local
-    return Path(str(resources.files("milieu_instruments").joinpath(name)))
+    """Find a data file of the instruments folder."""
+    return instrument_files.path(name)
 
 
 @lru_cache(maxsize=1)
