@@ -16,21 +16,56 @@ import pandas as pd
 #: Columns each tidy table must carry (the shared table contract).
 TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     "organisations": (
-        "org_id", "pseudonym", "kind", "name", "relay_category", "naf", "size_band",
-        "export_share", "territory_code",
+        "org_id",
+        "pseudonym",
+        "kind",
+        "name",
+        "relay_category",
+        "naf",
+        "size_band",
+        "export_share",
+        "territory_code",
     ),
     "interviews": (
-        "interview_id", "org_id", "respondent_type", "instrument_id", "instrument_version",
-        "fieldworker", "interview_date", "status", "commune", "departement", "region",
+        "interview_id",
+        "org_id",
+        "respondent_type",
+        "instrument_id",
+        "instrument_version",
+        "fieldworker",
+        "interview_date",
+        "status",
+        "commune",
+        "departement",
+        "region",
         "zone_emploi",
     ),
     "answers_long": ("interview_id", "question_key", "value", "missing"),
     "segments": (
-        "segment_id", "interview_id", "transcript_id", "start", "end", "speaker", "kind", "text",
+        "segment_id",
+        "interview_id",
+        "transcript_id",
+        "start",
+        "end",
+        "speaker",
+        "kind",
+        "text",
     ),
     "codings": (
-        "coding_id", "interview_id", "transcript_id", "start", "end", "code", "family", "coder",
-        "source", "confidence", "valence", "intensity", "round_id", "created_dt",
+        "coding_id",
+        "interview_id",
+        "transcript_id",
+        "start",
+        "end",
+        "code",
+        "family",
+        "coder",
+        "source",
+        "confidence",
+        "valence",
+        "intensity",
+        "round_id",
+        "created_dt",
     ),
     "transcripts": ("transcript_id", "interview_id", "version", "sha256", "text"),
     "users": ("username", "role"),
@@ -51,16 +86,25 @@ MISSING_LABELS = {
 }
 
 #: Consent questions store "yes" / "no" without a choice list.
-CONSENT_CHOICES = [{"value": "yes", "label": {"fr": "Oui", "en": "Yes"}},
-                   {"value": "no", "label": {"fr": "Non", "en": "No"}}]
+CONSENT_CHOICES = [
+    {"value": "yes", "label": {"fr": "Oui", "en": "Yes"}},
+    {"value": "no", "label": {"fr": "Non", "en": "No"}},
+]
 
 NUMERIC_TYPES = {"integer", "decimal", "number", "likert", "frequency", "scale", "range"}
 
 
 #: Names of the derived tables and dictionary sheets, which extra tables may not take.
-RESERVED_NAMES = {"cases", "answers_wide", "matrix_code_count", "matrix_code_presence",
-                  "matrix_family_count", "matrix_family_presence", "dictionary",
-                  "dictionary_tables"}
+RESERVED_NAMES = {
+    "cases",
+    "answers_wide",
+    "matrix_code_count",
+    "matrix_code_presence",
+    "matrix_family_count",
+    "matrix_family_presence",
+    "dictionary",
+    "dictionary_tables",
+}
 
 
 class DatasetError(ValueError):
@@ -223,8 +267,10 @@ def _pivot(long: pd.DataFrame, column: str, ids: pd.Index) -> pd.DataFrame:
 
 def _wide_parts(ds: Dataset) -> tuple[pd.DataFrame, pd.DataFrame]:
     long = ds.answers_long
-    ids = pd.Index(sorted(set(ds.interviews["interview_id"].dropna()) |
-                          set(long["interview_id"].dropna())), name="interview_id")
+    ids = pd.Index(
+        sorted(set(ds.interviews["interview_id"].dropna()) | set(long["interview_id"].dropna())),
+        name="interview_id",
+    )
     values, kinds = _pivot(long, "value", ids), _pivot(long, "missing", ids)
     columns: dict[str, pd.Series] = {}
     missing_of: dict[str, pd.Series] = {}
@@ -257,8 +303,11 @@ def _mark_not_in_instrument(ds: Dataset, kinds: pd.DataFrame, wide: pd.DataFrame
     guide = ds.interviews.set_index("interview_id")[["instrument_id", "instrument_version"]]
     guide = guide[~guide.index.duplicated()].reindex(kinds.index)
     # Versions may be numbers on one side and strings on the other: compare as strings.
-    pairs = list(zip(guide["instrument_id"].astype(str), guide["instrument_version"].astype(str),
-                     strict=True))
+    pairs = list(
+        zip(
+            guide["instrument_id"].astype(str), guide["instrument_version"].astype(str), strict=True
+        )
+    )
     guides = {(str(i), str(v)): q for (i, v), q in ds.instruments.items()}
     questions = merged_questions(ds)
     kinds = kinds.copy()
@@ -304,8 +353,10 @@ def case_code_matrix(ds: Dataset, level: str = "code", measure: str = "count") -
     keys = _matrix_keys(ds, level)
     ids = pd.Index(sorted(ds.interviews["interview_id"].dropna().unique()), name="interview_id")
     if len(codings):
-        column = codings[level] if level == "code" else codings["family"].fillna(
-            codings["code"].map(family_of)
+        column = (
+            codings[level]
+            if level == "code"
+            else codings["family"].fillna(codings["code"].map(family_of))
         )
         # groupby().size() is vectorised; pd.crosstab aggregates in Python (100x slower).
         counts = codings.groupby([codings["interview_id"], column.rename("_key")]).size()
@@ -352,7 +403,8 @@ def attribute_names(ds: Dataset) -> dict[str, str]:
 def case_attributes(ds: Dataset) -> pd.DataFrame:
     """Return one row per interview: its attributes and its organisation's (org_*)."""
     orgs = ds.organisations[["org_id", *ORG_ATTRIBUTES]].rename(
-        columns={c: f"org_{c}" for c in ORG_ATTRIBUTES})
+        columns={c: f"org_{c}" for c in ORG_ATTRIBUTES}
+    )
     table = ds.interviews.merge(orgs, on="org_id", how="left")
     return table.rename(columns=attribute_names(ds))
 
@@ -362,8 +414,9 @@ def cases(ds: Dataset) -> pd.DataFrame:
     table = case_attributes(ds).merge(answers_wide(ds), on="interview_id", how="left")
     for level in ("family", "code"):
         matrix = case_code_matrix(ds, level=level, measure="count")
-        matrix = matrix.rename(columns={c: matrix_column(c, "count") for c in matrix.columns
-                                        if c != "interview_id"})
+        matrix = matrix.rename(
+            columns={c: matrix_column(c, "count") for c in matrix.columns if c != "interview_id"}
+        )
         table = table.merge(matrix, on="interview_id", how="left")
     return table
 
@@ -380,12 +433,14 @@ def derived_tables(ds: Dataset) -> dict[str, pd.DataFrame]:
 def table_builders(ds: Dataset) -> dict[str, Callable[[], pd.DataFrame]]:
     """Return every exported table's builder by name: base, derived, then extra tables."""
     builders: dict[str, Callable[[], pd.DataFrame]] = {
-        name: (lambda n=name: ds.table(n)) for name in TABLE_COLUMNS}
+        name: (lambda n=name: ds.table(n)) for name in TABLE_COLUMNS
+    }
     builders["answers_wide"] = lambda: answers_wide(ds)
     for level in ("code", "family"):
         for measure in ("count", "presence"):
-            builders[f"matrix_{level}_{measure}"] = (
-                lambda lv=level, m=measure: case_code_matrix(ds, lv, m))
+            builders[f"matrix_{level}_{measure}"] = lambda lv=level, m=measure: case_code_matrix(
+                ds, lv, m
+            )
     builders.update({n: (lambda f=f: f) for n, f in ds.extra_tables.items()})
     return builders
 
@@ -427,8 +482,15 @@ COLUMN_VALUES: dict[str, tuple[str, ...]] = {
 }
 
 DICTIONARY_COLUMNS = (
-    "variable", "label_fr", "label_en", "type", "allowed_values", "instrument_version", "d",
-    "codes", "question_key",
+    "variable",
+    "label_fr",
+    "label_en",
+    "type",
+    "allowed_values",
+    "instrument_version",
+    "d",
+    "codes",
+    "question_key",
 )
 
 
@@ -444,8 +506,12 @@ def variables(ds: Dataset) -> pd.DataFrame:
 def _base_columns(ds: Dataset) -> list[tuple[str, str, str]]:
     """Return (case-table name, contract name, type) of the attribute columns."""
     renamed = attribute_names(ds)
-    types = {"interview_id": "integer", "org_id": "integer", "interview_date": "date",
-             "org_export_share": "decimal"}
+    types = {
+        "interview_id": "integer",
+        "org_id": "integer",
+        "interview_date": "date",
+        "org_export_share": "decimal",
+    }
     names = [(renamed[c], c) for c in TABLE_COLUMNS["interviews"]]
     names += [(f"org_{c}", f"org_{c}") for c in ORG_ATTRIBUTES]
     return [(name, source, types.get(source, "string")) for name, source in names]
@@ -453,9 +519,17 @@ def _base_columns(ds: Dataset) -> list[tuple[str, str, str]]:
 
 def _column_row(column: str, source: str, dtype: str) -> dict[str, Any]:
     fr, en = COLUMN_LABELS.get(source, (source, source))
-    return {"variable": column, "label_fr": fr, "label_en": en, "type": dtype,
-            "allowed_values": " | ".join(COLUMN_VALUES.get(source, ())), "instrument_version": "",
-            "d": "", "codes": "", "question_key": ""}
+    return {
+        "variable": column,
+        "label_fr": fr,
+        "label_en": en,
+        "type": dtype,
+        "allowed_values": " | ".join(COLUMN_VALUES.get(source, ())),
+        "instrument_version": "",
+        "d": "",
+        "codes": "",
+        "question_key": "",
+    }
 
 
 def _missing_note() -> str:
@@ -464,23 +538,45 @@ def _missing_note() -> str:
 
 def _question_rows(key: str, meta: Mapping[str, Any]) -> list[dict[str, Any]]:
     kind = question_kind(meta)
-    base = {"instrument_version": " ".join(meta.get("versions", [])),
-            "d": meta.get("d") or "", "codes": " ".join(meta.get("codes") or []),
-            "question_key": key}
+    base = {
+        "instrument_version": " ".join(meta.get("versions", [])),
+        "d": meta.get("d") or "",
+        "codes": " ".join(meta.get("codes") or []),
+        "question_key": key,
+    }
     if kind == "multi":
-        return [{**base, "variable": multi_column(key, str(c["value"])),
-                 "label_fr": f"{question_label(meta, 'fr')} : {choice_label(c, 'fr')}",
-                 "label_en": f"{question_label(meta, 'en')}: {choice_label(c, 'en')}",
-                 "type": "binary", "allowed_values": f"0 = non | 1 = oui | {_missing_note()}"}
-                for c in meta.get("choices") or []]
-    allowed = " | ".join(f"{c['value']} = {choice_label(c, 'fr')}"
-                         for c in meta.get("choices") or [])
-    dtype = {"numeric": "integer" if meta.get("type") in {"likert", "frequency", "integer"}
-             else "decimal", "date": "date", "text": "string"}.get(kind, "categorical")
+        return [
+            {
+                **base,
+                "variable": multi_column(key, str(c["value"])),
+                "label_fr": f"{question_label(meta, 'fr')} : {choice_label(c, 'fr')}",
+                "label_en": f"{question_label(meta, 'en')}: {choice_label(c, 'en')}",
+                "type": "binary",
+                "allowed_values": f"0 = non | 1 = oui | {_missing_note()}",
+            }
+            for c in meta.get("choices") or []
+        ]
+    allowed = " | ".join(
+        f"{c['value']} = {choice_label(c, 'fr')}" for c in meta.get("choices") or []
+    )
+    dtype = {
+        "numeric": "integer"
+        if meta.get("type") in {"likert", "frequency", "integer"}
+        else "decimal",
+        "date": "date",
+        "text": "string",
+    }.get(kind, "categorical")
     reverse = " (reverse-scored)" if meta.get("reverse") else ""
-    return [{**base, "variable": key, "label_fr": question_label(meta, "fr"),
-             "label_en": question_label(meta, "en") + reverse, "type": dtype,
-             "allowed_values": " | ".join(x for x in (allowed, _missing_note()) if x)}]
+    return [
+        {
+            **base,
+            "variable": key,
+            "label_fr": question_label(meta, "fr"),
+            "label_en": question_label(meta, "en") + reverse,
+            "type": dtype,
+            "allowed_values": " | ".join(x for x in (allowed, _missing_note()) if x),
+        }
+    ]
 
 
 def _matrix_rows(ds: Dataset) -> list[dict[str, Any]]:
@@ -488,59 +584,97 @@ def _matrix_rows(ds: Dataset) -> list[dict[str, Any]]:
     labels = dict(zip(ds.codebook["code"], ds.codebook["label_fr"], strict=False))
     labels_en = dict(zip(ds.codebook["code"], ds.codebook["label_en"], strict=False))
     for family in FAMILIES:
-        rows.append({"variable": matrix_column(family, "count"),
-                     "label_fr": f"Nombre de codages de la famille {family}",
-                     "label_en": f"Number of codings in family {family}", "type": "integer",
-                     "allowed_values": ">= 0", "instrument_version": "",
-                     "d": D_OF_FAMILY[family] or "", "codes": family, "question_key": ""})
+        rows.append(
+            {
+                "variable": matrix_column(family, "count"),
+                "label_fr": f"Nombre de codages de la famille {family}",
+                "label_en": f"Number of codings in family {family}",
+                "type": "integer",
+                "allowed_values": ">= 0",
+                "instrument_version": "",
+                "d": D_OF_FAMILY[family] or "",
+                "codes": family,
+                "question_key": "",
+            }
+        )
     for code in _matrix_keys(ds, "code"):
-        rows.append({"variable": matrix_column(code, "count"),
-                     "label_fr": f"Nombre de codages {code} ({labels.get(code) or ''})",
-                     "label_en": f"Number of codings {code} ({labels_en.get(code) or ''})",
-                     "type": "integer", "allowed_values": ">= 0", "instrument_version": "",
-                     "d": D_OF_FAMILY[family_of(code)] or "", "codes": code,
-                     "question_key": ""})
+        rows.append(
+            {
+                "variable": matrix_column(code, "count"),
+                "label_fr": f"Nombre de codages {code} ({labels.get(code) or ''})",
+                "label_en": f"Number of codings {code} ({labels_en.get(code) or ''})",
+                "type": "integer",
+                "allowed_values": ">= 0",
+                "instrument_version": "",
+                "d": D_OF_FAMILY[family_of(code)] or "",
+                "codes": code,
+                "question_key": "",
+            }
+        )
     return rows
 
 
 #: What each column of the exported tables holds (the contract, for analysts).
 COLUMN_DOCS: dict[str, str] = {
-    "org_id": "organisation id", "pseudonym": "organisation pseudonym (ORG_nnn)",
-    "kind": "sme or relay", "name": "organisation name (a token when pseudonymised)",
+    "org_id": "organisation id",
+    "pseudonym": "organisation pseudonym (ORG_nnn)",
+    "kind": "sme or relay",
+    "name": "organisation name (a token when pseudonymised)",
     "relay_category": "relay-actor category of the typology (or its family when coarsened)",
-    "naf": "NAF activity code", "size_band": "SIRENE headcount band",
-    "export_share": "export share of turnover", "territory_code": "commune INSEE code "
-    "(or coarser code when coarsened)", "interview_id": "interview id",
-    "respondent_type": "sme or relay", "instrument_id": "interview guide id",
-    "instrument_version": "guide version", "fieldworker": "fieldworker username",
+    "naf": "NAF activity code",
+    "size_band": "SIRENE headcount band",
+    "export_share": "export share of turnover",
+    "territory_code": "commune INSEE code (or coarser code when coarsened)",
+    "interview_id": "interview id",
+    "respondent_type": "sme or relay",
+    "instrument_id": "interview guide id",
+    "instrument_version": "guide version",
+    "fieldworker": "fieldworker username",
     "interview_date": "date of the interview",
     "status": "draft, submitted, has_issues, approved or rejected",
-    "commune": "commune INSEE code", "departement": "département code", "region": "région code",
-    "zone_emploi": "employment zone code", "question_key": "question key (variable name)",
+    "commune": "commune INSEE code",
+    "departement": "département code",
+    "region": "région code",
+    "zone_emploi": "employment zone code",
+    "question_key": "question key (variable name)",
     "value": "answer as text (select_multiple: space-separated choice values)",
     "missing": "refused, dont_know, not_asked or empty",
-    "segment_id": "segment id", "transcript_id": "transcript id",
+    "segment_id": "segment id",
+    "transcript_id": "transcript id",
     "start": "first character, 0-based, in the transcript text (code points)",
     "end": "character after the last one (spans are [start, end))",
-    "speaker": "speaker label", "text": "text (segment span or full transcript)",
-    "coding_id": "coding id", "code": "codebook code (e.g. GOV.FRAG)",
-    "family": "GOVERNANCE, STRATEGY, DYNAMICS or OTHER", "coder": "coder username",
-    "source": "human, model or consensus", "confidence": "model score (model codings)",
-    "valence": "-1, 0 or +1", "intensity": "0 to 3", "round_id": "blind coding round",
-    "created_dt": "creation time, UTC", "version": "transcript version",
-    "sha256": "SHA-256 of the transcript text (UTF-8)", "username": "user name",
-    "role": "fieldworker, researcher or admin", "label_fr": "label in French",
-    "label_en": "label in English", "definition": "definition",
+    "speaker": "speaker label",
+    "text": "text (segment span or full transcript)",
+    "coding_id": "coding id",
+    "code": "codebook code (e.g. GOV.FRAG)",
+    "family": "GOVERNANCE, STRATEGY, DYNAMICS or OTHER",
+    "coder": "coder username",
+    "source": "human, model or consensus",
+    "confidence": "model score (model codings)",
+    "valence": "-1, 0 or +1",
+    "intensity": "0 to 3",
+    "round_id": "blind coding round",
+    "created_dt": "creation time, UTC",
+    "version": "transcript version",
+    "sha256": "SHA-256 of the transcript text (UTF-8)",
+    "username": "user name",
+    "role": "fieldworker, researcher or admin",
+    "label_fr": "label in French",
+    "label_en": "label in English",
+    "definition": "definition",
 }
 
 TABLE_DOCS: dict[str, str] = {
     "cases": "one row per interview: attributes, organisation, answers wide, coding counts",
-    "organisations": "organisation registry", "interviews": "one row per interview",
+    "organisations": "organisation registry",
+    "interviews": "one row per interview",
     "answers_long": "one row per interview and question",
     "answers_wide": "one row per interview, one column per question (multi: 0/1 per choice)",
     "segments": "speaker turns and sentences with their offsets",
-    "codings": "one row per coding of a text span", "transcripts": "transcript texts",
-    "users": "project users", "codebook": "codes and their families",
+    "codings": "one row per coding of a text span",
+    "transcripts": "transcript texts",
+    "users": "project users",
+    "codebook": "codes and their families",
     "matrix_code_count": "interviews x codes: number of codings",
     "matrix_code_presence": "interviews x codes: 1 if coded at least once",
     "matrix_family_count": "interviews x families: number of codings",
@@ -556,7 +690,12 @@ def table_columns(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
             doc = COLUMN_DOCS.get(str(column))
             if doc is None and table.startswith("matrix_"):
                 doc = f"{table.split('_')[2]} of {column} for the interview"
-            rows.append({"table": table, "table_description": TABLE_DOCS.get(table, ""),
-                         "column": str(column),
-                         "description": doc or "see the variables dictionary"})
+            rows.append(
+                {
+                    "table": table,
+                    "table_description": TABLE_DOCS.get(table, ""),
+                    "column": str(column),
+                    "description": doc or "see the variables dictionary",
+                }
+            )
     return pd.DataFrame(rows, columns=["table", "table_description", "column", "description"])

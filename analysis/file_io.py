@@ -64,8 +64,15 @@ def read_table(path: str | Path, header_marker: str | None = None) -> pd.DataFra
     if header_marker and header_marker not in names:
         skip = _find_header_line(p, delim, header_marker)
     try:
-        return pd.read_csv(p, sep=delim, dtype=str, skiprows=skip, keep_default_na=False,
-                           na_values=[""], encoding="utf-8-sig")
+        return pd.read_csv(
+            p,
+            sep=delim,
+            dtype=str,
+            skiprows=skip,
+            keep_default_na=False,
+            na_values=[""],
+            encoding="utf-8-sig",
+        )
     except (ValueError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot parse {p}: {exc}") from exc
 
@@ -158,12 +165,15 @@ def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
 
     writer: Callable[[Path], None]
     if suffix_of(path) == ".parquet":
+
         def writer(tmp: Path) -> None:
             frame.to_parquet(tmp, index=False)
     elif suffix_of(path) in (".csv", ".csv.gz"):
+
         def writer(tmp: Path) -> None:
-            frame.to_csv(tmp, index=False, compression="gzip" if str(path).endswith(".gz")
-                         else None)
+            frame.to_csv(
+                tmp, index=False, compression="gzip" if str(path).endswith(".gz") else None
+            )
     else:
         raise InputError(f"unsupported output format for {path}: use .csv or .parquet")
     with atomic_path(path) as tmp:

@@ -127,7 +127,9 @@ def density_indicators(
         _set_note(lq, np.ones(len(n), bool), "reference rate undefined (no relay actor in file)")
     else:
         lq = Indicator(
-            lq.value / reference_rate, lq.ci_low / reference_rate, lq.ci_high / reference_rate,
+            lq.value / reference_rate,
+            lq.ci_low / reference_rate,
+            lq.ci_high / reference_rate,
             lq.note,
         )
         _set_note(lq, ~(e > 0), "firm base is zero")
@@ -136,8 +138,12 @@ def density_indicators(
 
 
 def _denominated(
-    n: np.ndarray, low: np.ndarray, high: np.ndarray,
-    den: Sequence[float] | None, scale: float, what: str,
+    n: np.ndarray,
+    low: np.ndarray,
+    high: np.ndarray,
+    den: Sequence[float] | None,
+    scale: float,
+    what: str,
 ) -> Indicator:
     """Rate against population or area; NaN with a reason when missing or zero."""
     if den is None:

@@ -23,8 +23,13 @@ from analysis.file_io import atomic_path
 from analysis.texts import DEFAULT_LANG, check_lang, decimal_text, territory_label, texts
 
 # Headline rows drawn as filled markers; coding scores drawn hollow beside them.
-HEADLINE = [("D1", "registry"), ("D2", "registry"), ("D3", "likert"), ("D4_GOV", "likert"),
-            ("D4_STRAT", "likert")]
+HEADLINE = [
+    ("D1", "registry"),
+    ("D2", "registry"),
+    ("D3", "likert"),
+    ("D4_GOV", "likert"),
+    ("D4_STRAT", "likert"),
+]
 FORMATS = ("png", "svg")
 
 
@@ -77,8 +82,15 @@ def territory_figure(profile: pd.DataFrame, code: str, lang: str = DEFAULT_LANG)
     for y, (dim, source) in zip(ys, HEADLINE, strict=True):
         _whiskers(ax, y, *_row(frame, dim, source), fmt="o", color="#1f5f8b", ms=8)
         if source == "likert":
-            _whiskers(ax, y - 0.25, *_row(frame, dim, "coding"), fmt="o", color="#b35c1e",
-                      mfc="white", ms=6)
+            _whiskers(
+                ax,
+                y - 0.25,
+                *_row(frame, dim, "coding"),
+                fmt="o",
+                color="#b35c1e",
+                mfc="white",
+                ms=6,
+            )
     missing = [t[d] for d, s in HEADLINE if np.isnan(_row(frame, d, s)[0])]
     ax.set_yticks(ys, [t[d] for d, _ in HEADLINE])
     _score_axis(ax, t)
@@ -92,8 +104,9 @@ def territory_figure(profile: pd.DataFrame, code: str, lang: str = DEFAULT_LANG)
     return fig
 
 
-def territory_chart(profile: pd.DataFrame, code: str, fmt: str = "png",
-                    lang: str = DEFAULT_LANG) -> bytes:
+def territory_chart(
+    profile: pd.DataFrame, code: str, fmt: str = "png", lang: str = DEFAULT_LANG
+) -> bytes:
     """Draw the four D's of one territory with their interval whiskers."""
     return _render(territory_figure(profile, code, lang), fmt, f"territory-{code}")
 
@@ -112,8 +125,15 @@ def comparison_figure(profile: pd.DataFrame, lang: str = DEFAULT_LANG) -> Figure
         # on the territory's first drawn point: D1 may be missing
         label = territory_label(str(frame["territory_name"].iloc[0]), code)
         for i, (dim, source) in enumerate(HEADLINE):
-            if _whiskers(ax, ys[i] + 0.35 - (k + 0.5) * width, *_row(frame, dim, source),
-                         fmt="o", color=colours[k % len(colours)], ms=6, label=label):
+            if _whiskers(
+                ax,
+                ys[i] + 0.35 - (k + 0.5) * width,
+                *_row(frame, dim, source),
+                fmt="o",
+                color=colours[k % len(colours)],
+                ms=6,
+                label=label,
+            ):
                 label = None
     ax.set_yticks(ys, [t[d] for d, _ in HEADLINE])
     _score_axis(ax, t)
@@ -148,8 +168,10 @@ def draw_charts(profile: pd.DataFrame, lang: str = DEFAULT_LANG) -> dict[str, by
     The report inlines the SVGs drawn here, so a caller writing both draws each chart once.
     """
     check_lang(lang)
-    jobs = [(territory_stem(c), lambda f, c=c: territory_chart(profile, c, f, lang))
-            for c in dict.fromkeys(profile["territory_code"].astype(str))]
+    jobs = [
+        (territory_stem(c), lambda f, c=c: territory_chart(profile, c, f, lang))
+        for c in dict.fromkeys(profile["territory_code"].astype(str))
+    ]
     jobs.append((COMPARISON_STEM, lambda f: comparison_chart(profile, f, lang)))
     return {f"{stem}.{fmt}": draw(fmt) for stem, draw in jobs for fmt in FORMATS}
 
@@ -165,7 +187,6 @@ def save_charts(charts: dict[str, bytes], folder: str | Path) -> list[Path]:
     return written
 
 
-def write_charts(profile: pd.DataFrame, folder: str | Path, lang: str = DEFAULT_LANG
-                 ) -> list[Path]:
+def write_charts(profile: pd.DataFrame, folder: str | Path, lang: str = DEFAULT_LANG) -> list[Path]:
     """Write territory_<code>.png/.svg and comparison.png/.svg into folder, labelled in lang."""
     return save_charts(draw_charts(profile, lang), folder)

@@ -25,8 +25,20 @@ from analysis.registry import map_arrondissement
 LEVEL_COLUMNS = ("commune", "departement", "region", "zone_emploi")
 STRATA = ("sme", "relay")
 MIN_STRATUM = 8
-PROFILE_COLUMNS = ["territory_level", "territory_code", "territory_name", "dimension", "source",
-                   "value", "ci_low", "ci_high", "n_sme", "n_relay", "flag", "note"]
+PROFILE_COLUMNS = [
+    "territory_level",
+    "territory_code",
+    "territory_name",
+    "dimension",
+    "source",
+    "value",
+    "ci_low",
+    "ci_high",
+    "n_sme",
+    "n_relay",
+    "flag",
+    "note",
+]
 DEFAULT_STATUSES = ("approved", "submitted")
 Progress = Callable[[str], None]
 
@@ -68,13 +80,19 @@ def _registry_view(table: pd.DataFrame, level: str) -> tuple[dict[str, Any], flo
     if t.empty:
         return {}, float("nan"), 0
     counts = t[t["indicator"].str.startswith("count:")]
-    wide = counts.pivot_table(index="territory_code", columns="indicator", values="value",
-                              aggfunc="sum", sort=True)
+    wide = counts.pivot_table(
+        index="territory_code", columns="indicator", values="value", aggfunc="sum", sort=True
+    )
     firms = t[t["indicator"] == "n_firms"].set_index("territory_code")["value"]
     names = t.drop_duplicates("territory_code").set_index("territory_code")["territory_name"]
-    out = {str(code): (str(names.get(code, "") or ""), wide.loc[code].to_numpy(float),
-                       float(firms.get(code, np.nan)))
-           for code in wide.index}
+    out = {
+        str(code): (
+            str(names.get(code, "") or ""),
+            wide.loc[code].to_numpy(float),
+            float(firms.get(code, np.nan)),
+        )
+        for code in wide.index
+    }
     total_firms = float(firms.sum())
     ref = float(wide.to_numpy().sum() / total_firms) if total_firms > 0 else float("nan")
     return out, ref, wide.shape[1]
@@ -98,8 +116,9 @@ def d2_from_counts(counts: np.ndarray, s_max: int) -> np.ndarray:
     return np.where((n > 0) & (s_max > 1), h / np.log(max(s_max, 2)), np.nan)
 
 
-def _filter_interviews(interviews: pd.DataFrame, statuses: Sequence[str] | None,
-                       level: str) -> pd.DataFrame:
+def _filter_interviews(
+    interviews: pd.DataFrame, statuses: Sequence[str] | None, level: str
+) -> pd.DataFrame:
     iv = interviews.copy()
     if statuses:
         iv = iv[iv["status"].isin(statuses)]
@@ -111,14 +130,18 @@ def _filter_interviews(interviews: pd.DataFrame, statuses: Sequence[str] | None,
     return iv.reset_index(drop=True)
 
 
-def _score_arrays(iv: pd.DataFrame, answers: pd.DataFrame, codings: pd.DataFrame,
-                  questions: Mapping[str, Mapping[str, Any]]
-                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _score_arrays(
+    iv: pd.DataFrame,
+    answers: pd.DataFrame,
+    codings: pd.DataFrame,
+    questions: Mapping[str, Mapping[str, Any]],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return likert[i, d], coding[i, k, d] (coder slot k) and n_coders[i]."""
     dims = scores.DIMENSIONS
     ids = iv["interview_id"].tolist()
     lik = scores.likert_scores(answers, questions).pivot_table(
-        index="interview_id", columns="dimension", values="likert")
+        index="interview_id", columns="dimension", values="likert"
+    )
     lik = lik.reindex(index=ids, columns=list(dims)).to_numpy(float)
     coders = scores.coders_by_interview(codings[codings["interview_id"].isin(ids)])
     n_coders = np.array([len(coders.get(i, ())) for i in ids], dtype=int)
@@ -140,20 +163,33 @@ def _nanmean_rows(values: np.ndarray) -> np.ndarray:
         return np.where(n > 0, total / np.maximum(n, 1), np.nan)
 
 
-def _stratum_means(idx: np.ndarray, lik: np.ndarray, cod: np.ndarray, n_coders: np.ndarray,
-                   rng: np.random.Generator | None) -> tuple[np.ndarray, np.ndarray]:
+def _stratum_means(
+    idx: np.ndarray,
+    lik: np.ndarray,
+    cod: np.ndarray,
+    n_coders: np.ndarray,
+    rng: np.random.Generator | None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Mean Likert and coding score per dimension over the interviews idx."""
     if rng is None:  # point estimate: average the coders of each transcript
-        per_iv = np.stack([_nanmean_rows(cod[i][: max(n_coders[i], 1)]) for i in idx]) \
-            if len(idx) else np.empty((0, lik.shape[1]))
+        per_iv = (
+            np.stack([_nanmean_rows(cod[i][: max(n_coders[i], 1)]) for i in idx])
+            if len(idx)
+            else np.empty((0, lik.shape[1]))
+        )
     else:
         slot = np.floor(rng.random(len(idx)) * np.maximum(n_coders[idx], 1)).astype(int)
         per_iv = cod[idx, slot, :]
     return _nanmean_rows(lik[idx]), _nanmean_rows(per_iv)
 
 
-def _interview_scores(terr: _Territory, lik: np.ndarray, cod: np.ndarray,
-                      n_coders: np.ndarray, rng: np.random.Generator | None) -> np.ndarray:
+def _interview_scores(
+    terr: _Territory,
+    lik: np.ndarray,
+    cod: np.ndarray,
+    n_coders: np.ndarray,
+    rng: np.random.Generator | None,
+) -> np.ndarray:
     """Return a (2 sources x 3 dims) array: strata weighted equally."""
     means: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for name, st in terr.strata.items():
@@ -170,8 +206,9 @@ def _interview_scores(terr: _Territory, lik: np.ndarray, cod: np.ndarray,
     return out
 
 
-def _registry_draw(terr: _Territory, ref: float, s_max: int,
-                   rng: np.random.Generator | None) -> tuple[float, float]:
+def _registry_draw(
+    terr: _Territory, ref: float, s_max: int, rng: np.random.Generator | None
+) -> tuple[float, float]:
     if terr.relay is None:
         return float("nan"), float("nan")
     counts = terr.relay if rng is None else rng.poisson(terr.relay).astype(float)
@@ -189,15 +226,20 @@ def composite(values: Sequence[float]) -> tuple[float, float]:
     return geo, float(v.mean())
 
 
-def _composite_inputs(reg: tuple[float, float], inter: np.ndarray, use: np.ndarray
-                      ) -> list[float]:
+def _composite_inputs(reg: tuple[float, float], inter: np.ndarray, use: np.ndarray) -> list[float]:
     """Pick D3/D4 from the source chosen per dimension; D4 = mean of GOV and STRAT."""
     d = [inter[use[j], j] for j in range(3)]
     return [reg[0], reg[1], d[0], (d[1] + d[2]) / 2]
 
 
-def _one_draw(terr: _Territory, arrays: tuple, ref: float, s_max: int, use: np.ndarray,
-              rng: np.random.Generator | None) -> np.ndarray:
+def _one_draw(
+    terr: _Territory,
+    arrays: tuple,
+    ref: float,
+    s_max: int,
+    use: np.ndarray,
+    rng: np.random.Generator | None,
+) -> np.ndarray:
     """Return one vector: D1, D2, likert x3, coding x3, geometric, arithmetic."""
     reg = _registry_draw(terr, ref, s_max, rng)
     inter = _interview_scores(terr, *arrays, rng)
@@ -205,9 +247,18 @@ def _one_draw(terr: _Territory, arrays: tuple, ref: float, s_max: int, use: np.n
     return np.concatenate([reg, inter[0], inter[1], comp])
 
 
-ROW_KEYS = [("D1", "registry"), ("D2", "registry"), ("D3", "likert"), ("D4_GOV", "likert"),
-            ("D4_STRAT", "likert"), ("D3", "coding"), ("D4_GOV", "coding"),
-            ("D4_STRAT", "coding"), ("composite", "geometric"), ("composite", "arithmetic")]
+ROW_KEYS = [
+    ("D1", "registry"),
+    ("D2", "registry"),
+    ("D3", "likert"),
+    ("D4_GOV", "likert"),
+    ("D4_STRAT", "likert"),
+    ("D3", "coding"),
+    ("D4_GOV", "coding"),
+    ("D4_STRAT", "coding"),
+    ("composite", "geometric"),
+    ("composite", "arithmetic"),
+]
 
 
 def build_profile(
@@ -243,11 +294,18 @@ def build_profile(
     if not with_composite:
         profile = profile[profile["dimension"] != "composite"].reset_index(drop=True)
     resp = scores.respondent_scores(iv, answers_long, codings, questions)
-    resp = resp.merge(iv[["interview_id", level]].rename(columns={level: "territory_code"}),
-                      on="interview_id")
+    resp = resp.merge(
+        iv[["interview_id", level]].rename(columns={level: "territory_code"}), on="interview_id"
+    )
     alphas = scores.scale_alphas(iv, answers_long, questions)
-    settings = {"level": level, "n_boot": n_boot, "seed": seed, "conf": conf,
-                "statuses": list(statuses or []), "n_interviews": len(iv)}
+    settings = {
+        "level": level,
+        "n_boot": n_boot,
+        "seed": seed,
+        "conf": conf,
+        "statuses": list(statuses or []),
+        "n_interviews": len(iv),
+    }
     return ProfileResult(profile, resp, alphas, warnings, settings)
 
 
@@ -261,8 +319,9 @@ def _usable_codings(codings: pd.DataFrame) -> pd.DataFrame:
     return codings
 
 
-def _territories(iv: pd.DataFrame, reg: dict[str, Any], level: str,
-                 only: Sequence[str] | None) -> tuple[list[_Territory], list[str]]:
+def _territories(
+    iv: pd.DataFrame, reg: dict[str, Any], level: str, only: Sequence[str] | None
+) -> tuple[list[_Territory], list[str]]:
     codes = sorted(set(iv[level])) if len(iv) else sorted(reg)
     if only:
         codes = [str(c) for c in only]
@@ -276,20 +335,33 @@ def _territories(iv: pd.DataFrame, reg: dict[str, Any], level: str,
             if clusters:
                 strata[st] = _Stratum(clusters, len(part))
             if len(part) < MIN_STRATUM:
-                warnings.append(f"{level} {code}: {len(part)} {st} interview(s), fewer than "
-                                f"{MIN_STRATUM}; D3/D4 are fragile")
+                warnings.append(
+                    f"{level} {code}: {len(part)} {st} interview(s), fewer than "
+                    f"{MIN_STRATUM}; D3/D4 are fragile"
+                )
         name, counts, firms = reg.get(code, ("", None, float("nan")))
         out.append(_Territory(code, name, strata, counts, firms))
     return out, warnings
 
 
-def _territory_rows(terr: _Territory, arrays: tuple, ref: float, s_max: int, n_boot: int,
-                    conf: float, rng: np.random.Generator, level: str) -> list[list[Any]]:
+def _territory_rows(
+    terr: _Territory,
+    arrays: tuple,
+    ref: float,
+    s_max: int,
+    n_boot: int,
+    conf: float,
+    rng: np.random.Generator,
+    level: str,
+) -> list[list[Any]]:
     inter = _interview_scores(terr, *arrays, None)
     use = np.where(np.isnan(inter[0]), 1, 0)  # fall back to coding where no Likert score
     point = _one_draw(terr, arrays, ref, s_max, use, None)
-    draws = np.stack([_one_draw(terr, arrays, ref, s_max, use, rng) for _ in range(n_boot)]) \
-        if n_boot > 0 else np.empty((0, len(point)))
+    draws = (
+        np.stack([_one_draw(terr, arrays, ref, s_max, use, rng) for _ in range(n_boot)])
+        if n_boot > 0
+        else np.empty((0, len(point)))
+    )
     n_sme = terr.strata["sme"].n if "sme" in terr.strata else 0
     n_relay = terr.strata["relay"].n if "relay" in terr.strata else 0
     rows = []
@@ -297,8 +369,22 @@ def _territory_rows(terr: _Territory, arrays: tuple, ref: float, s_max: int, n_b
         low, high = _interval(draws[:, j], conf)
         flag = _flag(point, dim) if source in ("likert", "coding") else False
         note = _note(terr, dim, source, point[j], use, n_sme, n_relay)
-        rows.append([level, terr.code, terr.name, dim, source, point[j], low, high, n_sme,
-                     n_relay, flag, note])
+        rows.append(
+            [
+                level,
+                terr.code,
+                terr.name,
+                dim,
+                source,
+                point[j],
+                low,
+                high,
+                n_sme,
+                n_relay,
+                flag,
+                note,
+            ]
+        )
     return rows
 
 
@@ -316,8 +402,9 @@ def _flag(point: np.ndarray, dim: str) -> bool:
     return bool(abs(lik - cod) > scores.TRIANGULATION_GAP) if np.isfinite(lik - cod) else False
 
 
-def _note(terr: _Territory, dim: str, source: str, value: float, use: np.ndarray,
-          n_sme: int, n_relay: int) -> str:
+def _note(
+    terr: _Territory, dim: str, source: str, value: float, use: np.ndarray, n_sme: int, n_relay: int
+) -> str:
     notes = []
     if source == "registry" and terr.relay is None:
         notes.append("territory not in registry table")

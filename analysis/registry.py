@@ -33,11 +33,23 @@ UNIT_NAME_COLUMN = "denominationUniteLegale"
 NAME_COLUMNS = ("denominationUsuelleEtablissement", "enseigne1Etablissement", UNIT_NAME_COLUMN)
 #: Columns of the legal-unit stock (StockUniteLegale) that the join needs.
 UNIT_REQUIRED_COLUMNS = ("siren", LEGAL_COLUMN)
-LEVEL_NAME_COLUMNS = {"commune": "LIBGEO", "departement": "LIBDEP", "region": "LIBREG",
-                      "zone_emploi": "LIBZE2020"}
+LEVEL_NAME_COLUMNS = {
+    "commune": "LIBGEO",
+    "departement": "LIBDEP",
+    "region": "LIBREG",
+    "zone_emploi": "LIBZE2020",
+}
 NIVGEO = {"departement": "DEP", "region": "REG", "zone_emploi": "ZE2020"}
-OUTPUT_COLUMNS = ["territory_level", "territory_code", "territory_name", "indicator", "value",
-                  "ci_low", "ci_high", "note"]
+OUTPUT_COLUMNS = [
+    "territory_level",
+    "territory_code",
+    "territory_name",
+    "indicator",
+    "value",
+    "ci_low",
+    "ci_high",
+    "note",
+]
 POPULATION_COLUMNS = ("PMUN", "PTOT", "POPULATION", "POP", "P21_POP", "P20_POP", "P19_POP")
 AREA_COLUMNS = ("SUPERF", "SUPERFICIE", "AREA_KM2", "AREA")
 # Status of a register row after the scan; everything but ok/inactive is malformed.
@@ -92,7 +104,8 @@ def register_source(path: str | Path, what: str = "registry") -> tuple[str, list
     if suffix == ".parquet":
         try:
             described = duckdb.sql(
-                f"DESCRIBE SELECT * FROM read_parquet({_quote(str(p))})").fetchall()
+                f"DESCRIBE SELECT * FROM read_parquet({_quote(str(p))})"
+            ).fetchall()
         except duckdb.Error as exc:
             raise RegistryError(f"cannot read Parquet file {p}: {exc}") from exc
         names = [r[0] for r in described]
@@ -108,17 +121,38 @@ def register_source(path: str | Path, what: str = "registry") -> tuple[str, list
     # Column types given by name from our own header read: no sniffing, so a few bad lines
     # cannot derail dialect detection, and bad lines land in the rejects table.
     columns = "{" + ", ".join(f"{_quote(n)}: 'VARCHAR'" for n in names) + "}"
-    expr = (f"read_csv({_quote(str(p))}, header=true, auto_detect=false, columns={columns}, "
-            f"delim={_quote(delim)}, quote='\"', escape='\"', store_rejects=true)")
+    expr = (
+        f"read_csv({_quote(str(p))}, header=true, auto_detect=false, columns={columns}, "
+        f"delim={_quote(delim)}, quote='\"', escape='\"', store_rejects=true)"
+    )
     return expr, names
 
 
 # INSEE and SIRENE codes of fixed width: a spreadsheet, or a file converted with type
 # guessing, that stored them as numbers lost their leading zeros (01001, 00552...).
-CODE_WIDTHS = {"CODGEO": 5, "DEP": 2, "REG": 2, "ZE2020": 4, "siret": 14, "siren": 9,
-               "nic": 5, "codeCommuneEtablissement": 5, LEGAL_COLUMN: 4}
-_INTEGER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT",
-                  "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT")
+CODE_WIDTHS = {
+    "CODGEO": 5,
+    "DEP": 2,
+    "REG": 2,
+    "ZE2020": 4,
+    "siret": 14,
+    "siren": 9,
+    "nic": 5,
+    "codeCommuneEtablissement": 5,
+    LEGAL_COLUMN: 4,
+}
+_INTEGER_TYPES = (
+    "TINYINT",
+    "SMALLINT",
+    "INTEGER",
+    "BIGINT",
+    "HUGEINT",
+    "UTINYINT",
+    "USMALLINT",
+    "UINTEGER",
+    "UBIGINT",
+    "UHUGEINT",
+)
 
 
 def _text_column(name: str, kind: str) -> str:
@@ -134,14 +168,17 @@ def _text_column(name: str, kind: str) -> str:
         return col
     text = f"CAST({col} AS VARCHAR)"
     width = CODE_WIDTHS.get(name)
-    if width is None or not (kind in _INTEGER_TYPES or kind in ("FLOAT", "DOUBLE")
-                             or kind.startswith("DECIMAL")):
+    if width is None or not (
+        kind in _INTEGER_TYPES or kind in ("FLOAT", "DOUBLE") or kind.startswith("DECIMAL")
+    ):
         return f"{text} AS {col}"
     if kind not in _INTEGER_TYPES:  # a whole number stored as a float or decimal
         whole = f"CAST(CAST({col} AS HUGEINT) AS VARCHAR)"
         text = f"CASE WHEN {col} = trunc({col}) THEN {whole} ELSE {text} END"
-    return (f"CASE WHEN {col} >= 0 AND strlen({text}) < {width}"
-            f" THEN lpad({text}, {width}, '0') ELSE {text} END AS {col}")
+    return (
+        f"CASE WHEN {col} >= 0 AND strlen({text}) < {width}"
+        f" THEN lpad({text}, {width}, '0') ELSE {text} END AS {col}"
+    )
 
 
 def legal_units_sql(source: str, names: Sequence[str], typology: Typology) -> str:
@@ -163,21 +200,28 @@ def legal_units_sql(source: str, names: Sequence[str], typology: Typology) -> st
     keywords = sorted({k for _i, r in lookup.keyword_rules for k in r.name_keywords})
     has_name = UNIT_NAME_COLUMN in names
     if has_name and keywords:
-        rests = sorted({k[i + 1:] for k in keywords for i, ch in enumerate(k)
-                        if ch == " " and k[i + 1:]})
+        rests = sorted(
+            {k[i + 1 :] for k in keywords for i, ch in enumerate(k) if ch == " " and k[i + 1 :]}
+        )
         # One regular expression over the normalised name (computed once per unit, below):
         # any keyword anywhere, or the rest of a keyword at the start.
-        pattern = "|".join([_re_literal(k) for k in keywords]
-                           + [f"^ {_re_literal(r)}" for r in rests])
+        pattern = "|".join(
+            [_re_literal(k) for k in keywords] + [f"^ {_re_literal(r)}" for r in rests]
+        )
         conditions.append(f"regexp_matches(norm, {_quote(pattern)})")
     unit_name = _ident(UNIT_NAME_COLUMN) if has_name else "NULL::VARCHAR"
-    norm = (f"' ' || strip_accents(upper({_ident(UNIT_NAME_COLUMN)})) || ' '" if has_name
-            else "NULL::VARCHAR")
+    norm = (
+        f"' ' || strip_accents(upper({_ident(UNIT_NAME_COLUMN)})) || ' '"
+        if has_name
+        else "NULL::VARCHAR"
+    )
     where = " OR ".join(conditions) or "FALSE"
-    return (f"SELECT siren, min({_ident(LEGAL_COLUMN)}) AS {_ident(LEGAL_COLUMN)},"
-            f" min(unit_name) AS {_ident(UNIT_NAME_COLUMN)}, count(*) AS copies FROM ("
-            f"SELECT siren, {_ident(LEGAL_COLUMN)}, {unit_name} AS unit_name, {norm} AS norm"
-            f" FROM {source}) WHERE siren IS NOT NULL AND ({where}) GROUP BY siren")
+    return (
+        f"SELECT siren, min({_ident(LEGAL_COLUMN)}) AS {_ident(LEGAL_COLUMN)},"
+        f" min(unit_name) AS {_ident(UNIT_NAME_COLUMN)}, count(*) AS copies FROM ("
+        f"SELECT siren, {_ident(LEGAL_COLUMN)}, {unit_name} AS unit_name, {norm} AS norm"
+        f" FROM {source}) WHERE siren IS NOT NULL AND ({where}) GROUP BY siren"
+    )
 
 
 def _re_literal(text: str) -> str:
@@ -212,25 +256,34 @@ class _Lookup:
 
     @classmethod
     def build(cls, typology: Typology, has_legal: bool) -> _Lookup:
-        rules = [(i, r) for i, cat in enumerate(typology.categories) for r in cat.rules
-                 if has_legal or not r.legal_categories]
+        rules = [
+            (i, r)
+            for i, cat in enumerate(typology.categories)
+            for r in cat.rules
+            if has_legal or not r.legal_categories
+        ]
         nafs = tuple(sorted({c for _i, r in rules for c in r.naf}))
         legal = tuple(sorted({c for _i, r in rules for c in r.legal_categories}))
 
         def codes_match(r: Rule, naf: str | None, code: str | None) -> bool:
-            return ((not r.naf or naf in r.naf)
-                    and (not r.legal_categories or code in r.legal_categories))
+            return (not r.naf or naf in r.naf) and (
+                not r.legal_categories or code in r.legal_categories
+            )
 
         base, keyword_codes = [], []
         for lp in range(len(legal) + 1):
             for np_ in range(len(nafs) + 1):
                 naf = nafs[np_ - 1] if np_ else None
                 code = legal[lp - 1] if lp else None
-                base.append(next((i for i, r in rules
-                                  if not r.name_keywords and codes_match(r, naf, code)),
-                                 NO_CATEGORY))
-                keyword_codes.append(any(r.name_keywords and codes_match(r, naf, code)
-                                         for _i, r in rules))
+                base.append(
+                    next(
+                        (i for i, r in rules if not r.name_keywords and codes_match(r, naf, code)),
+                        NO_CATEGORY,
+                    )
+                )
+                keyword_codes.append(
+                    any(r.name_keywords and codes_match(r, naf, code) for _i, r in rules)
+                )
         keyword = tuple((i, r) for i, r in rules if r.name_keywords)
         return cls(nafs, legal, tuple(base), keyword, tuple(keyword_codes))
 
@@ -249,8 +302,7 @@ class _Lookup:
         return f"1 + np + {len(self.nafs) + 1} * lp"
 
 
-def _string_hashes(codes: Sequence[str],
-                   con: duckdb.DuckDBPyConnection | None = None) -> list[int]:
+def _string_hashes(codes: Sequence[str], con: duckdb.DuckDBPyConnection | None = None) -> list[int]:
     """Return DuckDB's hash() of each code, as the scan will compute it on the column (in
     con if given: opening an in-memory database costs more than the hashing)."""
     own = con is None
@@ -263,8 +315,12 @@ def _string_hashes(codes: Sequence[str],
             con.close()
 
 
-def position_sql(column: str, codes: Sequence[str], max_slots: int | None = None,
-                 con: duckdb.DuckDBPyConnection | None = None) -> str:
+def position_sql(
+    column: str,
+    codes: Sequence[str],
+    max_slots: int | None = None,
+    con: duckdb.DuckDBPyConnection | None = None,
+) -> str:
     """Return the 1-based position of column in the codes (0 if absent or NULL).
 
     This lookup runs on every active row, so it is a perfect hash rather than a search:
@@ -279,8 +335,10 @@ def position_sql(column: str, codes: Sequence[str], max_slots: int | None = None
         return "0"
     hashes = _string_hashes(codes, con)
     limit = max_slots if max_slots is not None else 64 * len(codes)
-    size = next((m for m in range(len(codes), limit + 1)
-                 if len({h % m for h in hashes}) == len(codes)), None)
+    size = next(
+        (m for m in range(len(codes), limit + 1) if len({h % m for h in hashes}) == len(codes)),
+        None,
+    )
     if size is None:
         listed = ", ".join(map(_quote, codes))
         return f"coalesce(list_position([{listed}], {column}), 0)"
@@ -288,8 +346,10 @@ def position_sql(column: str, codes: Sequence[str], max_slots: int | None = None
     for i, (code, h) in enumerate(zip(codes, hashes, strict=True)):
         slot_code[h % size], slot_position[h % size] = code, i + 1
     slot = f"((hash({column}) % {size})::BIGINT + 1)"
-    return (f"CASE WHEN [{', '.join(map(_quote, slot_code))}][{slot}] = {column}"
-            f" THEN [{', '.join(map(str, slot_position))}][{slot}] ELSE 0 END")
+    return (
+        f"CASE WHEN [{', '.join(map(_quote, slot_code))}][{slot}] = {column}"
+        f" THEN [{', '.join(map(str, slot_position))}][{slot}] ELSE 0 END"
+    )
 
 
 def _name_expr(names: Sequence[str]) -> str | None:
@@ -313,8 +373,10 @@ def keyword_name_sql(lookup: _Lookup, names: Sequence[str]) -> str:
     allowed = "[" + ", ".join("true" if k else "false" for k in lookup.keyword_codes) + "]"
     # Keywords are never blank, so a row without any name cannot match: skip it too.
     named = " OR ".join(f"{_ident(c)} IS NOT NULL" for c in NAME_COLUMNS if c in names)
-    return (f"CASE WHEN (np <> 0 OR lp <> 0) AND {allowed}[{lookup.table_index()}]"
-            f" AND ({named}) THEN {name_expr} END")
+    return (
+        f"CASE WHEN (np <> 0 OR lp <> 0) AND {allowed}[{lookup.table_index()}]"
+        f" AND ({named}) THEN {name_expr} END"
+    )
 
 
 def base_sql(lookup: _Lookup) -> str:
@@ -323,8 +385,9 @@ def base_sql(lookup: _Lookup) -> str:
     Most rows carry no listed code: they skip the table at once.
     """
     table = f"[{', '.join(map(str, lookup.base))}]"
-    return (f"CASE WHEN np = 0 AND lp = 0 THEN {NO_CATEGORY}"
-            f" ELSE {table}[{lookup.table_index()}] END")
+    return (
+        f"CASE WHEN np = 0 AND lp = 0 THEN {NO_CATEGORY} ELSE {table}[{lookup.table_index()}] END"
+    )
 
 
 def category_sql(lookup: _Lookup) -> str:
@@ -358,11 +421,15 @@ def siret_ok_sql(column: str) -> str:
     exponent cannot make 10^13. Sirets starting with 0, and anything the quick test does
     not accept, go to the regular expression, so the answer is the expression's.
     """
-    quick = (f"{column} >= '1' AND strlen({column}) = 14"
-             f" AND TRY_CAST({column} AS UBIGINT) >= 10000000000000"
-             f" AND NOT contains({column}, 'e') AND NOT contains({column}, 'E')")
-    return (f"CASE WHEN {quick} THEN TRUE"
-            f" ELSE coalesce(regexp_full_match({column}, '[0-9]{{14}}'), FALSE) END")
+    quick = (
+        f"{column} >= '1' AND strlen({column}) = 14"
+        f" AND TRY_CAST({column} AS UBIGINT) >= 10000000000000"
+        f" AND NOT contains({column}, 'e') AND NOT contains({column}, 'E')"
+    )
+    return (
+        f"CASE WHEN {quick} THEN TRUE"
+        f" ELSE coalesce(regexp_full_match({column}, '[0-9]{{14}}'), FALSE) END"
+    )
 
 
 # Row statuses packed with the category, employer and NAFRev2 flags into one small integer
@@ -372,8 +439,13 @@ OK_BASE = 100
 NO_CATEGORY = 99
 
 
-def scan_sql(source: str, names: Sequence[str], typology: Typology,
-             employers_only: bool = True, con: duckdb.DuckDBPyConnection | None = None) -> str:
+def scan_sql(
+    source: str,
+    names: Sequence[str],
+    typology: Typology,
+    employers_only: bool = True,
+    con: duckdb.DuckDBPyConnection | None = None,
+) -> str:
     """Return the single-scan aggregation over the register: (commune, code, n).
 
     The number of (commune, code) groups drives the cost of the scan, so the key carries
@@ -392,16 +464,22 @@ def scan_sql(source: str, names: Sequence[str], typology: Typology,
     employer_col = f"{_ident(EMPLOYER_COLUMN)}, " if use_employer else ""
     nafrev2 = "coalesce(nomenclature = 'NAFRev2', FALSE)"
     siret = _ident("siret")
-    np_sql = (f"CASE WHEN status = 0 AND nomenclature = 'NAFRev2'"
-              f" THEN {position_sql('naf', lookup.nafs, con=con)} ELSE 0 END"
-              if lookup.nafs else "0")
+    np_sql = (
+        f"CASE WHEN status = 0 AND nomenclature = 'NAFRev2'"
+        f" THEN {position_sql('naf', lookup.nafs, con=con)} ELSE 0 END"
+        if lookup.nafs
+        else "0"
+    )
     # The listed legal categories are few and close together (public bodies, 7xxx), while
     # most establishments are companies or associations: a range test, two comparisons,
     # spares most rows the lookup (and is false on NULL).
-    lp_sql = (f"CASE WHEN status = 0 AND legal BETWEEN {_quote(lookup.legal[0])}"
-              f" AND {_quote(lookup.legal[-1])}"
-              f" THEN {position_sql('legal', lookup.legal, con=con)} ELSE 0 END"
-              if lookup.legal else "0")
+    lp_sql = (
+        f"CASE WHEN status = 0 AND legal BETWEEN {_quote(lookup.legal[0])}"
+        f" AND {_quote(lookup.legal[-1])}"
+        f" THEN {position_sql('legal', lookup.legal, con=con)} ELSE 0 END"
+        if lookup.legal
+        else "0"
+    )
     legal_col = f"{_ident(LEGAL_COLUMN)} AS legal, " if has_legal else ""
     name_cols = "".join(f"{_ident(n)}, " for n in NAME_COLUMNS if n in names)
     c = STATUS_CODES
@@ -452,15 +530,20 @@ def unpack_sql(typology: Typology) -> str:
     """
 
 
-ARRONDISSEMENTS = (("75101", "75120", "75056"), ("69381", "69389", "69123"),
-                   ("13201", "13216", "13055"))
+ARRONDISSEMENTS = (
+    ("75101", "75120", "75056"),
+    ("69381", "69389", "69123"),
+    ("13201", "13216", "13055"),
+)
 
 
 def arrondissement_sql(column: str = "commune") -> str:
     """Return the SQL mapping arrondissement codes in column to their commune."""
     code = f"trim({column})"
-    whens = " ".join(f"WHEN length({code}) = 5 AND {code} BETWEEN '{a}' AND '{b}' THEN '{p}'"
-                     for a, b, p in ARRONDISSEMENTS)
+    whens = " ".join(
+        f"WHEN length({code}) = 5 AND {code} BETWEEN '{a}' AND '{b}' THEN '{p}'"
+        for a, b, p in ARRONDISSEMENTS
+    )
     return f"CASE {whens} ELSE {code} END"
 
 
@@ -513,10 +596,11 @@ def _supra_names(path: str | Path) -> dict[str, dict[str, str]]:
     for rows in read_xlsx_sheets(Path(path)).values():
         frame = _rows_to_frame(rows, "NIVGEO")
         if frame is not None and {"CODGEO", "LIBGEO"} <= set(frame.columns):
-            return {lv: dict(zip(sub["CODGEO"].astype(str), sub["LIBGEO"].astype(str),
-                                 strict=True))
-                    for lv, niv in NIVGEO.items()
-                    for sub in [frame[frame["NIVGEO"] == niv]]}
+            return {
+                lv: dict(zip(sub["CODGEO"].astype(str), sub["LIBGEO"].astype(str), strict=True))
+                for lv, niv in NIVGEO.items()
+                for sub in [frame[frame["NIVGEO"] == niv]]
+            }
     return {}
 
 
@@ -531,7 +615,8 @@ def load_commune_values(path: str | Path, candidates: Sequence[str], what: str) 
         others = [c for c in table.columns if c != "CODGEO"]
         if len(others) != 1:
             raise RegistryError(
-                f"{what} table needs a value column named one of {', '.join(candidates)}")
+                f"{what} table needs a value column named one of {', '.join(candidates)}"
+            )
         col = others[0]
     values = to_number(table[col])
     bad = int(values.isna().sum())
@@ -552,20 +637,30 @@ def load_curated(path: str | Path, typology: Typology) -> pd.DataFrame:
     commune = next((upper[c] for c in CURATED_COMMUNE_COLUMNS if c in upper), None)
     category = upper.get("CATEGORY")
     if commune is None or category is None:
-        raise RegistryError(f"curated list {Path(path).name} needs a column CODGEO (the"
-                            " commune code) and a column category (a typology key)")
-    frame = pd.DataFrame({"commune": pad_code(table[commune], 5),
-                          "category": table[category].astype("string").str.strip()})
+        raise RegistryError(
+            f"curated list {Path(path).name} needs a column CODGEO (the"
+            " commune code) and a column category (a typology key)"
+        )
+    frame = pd.DataFrame(
+        {
+            "commune": pad_code(table[commune], 5),
+            "category": table[category].astype("string").str.strip(),
+        }
+    )
     blank = frame["commune"].isna() | frame["category"].isna() | (frame["category"] == "")
     if blank.any():
         first = int(np.flatnonzero(blank.to_numpy())[0]) + 2  # the header is line 1
-        raise RegistryError(f"curated list {Path(path).name}: {int(blank.sum())} row(s) without"
-                            f" a commune or a category (first on line {first})")
+        raise RegistryError(
+            f"curated list {Path(path).name}: {int(blank.sum())} row(s) without"
+            f" a commune or a category (first on line {first})"
+        )
     unknown = sorted(set(frame["category"]) - set(typology.category_keys))
     if unknown:
-        raise RegistryError(f"curated list {Path(path).name}: unknown categor"
-                            f"{'y' if len(unknown) == 1 else 'ies'} {', '.join(unknown[:3])}"
-                            f" (the typology's keys: {', '.join(typology.category_keys[:4])}, ...)")
+        raise RegistryError(
+            f"curated list {Path(path).name}: unknown categor"
+            f"{'y' if len(unknown) == 1 else 'ies'} {', '.join(unknown[:3])}"
+            f" (the typology's keys: {', '.join(typology.category_keys[:4])}, ...)"
+        )
     counted = frame.groupby(["commune", "category"]).size().rename("n").reset_index()
     return counted.astype({"commune": object, "category": object, "n": "int64"})
 
@@ -620,24 +715,26 @@ def compute_registry(
             query = scan_sql(source, names, typ, employers_only, con)
             con.execute(f"CREATE TEMP TABLE scan AS {query}")
         except duckdb.Error as exc:
-            raise RegistryError(f"cannot read registry {Path(registry).name}: "
-                                f"{str(exc).splitlines()[0]}") from exc
+            raise RegistryError(
+                f"cannot read registry {Path(registry).name}: {str(exc).splitlines()[0]}"
+            ) from exc
         unparsable = _rejects(con, registry)
         say("scan done; aggregating by territory")
-        result = _aggregate(con, typ, levels, employers_only, conf, unparsable, names, geo,
-                            extra)
+        result = _aggregate(con, typ, levels, employers_only, conf, unparsable, names, geo, extra)
         result.info.update(unit_info)
         if units is not None and not unit_info.get("legal_units_kept"):
             result.warnings.append(
                 f"no legal unit in {Path(units[0]).name} has a legal category or a name the"
-                " typology's rules read: is it SIRENE's StockUniteLegale?")
+                " typology's rules read: is it SIRENE's StockUniteLegale?"
+            )
     finally:
         con.close()
     return result
 
 
-def _attach(geo: pd.DataFrame, path: str | Path | None, cands: Sequence[str], what: str,
-            col: str) -> pd.DataFrame:
+def _attach(
+    geo: pd.DataFrame, path: str | Path | None, cands: Sequence[str], what: str, col: str
+) -> pd.DataFrame:
     if path is None:
         return geo
     values = load_commune_values(path, cands, what)
@@ -646,42 +743,52 @@ def _attach(geo: pd.DataFrame, path: str | Path | None, cands: Sequence[str], wh
     return geo
 
 
-def _check_legal_units(path: str | Path, names: Sequence[str]) -> tuple[str | Path, str,
-                                                                        list[str]]:
+def _check_legal_units(path: str | Path, names: Sequence[str]) -> tuple[str | Path, str, list[str]]:
     """Check the register and the legal-unit file can be joined; return (path, source,
     names) of the legal-unit file."""
     if "siren" not in names:
         raise RegistryError("registry lacks column siren, needed to join the legal units")
     already = [c for c in (LEGAL_COLUMN, UNIT_NAME_COLUMN) if c in names]
     if already:
-        raise RegistryError(f"registry already has {already[0]}: leave out the legal-unit file,"
-                            " or that column")
+        raise RegistryError(
+            f"registry already has {already[0]}: leave out the legal-unit file, or that column"
+        )
     source, unit_names = register_source(path, what="legal-unit")
     missing = [c for c in UNIT_REQUIRED_COLUMNS if c not in unit_names]
     if missing:
-        raise RegistryError(f"legal-unit file {Path(path).name} lacks column(s): "
-                            f"{', '.join(missing)}")
+        raise RegistryError(
+            f"legal-unit file {Path(path).name} lacks column(s): {', '.join(missing)}"
+        )
     return path, source, unit_names
 
 
-def _join_legal_units(con: duckdb.DuckDBPyConnection, source: str, names: list[str],
-                      units: tuple[str | Path, str, list[str]], typ: Typology,
-                      say: Progress) -> tuple[str, list[str], dict[str, int]]:
+def _join_legal_units(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    names: list[str],
+    units: tuple[str | Path, str, list[str]],
+    typ: Typology,
+    say: Progress,
+) -> tuple[str, list[str], dict[str, int]]:
     """Keep the legal units that matter and return the register joined to them by siren."""
     path, unit_source, unit_names = units
     say(f"reading legal units from {Path(path).name} ...")
     try:
-        con.execute("CREATE TEMP TABLE legal_units AS "
-                    + legal_units_sql(unit_source, unit_names, typ))
+        con.execute(
+            "CREATE TEMP TABLE legal_units AS " + legal_units_sql(unit_source, unit_names, typ)
+        )
     except duckdb.Error as exc:
-        raise RegistryError(f"cannot read legal-unit file {Path(path).name}: "
-                            f"{str(exc).splitlines()[0]}") from exc
+        raise RegistryError(
+            f"cannot read legal-unit file {Path(path).name}: {str(exc).splitlines()[0]}"
+        ) from exc
     kept, repeated = con.execute(
-        "SELECT count(*), count(*) FILTER (WHERE copies > 1) FROM legal_units").fetchone()
-    joined = (f"(SELECT e.*, u.{_ident(LEGAL_COLUMN)}, u.{_ident(UNIT_NAME_COLUMN)}"
-              f" FROM {source} e LEFT JOIN legal_units u ON u.siren = e.siren)")
-    info = {"legal_units_kept": int(kept),
-            "legal_units_unparsable": _rejects(con, path)}
+        "SELECT count(*), count(*) FILTER (WHERE copies > 1) FROM legal_units"
+    ).fetchone()
+    joined = (
+        f"(SELECT e.*, u.{_ident(LEGAL_COLUMN)}, u.{_ident(UNIT_NAME_COLUMN)}"
+        f" FROM {source} e LEFT JOIN legal_units u ON u.siren = e.siren)"
+    )
+    info = {"legal_units_kept": int(kept), "legal_units_unparsable": _rejects(con, path)}
     if repeated:
         info["legal_units_listed_twice"] = int(repeated)
     return joined, [*names, LEGAL_COLUMN, UNIT_NAME_COLUMN], info
@@ -695,7 +802,9 @@ def _rejects(con: duckdb.DuckDBPyConnection, path: str | Path) -> int:
         row = con.execute(
             "SELECT count(DISTINCT (e.scan_id, e.line)) FROM reject_errors e"
             " JOIN reject_scans s ON s.scan_id = e.scan_id AND s.file_id = e.file_id"
-            " WHERE s.file_path = ?", [str(Path(path))]).fetchall()[0]
+            " WHERE s.file_path = ?",
+            [str(Path(path))],
+        ).fetchall()[0]
     except duckdb.Error:
         return 0
     return int(row[0]) if row else 0
@@ -704,22 +813,33 @@ def _rejects(con: duckdb.DuckDBPyConnection, path: str | Path) -> int:
 def _locate_sql(rows: str, picked: str) -> str:
     """Return rows (with a commune column) with their commune code (arrondissements
     mapped), whether the geography knows it, and the picked level codes."""
-    return (f"SELECT u.*, g.CODGEO IS NOT NULL AS known{picked}"
-            f" FROM (SELECT *, {ARRONDISSEMENT_SQL} AS codgeo FROM ({rows})) u"
-            f" LEFT JOIN geo_codes g ON g.CODGEO = u.codgeo")
+    return (
+        f"SELECT u.*, g.CODGEO IS NOT NULL AS known{picked}"
+        f" FROM (SELECT *, {ARRONDISSEMENT_SQL} AS codgeo FROM ({rows})) u"
+        f" LEFT JOIN geo_codes g ON g.CODGEO = u.codgeo"
+    )
 
 
 def _unknown_communes(con: duckdb.DuckDBPyConnection, table: str) -> str:
     """Return the most frequent communes of table's ok rows the geography lacks, as text."""
-    found = con.execute(f"SELECT codgeo, sum(n) FROM {table} WHERE status = 'ok' AND NOT known"
-                        " GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 5").fetchall()
+    found = con.execute(
+        f"SELECT codgeo, sum(n) FROM {table} WHERE status = 'ok' AND NOT known"
+        " GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 5"
+    ).fetchall()
     return ", ".join(f"{c} ({n})" for c, n in found)
 
 
-def _aggregate(con: duckdb.DuckDBPyConnection, typ: Typology, levels: Sequence[str],
-               employers_only: bool, conf: float, unparsable: int,
-               names: Sequence[str], geo: pd.DataFrame,
-               curated: pd.DataFrame | None = None) -> RegistryResult:
+def _aggregate(
+    con: duckdb.DuckDBPyConnection,
+    typ: Typology,
+    levels: Sequence[str],
+    employers_only: bool,
+    conf: float,
+    unparsable: int,
+    names: Sequence[str],
+    geo: pd.DataFrame,
+    curated: pd.DataFrame | None = None,
+) -> RegistryResult:
     # The scan's rows decoded, located once with every level's code: the level tables then
     # read this one small table without joining again.
     level_cols = list(dict.fromkeys(LEVELS[lv] for lv in levels))
@@ -728,9 +848,12 @@ def _aggregate(con: duckdb.DuckDBPyConnection, typ: Typology, levels: Sequence[s
     con.unregister("geo_frame")
     picked = "".join(f", g.{_ident(c)} AS {_ident('level_' + c)}" for c in level_cols)
     con.execute(f"CREATE TEMP TABLE located AS {_locate_sql(unpack_sql(typ), picked)}")
-    status = dict(con.execute(
-        "SELECT CASE WHEN status = 'ok' AND NOT known THEN 'unknown_commune' ELSE status END,"
-        " sum(n) FROM located GROUP BY 1").fetchall())
+    status = dict(
+        con.execute(
+            "SELECT CASE WHEN status = 'ok' AND NOT known THEN 'unknown_commune' ELSE status END,"
+            " sum(n) FROM located GROUP BY 1"
+        ).fetchall()
+    )
     malformed = {k: int(status.get(k, 0)) for k in MALFORMED if k != "unparsable"}
     malformed["unparsable"] = unparsable
     ok = "status = 'ok' AND known"
@@ -738,9 +861,11 @@ def _aggregate(con: duckdb.DuckDBPyConnection, typ: Typology, levels: Sequence[s
         "rows_read": int(sum(status.values())) + unparsable,
         "inactive": int(status.get("inactive", 0)),
         "active_kept": int(status.get("ok", 0)),
-        "active_not_nafrev2": int(con.execute(
-            f"SELECT coalesce(sum(n), 0) FROM located WHERE {ok} AND NOT nafrev2"
-        ).fetchall()[0][0]),
+        "active_not_nafrev2": int(
+            con.execute(
+                f"SELECT coalesce(sum(n), 0) FROM located WHERE {ok} AND NOT nafrev2"
+            ).fetchall()[0][0]
+        ),
     }
     warnings = _warnings(con, names, typ)
     if curated is not None:
@@ -749,38 +874,47 @@ def _aggregate(con: duckdb.DuckDBPyConnection, typ: Typology, levels: Sequence[s
     totals = con.execute(
         f"SELECT coalesce(sum(n) FILTER (WHERE category IS NOT NULL), 0),"
         f" coalesce(sum(n) FILTER (WHERE category IS NULL{firm_filter}), 0)"
-        f" FROM located WHERE {ok}").fetchall()[0]
+        f" FROM located WHERE {ok}"
+    ).fetchall()[0]
     ref_rate = totals[0] / totals[1] if totals[1] else None
     frames = [_level_table(con, typ, lv, firm_filter, ok, ref_rate, conf, geo) for lv in levels]
     table = pd.concat(frames, ignore_index=True)[OUTPUT_COLUMNS]
     return RegistryResult(table, malformed, info, typ.version, warnings)
 
 
-def _add_curated(con: duckdb.DuckDBPyConnection, curated: pd.DataFrame, picked: str,
-                 warnings: list[str]) -> dict[str, int]:
+def _add_curated(
+    con: duckdb.DuckDBPyConnection, curated: pd.DataFrame, picked: str, warnings: list[str]
+) -> dict[str, int]:
     """Add the curated actors to the located rows as relay establishments of their commune
     (arrondissements mapped); those in communes the geography lacks are left out and named."""
     con.register("curated_frame", curated)
-    rows = ("SELECT 'ok' AS status, commune, category, FALSE AS employer, TRUE AS nafrev2,"
-            " n::BIGINT AS n FROM curated_frame")
+    rows = (
+        "SELECT 'ok' AS status, commune, category, FALSE AS employer, TRUE AS nafrev2,"
+        " n::BIGINT AS n FROM curated_frame"
+    )
     con.execute(f"CREATE TEMP TABLE curated_located AS {_locate_sql(rows, picked)}")
     con.unregister("curated_frame")
     con.execute("INSERT INTO located BY NAME SELECT * FROM curated_located WHERE known")
-    added, lost = con.execute("SELECT coalesce(sum(n) FILTER (WHERE known), 0),"
-                              " coalesce(sum(n) FILTER (WHERE NOT known), 0)"
-                              " FROM curated_located").fetchone()
+    added, lost = con.execute(
+        "SELECT coalesce(sum(n) FILTER (WHERE known), 0),"
+        " coalesce(sum(n) FILTER (WHERE NOT known), 0)"
+        " FROM curated_located"
+    ).fetchone()
     out = {"curated_actors_added": int(added)}
     if lost:
         out["curated_actors_unknown_commune"] = int(lost)
-        warnings.append("curated actors in communes not in geography, left out: "
-                        + _unknown_communes(con, "curated_located"))
+        warnings.append(
+            "curated actors in communes not in geography, left out: "
+            + _unknown_communes(con, "curated_located")
+        )
     return out
 
 
 def _warnings(con: duckdb.DuckDBPyConnection, names: Sequence[str], typ: Typology) -> list[str]:
     out = []
-    if LEGAL_COLUMN not in names and any(r.legal_categories for c in typ.categories
-                                         for r in c.rules):
+    if LEGAL_COLUMN not in names and any(
+        r.legal_categories for c in typ.categories for r in c.rules
+    ):
         out.append(f"no {LEGAL_COLUMN} column: rules on legal categories cannot match")
     if not any(c in names for c in NAME_COLUMNS):
         out.append("no establishment name column: rules on name keywords cannot match")
@@ -790,25 +924,43 @@ def _warnings(con: duckdb.DuckDBPyConnection, names: Sequence[str], typ: Typolog
     return out
 
 
-def _level_table(con: duckdb.DuckDBPyConnection, typ: Typology, level: str, firm_filter: str,
-                 ok: str, ref_rate: float | None, conf: float, geo: pd.DataFrame) -> pd.DataFrame:
+def _level_table(
+    con: duckdb.DuckDBPyConnection,
+    typ: Typology,
+    level: str,
+    firm_filter: str,
+    ok: str,
+    ref_rate: float | None,
+    conf: float,
+    geo: pd.DataFrame,
+) -> pd.DataFrame:
     """Compute every indicator for the territories of one level as long rows."""
     col = LEVELS[level]
     # One pass: relay counts by category, and the firm base on the category-less row
     # (zero, not absent, for a territory whose establishments are all filtered out).
     rows = con.execute(f"""
-        SELECT {_ident('level_' + col)} AS code, category,
+        SELECT {_ident("level_" + col)} AS code, category,
                coalesce(sum(n) FILTER (WHERE category IS NOT NULL OR (TRUE{firm_filter})), 0)
                    AS n
-        FROM located WHERE {ok} AND {_ident('level_' + col)} IS NOT NULL
+        FROM located WHERE {ok} AND {_ident("level_" + col)} IS NOT NULL
         GROUP BY ALL""").df()
     rows["code"] = rows["code"].astype(str)
     codes = sorted(rows["code"].unique())
     relay = rows[rows["category"].notna()]
-    matrix = (relay.pivot_table(index="code", columns="category", values="n", aggfunc="sum")
-              .reindex(index=codes, columns=typ.category_keys).fillna(0).to_numpy(float))
-    firm_n = (rows[rows["category"].isna()].groupby("code")["n"].sum()
-              .reindex(codes).fillna(0).to_numpy(float))
+    matrix = (
+        relay.pivot_table(index="code", columns="category", values="n", aggfunc="sum")
+        .reindex(index=codes, columns=typ.category_keys)
+        .fillna(0)
+        .to_numpy(float)
+    )
+    firm_n = (
+        rows[rows["category"].isna()]
+        .groupby("code")["n"]
+        .sum()
+        .reindex(codes)
+        .fillna(0)
+        .to_numpy(float)
+    )
     pop = _sum_by(geo, col, "POP", codes)
     area = _sum_by(geo, col, "AREA", codes)
     inds = indices.density_indicators(matrix.sum(axis=1), firm_n, pop, area, ref_rate, conf)
@@ -826,8 +978,9 @@ def _sum_by(geo: pd.DataFrame, col: str, value: str, codes: list[str]) -> np.nda
     return grouped.reindex(codes).to_numpy(float)
 
 
-def _count_indicators(matrix: np.ndarray, typ: Typology, families: list[str],
-                      conf: float) -> dict[str, indices.Indicator]:
+def _count_indicators(
+    matrix: np.ndarray, typ: Typology, families: list[str], conf: float
+) -> dict[str, indices.Indicator]:
     out = {}
     blank = np.full(matrix.shape[0], "", dtype=object)
     for j, key in enumerate(typ.category_keys):
@@ -849,33 +1002,51 @@ def _territory_names(geo: pd.DataFrame, level: str, codes: list[str]) -> list[st
     return [str(names.get(c, "")) for c in codes]
 
 
-def _long(level: str, codes: list[str], names: list[str],
-          inds: dict[str, indices.Indicator]) -> pd.DataFrame:
+def _long(
+    level: str, codes: list[str], names: list[str], inds: dict[str, indices.Indicator]
+) -> pd.DataFrame:
     """Stack indicators into long rows, territory by territory, in a fixed order."""
     if codes and list(codes) == sorted(set(codes)):
         # Codes are unique and sorted: the row order is code-major, indicator-minor, so
         # the columns are built directly instead of sorting one frame per indicator.
         k = len(inds)
+
         def stack(attr: str) -> np.ndarray:
-            return np.stack([np.asarray(getattr(ind, attr)) for ind in inds.values()],
-                            axis=1).ravel()
-        frame = pd.DataFrame({
-            "territory_level": level,
-            "territory_code": np.repeat(np.asarray(codes, dtype=object), k),
-            "territory_name": np.repeat(np.asarray(names, dtype=object), k),
-            "indicator": np.tile(np.asarray(list(inds), dtype=object), len(codes)),
-            "value": stack("value"), "ci_low": stack("ci_low"), "ci_high": stack("ci_high"),
-            "note": np.stack([ind.note.astype(str) for ind in inds.values()],
-                             axis=1).ravel().astype(object),
-        })
+            return np.stack(
+                [np.asarray(getattr(ind, attr)) for ind in inds.values()], axis=1
+            ).ravel()
+
+        frame = pd.DataFrame(
+            {
+                "territory_level": level,
+                "territory_code": np.repeat(np.asarray(codes, dtype=object), k),
+                "territory_name": np.repeat(np.asarray(names, dtype=object), k),
+                "indicator": np.tile(np.asarray(list(inds), dtype=object), len(codes)),
+                "value": stack("value"),
+                "ci_low": stack("ci_low"),
+                "ci_high": stack("ci_high"),
+                "note": np.stack([ind.note.astype(str) for ind in inds.values()], axis=1)
+                .ravel()
+                .astype(object),
+            }
+        )
         return frame
     parts = []
     for name, ind in inds.items():
-        parts.append(pd.DataFrame({
-            "territory_level": level, "territory_code": codes, "territory_name": names,
-            "indicator": name, "value": ind.value, "ci_low": ind.ci_low,
-            "ci_high": ind.ci_high, "note": ind.note.astype(str),
-        }))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "territory_level": level,
+                    "territory_code": codes,
+                    "territory_name": names,
+                    "indicator": name,
+                    "value": ind.value,
+                    "ci_low": ind.ci_low,
+                    "ci_high": ind.ci_high,
+                    "note": ind.note.astype(str),
+                }
+            )
+        )
     frame = pd.concat(parts, ignore_index=True)
     order = {name: i for i, name in enumerate(inds)}
     frame["_o"] = frame["indicator"].map(order)

@@ -48,14 +48,17 @@ def _fmt(value: object, mark: str = ".") -> str:
 
 def _table(frame: pd.DataFrame, t: dict[str, str], flag_col: str | None = None) -> str:
     # the header says the column's name in the CSV files on hover
-    head = "".join(f'<th title="{escape(str(c))}">{escape(t.get(f"column.{c}", str(c)))}</th>'
-                   for c in frame.columns)
+    head = "".join(
+        f'<th title="{escape(str(c))}">{escape(t.get(f"column.{c}", str(c)))}</th>'
+        for c in frame.columns
+    )
     rows = []
     for rec in frame.itertuples(index=False):
         cells = []
         for col, val in zip(frame.columns, rec, strict=True):
-            attrs = ' class="num"' if isinstance(val, float | int) and not isinstance(val, bool) \
-                else ""
+            attrs = (
+                ' class="num"' if isinstance(val, float | int) and not isinstance(val, bool) else ""
+            )
             text = _fmt(val, t["decimal_mark"])
             label = code_label(col, val, t)
             if label is not None:  # named in the reader's language, the code on hover
@@ -70,23 +73,31 @@ def _table(frame: pd.DataFrame, t: dict[str, str], flag_col: str | None = None) 
 def _svg(data: bytes) -> str:
     """Strip the XML prologue so the SVG can sit inline in HTML."""
     text = data.decode("utf-8")
-    return text[text.index("<svg"):]
+    return text[text.index("<svg") :]
 
 
-def _territory_section(result: ProfileResult, code: str, name: str, t: dict[str, str],
-                       lang: str, charts: Mapping[str, bytes] | None) -> str:
+def _territory_section(
+    result: ProfileResult,
+    code: str,
+    name: str,
+    t: dict[str, str],
+    lang: str,
+    charts: Mapping[str, bytes] | None,
+) -> str:
     frame = result.profile[result.profile["territory_code"].astype(str) == str(code)]
-    cols = ["dimension", "source", "value", "ci_low", "ci_high", "n_sme", "n_relay", "flag",
-            "note"]
+    cols = ["dimension", "source", "value", "ci_low", "ci_high", "n_sme", "n_relay", "flag", "note"]
     title = escape(territory_label(name, code))
-    chart = _chart_svg(charts, plots.territory_stem(code),
-                       lambda: plots.territory_chart(result.profile, code, "svg", lang))
-    return (f"<h2>{title}</h2><figure>{chart}</figure>"
-            + _table(translated_notes(frame[cols], lang), t, flag_col="flag"))
+    chart = _chart_svg(
+        charts,
+        plots.territory_stem(code),
+        lambda: plots.territory_chart(result.profile, code, "svg", lang),
+    )
+    return f"<h2>{title}</h2><figure>{chart}</figure>" + _table(
+        translated_notes(frame[cols], lang), t, flag_col="flag"
+    )
 
 
-def _chart_svg(charts: Mapping[str, bytes] | None, stem: str, draw: Callable[[], bytes]
-               ) -> str:
+def _chart_svg(charts: Mapping[str, bytes] | None, stem: str, draw: Callable[[], bytes]) -> str:
     """The chart's SVG, inline: taken from charts already drawn, else drawn now."""
     return _svg(charts[f"{stem}.svg"] if charts is not None else draw())
 
@@ -105,23 +116,35 @@ def _triangulation(result: ProfileResult, t: dict[str, str]) -> str:
     if resp.empty:
         return f"<p>{escape(t['report.no_respondents'])}</p>"
     both = resp.dropna(subset=["likert", "coding"])
-    summary = both.groupby(["territory_code", "dimension"]).agg(
-        respondents=("interview_id", "nunique"), flagged=("flag", "sum")).reset_index()
+    summary = (
+        both.groupby(["territory_code", "dimension"])
+        .agg(respondents=("interview_id", "nunique"), flagged=("flag", "sum"))
+        .reset_index()
+    )
     summary["share_flagged"] = summary["flagged"] / summary["respondents"]
     return _table(summary, t)
 
 
 def _settings(result: ProfileResult, t: dict[str, str]) -> str:
-    return escape(", ".join(
-        t["setting"].format(name=t.get(f"setting.{k}", str(k)),
-                            value=", ".join(code_label(k, x, t) or str(x)
-                                            for x in (v if isinstance(v, list) else [v])))
-        for k, v in result.settings.items()))
+    return escape(
+        ", ".join(
+            t["setting"].format(
+                name=t.get(f"setting.{k}", str(k)),
+                value=", ".join(
+                    code_label(k, x, t) or str(x) for x in (v if isinstance(v, list) else [v])
+                ),
+            )
+            for k, v in result.settings.items()
+        )
+    )
 
 
-def render_report_html(result: ProfileResult, title: str | None = None,
-                       lang: str = DEFAULT_LANG, charts: Mapping[str, bytes] | None = None
-                       ) -> str:
+def render_report_html(
+    result: ProfileResult,
+    title: str | None = None,
+    lang: str = DEFAULT_LANG,
+    charts: Mapping[str, bytes] | None = None,
+) -> str:
     """Return a self-contained HTML page (no external assets) for a profile result.
 
     lang ("fr" or "en") sets the words, the charts' labels and `<html lang>`; title
@@ -136,17 +159,25 @@ def render_report_html(result: ProfileResult, title: str | None = None,
         f"<title>{escape(title)}</title><style>{CSS}</style></head><body>",
         f"<h1>{escape(title)}</h1><p>{_settings(result, t)}</p>",
         f"<p>{escape(t['report.method'])}</p>",
-        (f'<div class="warn"><strong>{escape(t["report.warnings"])}</strong><ul>{warn}</ul>'
-         "</div>") if warn else "",
+        (f'<div class="warn"><strong>{escape(t["report.warnings"])}</strong><ul>{warn}</ul></div>')
+        if warn
+        else "",
         f"<h2>{escape(t['report.comparison'])}</h2><figure>",
-        _chart_svg(charts, plots.COMPARISON_STEM,
-                   lambda: plots.comparison_chart(result.profile, "svg", lang)), "</figure>",
+        _chart_svg(
+            charts,
+            plots.COMPARISON_STEM,
+            lambda: plots.comparison_chart(result.profile, "svg", lang),
+        ),
+        "</figure>",
     ]
     parts += [_territory_section(result, c, n, t, lang, charts) for c, n in result.territories()]
-    parts += [f"<h2>{escape(t['report.alpha'])}</h2>",
-              _table(translated_notes(result.alphas, lang), t),
-              f"<h2>{escape(t['report.triangulation'])}</h2>",
-              _triangulation(result, t), "</body></html>"]
+    parts += [
+        f"<h2>{escape(t['report.alpha'])}</h2>",
+        _table(translated_notes(result.alphas, lang), t),
+        f"<h2>{escape(t['report.triangulation'])}</h2>",
+        _triangulation(result, t),
+        "</body></html>",
+    ]
     return "".join(parts)
 
 
@@ -154,8 +185,11 @@ def save_profile(result: ProfileResult, folder: str | Path) -> list[Path]:
     """Write the profile tables (CSV and Parquet) and settings into folder."""
     out = Path(folder)
     written = []
-    for stem, frame in (("profile", result.profile), ("respondent_scores", result.respondents),
-                        ("scale_alpha", result.alphas)):
+    for stem, frame in (
+        ("profile", result.profile),
+        ("respondent_scores", result.respondents),
+        ("scale_alpha", result.alphas),
+    ):
         for ext in ("csv", "parquet"):
             written.append(write_table(frame, out / f"{stem}.{ext}"))
     meta = {"settings": result.settings, "warnings": result.warnings}
@@ -169,23 +203,30 @@ def load_profile(folder: str | Path) -> ProfileResult:
     base = Path(folder)
     try:
         text = {"territory_code": str, "territory_name": str, "note": str}
-        profile = pd.read_csv(base / "profile.csv", dtype=text, keep_default_na=False,
-                              na_values=[""])
+        profile = pd.read_csv(
+            base / "profile.csv", dtype=text, keep_default_na=False, na_values=[""]
+        )
         resp = pd.read_csv(base / "respondent_scores.csv", dtype={"territory_code": str})
-        alphas = pd.read_csv(base / "scale_alpha.csv", dtype={"note": str},
-                             keep_default_na=False, na_values=[""])
+        alphas = pd.read_csv(
+            base / "scale_alpha.csv", dtype={"note": str}, keep_default_na=False, na_values=[""]
+        )
         meta = json.loads((base / "profile_meta.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise InputError(f"{base} does not hold a saved profile: {exc}") from exc
     for col in ("territory_name", "note"):
         profile[col] = profile[col].fillna("")
     alphas["note"] = alphas["note"].fillna("")
-    return ProfileResult(profile, resp, alphas, list(meta.get("warnings", [])),
-                         dict(meta.get("settings", {})))
+    return ProfileResult(
+        profile, resp, alphas, list(meta.get("warnings", [])), dict(meta.get("settings", {}))
+    )
 
 
-def write_report(result: ProfileResult, path: str | Path, lang: str = DEFAULT_LANG,
-                 charts: Mapping[str, bytes] | None = None) -> Path:
+def write_report(
+    result: ProfileResult,
+    path: str | Path,
+    lang: str = DEFAULT_LANG,
+    charts: Mapping[str, bytes] | None = None,
+) -> Path:
     """Write the HTML report in lang ("fr" or "en") atomically (charts: see
     render_report_html)."""
     html = render_report_html(result, lang=lang, charts=charts)

@@ -46,9 +46,12 @@ def questions_from_instrument(data: Mapping[str, Any]) -> dict[str, dict[str, An
         for q in section.get("questions") or ():
             choices = q.get("choices")
             out[str(q["key"])] = {
-                "type": q.get("type"), "d": q.get("d"), "reverse": bool(q.get("reverse")),
+                "type": q.get("type"),
+                "d": q.get("d"),
+                "reverse": bool(q.get("reverse")),
                 "codes": list(q.get("codes") or ()),
-                "choices": list(lists.get(choices, ())) if isinstance(choices, str)
+                "choices": list(lists.get(choices, ()))
+                if isinstance(choices, str)
                 else list(choices or ()),
                 "label": dict(q.get("label") or {}),
             }
@@ -67,8 +70,9 @@ def scale_items(questions: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
 
 def _anchors(choices: Any) -> tuple[float, float]:
     """Return the fixed scale ends from numeric choice values, else 1..5."""
-    values = pd.to_numeric(pd.Series([c.get("value") for c in choices], dtype=object),
-                           errors="coerce").dropna()
+    values = pd.to_numeric(
+        pd.Series([c.get("value") for c in choices], dtype=object), errors="coerce"
+    ).dropna()
     if len(values) >= 2 and values.max() > values.min():
         return float(values.min()), float(values.max())
     return DEFAULT_ANCHORS
@@ -85,14 +89,16 @@ def item_scores(answers: pd.DataFrame, questions: Mapping[str, Mapping[str, Any]
     raw = pd.to_numeric(merged["value"], errors="coerce")
     valid = raw.between(merged["lo"], merged["hi"])
     merged = merged[valid].assign(raw=raw[valid])
-    recoded = np.where(merged["reverse"], merged["lo"] + merged["hi"] - merged["raw"],
-                       merged["raw"])
+    recoded = np.where(
+        merged["reverse"], merged["lo"] + merged["hi"] - merged["raw"], merged["raw"]
+    )
     merged["score"] = (recoded - merged["lo"]) / (merged["hi"] - merged["lo"])
     return merged[cols].reset_index(drop=True)
 
 
-def likert_scores(answers: pd.DataFrame,
-                  questions: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
+def likert_scores(
+    answers: pd.DataFrame, questions: Mapping[str, Mapping[str, Any]]
+) -> pd.DataFrame:
     """Return per interview and dimension the mean item score and item count."""
     items = item_scores(answers, questions)
     grouped = items.groupby(["interview_id", "dimension"])["score"]
@@ -113,11 +119,13 @@ def cronbach_alpha(items: pd.DataFrame) -> float:
     return float(k / (k - 1) * (1 - item_var / total_var))
 
 
-def scale_alphas(interviews: pd.DataFrame, answers: pd.DataFrame,
-                 questions: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
+def scale_alphas(
+    interviews: pd.DataFrame, answers: pd.DataFrame, questions: Mapping[str, Mapping[str, Any]]
+) -> pd.DataFrame:
     """Return Cronbach's alpha per respondent type and dimension (one scale each)."""
     items = item_scores(answers, questions).merge(
-        interviews[["interview_id", "respondent_type"]], on="interview_id")
+        interviews[["interview_id", "respondent_type"]], on="interview_id"
+    )
     rows = []
     for (rtype, dim), part in items.groupby(["respondent_type", "dimension"]):
         wide = part.pivot_table(index="interview_id", columns="question_key", values="score")
@@ -130,8 +138,9 @@ def scale_alphas(interviews: pd.DataFrame, answers: pd.DataFrame,
         elif np.isnan(alpha):
             note = "no variance in total score"
         rows.append((rtype, dim, alpha, wide.shape[1], len(wide.dropna()), note))
-    return pd.DataFrame(rows, columns=["respondent_type", "dimension", "alpha", "n_items",
-                                       "n_complete", "note"])
+    return pd.DataFrame(
+        rows, columns=["respondent_type", "dimension", "alpha", "n_items", "n_complete", "note"]
+    )
 
 
 def family_of(code: str) -> str | None:
@@ -139,8 +148,7 @@ def family_of(code: str) -> str | None:
     return PREFIX_TO_FAMILY.get(str(code).split(".", 1)[0])
 
 
-def select_codings(codings: pd.DataFrame, sources: tuple[str, ...] = HUMAN_SOURCES
-                   ) -> pd.DataFrame:
+def select_codings(codings: pd.DataFrame, sources: tuple[str, ...] = HUMAN_SOURCES) -> pd.DataFrame:
     """Keep the codings that score a transcript, with their dimension (NaN for OTHER).
 
     When an interview has consensus codings only those count (the reconciled version);
@@ -164,8 +172,7 @@ def coders_by_interview(codings: pd.DataFrame) -> dict[Any, list[str]]:
     return {k: sorted(map(str, v)) for k, v in c.groupby("interview_id")["coder"].unique().items()}
 
 
-def coding_scores(codings: pd.DataFrame, sources: tuple[str, ...] = HUMAN_SOURCES
-                  ) -> pd.DataFrame:
+def coding_scores(codings: pd.DataFrame, sources: tuple[str, ...] = HUMAN_SOURCES) -> pd.DataFrame:
     """Return per interview, coder and dimension the transcript score (see module doc)."""
     cols = ["interview_id", "coder", "dimension", "coding", "n_codings"]
     c = select_codings(codings, sources)
@@ -175,28 +182,40 @@ def coding_scores(codings: pd.DataFrame, sources: tuple[str, ...] = HUMAN_SOURCE
     c["coder"] = c["coder"].astype(str)
     c["w"] = (pd.to_numeric(c["intensity"], errors="coerce").fillna(1.0) + 1) / 4
     c["vw"] = pd.to_numeric(c["valence"], errors="coerce").fillna(0.0) * c["w"]
-    g = c.groupby(["interview_id", "coder", "dimension"]).agg(
-        vw=("vw", "sum"), w=("w", "sum"), n_codings=("code", "size")).reset_index()
+    g = (
+        c.groupby(["interview_id", "coder", "dimension"])
+        .agg(vw=("vw", "sum"), w=("w", "sum"), n_codings=("code", "size"))
+        .reset_index()
+    )
     presence = np.minimum(1.0, g["n_codings"] / PRESENCE_SATURATION)
     g["coding"] = 0.5 + 0.5 * presence * g["vw"] / g["w"]
     return g[cols]
 
 
-def respondent_scores(interviews: pd.DataFrame, answers: pd.DataFrame, codings: pd.DataFrame,
-                      questions: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
+def respondent_scores(
+    interviews: pd.DataFrame,
+    answers: pd.DataFrame,
+    codings: pd.DataFrame,
+    questions: Mapping[str, Mapping[str, Any]],
+) -> pd.DataFrame:
     """Return one row per interview and dimension with both scores side by side.
 
     `coding` is the mean over coders (the bootstrap draws one coder instead); `flag`
     marks |likert - coding| > 0.2.
     """
     base = interviews[["interview_id", "org_id", "respondent_type"]].merge(
-        pd.DataFrame({"dimension": DIMENSIONS}), how="cross")
+        pd.DataFrame({"dimension": DIMENSIONS}), how="cross"
+    )
     lik = likert_scores(answers, questions)
     cod = coding_scores(codings)
-    cod_mean = cod.groupby(["interview_id", "dimension"]).agg(
-        coding=("coding", "mean"), n_coders=("coder", "nunique")).reset_index()
+    cod_mean = (
+        cod.groupby(["interview_id", "dimension"])
+        .agg(coding=("coding", "mean"), n_coders=("coder", "nunique"))
+        .reset_index()
+    )
     out = base.merge(lik, on=["interview_id", "dimension"], how="left").merge(
-        cod_mean, on=["interview_id", "dimension"], how="left")
+        cod_mean, on=["interview_id", "dimension"], how="left"
+    )
     out["n_items"] = out["n_items"].fillna(0).astype(int)
     out["n_coders"] = out["n_coders"].fillna(0).astype(int)
     out["diff"] = out["likert"] - out["coding"]

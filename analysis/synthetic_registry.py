@@ -30,38 +30,102 @@ from analysis.file_io import atomic_path
 # The header of INSEE's StockEtablissement file, plus the legal category and name of the
 # legal unit, which analysts join from StockUniteLegale before running the counts.
 SIRENE_COLUMNS = [
-    "siren", "nic", "siret", "statutDiffusionEtablissement", "dateCreationEtablissement",
-    "trancheEffectifsEtablissement", "anneeEffectifsEtablissement",
-    "activitePrincipaleRegistreMetiersEtablissement", "dateDernierTraitementEtablissement",
-    "etablissementSiege", "nombrePeriodesEtablissement", "complementAdresseEtablissement",
-    "numeroVoieEtablissement", "indiceRepetitionEtablissement", "typeVoieEtablissement",
-    "libelleVoieEtablissement", "codePostalEtablissement", "libelleCommuneEtablissement",
-    "libelleCommuneEtrangerEtablissement", "distributionSpecialeEtablissement",
-    "codeCommuneEtablissement", "codeCedexEtablissement", "libelleCedexEtablissement",
-    "codePaysEtrangerEtablissement", "libellePaysEtrangerEtablissement",
-    "identifiantAdresseEtablissement", "coordonneeLambertAbscisseEtablissement",
-    "coordonneeLambertOrdonneeEtablissement", "dateDebut", "etatAdministratifEtablissement",
-    "enseigne1Etablissement", "enseigne2Etablissement", "enseigne3Etablissement",
-    "denominationUsuelleEtablissement", "activitePrincipaleEtablissement",
-    "nomenclatureActivitePrincipaleEtablissement", "caractereEmployeurEtablissement",
+    "siren",
+    "nic",
+    "siret",
+    "statutDiffusionEtablissement",
+    "dateCreationEtablissement",
+    "trancheEffectifsEtablissement",
+    "anneeEffectifsEtablissement",
+    "activitePrincipaleRegistreMetiersEtablissement",
+    "dateDernierTraitementEtablissement",
+    "etablissementSiege",
+    "nombrePeriodesEtablissement",
+    "complementAdresseEtablissement",
+    "numeroVoieEtablissement",
+    "indiceRepetitionEtablissement",
+    "typeVoieEtablissement",
+    "libelleVoieEtablissement",
+    "codePostalEtablissement",
+    "libelleCommuneEtablissement",
+    "libelleCommuneEtrangerEtablissement",
+    "distributionSpecialeEtablissement",
+    "codeCommuneEtablissement",
+    "codeCedexEtablissement",
+    "libelleCedexEtablissement",
+    "codePaysEtrangerEtablissement",
+    "libellePaysEtrangerEtablissement",
+    "identifiantAdresseEtablissement",
+    "coordonneeLambertAbscisseEtablissement",
+    "coordonneeLambertOrdonneeEtablissement",
+    "dateDebut",
+    "etatAdministratifEtablissement",
+    "enseigne1Etablissement",
+    "enseigne2Etablissement",
+    "enseigne3Etablissement",
+    "denominationUsuelleEtablissement",
+    "activitePrincipaleEtablissement",
+    "nomenclatureActivitePrincipaleEtablissement",
+    "caractereEmployeurEtablissement",
     "categorieJuridiqueUniteLegale",
 ]
 
 # Ordinary activity mix (NAF rév. 2, weight per 1,000 establishments), with the relay NAF
 # codes at roughly their national frequency.
 NAF_MIX = [
-    ("68.20A", 60), ("68.20B", 55), ("47.11F", 12), ("56.10A", 45), ("56.30Z", 20),
-    ("43.21A", 30), ("43.22A", 25), ("43.99C", 25), ("41.20A", 15), ("86.21Z", 25),
-    ("86.90D", 20), ("96.02A", 25), ("62.01Z", 20), ("62.02A", 10), ("69.20Z", 10),
-    ("71.12B", 15), ("74.10Z", 15), ("85.59A", 20), ("90.01Z", 15), ("49.32Z", 15),
-    ("01.11Z", 30), ("10.71C", 8), ("25.62B", 6), ("45.20A", 12), ("47.71Z", 20),
-    ("47.91B", 15), ("55.10Z", 10), ("93.12Z", 15), ("94.99Z", 60), ("81.21Z", 10),
-    ("64.20Z", 30), ("66.19B", 5), ("73.11Z", 10), ("84.11Z", 8), ("88.10A", 10),
-    ("70.10Z", 30), ("82.11Z", 5),
+    ("68.20A", 60),
+    ("68.20B", 55),
+    ("47.11F", 12),
+    ("56.10A", 45),
+    ("56.30Z", 20),
+    ("43.21A", 30),
+    ("43.22A", 25),
+    ("43.99C", 25),
+    ("41.20A", 15),
+    ("86.21Z", 25),
+    ("86.90D", 20),
+    ("96.02A", 25),
+    ("62.01Z", 20),
+    ("62.02A", 10),
+    ("69.20Z", 10),
+    ("71.12B", 15),
+    ("74.10Z", 15),
+    ("85.59A", 20),
+    ("90.01Z", 15),
+    ("49.32Z", 15),
+    ("01.11Z", 30),
+    ("10.71C", 8),
+    ("25.62B", 6),
+    ("45.20A", 12),
+    ("47.71Z", 20),
+    ("47.91B", 15),
+    ("55.10Z", 10),
+    ("93.12Z", 15),
+    ("94.99Z", 60),
+    ("81.21Z", 10),
+    ("64.20Z", 30),
+    ("66.19B", 5),
+    ("73.11Z", 10),
+    ("84.11Z", 8),
+    ("88.10A", 10),
+    ("70.10Z", 30),
+    ("82.11Z", 5),
     # relay NAF codes (generic rules pick these up)
-    ("70.22Z", 45), ("46.19B", 4), ("46.18Z", 3), ("46.11Z", 2), ("46.14Z", 2),
-    ("52.29B", 2), ("82.30Z", 2), ("73.20Z", 2), ("74.30Z", 4), ("64.19Z", 5),
-    ("65.12Z", 1), ("66.22Z", 8), ("94.11Z", 1), ("94.12Z", 2), ("85.42Z", 1),
+    ("70.22Z", 45),
+    ("46.19B", 4),
+    ("46.18Z", 3),
+    ("46.11Z", 2),
+    ("46.14Z", 2),
+    ("52.29B", 2),
+    ("82.30Z", 2),
+    ("73.20Z", 2),
+    ("74.30Z", 4),
+    ("64.19Z", 5),
+    ("65.12Z", 1),
+    ("66.22Z", 8),
+    ("94.11Z", 1),
+    ("94.12Z", 2),
+    ("85.42Z", 1),
 ]
 LEGAL_MIX = [("1000", 55), ("5499", 12), ("5710", 20), ("5720", 5), ("6540", 4), ("9220", 4)]
 
@@ -124,24 +188,59 @@ COMMUNES = [
     ("31483", "Saint-Gaudens", "31", "7628", 11167, 33.00),
     ("31044", "Balma", "31", "7630", 17208, 16.60),
 ]
-DEPARTEMENTS = {"34": ("Hérault", "76", "34172"), "30": ("Gard", "76", "30189"),
-                "69": ("Rhône", "84", "69123"), "31": ("Haute-Garonne", "76", "31555")}
-REGIONS = {"76": ("Occitanie", "31555"), "84": ("Auvergne-Rhône-Alpes", "69123"),
-           "93": ("Provence-Alpes-Côte d'Azur", "13055")}
-ZONES = {"7616": "Montpellier", "7605": "Béziers", "7632": "Sète", "7609": "Nîmes",
-         "7601": "Alès", "7603": "Bagnols-sur-Cèze", "9327": "Avignon", "8420": "Lyon",
-         "8424": "Villefranche-sur-Saône", "7630": "Toulouse", "7628": "Saint-Gaudens"}
-GEOGRAPHY_COLUMNS = ["CODGEO", "LIBGEO", "DEP", "REG", "EPCI", "NATURE_EPCI", "ARR", "CV",
-                     "ZE2020", "UU2020", "BV2022", "LIBDEP", "LIBREG", "LIBZE2020"]
+DEPARTEMENTS = {
+    "34": ("Hérault", "76", "34172"),
+    "30": ("Gard", "76", "30189"),
+    "69": ("Rhône", "84", "69123"),
+    "31": ("Haute-Garonne", "76", "31555"),
+}
+REGIONS = {
+    "76": ("Occitanie", "31555"),
+    "84": ("Auvergne-Rhône-Alpes", "69123"),
+    "93": ("Provence-Alpes-Côte d'Azur", "13055"),
+}
+ZONES = {
+    "7616": "Montpellier",
+    "7605": "Béziers",
+    "7632": "Sète",
+    "7609": "Nîmes",
+    "7601": "Alès",
+    "7603": "Bagnols-sur-Cèze",
+    "9327": "Avignon",
+    "8420": "Lyon",
+    "8424": "Villefranche-sur-Saône",
+    "7630": "Toulouse",
+    "7628": "Saint-Gaudens",
+}
+GEOGRAPHY_COLUMNS = [
+    "CODGEO",
+    "LIBGEO",
+    "DEP",
+    "REG",
+    "EPCI",
+    "NATURE_EPCI",
+    "ARR",
+    "CV",
+    "ZE2020",
+    "UU2020",
+    "BV2022",
+    "LIBDEP",
+    "LIBREG",
+    "LIBZE2020",
+]
 ESTABLISHMENTS_PER_INHABITANT = 0.0016
 
 
 def demo_paths() -> dict[str, Path]:
     """Return the committed demo files: registry, geography, population, area, interviews."""
     data = Path(__file__).resolve().parent / "data"
-    return {"registry": data / "demo_registry.csv.gz", "geography": data / "demo_geography.csv",
-            "population": data / "demo_population.csv", "area": data / "demo_area.csv",
-            "interviews": data / "demo_interviews"}
+    return {
+        "registry": data / "demo_registry.csv.gz",
+        "geography": data / "demo_geography.csv",
+        "population": data / "demo_population.csv",
+        "area": data / "demo_area.csv",
+        "interviews": data / "demo_interviews",
+    }
 
 
 def _choice(rng: np.random.Generator, mix: list[tuple[str, int]], size: int) -> np.ndarray:
@@ -187,7 +286,8 @@ def _row(rng: np.random.Generator, commune: str, naf: str, cj: str, name: str) -
         statutDiffusionEtablissement="O",
         dateCreationEtablissement=f"{rng.integers(1975, 2025)}-{rng.integers(1, 13):02d}-01",
         trancheEffectifsEtablissement=str(rng.choice(["01", "02", "03", "11", "12", "21"]))
-        if employer else "NN",
+        if employer
+        else "NN",
         etablissementSiege="true",
         codeCommuneEtablissement=commune,
         etatAdministratifEtablissement="F" if rng.random() < 0.12 else "A",
@@ -230,12 +330,17 @@ def _plain(text: str) -> str:
 def _spoil(rng: np.random.Generator, rows: list[dict[str, str]]) -> None:
     """Add what real files have: old NAF codes, a foreign and an unknown commune."""
     for idx in rng.choice(len(rows) - 60, size=len(rows) // 60, replace=False):
-        rows[idx].update(nomenclatureActivitePrincipaleEtablissement="NAFRev1",
-                         activitePrincipaleEtablissement="74.1G")
+        rows[idx].update(
+            nomenclatureActivitePrincipaleEtablissement="NAFRev1",
+            activitePrincipaleEtablissement="74.1G",
+        )
     foreign = rows[5]
-    foreign.update(codeCommuneEtablissement="", codePaysEtrangerEtablissement="99109",
-                   libellePaysEtrangerEtablissement="ALLEMAGNE",
-                   etatAdministratifEtablissement="A")
+    foreign.update(
+        codeCommuneEtablissement="",
+        codePaysEtrangerEtablissement="99109",
+        libellePaysEtrangerEtablissement="ALLEMAGNE",
+        etatAdministratifEtablissement="A",
+    )
     rows[11].update(codeCommuneEtablissement="34999", etatAdministratifEtablissement="A")
 
 
@@ -248,8 +353,11 @@ def write_demo_registry(path: Path, seed: int = 2026) -> int:
     """Write the gzipped demo register, with one line broken on purpose."""
     rows = demo_rows(seed)
     with atomic_path(path) as tmp:
-        with open(tmp, "wb") as out, gzip.GzipFile(filename="", mode="wb", fileobj=out,
-                                                   mtime=0) as raw, _text(raw) as fh:
+        with (
+            open(tmp, "wb") as out,
+            gzip.GzipFile(filename="", mode="wb", fileobj=out, mtime=0) as raw,
+            _text(raw) as fh,
+        ):
             writer = csv.DictWriter(fh, fieldnames=SIRENE_COLUMNS, lineterminator="\n")
             writer.writeheader()
             for i, row in enumerate(rows):
@@ -267,14 +375,32 @@ def _text(raw):  # noqa: ANN001, ANN202 - thin wrapper for a deterministic gzip 
 
 def write_demo_geography(folder: Path) -> None:
     """Write the geography, population and area tables of the demo communes."""
-    with atomic_path(folder / "demo_geography.csv") as tmp, open(tmp, "w", newline="",
-                                                                 encoding="utf-8") as fh:
+    with (
+        atomic_path(folder / "demo_geography.csv") as tmp,
+        open(tmp, "w", newline="", encoding="utf-8") as fh,
+    ):
         w = csv.writer(fh, lineterminator="\n")
         w.writerow(GEOGRAPHY_COLUMNS)
         for code, name, dep, ze, _pop, _area in COMMUNES:
             reg = DEPARTEMENTS[dep][1]
-            w.writerow([code, name, dep, reg, "", "", f"{dep}1", f"{dep}01", ze, "", code,
-                        DEPARTEMENTS[dep][0], REGIONS[reg][0], ZONES[ze]])
+            w.writerow(
+                [
+                    code,
+                    name,
+                    dep,
+                    reg,
+                    "",
+                    "",
+                    f"{dep}1",
+                    f"{dep}01",
+                    ze,
+                    "",
+                    code,
+                    DEPARTEMENTS[dep][0],
+                    REGIONS[reg][0],
+                    ZONES[ze],
+                ]
+            )
     for fname, col, idx in (("demo_population.csv", "PMUN", 4), ("demo_area.csv", "SUPERF", 5)):
         with atomic_path(folder / fname) as tmp, open(tmp, "w", encoding="utf-8") as fh:
             fh.write(f"CODGEO;{col}\n")
@@ -291,12 +417,19 @@ def write_demo(folder: Path, seed: int = 2026) -> None:
 
 
 REGION_DEPS = {
-    "11": "75 77 78 91 92 93 94 95", "24": "18 28 36 37 41 45",
-    "27": "21 25 39 58 70 71 89 90", "28": "14 27 50 61 76", "32": "02 59 60 62 80",
-    "44": "08 10 51 52 54 55 57 67 68 88", "52": "44 49 53 72 85", "53": "22 29 35 56",
+    "11": "75 77 78 91 92 93 94 95",
+    "24": "18 28 36 37 41 45",
+    "27": "21 25 39 58 70 71 89 90",
+    "28": "14 27 50 61 76",
+    "32": "02 59 60 62 80",
+    "44": "08 10 51 52 54 55 57 67 68 88",
+    "52": "44 49 53 72 85",
+    "53": "22 29 35 56",
     "75": "16 17 19 23 24 33 40 47 64 79 86 87",
     "76": "09 11 12 30 31 32 34 46 48 65 66 81 82",
-    "84": "01 03 07 15 26 38 42 43 63 69 73 74", "93": "04 05 06 13 83 84", "94": "2A 2B",
+    "84": "01 03 07 15 26 38 42 43 63 69 73 74",
+    "93": "04 05 06 13 83 84",
+    "94": "2A 2B",
 }
 COMMUNES_PER_DEP = 360
 ZONES_PER_DEP = 3
@@ -325,12 +458,16 @@ def write_full(out: Path, rows: int, geography: Path | None = None, seed: int = 
     geo = full_geography_frame()
     db = duckdb.connect()
     db.register("geo_df", geo)
-    db.execute("CREATE TABLE communes AS SELECT (row_number() OVER (ORDER BY CODGEO) - 1)::BIGINT"
-               " AS idx, CODGEO FROM geo_df")
+    db.execute(
+        "CREATE TABLE communes AS SELECT (row_number() OVER (ORDER BY CODGEO) - 1)::BIGINT"
+        " AS idx, CODGEO FROM geo_df"
+    )
     slots = pd.DataFrame(_slots(), columns=["slot", "naf", "cj", "name"])
     db.register("slots_df", slots)
-    db.execute("CREATE TABLE slots AS SELECT slot::BIGINT AS slot, naf, cj,"
-               " nullif(name, '') AS name FROM slots_df")
+    db.execute(
+        "CREATE TABLE slots AS SELECT slot::BIGINT AS slot, naf, cj,"
+        " nullif(name, '') AS name FROM slots_df"
+    )
     n_communes = len(geo)
     exprs = _full_exprs(seed)
     empty = "NULL"  # written as an empty field, as in INSEE's files
@@ -362,12 +499,14 @@ def _full_exprs(seed: int) -> dict[str, str]:
         " WHEN '69123' THEN printf('6938%d', 1 + i % 9)"
         " WHEN '13055' THEN printf('132%02d', 1 + i % 16) ELSE c.CODGEO END",
         # A hash of its own, so the closed share is independent of the other columns.
-        "etatAdministratifEtablissement":
-            f"CASE WHEN hash(i * 13 + {seed} + 1) % 100 < {CLOSED_PERCENT} THEN 'F' ELSE 'A' END",
+        "etatAdministratifEtablissement": (
+            f"CASE WHEN hash(i * 13 + {seed} + 1) % 100 < {CLOSED_PERCENT} THEN 'F' ELSE 'A' END"
+        ),
         "denominationUsuelleEtablissement": "s.name",
         "activitePrincipaleEtablissement": f"CASE WHEN {h} % 50 = 7 THEN '74.1G' ELSE s.naf END",
-        "nomenclatureActivitePrincipaleEtablissement":
-            f"CASE WHEN {h} % 50 = 7 THEN 'NAFRev1' ELSE 'NAFRev2' END",
+        "nomenclatureActivitePrincipaleEtablissement": (
+            f"CASE WHEN {h} % 50 = 7 THEN 'NAFRev1' ELSE 'NAFRev2' END"
+        ),
         "caractereEmployeurEtablissement": f"CASE WHEN {h} % 3 = 0 THEN 'O' ELSE 'N' END",
         "categorieJuridiqueUniteLegale": "s.cj",
         "libelleVoieEtablissement": "'RUE DE LA REPUBLIQUE'",
@@ -384,8 +523,9 @@ def _slots(size: int = 100_000) -> list[tuple[int, str, str, str]]:
     rest = size - len(out)
     nafs = _choice(rng, NAF_MIX, rest)
     legal = _choice(rng, LEGAL_MIX, rest)
-    out += [(len(out) + j, str(n), str(c), "") for j, (n, c) in enumerate(zip(nafs, legal,
-                                                                                strict=True))]
+    out += [
+        (len(out) + j, str(n), str(c), "") for j, (n, c) in enumerate(zip(nafs, legal, strict=True))
+    ]
     return out
 
 
@@ -407,34 +547,57 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-
 # Scale items of the two guides (codebook-draft.md): key -> (type, D, reverse).
 DEMO_QUESTIONS = {
-    "a4": ("frequency", "D3", False), "a5": ("likert", "D4_GOV", False),
-    "a6": ("likert", "D4_GOV", True), "a7": ("likert", "D4_GOV", False),
-    "a8": ("likert", "D4_GOV", False), "a9": ("likert", "D4_GOV", True),
-    "a11": ("likert", "D4_STRAT", False), "a13": ("likert", "D4_STRAT", False),
-    "a14": ("likert", "D3", False), "a15": ("likert", "D3", False),
-    "b3": ("frequency", "D3", False), "b4": ("likert", "D4_GOV", False),
-    "b5": ("likert", "D4_GOV", True), "b6": ("likert", "D4_GOV", False),
-    "b8": ("likert", "D4_GOV", False), "b10": ("likert", "D4_GOV", False),
-    "b13": ("likert", "D4_STRAT", False), "b14": ("likert", "D3", False),
+    "a4": ("frequency", "D3", False),
+    "a5": ("likert", "D4_GOV", False),
+    "a6": ("likert", "D4_GOV", True),
+    "a7": ("likert", "D4_GOV", False),
+    "a8": ("likert", "D4_GOV", False),
+    "a9": ("likert", "D4_GOV", True),
+    "a11": ("likert", "D4_STRAT", False),
+    "a13": ("likert", "D4_STRAT", False),
+    "a14": ("likert", "D3", False),
+    "a15": ("likert", "D3", False),
+    "b3": ("frequency", "D3", False),
+    "b4": ("likert", "D4_GOV", False),
+    "b5": ("likert", "D4_GOV", True),
+    "b6": ("likert", "D4_GOV", False),
+    "b8": ("likert", "D4_GOV", False),
+    "b10": ("likert", "D4_GOV", False),
+    "b13": ("likert", "D4_STRAT", False),
+    "b14": ("likert", "D3", False),
     "b15": ("likert", "D3", False),
 }
-DEMO_CODES = {"D3": ["DYN.FREQ", "DYN.INIT", "DYN.LEARN", "DYN.TREND"],
-              "D4_GOV": ["GOV.COORD", "GOV.PILOT", "GOV.FRAG", "GOV.PROX"],
-              "D4_STRAT": ["STR.INTL", "STR.MODE", "STR.NETW"]}
+DEMO_CODES = {
+    "D3": ["DYN.FREQ", "DYN.INIT", "DYN.LEARN", "DYN.TREND"],
+    "D4_GOV": ["GOV.COORD", "GOV.PILOT", "GOV.FRAG", "GOV.PROX"],
+    "D4_STRAT": ["STR.INTL", "STR.MODE", "STR.NETW"],
+}
 DEMO_FAMILY = {"D3": "DYNAMICS", "D4_GOV": "GOVERNANCE", "D4_STRAT": "STRATEGY"}
 # Latent level per département and D: how supportive the milieu is (0..1).
-DEMO_LATENT = {"34": (0.70, 0.55, 0.65), "30": (0.40, 0.35, 0.45),
-               "69": (0.75, 0.70, 0.70), "31": (0.60, 0.50, 0.60)}
+DEMO_LATENT = {
+    "34": (0.70, 0.55, 0.65),
+    "30": (0.40, 0.35, 0.45),
+    "69": (0.75, 0.70, 0.70),
+    "31": (0.60, 0.50, 0.60),
+}
 
 
 def demo_questions() -> dict[str, dict]:
     """Return question metadata (tidy-table contract) for the demo scale items."""
     choices = [{"value": str(v), "label": {"fr": str(v), "en": str(v)}} for v in range(1, 6)]
-    return {k: {"type": t, "d": d, "reverse": r, "codes": [], "choices": choices,
-                "label": {"fr": k, "en": k}} for k, (t, d, r) in DEMO_QUESTIONS.items()}
+    return {
+        k: {
+            "type": t,
+            "d": d,
+            "reverse": r,
+            "codes": [],
+            "choices": choices,
+            "label": {"fr": k, "en": k},
+        }
+        for k, (t, d, r) in DEMO_QUESTIONS.items()
+    }
 
 
 def demo_interview_tables(seed: int = 2026, per_stratum: int = 10) -> dict[str, pd.DataFrame]:
@@ -449,25 +612,37 @@ def demo_interview_tables(seed: int = 2026, per_stratum: int = 10) -> dict[str, 
                 iid = len(interviews) + 1
                 org = 1000 + iid - (j % 4 == 3)  # a few organisations give two interviews
                 commune = dep_commune[dep]
-                interviews.append({
-                    "interview_id": iid, "org_id": org, "respondent_type": rtype,
-                    "instrument_id": "sme_manager" if rtype == "sme" else "relay_actor",
-                    "instrument_version": "1.0.0", "fieldworker": "demo",
-                    "interview_date": pd.Timestamp("2026-03-01") + pd.Timedelta(days=iid),
-                    "status": "approved" if j % 5 else "submitted", "commune": commune,
-                    "departement": dep, "region": DEPARTEMENTS[dep][1],
-                    "zone_emploi": ze[commune]})
+                interviews.append(
+                    {
+                        "interview_id": iid,
+                        "org_id": org,
+                        "respondent_type": rtype,
+                        "instrument_id": "sme_manager" if rtype == "sme" else "relay_actor",
+                        "instrument_version": "1.0.0",
+                        "fieldworker": "demo",
+                        "interview_date": pd.Timestamp("2026-03-01") + pd.Timedelta(days=iid),
+                        "status": "approved" if j % 5 else "submitted",
+                        "commune": commune,
+                        "departement": dep,
+                        "region": DEPARTEMENTS[dep][1],
+                        "zone_emploi": ze[commune],
+                    }
+                )
                 person = rng.normal(0, 0.12)
                 answers += _demo_answers(rng, iid, rtype, latent, person)
                 coders = ["ana", "ben"] if j % 3 == 0 else ["ana"]
                 for coder in coders:
                     codings += _demo_codings(rng, iid, coder, latent, person, len(codings))
-    return {"interviews": pd.DataFrame(interviews), "answers_long": pd.DataFrame(answers),
-            "codings": pd.DataFrame(codings)}
+    return {
+        "interviews": pd.DataFrame(interviews),
+        "answers_long": pd.DataFrame(answers),
+        "codings": pd.DataFrame(codings),
+    }
 
 
-def _demo_answers(rng: np.random.Generator, iid: int, rtype: str, latent: tuple,
-                  person: float) -> list[dict]:
+def _demo_answers(
+    rng: np.random.Generator, iid: int, rtype: str, latent: tuple, person: float
+) -> list[dict]:
     rows = []
     prefix = "a" if rtype == "sme" else "b"
     for key, (_t, d, reverse) in DEMO_QUESTIONS.items():
@@ -477,26 +652,44 @@ def _demo_answers(rng: np.random.Generator, iid: int, rtype: str, latent: tuple,
         value = int(np.clip(np.rint(1 + 4 * level), 1, 5))
         value = 6 - value if reverse else value
         missing = "dont_know" if rng.random() < 0.04 else None
-        rows.append({"interview_id": iid, "question_key": key,
-                     "value": None if missing else str(value), "missing": missing})
+        rows.append(
+            {
+                "interview_id": iid,
+                "question_key": key,
+                "value": None if missing else str(value),
+                "missing": missing,
+            }
+        )
     return rows
 
 
-def _demo_codings(rng: np.random.Generator, iid: int, coder: str, latent: tuple,
-                  person: float, start_id: int) -> list[dict]:
+def _demo_codings(
+    rng: np.random.Generator, iid: int, coder: str, latent: tuple, person: float, start_id: int
+) -> list[dict]:
     rows = []
     for j, d in enumerate(("D3", "D4_GOV", "D4_STRAT")):
         for _ in range(int(rng.integers(1, 5))):
             p_pos = float(np.clip(latent[j] + person, 0.05, 0.95))
             valence = 1 if rng.random() < p_pos else -1
             start = int(rng.integers(0, 5000))
-            rows.append({
-                "coding_id": start_id + len(rows) + 1, "interview_id": iid,
-                "transcript_id": iid, "start": start, "end": start + 120,
-                "code": str(rng.choice(DEMO_CODES[d])), "family": DEMO_FAMILY[d],
-                "coder": coder, "source": "human", "confidence": None,
-                "valence": valence, "intensity": int(rng.integers(1, 4)), "round_id": None,
-                "created_dt": pd.Timestamp("2026-04-01", tz="UTC")})
+            rows.append(
+                {
+                    "coding_id": start_id + len(rows) + 1,
+                    "interview_id": iid,
+                    "transcript_id": iid,
+                    "start": start,
+                    "end": start + 120,
+                    "code": str(rng.choice(DEMO_CODES[d])),
+                    "family": DEMO_FAMILY[d],
+                    "coder": coder,
+                    "source": "human",
+                    "confidence": None,
+                    "valence": valence,
+                    "intensity": int(rng.integers(1, 4)),
+                    "round_id": None,
+                    "created_dt": pd.Timestamp("2026-04-01", tz="UTC"),
+                }
+            )
     return rows
 
 
@@ -509,8 +702,9 @@ def write_demo_interviews(folder: Path, seed: int = 2026) -> None:
         with atomic_path(folder / f"{name}.csv") as tmp:
             frame.to_csv(tmp, index=False)
     with atomic_path(folder / "questions.json") as tmp:
-        tmp.write_text(json.dumps(demo_questions(), indent=1, ensure_ascii=False) + "\n",
-                       encoding="utf-8")
+        tmp.write_text(
+            json.dumps(demo_questions(), indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
 
 
 if __name__ == "__main__":

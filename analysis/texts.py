@@ -33,8 +33,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "respondent.relay": {"fr": "acteurs-relais", "en": "relay actors"},
     # charts
     "chart.territory_axis": {
-        "fr": "score dans [0, 1]   (plein : répertoire / Likert ; creux : transcriptions "
-              "codées)",
+        "fr": "score dans [0, 1]   (plein : répertoire / Likert ; creux : transcriptions codées)",
         "en": "score in [0, 1]   (filled: registry / Likert; hollow: coded transcripts)",
     },
     "chart.comparison_axis": {
@@ -43,34 +42,38 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "chart.missing": {"fr": "dimensions manquantes : ", "en": "missing: "},
     # report
-    "report.title": {"fr": "Milieu : profil 4D des territoires",
-                     "en": "Milieu: 4D territory profile"},
+    "report.title": {
+        "fr": "Milieu : profil 4D des territoires",
+        "en": "Milieu: 4D territory profile",
+    },
     "report.method": {
         "fr": "D1 = LQ/(1+LQ), où LQ est le quotient de localisation des acteurs-relais par "
-              "entreprise rapporté à l’ensemble du répertoire ; D2 = équitabilité de Shannon "
-              "sur toutes les catégories de la typologie ; D3 et D4 d’après les items Likert "
-              "ramenés dans [0, 1] avec les bornes fixes de l’échelle, montrés à côté du score "
-              "des transcriptions codées (présence, valence, intensité). Les répondants PME et "
-              "acteurs-relais sont moyennés séparément, puis pondérés à égalité. Intervalles : "
-              "un bootstrap stratifié par grappes (strates : type de répondant ; grappes : "
-              "organisation), un codeur tiré au hasard pour les transcriptions codées deux "
-              "fois, un bruit de Poisson sur les effectifs du répertoire. Le composite n’est "
-              "montré qu’à titre de résumé : moyenne géométrique (les D ne se compensent "
-              "qu’en partie), avec la moyenne arithmétique à côté.",
+        "entreprise rapporté à l’ensemble du répertoire ; D2 = équitabilité de Shannon "
+        "sur toutes les catégories de la typologie ; D3 et D4 d’après les items Likert "
+        "ramenés dans [0, 1] avec les bornes fixes de l’échelle, montrés à côté du score "
+        "des transcriptions codées (présence, valence, intensité). Les répondants PME et "
+        "acteurs-relais sont moyennés séparément, puis pondérés à égalité. Intervalles : "
+        "un bootstrap stratifié par grappes (strates : type de répondant ; grappes : "
+        "organisation), un codeur tiré au hasard pour les transcriptions codées deux "
+        "fois, un bruit de Poisson sur les effectifs du répertoire. Le composite n’est "
+        "montré qu’à titre de résumé : moyenne géométrique (les D ne se compensent "
+        "qu’en partie), avec la moyenne arithmétique à côté.",
         "en": "D1 = LQ/(1+LQ), the location quotient of relay actors per firm against the "
-              "whole register; D2 = Shannon evenness over all categories of the typology; D3 "
-              "and D4 from Likert items rescaled with the fixed anchors of the scale, shown "
-              "beside the score from coded transcripts (presence, valence, intensity). SME and "
-              "relay-actor respondents are averaged separately, then weighted equally. "
-              "Intervals: one stratified cluster bootstrap (strata: respondent type; clusters: "
-              "organisation), one coder drawn at random for double-coded transcripts, Poisson "
-              "noise on register counts. The composite is shown only as a summary: geometric "
-              "(the D's only partly compensate each other) with the arithmetic mean beside it.",
+        "whole register; D2 = Shannon evenness over all categories of the typology; D3 "
+        "and D4 from Likert items rescaled with the fixed anchors of the scale, shown "
+        "beside the score from coded transcripts (presence, valence, intensity). SME and "
+        "relay-actor respondents are averaged separately, then weighted equally. "
+        "Intervals: one stratified cluster bootstrap (strata: respondent type; clusters: "
+        "organisation), one coder drawn at random for double-coded transcripts, Poisson "
+        "noise on register counts. The composite is shown only as a summary: geometric "
+        "(the D's only partly compensate each other) with the arithmetic mean beside it.",
     },
     "report.warnings": {"fr": "Avertissements", "en": "Warnings"},
     "report.comparison": {"fr": "Comparaison", "en": "Comparison"},
-    "report.alpha": {"fr": "Fiabilité des échelles (alpha de Cronbach)",
-                     "en": "Scale reliability (Cronbach's alpha)"},
+    "report.alpha": {
+        "fr": "Fiabilité des échelles (alpha de Cronbach)",
+        "en": "Scale reliability (Cronbach's alpha)",
+    },
     "report.triangulation": {
         "fr": "Triangulation : Likert et transcriptions codées, par répondant",
         "en": "Triangulation: Likert vs coded transcripts, per respondent",
@@ -141,8 +144,13 @@ def decimal_text(value: float, mark: str = ".", digits: int = 3) -> str:
 
 #: table columns and report settings whose values are codes shown by name:
 #: column or setting -> key prefix in TEXTS
-CODED = {"dimension": "", "source": "source.", "respondent_type": "respondent.",
-         "level": "level.", "statuses": "status."}
+CODED = {
+    "dimension": "",
+    "source": "source.",
+    "respondent_type": "respondent.",
+    "level": "level.",
+    "statuses": "status.",
+}
 
 
 def territory_label(name: object, code: object) -> str:
@@ -176,12 +184,18 @@ NOTE_PHRASES: dict[str, str] = {
 }
 #: (English pattern, French template) for phrases that carry numbers or codes
 NOTE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"fewer than (?P<n>\d+) interviews in a stratum"),
-     "moins de {n} entretiens dans une strate"),
+    (
+        re.compile(r"fewer than (?P<n>\d+) interviews in a stratum"),
+        "moins de {n} entretiens dans une strate",
+    ),
     (re.compile(r"coding score used for (?P<dims>.+)"), "score du codage utilisé pour {dims}"),
-    (re.compile(r"(?P<level>\w+) (?P<code>\S+): (?P<k>\d+) (?P<who>sme|relay) interview\(s\),"
-                r" fewer than (?P<n>\d+); D3/D4 are fragile"),
-     "{level} {code} : {k} entretien(s) {who}, moins de {n} ; D3/D4 fragiles"),
+    (
+        re.compile(
+            r"(?P<level>\w+) (?P<code>\S+): (?P<k>\d+) (?P<who>sme|relay) interview\(s\),"
+            r" fewer than (?P<n>\d+); D3/D4 are fragile"
+        ),
+        "{level} {code} : {k} entretien(s) {who}, moins de {n} ; D3/D4 fragiles",
+    ),
 ]
 
 

@@ -65,8 +65,9 @@ class Typology:
         """Return a mapping category key -> family key."""
         return {c.key: c.family for c in self.categories}
 
-    def classify(self, naf: str | None, nafrev2: bool, legal: str | None,
-                 names: tuple[str | None, ...] = ()) -> str | None:
+    def classify(
+        self, naf: str | None, nafrev2: bool, legal: str | None, names: tuple[str | None, ...] = ()
+    ) -> str | None:
         """Return the key of the first category matching one establishment, or None.
 
         The plain statement of the rules, one row at a time; the registry scan computes the
@@ -80,8 +81,9 @@ class Typology:
                     continue
                 if rule.legal_categories and legal not in rule.legal_categories:
                     continue
-                if rule.name_keywords and not (named and any(k in name for k in
-                                                             rule.name_keywords)):
+                if rule.name_keywords and not (
+                    named and any(k in name for k in rule.name_keywords)
+                ):
                     continue
                 return cat.key
         return None

@@ -18,7 +18,13 @@ COMMANDS = {
     "python -c pass": [sys.executable, "-c", "pass"],
     "milieu --help": [sys.executable, "-m", "survey_app", "--help"],
     "milieu analyse registry --help": [
-        sys.executable, "-m", "survey_app", "analyse", "registry", "--help"],
+        sys.executable,
+        "-m",
+        "survey_app",
+        "analyse",
+        "registry",
+        "--help",
+    ],
     "milieu coding train --help": [sys.executable, "-m", "survey_app", "coding", "train", "--help"],
     "milieu users --help (loads Flask)": [sys.executable, "-m", "survey_app", "users", "--help"],
 }
@@ -42,8 +48,10 @@ def main() -> int:
     base = min(times["python -c pass"])
     for name, values in times.items():
         best = min(values)
-        print(f"{name:36} best {best:.3f} s  median {statistics.median(values):.3f} s  "
-              f"{best / base:5.1f} x bare python")
+        print(
+            f"{name:36} best {best:.3f} s  median {statistics.median(values):.3f} s  "
+            f"{best / base:5.1f} x bare python"
+        )
     name, limit = TARGET
     best = min(times[name])
     verdict = "meets" if best < limit else "MISSES"

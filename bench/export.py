@@ -27,9 +27,15 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 FORMATS = ["csv", "xlsx", "parquet", "sav", "dta", "qdpx", "qdc"]
-TARGETS = {"csv": "export.zip", "xlsx": "export.xlsx", "parquet": "export_parquet.zip",
-           "sav": "export.sav", "dta": "export.dta", "qdpx": "export.qdpx",
-           "qdc": "export.qdc"}
+TARGETS = {
+    "csv": "export.zip",
+    "xlsx": "export.xlsx",
+    "parquet": "export_parquet.zip",
+    "sav": "export.sav",
+    "dta": "export.dta",
+    "qdpx": "export.qdpx",
+    "qdc": "export.qdc",
+}
 TARGET_SECONDS, TARGET_MB = 10.0, 1024.0
 
 
@@ -44,8 +50,9 @@ def child(fmt: str, args: argparse.Namespace) -> None:
     from analysis.synthetic_project import synthetic_dataset
     from analysis.writers import WRITERS
 
-    ds = synthetic_dataset(args.interviews, args.codings, seed=args.seed,
-                           text_length=args.text_length)
+    ds = synthetic_dataset(
+        args.interviews, args.codings, seed=args.seed, text_length=args.text_length
+    )
     out = Path(args.out)
     start, cpu = time.perf_counter(), time.process_time()
     if fmt == "baseline":
@@ -54,15 +61,36 @@ def child(fmt: str, args: argparse.Namespace) -> None:
     else:
         written = WRITERS[fmt](ds, out / TARGETS[fmt])
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
-    print(json.dumps({"format": fmt, "seconds": seconds, "cpu": cpu,
-                      "bytes": sum(_size(Path(p)) for p in written)}))
+    print(
+        json.dumps(
+            {
+                "format": fmt,
+                "seconds": seconds,
+                "cpu": cpu,
+                "bytes": sum(_size(Path(p)) for p in written),
+            }
+        )
+    )
 
 
 def measure(fmt: str, args: argparse.Namespace) -> dict:
     """Run one format in a child process; return its timing and peak memory (MB)."""
-    command = [sys.executable, __file__, "--child", fmt, "--out", args.out,
-               "--interviews", str(args.interviews), "--codings", str(args.codings),
-               "--text-length", str(args.text_length), "--seed", str(args.seed)]
+    command = [
+        sys.executable,
+        __file__,
+        "--child",
+        fmt,
+        "--out",
+        args.out,
+        "--interviews",
+        str(args.interviews),
+        "--codings",
+        str(args.codings),
+        "--text-length",
+        str(args.text_length),
+        "--seed",
+        str(args.seed),
+    ]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=ROOT)
     output = process.stdout.read()
     _, status, usage = os.wait4(process.pid, 0)
@@ -79,8 +107,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--interviews", type=int, default=2000)
     parser.add_argument("--codings", type=int, default=100_000)
-    parser.add_argument("--text-length", type=int, default=8000,
-                        help="characters per transcript (default 8000, ~1,300 words)")
+    parser.add_argument(
+        "--text-length",
+        type=int,
+        default=8000,
+        help="characters per transcript (default 8000, ~1,300 words)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--formats", default=",".join(FORMATS))
     parser.add_argument("--out", default=None, help="folder for the files (default: temp)")
@@ -97,24 +129,36 @@ def main() -> None:
 
 def run(args: argparse.Namespace) -> None:
     """Measure the baseline then each requested format, printing one line each."""
-    print(f"{args.interviews} interviews, {args.codings} codings, "
-          f"{args.text_length} characters per transcript", file=sys.stderr)
+    print(
+        f"{args.interviews} interviews, {args.codings} codings, "
+        f"{args.text_length} characters per transcript",
+        file=sys.stderr,
+    )
     base = measure("baseline", args)
-    print(f"{'format':<9}{'seconds':>9}{'cpu s':>7}{'x base':>8}{'peak MB':>9}{'over data':>11}"
-          f"{'size MB':>9}  target")
-    print(f"{'baseline':<9}{base['seconds']:>9.2f}{base['cpu']:>7.2f}{1:>8.1f}"
-          f"{base['peak_mb']:>9.0f}{0:>11.0f}{base['bytes'] / 1e6:>9.1f}  (codings.to_csv)")
+    print(
+        f"{'format':<9}{'seconds':>9}{'cpu s':>7}{'x base':>8}{'peak MB':>9}{'over data':>11}"
+        f"{'size MB':>9}  target"
+    )
+    print(
+        f"{'baseline':<9}{base['seconds']:>9.2f}{base['cpu']:>7.2f}{1:>8.1f}"
+        f"{base['peak_mb']:>9.0f}{0:>11.0f}{base['bytes'] / 1e6:>9.1f}  (codings.to_csv)"
+    )
     failed = []
     for fmt in args.formats.split(","):
         r = measure(fmt, args)
         ok = r["seconds"] < TARGET_SECONDS and r["peak_mb"] < TARGET_MB
         failed += [] if ok else [fmt]
-        print(f"{fmt:<9}{r['seconds']:>9.2f}{r['cpu']:>7.2f}{r['seconds'] / base['seconds']:>8.1f}"
-              f"{r['peak_mb']:>9.0f}{r['peak_mb'] - base['peak_mb']:>11.0f}"
-              f"{r['bytes'] / 1e6:>9.1f}  {'ok' if ok else 'MISSED'}", flush=True)
+        print(
+            f"{fmt:<9}{r['seconds']:>9.2f}{r['cpu']:>7.2f}{r['seconds'] / base['seconds']:>8.1f}"
+            f"{r['peak_mb']:>9.0f}{r['peak_mb'] - base['peak_mb']:>11.0f}"
+            f"{r['bytes'] / 1e6:>9.1f}  {'ok' if ok else 'MISSED'}",
+            flush=True,
+        )
     if failed:
-        print(f"targets (< {TARGET_SECONDS:.0f} s, < {TARGET_MB:.0f} MB) missed: "
-              f"{', '.join(failed)}", file=sys.stderr)
+        print(
+            f"targets (< {TARGET_SECONDS:.0f} s, < {TARGET_MB:.0f} MB) missed: {', '.join(failed)}",
+            file=sys.stderr,
+        )
 
 
 if __name__ == "__main__":

@@ -54,15 +54,20 @@ PRELUDE = f"BARE_QUERY = {BARE_QUERY!r}\nLEVELS = ['departement', 'zone_emploi']
 
 # Each entry: (setup, timed work). Imports stay out of the timed part.
 CHILD = {
-    "duckdb": ("import duckdb\nfrom analysis.registry import register_source", """
+    "duckdb": (
+        "import duckdb\nfrom analysis.registry import register_source",
+        """
 src, _ = register_source(PATH)
 con = duckdb.connect()
 con.execute("SET memory_limit = '1GB'")
 con.execute("SET enable_progress_bar = false")
 rows = con.execute(BARE_QUERY.format(src=src)).fetchall()
 RESULT = len(rows)
-"""),
-    "duckdb_naf": ("import duckdb\nfrom analysis.registry import register_source", """
+""",
+    ),
+    "duckdb_naf": (
+        "import duckdb\nfrom analysis.registry import register_source",
+        """
 src, _ = register_source(PATH)
 con = duckdb.connect()
 con.execute("SET memory_limit = '1GB'")
@@ -70,12 +75,18 @@ con.execute("SET enable_progress_bar = false")
 rows = con.execute(f"SELECT codeCommuneEtablissement, activitePrincipaleEtablissement, "
                    f"etatAdministratifEtablissement, count(*) FROM {src} GROUP BY ALL").fetchall()
 RESULT = len(rows)
-"""),
-    "milieu": ("from analysis.registry import compute_registry", """
+""",
+    ),
+    "milieu": (
+        "from analysis.registry import compute_registry",
+        """
 res = compute_registry(PATH, GEO, LEVELS)
 RESULT = len(res.table)
-"""),
-    "pandas": ("import pandas as pd", """
+""",
+    ),
+    "pandas": (
+        "import pandas as pd",
+        """
 cols = ["codeCommuneEtablissement", "activitePrincipaleEtablissement",
         "etatAdministratifEtablissement"]
 total = None
@@ -85,7 +96,8 @@ for chunk in pd.read_csv(PATH, usecols=cols, dtype=str, chunksize=2_000_000):
                              "activitePrincipaleEtablissement"]).size()
     total = counts if total is None else total.add(counts, fill_value=0)
 RESULT = len(total)
-"""),
+""",
+    ),
 }
 
 
@@ -114,9 +126,19 @@ def count_instructions(path: Path, geo: Path) -> dict[str, int]:
     for kind, work in INSTRUCTION_CHILD.items():
         code = f"{setup}{PRELUDE}PATH = {str(path)!r}\nGEO = {str(geo)!r}\n{work}"
         procs[kind] = subprocess.Popen(
-            ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
-             sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE, text=True)
+            [
+                "valgrind",
+                "--tool=callgrind",
+                "--callgrind-out-file=/dev/null",
+                sys.executable,
+                "-c",
+                code,
+            ],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
     counts = {}
     for kind, proc in procs.items():
         _out, err = proc.communicate()
@@ -173,8 +195,7 @@ def operator_rows(node: dict) -> list[tuple[str, str, float]]:
 def report_operators(path: Path) -> None:
     """Print DuckDB's profile of the bare query and of Milieu's scan, operator by operator."""
     code = f"{PRELUDE}PATH = {str(path)!r}\n{OPERATOR_CHILD}"
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                          text=True)
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     if done.returncode != 0:
         raise SystemExit(f"profile failed:\n{done.stderr[-2000:]}")
     line = next(x for x in done.stdout.splitlines() if x.startswith("BENCH "))
@@ -202,22 +223,26 @@ def head_file(path: Path, rows: int) -> Path:
     return out
 
 
-def report_instructions(rows: int, sizes: tuple[int, int],
-                        counts: tuple[dict[str, int], dict[str, int]]) -> None:
+def report_instructions(
+    rows: int, sizes: tuple[int, int], counts: tuple[dict[str, int], dict[str, int]]
+) -> None:
     """Print each side's instructions at two sizes, split into a fixed part and a part per
     row (a straight line through both), and the ratio that line gives at the bench's size."""
     (n1, n2), (c1, c2) = sizes, counts
     print(f"instructions (callgrind, 1 thread, imports subtracted) at {n1:,} and {n2:,} rows:")
     line = {}
-    for kind, label in (("duckdb", "bare DuckDB GROUP BY commune"),
-                        ("milieu", "Milieu registry")):
+    for kind, label in (("duckdb", "bare DuckDB GROUP BY commune"), ("milieu", "Milieu registry")):
         a, b = c1[kind] - c1["imports"], c2[kind] - c2["imports"]
         per_row = (b - a) / (n2 - n1)
         line[kind] = (a - per_row * n1, per_row)
-        print(f"  {label:30s} {a / 1e9:6.2f} G, {b / 1e9:6.2f} G"
-              f"  (fixed {line[kind][0] / 1e9:5.2f} G + {per_row:5.0f} per row)")
-    print(f"  ratio Milieu / bare DuckDB per row (instructions): "
-          f"{line['milieu'][1] / line['duckdb'][1]:.2f}")
+        print(
+            f"  {label:30s} {a / 1e9:6.2f} G, {b / 1e9:6.2f} G"
+            f"  (fixed {line[kind][0] / 1e9:5.2f} G + {per_row:5.0f} per row)"
+        )
+    print(
+        f"  ratio Milieu / bare DuckDB per row (instructions): "
+        f"{line['milieu'][1] / line['duckdb'][1]:.2f}"
+    )
     at = {k: fixed + per_row * rows for k, (fixed, per_row) in line.items()}
     print(f"  ratio at {rows:,} rows by that line: {at['milieu'] / at['duckdb']:.2f}")
 
@@ -225,12 +250,15 @@ def report_instructions(rows: int, sizes: tuple[int, int],
 def run_child(kind: str, path: Path, geo: Path) -> dict:
     """Run one measurement in a fresh interpreter; return seconds, peak MB, result size."""
     setup, work = CHILD[kind]
-    code = (f"import time, json\n{setup}\n{PRELUDE}PATH = {str(path)!r}\nGEO = {str(geo)!r}\n"
-            f"t0 = time.perf_counter()\n{work}\n"
-            "print('BENCH', json.dumps({'seconds': time.perf_counter() - t0, 'result': RESULT}))")
+    code = (
+        f"import time, json\n{setup}\n{PRELUDE}PATH = {str(path)!r}\nGEO = {str(geo)!r}\n"
+        f"t0 = time.perf_counter()\n{work}\n"
+        "print('BENCH', json.dumps({'seconds': time.perf_counter() - t0, 'result': RESULT}))"
+    )
     with tempfile.TemporaryFile("w+") as out_f, tempfile.TemporaryFile("w+") as err_f:
-        proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=out_f,
-                                stderr=err_f, text=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", code], cwd=ROOT, stdout=out_f, stderr=err_f, text=True
+        )
         # wait4 reaps this child and gives its own rusage (RUSAGE_CHILDREN mixes children).
         _pid, status, usage = os.wait4(proc.pid, 0)
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -255,8 +283,21 @@ def ensure_file(workdir: Path, rows: int) -> tuple[Path, Path]:
     if not (path.is_file() and geo.is_file()):
         print(f"generating {rows:,} rows into {path} ...", file=sys.stderr)
         t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "analysis.synthetic_registry", "--rows", str(rows),
-                        "--out", str(path), "--geography", str(geo)], cwd=ROOT, check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "analysis.synthetic_registry",
+                "--rows",
+                str(rows),
+                "--out",
+                str(path),
+                "--geography",
+                str(geo),
+            ],
+            cwd=ROOT,
+            check=True,
+        )
         print(f"generated in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
     return path, geo
 
@@ -275,10 +316,18 @@ def main() -> int:
     ap.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "milieu-bench")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--no-pandas", action="store_true")
-    ap.add_argument("--instructions", type=int, metavar="N", default=0,
-                    help="also count instructions on the first N rows under callgrind")
-    ap.add_argument("--operators", action="store_true",
-                    help="also print DuckDB's per-operator profile of both queries")
+    ap.add_argument(
+        "--instructions",
+        type=int,
+        metavar="N",
+        default=0,
+        help="also count instructions on the first N rows under callgrind",
+    )
+    ap.add_argument(
+        "--operators",
+        action="store_true",
+        help="also print DuckDB's per-operator profile of both queries",
+    )
     args = ap.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
     path, geo = ensure_file(args.workdir, args.rows)
@@ -290,16 +339,17 @@ def main() -> int:
         order = ("duckdb", "milieu", "duckdb_naf")
         for kind in order if i % 2 == 0 else order[::-1]:
             results[kind].append(run_child(kind, path, geo))
-            print(f"  {kind:7s} run {i + 1}: {results[kind][-1]['seconds']:.1f} s",
-                  file=sys.stderr)
+            print(f"  {kind:7s} run {i + 1}: {results[kind][-1]['seconds']:.1f} s", file=sys.stderr)
     if not args.no_pandas:
         results["pandas"] = [run_child("pandas", path, geo)]
     report(args.rows, size_gb, results)
     if args.operators:
         report_operators(path)
     if args.instructions:
-        print(f"counting instructions on {args.instructions:,} rows under callgrind ...",
-              file=sys.stderr)
+        print(
+            f"counting instructions on {args.instructions:,} rows under callgrind ...",
+            file=sys.stderr,
+        )
         sizes = (args.instructions, 2 * args.instructions)
         counts = tuple(count_instructions(head_file(path, n), geo) for n in sizes)
         report_instructions(args.rows, sizes, counts)
@@ -311,28 +361,39 @@ def report(rows: int, size_gb: float, results: dict[str, list[dict]]) -> None:
     best = {k: min(r["seconds"] for r in v) for k, v in results.items()}
     peak = {k: max(r["peak_mb"] for r in v) for k, v in results.items()}
     print(f"registry benchmark: {rows:,} rows, {size_gb:.2f} GB CSV, {os.cpu_count()} cores")
-    labels = {"duckdb": "bare DuckDB GROUP BY commune",
-              "duckdb_naf": "bare DuckDB GROUP BY commune, NAF, state",
-              "milieu": "Milieu registry (departement + zone_emploi, all indices)",
-              "pandas": "pandas chunked count commune x NAF"}
+    labels = {
+        "duckdb": "bare DuckDB GROUP BY commune",
+        "duckdb_naf": "bare DuckDB GROUP BY commune, NAF, state",
+        "milieu": "Milieu registry (departement + zone_emploi, all indices)",
+        "pandas": "pandas chunked count commune x NAF",
+    }
     for kind, seconds in best.items():
         mem = f"{peak[kind]:.0f} MB"
-        print(f"  {labels[kind]:60s} {seconds:7.1f} s  peak {mem}  "
-              f"({rows / seconds / 1e6:.2f} M rows/s)")
+        print(
+            f"  {labels[kind]:60s} {seconds:7.1f} s  peak {mem}  "
+            f"({rows / seconds / 1e6:.2f} M rows/s)"
+        )
     ratio = best["milieu"] / best["duckdb"]
     # Milieu's fixed part (typology, geography, indices) weighs more on a smaller file.
-    target = ("target <= 1.3" if rows >= TARGET_ROWS
-              else f"the target <= 1.3 is set at {TARGET_ROWS:,} rows")
+    target = (
+        "target <= 1.3"
+        if rows >= TARGET_ROWS
+        else f"the target <= 1.3 is set at {TARGET_ROWS:,} rows"
+    )
     print(f"  ratio Milieu / bare DuckDB, best of each: {ratio:.2f} ({target})")
     # Each round runs both back to back, so a burst of load elsewhere on a shared machine
     # lands on one round's pair rather than on one side: the median of the rounds' own
     # ratios is the reading least moved by it.
     pairs = zip(results["milieu"], results["duckdb"], strict=True)
     rounds = [m["seconds"] / d["seconds"] for m, d in pairs]
-    print(f"  ratio Milieu / bare DuckDB, each round: {', '.join(f'{r:.2f}' for r in rounds)}"
-          f" (median {statistics.median(rounds):.2f})")
-    print(f"  ratio Milieu / DuckDB GROUP BY commune, NAF, state: "
-          f"{best['milieu'] / best['duckdb_naf']:.2f}")
+    print(
+        f"  ratio Milieu / bare DuckDB, each round: {', '.join(f'{r:.2f}' for r in rounds)}"
+        f" (median {statistics.median(rounds):.2f})"
+    )
+    print(
+        f"  ratio Milieu / DuckDB GROUP BY commune, NAF, state: "
+        f"{best['milieu'] / best['duckdb_naf']:.2f}"
+    )
     if "pandas" in best:
         print(f"  ratio pandas / Milieu: {best['pandas'] / best['milieu']:.1f}")
     print(f"  Milieu peak memory: {peak['milieu']:.0f} MB (target < 2048 MB)")

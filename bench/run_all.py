@@ -1,7 +1,7 @@
 """Run every benchmark in bench/ at a size that fits a developer machine; print their ratios.
 
-    python bench/run_all.py            quick sizes (minutes)
-    python bench/run_all.py --full     the sizes the issues' targets name (tens of minutes)
+python bench/run_all.py            quick sizes (minutes)
+python bench/run_all.py --full     the sizes the issues' targets name (tens of minutes)
 """
 
 from __future__ import annotations

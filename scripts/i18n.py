@@ -1,8 +1,8 @@
 """Update the message catalogues: extract, merge into each language, compile.
 
-    python scripts/i18n.py                 extract + update + compile
-    python scripts/i18n.py --check         fail when a French message is missing or stale
-    python scripts/i18n.py --fill FILE.json  add French translations {msgid: text}, compile
+python scripts/i18n.py                 extract + update + compile
+python scripts/i18n.py --check         fail when a French message is missing or stale
+python scripts/i18n.py --fill FILE.json  add French translations {msgid: text}, compile
 """
 
 from __future__ import annotations
@@ -24,8 +24,20 @@ def run(*args: str) -> None:
 
 
 def update() -> None:
-    run("extract", "-F", "babel.cfg", "-k", "_l", "-k", "lazy_gettext", "--no-location",
-        "--sort-output", "-o", str(POT), "survey_app")
+    run(
+        "extract",
+        "-F",
+        "babel.cfg",
+        "-k",
+        "_l",
+        "-k",
+        "lazy_gettext",
+        "--no-location",
+        "--sort-output",
+        "-o",
+        str(POT),
+        "survey_app",
+    )
     run("update", "-i", str(POT), "-d", str(TRANSLATIONS), "--no-fuzzy-matching")
     run("compile", "-d", str(TRANSLATIONS), "--statistics")
 

@@ -169,8 +169,17 @@ def init_blueprints(app: Flask) -> None:
     from survey_app.rounds.blueprint import bp as rounds_bp
     from survey_app.workspace.blueprint import bp as workspace_bp
 
-    blueprints = (core_bp, auth_bp, admin_bp, fieldwork_bp, workspace_bp, rounds_bp, exports_bp,
-                  api_bp, profiles_bp)
+    blueprints = (
+        core_bp,
+        auth_bp,
+        admin_bp,
+        fieldwork_bp,
+        workspace_bp,
+        rounds_bp,
+        exports_bp,
+        api_bp,
+        profiles_bp,
+    )
     for bp in blueprints:
         app.register_blueprint(bp)
 

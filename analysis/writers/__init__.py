@@ -30,6 +30,7 @@ def write_qdc(ds: Dataset, path: str | Path, **options: Any) -> list[Path]:
 
     return refi.write_qdc(ds, path, **options)
 
+
 #: Format name -> writer, used by `milieu export` and the exports page.
 WRITERS: dict[str, Writer] = {
     "csv": write_csv,
@@ -42,8 +43,15 @@ WRITERS: dict[str, Writer] = {
 }
 
 #: The file name suffix each format's single-file output takes by default.
-SUFFIXES = {"csv": ".zip", "xlsx": ".xlsx", "parquet": ".zip", "sav": ".sav", "dta": ".dta",
-            "qdpx": ".qdpx", "qdc": ".qdc"}
+SUFFIXES = {
+    "csv": ".zip",
+    "xlsx": ".xlsx",
+    "parquet": ".zip",
+    "sav": ".sav",
+    "dta": ".dta",
+    "qdpx": ".qdpx",
+    "qdc": ".qdc",
+}
 
 
 def export(ds: Dataset, fmt: str, path: str | Path, **options: Any) -> list[Path]:
@@ -51,10 +59,22 @@ def export(ds: Dataset, fmt: str, path: str | Path, **options: Any) -> list[Path
     try:
         writer = WRITERS[fmt]
     except KeyError:
-        raise ValueError(f"unknown export format {fmt!r}; choose from "
-                         f"{', '.join(WRITERS)}") from None
+        raise ValueError(
+            f"unknown export format {fmt!r}; choose from {', '.join(WRITERS)}"
+        ) from None
     return writer(ds, path, **options)
 
 
-__all__ = ["SUFFIXES", "WRITERS", "export", "write_csv", "write_dictionary", "write_dta",
-           "write_parquet", "write_qdc", "write_qdpx", "write_sav", "write_xlsx"]
+__all__ = [
+    "SUFFIXES",
+    "WRITERS",
+    "export",
+    "write_csv",
+    "write_dictionary",
+    "write_dta",
+    "write_parquet",
+    "write_qdc",
+    "write_qdpx",
+    "write_sav",
+    "write_xlsx",
+]

@@ -30,8 +30,9 @@ def _check_replaceable(target: Path) -> None:
     if target.is_file():
         raise FileExistsError(f"{target} is a file; give a folder name or a .zip path")
     if target.is_dir() and any(target.iterdir()) and not (target / EXPORT_MARKER).is_file():
-        raise FileExistsError(f"{target} is a non-empty folder that is not a Milieu export; "
-                              "choose a new folder")
+        raise FileExistsError(
+            f"{target} is a non-empty folder that is not a Milieu export; choose a new folder"
+        )
 
 
 @contextmanager

@@ -52,8 +52,12 @@ _NS_BYTES = MILIEU_NS.bytes
 _VARIANT = {c: "89ab"[int(c, 16) & 0x3] for c in "0123456789abcdef"}
 DEFAULT_XSD_DIR = Path(__file__).resolve().parents[1] / "refi_schemas"
 ORIGIN = "Milieu"
-FAMILY_COLORS = {"GOVERNANCE": "#1F77B4", "STRATEGY": "#2CA02C", "DYNAMICS": "#D62728",
-                 "OTHER": "#7F7F7F"}
+FAMILY_COLORS = {
+    "GOVERNANCE": "#1F77B4",
+    "STRATEGY": "#2CA02C",
+    "DYNAMICS": "#D62728",
+    "OTHER": "#7F7F7F",
+}
 
 
 class RefiError(ValueError):
@@ -85,12 +89,14 @@ def load_schema(name: str, xsd_dir: PathLike | None = None) -> etree.XMLSchema:
     return _schema(str(path.resolve()))
 
 
-def parse_and_validate(data: bytes, schema: str, xsd_dir: PathLike | None = None,
-                       what: str = "file") -> etree._Element:
+def parse_and_validate(
+    data: bytes, schema: str, xsd_dir: PathLike | None = None, what: str = "file"
+) -> etree._Element:
     """Parse XML bytes and validate them; raise RefiError naming the line and the violation."""
     try:
-        root = etree.fromstring(data, parser=etree.XMLParser(resolve_entities=False,
-                                                             no_network=True, huge_tree=True))
+        root = etree.fromstring(
+            data, parser=etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
+        )
     except etree.XMLSyntaxError as exc:
         raise RefiError(f"{what}: not well-formed XML: line {exc.lineno}: {exc.msg}") from exc
     xsd = load_schema(schema, xsd_dir)
@@ -119,25 +125,38 @@ def _iso(value: Any) -> str | None:
 
 
 def _present(value: Any) -> bool:
-    return not (value is None or value is pd.NA or value is pd.NaT or
-                (isinstance(value, float) and np.isnan(value)))
+    return not (
+        value is None
+        or value is pd.NA
+        or value is pd.NaT
+        or (isinstance(value, float) and np.isnan(value))
+    )
 
 
 def _codebook_frame(ds: Dataset) -> pd.DataFrame:
     """Return the codebook plus any code used in codings but missing from it."""
     book = ds.codebook.copy()
     used = [c for c in ds.codings["code"].dropna().unique() if c not in set(book["code"])]
-    extra = pd.DataFrame({"code": used, "family": [family_of(c) for c in used],
-                          "label_fr": None, "label_en": None, "definition": None})
+    extra = pd.DataFrame(
+        {
+            "code": used,
+            "family": [family_of(c) for c in used],
+            "label_fr": None,
+            "label_en": None,
+            "definition": None,
+        }
+    )
     book = pd.concat([book, extra], ignore_index=True) if len(extra) else book
     book["family"] = book["family"].where(book["family"].notna(), book["code"].map(family_of))
     return book
 
 
 def _code_description(row: Any) -> str:
-    parts = [f"label_fr: {row.label_fr}" if _present(row.label_fr) else "",
-             f"label_en: {row.label_en}" if _present(row.label_en) else "",
-             f"definition: {row.definition}" if _present(row.definition) else ""]
+    parts = [
+        f"label_fr: {row.label_fr}" if _present(row.label_fr) else "",
+        f"label_en: {row.label_en}" if _present(row.label_en) else "",
+        f"definition: {row.definition}" if _present(row.definition) else "",
+    ]
     return "\n".join(p for p in parts if p)
 
 
@@ -150,13 +169,23 @@ def _codes_element(ds: Dataset, ns: str) -> etree._Element:
         members = book[book["family"] == family]
         if not len(members) and family not in FAMILIES:
             continue
-        parent = etree.SubElement(codes, f"{{{ns}}}Code", guid=guid("family", family),
-                                  name=str(family), isCodable="false",
-                                  color=FAMILY_COLORS.get(family, "#7F7F7F"))
+        parent = etree.SubElement(
+            codes,
+            f"{{{ns}}}Code",
+            guid=guid("family", family),
+            name=str(family),
+            isCodable="false",
+            color=FAMILY_COLORS.get(family, "#7F7F7F"),
+        )
         for row in members.itertuples():
-            child = etree.SubElement(parent, f"{{{ns}}}Code", guid=guid("code", row.code),
-                                     name=str(row.code), isCodable="true",
-                                     color=FAMILY_COLORS.get(family, "#7F7F7F"))
+            child = etree.SubElement(
+                parent,
+                f"{{{ns}}}Code",
+                guid=guid("code", row.code),
+                name=str(row.code),
+                isCodable="true",
+                color=FAMILY_COLORS.get(family, "#7F7F7F"),
+            )
             description = _code_description(row)
             if description:
                 etree.SubElement(child, f"{{{ns}}}Description").text = _clean(description)
@@ -165,8 +194,7 @@ def _codes_element(ds: Dataset, ns: str) -> etree._Element:
 
 def codebook_xml(ds: Dataset) -> bytes:
     """Return the .qdc document of the dataset's codebook."""
-    root = etree.Element(f"{{{CODEBOOK_NS}}}CodeBook", nsmap={None: CODEBOOK_NS},
-                         origin=ORIGIN)
+    root = etree.Element(f"{{{CODEBOOK_NS}}}CodeBook", nsmap={None: CODEBOOK_NS}, origin=ORIGIN)
     root.append(_codes_element(ds, CODEBOOK_NS))
     return etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True)
 
@@ -231,7 +259,7 @@ def _meta(pairs: dict[str, Any]) -> str:
 def _parse_meta(text: str | None) -> dict[str, str]:
     if not text or not text.startswith("milieu:"):
         return {}
-    return dict(p.split("=", 1) for p in text[len("milieu:"):].split(";") if "=" in p)
+    return dict(p.split("=", 1) for p in text[len("milieu:") :].split(";") if "=" in p)
 
 
 def _variable_type(series: pd.Series) -> str:
@@ -303,9 +331,11 @@ class _ProjectWriter:
 
     def chunks(self) -> Iterator[bytes]:
         """Yield project.qde as UTF-8 bytes, the (large) sources streamed one by one."""
-        yield (f'<?xml version="1.0" encoding="utf-8"?>\n<Project xmlns="{self.ns}" '
-               f'name={_attr(str(self.ds.name))} origin="{ORIGIN}" '
-               f'creationDateTime="{_iso(self.created)}">').encode()
+        yield (
+            f'<?xml version="1.0" encoding="utf-8"?>\n<Project xmlns="{self.ns}" '
+            f'name={_attr(str(self.ds.name))} origin="{ORIGIN}" '
+            f'creationDateTime="{_iso(self.created)}">'
+        ).encode()
         root = etree.Element(self.q("Project"), nsmap={None: self.ns})
         users = etree.SubElement(root, self.q("Users"))
         for name in self.usernames or ["milieu"]:
@@ -328,13 +358,23 @@ class _ProjectWriter:
         dictionary = variables(self.ds).set_index("variable")
         element = etree.SubElement(root, self.q("Variables"))
         for name, kind in kinds.items():
-            variable = etree.SubElement(element, self.q("Variable"),
-                                        guid=guid("variable", name), name=name,
-                                        typeOfVariable=kind)
+            variable = etree.SubElement(
+                element,
+                self.q("Variable"),
+                guid=guid("variable", name),
+                name=name,
+                typeOfVariable=kind,
+            )
             if name in dictionary.index:
                 entry = dictionary.loc[name]
-                text = " ".join(str(x) for x in (entry["label_fr"], entry["allowed_values"] and
-                                                 f"[{entry['allowed_values']}]") if x)
+                text = " ".join(
+                    str(x)
+                    for x in (
+                        entry["label_fr"],
+                        entry["allowed_values"] and f"[{entry['allowed_values']}]",
+                    )
+                    if x
+                )
                 etree.SubElement(variable, self.q("Description")).text = _clean(text)
 
     def _cases_xml(self, table: pd.DataFrame, kinds: dict[str, str]) -> Iterator[bytes]:
@@ -342,21 +382,26 @@ class _ProjectWriter:
         if not len(table):
             return
         sources: dict[Any, list[Any]] = {}
-        for iid, tid in zip(self.ds.transcripts["interview_id"],
-                            self.ds.transcripts["transcript_id"], strict=True):
+        for iid, tid in zip(
+            self.ds.transcripts["interview_id"], self.ds.transcripts["transcript_id"], strict=True
+        ):
             sources.setdefault(iid, []).append(tid)
         # Format each variable once per column, then assemble the cases row by row.
         columns = [_value_column(table[name], name, kind) for name, kind in kinds.items()]
-        labels = table["org_pseudonym"].tolist() if "org_pseudonym" in table else \
-            [None] * len(table)
+        labels = (
+            table["org_pseudonym"].tolist() if "org_pseudonym" in table else [None] * len(table)
+        )
         parts = ["<Cases>"]
         for i, iid in enumerate(table["interview_id"].tolist()):
             name = f"interview {iid} ({labels[i] if _present(labels[i]) else ''})"
-            refs = "".join(f'<SourceRef targetGUID="{guid("source", t)}"/>'
-                           for t in sources.get(iid, []))
-            parts.append(f'<Case guid="{guid("case", iid)}" name={_attr(name)}><Description>'
-                         f'{_xml_text(_meta({"interview_id": iid}))}</Description>'
-                         f'{"".join(column[i] for column in columns)}{refs}</Case>')
+            refs = "".join(
+                f'<SourceRef targetGUID="{guid("source", t)}"/>' for t in sources.get(iid, [])
+            )
+            parts.append(
+                f'<Case guid="{guid("case", iid)}" name={_attr(name)}><Description>'
+                f"{_xml_text(_meta({'interview_id': iid}))}</Description>"
+                f"{''.join(column[i] for column in columns)}{refs}</Case>"
+            )
         parts.append("</Cases>")
         yield "".join(parts).encode()
 
@@ -381,13 +426,26 @@ class _ProjectWriter:
         codings = self.ds.codings.sort_values(["transcript_id", "start", "end", "coding_id"])
         columns = ["coding_id", "source", "confidence", "valence", "intensity", "round_id"]
         values = [codings[c].tolist() for c in columns]
-        metas = ["milieu:" + ";".join(f"{k}={v}" for k, v in zip(columns, row, strict=True)
-                                      if not (v is None or v is pd.NA or v != v))
-                 for row in zip(*values, strict=True)]
-        rows = zip(codings["transcript_id"].tolist(), codings["start"].tolist(),
-                   codings["end"].tolist(), codings["code"].tolist(), codings["coder"].tolist(),
-                   codings["coding_id"].tolist(), _iso_column(codings["created_dt"]), metas,
-                   strict=True)
+        metas = [
+            "milieu:"
+            + ";".join(
+                f"{k}={v}"
+                for k, v in zip(columns, row, strict=True)
+                if not (v is None or v is pd.NA or v != v)
+            )
+            for row in zip(*values, strict=True)
+        ]
+        rows = zip(
+            codings["transcript_id"].tolist(),
+            codings["start"].tolist(),
+            codings["end"].tolist(),
+            codings["code"].tolist(),
+            codings["coder"].tolist(),
+            codings["coding_id"].tolist(),
+            _iso_column(codings["created_dt"]),
+            metas,
+            strict=True,
+        )
         grouped: dict[Any, list[tuple[Any, ...]]] = {}
         for transcript, *record in rows:
             grouped.setdefault(transcript, []).append(tuple(record))
@@ -398,12 +456,19 @@ class _ProjectWriter:
         text = str(tr.text or "")
         self.files[f"sources/{source_guid}.txt"] = text
         name = f"transcript {tr.transcript_id} v{tr.version} (interview {tr.interview_id})"
-        description = _meta({"transcript_id": tr.transcript_id,
-                             "interview_id": tr.interview_id, "version": tr.version,
-                             "sha256": tr.sha256})
-        parts = [f'<TextSource guid="{source_guid}" name={_attr(name)} '
-                 f'plainTextPath="internal://{source_guid}.txt">'
-                 f"<Description>{_xml_text(description)}</Description>"]
+        description = _meta(
+            {
+                "transcript_id": tr.transcript_id,
+                "interview_id": tr.interview_id,
+                "version": tr.version,
+                "sha256": tr.sha256,
+            }
+        )
+        parts = [
+            f'<TextSource guid="{source_guid}" name={_attr(name)} '
+            f'plainTextPath="internal://{source_guid}.txt">'
+            f"<Description>{_xml_text(description)}</Description>"
+        ]
         parts += [self._selection_xml(c, text) for c in codings]
         parts.append("</TextSource>")
         return "".join(parts)
@@ -412,18 +477,22 @@ class _ProjectWriter:
         start, end, code, coder, coding_id, when, meta = c
         start, end = int(start), int(end)
         if not 0 <= start <= end <= len(text):
-            raise RefiError(f"coding {coding_id} [{start}, {end}) lies outside its transcript "
-                            f"({len(text)} characters)")
+            raise RefiError(
+                f"coding {coding_id} [{start}, {end}) lies outside its transcript "
+                f"({len(text)} characters)"
+            )
         if self.unit != "codepoint":
             start, end = to_unit(text, start, self.unit), to_unit(text, end, self.unit)
         user = self._user_guid(str(coder))
         stamp = f' creationDateTime="{when}"' if when else ""
-        return (f'<PlainTextSelection guid="{guid("selection", coding_id)}" '
-                f'name={_attr(str(code))} startPosition="{start}" endPosition="{end}" '
-                f'creatingUser="{user}"{stamp}><Description>{_xml_text(meta)}</Description>'
-                f'<Coding guid="{guid("coding", coding_id)}" creatingUser="{user}"{stamp}>'
-                f'<CodeRef targetGUID="{self._code_guid(str(code))}"/></Coding>'
-                "</PlainTextSelection>")
+        return (
+            f'<PlainTextSelection guid="{guid("selection", coding_id)}" '
+            f'name={_attr(str(code))} startPosition="{start}" endPosition="{end}" '
+            f'creatingUser="{user}"{stamp}><Description>{_xml_text(meta)}</Description>'
+            f'<Coding guid="{guid("coding", coding_id)}" creatingUser="{user}"{stamp}>'
+            f'<CodeRef targetGUID="{self._code_guid(str(code))}"/></Coding>'
+            "</PlainTextSelection>"
+        )
 
     @staticmethod
     @lru_cache(maxsize=4096)
@@ -436,9 +505,14 @@ class _ProjectWriter:
         return guid("code", code)
 
 
-def write_qdpx(ds: Dataset, path: PathLike, xsd_dir: PathLike | None = None,
-               position_unit: str = "codepoint", created: datetime | None = None,
-               validate: bool = True) -> list[Path]:
+def write_qdpx(
+    ds: Dataset,
+    path: PathLike,
+    xsd_dir: PathLike | None = None,
+    position_unit: str = "codepoint",
+    created: datetime | None = None,
+    validate: bool = True,
+) -> list[Path]:
     """Write the project as a REFI-QDA .qdpx archive (project.qde + sources/), validated."""
     writer = _ProjectWriter(ds, position_unit, created or datetime.now(UTC))
     with atomic_path(path) as tmp:
@@ -454,16 +528,23 @@ def write_qdpx(ds: Dataset, path: PathLike, xsd_dir: PathLike | None = None,
     return [Path(path)]
 
 
-def validate_stream(handle: IO[bytes], schema: str, xsd_dir: PathLike | None = None,
-                    what: str = "file") -> None:
+def validate_stream(
+    handle: IO[bytes], schema: str, xsd_dir: PathLike | None = None, what: str = "file"
+) -> None:
     """Validate an XML stream while parsing it, in constant memory; raise RefiError."""
     xsd = load_schema(schema, xsd_dir)
     try:
         # Validation runs on every element as it is parsed; only the sources (the bulk) are
         # looked at from Python, to drop each one once read.
-        for _, element in etree.iterparse(handle, events=("end",), schema=xsd,
-                                          tag=f"{{{PROJECT_NS}}}TextSource", huge_tree=True,
-                                          resolve_entities=False, no_network=True):
+        for _, element in etree.iterparse(
+            handle,
+            events=("end",),
+            schema=xsd,
+            tag=f"{{{PROJECT_NS}}}TextSource",
+            huge_tree=True,
+            resolve_entities=False,
+            no_network=True,
+        ):
             element.clear(keep_tail=True)
             while element.getprevious() is not None:
                 del element.getparent()[0]
@@ -483,14 +564,22 @@ class RefiProject:
     users: pd.DataFrame = field(default_factory=lambda: empty_table("users"))
     transcripts: pd.DataFrame = field(default_factory=lambda: empty_table("transcripts"))
     codings: pd.DataFrame = field(default_factory=lambda: empty_table("codings"))
-    cases: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
-        columns=["case_guid", "name", "interview_id", "variables", "source_guids"]))
+    cases: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(
+            columns=["case_guid", "name", "interview_id", "variables", "source_guids"]
+        )
+    )
     source_guids: dict[str, int] = field(default_factory=dict)
 
     def to_dataset(self) -> Dataset:
         """Return a Dataset holding the codebook, users, transcripts and codings."""
-        return Dataset(codebook=self.codebook, users=self.users, transcripts=self.transcripts,
-                       codings=self.codings, name=self.name)
+        return Dataset(
+            codebook=self.codebook,
+            users=self.users,
+            transcripts=self.transcripts,
+            codings=self.codings,
+            name=self.name,
+        )
 
 
 def _tag(element: etree._Element) -> str:
@@ -550,8 +639,9 @@ def read_qdc(path: PathLike, xsd_dir: PathLike | None = None) -> RefiProject:
     return RefiProject(name=Path(path).stem, codebook=book)
 
 
-def _archive_parts(path: PathLike, max_unpacked: int | None = None
-                   ) -> tuple[bytes, zipfile.ZipFile]:
+def _archive_parts(
+    path: PathLike, max_unpacked: int | None = None
+) -> tuple[bytes, zipfile.ZipFile]:
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
@@ -561,8 +651,10 @@ def _archive_parts(path: PathLike, max_unpacked: int | None = None
     unpacked = sum(info.file_size for info in archive.infolist())
     if max_unpacked is not None and unpacked > max_unpacked:
         archive.close()
-        raise RefiError(f"{Path(path).name}: the archive unpacks to {unpacked / 1e6:.0f} MB, "
-                        f"more than the {max_unpacked / 1e6:.0f} MB allowed")
+        raise RefiError(
+            f"{Path(path).name}: the archive unpacks to {unpacked / 1e6:.0f} MB, "
+            f"more than the {max_unpacked / 1e6:.0f} MB allowed"
+        )
     qde = [n for n in archive.namelist() if n.lower().endswith(".qde") and "/" not in n]
     if not qde:
         archive.close()
@@ -576,20 +668,25 @@ def _source_text(source: etree._Element, archive: zipfile.ZipFile) -> str:
         return content
     ref = source.get("plainTextPath") or ""
     if not ref:
-        raise RefiError(f"text source {source.get('guid')} has neither PlainTextContent "
-                        "nor plainTextPath")
-    member = "sources/" + ref[len("internal://"):] if ref.startswith("internal://") else ref
+        raise RefiError(
+            f"text source {source.get('guid')} has neither PlainTextContent nor plainTextPath"
+        )
+    member = "sources/" + ref[len("internal://") :] if ref.startswith("internal://") else ref
     try:
         raw = archive.read(member)
     except KeyError as exc:
-        raise RefiError(f"text source {source.get('name')!r}: {member} missing from the "
-                        "archive") from exc
+        raise RefiError(
+            f"text source {source.get('name')!r}: {member} missing from the archive"
+        ) from exc
     return raw.decode("utf-8-sig")
 
 
-def read_qdpx(path: PathLike, xsd_dir: PathLike | None = None,
-              position_unit: str = "codepoint", max_unpacked: int | None = None
-              ) -> RefiProject:
+def read_qdpx(
+    path: PathLike,
+    xsd_dir: PathLike | None = None,
+    position_unit: str = "codepoint",
+    max_unpacked: int | None = None,
+) -> RefiProject:
     """Read and validate a .qdpx project; raise RefiError naming any violation.
 
     max_unpacked: refuse an archive whose members unpack to more bytes than this (for
@@ -607,13 +704,17 @@ class _ProjectReader:
         self.root, self.archive, self.unit = root, archive, unit
 
     def read(self) -> RefiProject:
-        users = {u.get("guid").strip("{}").lower(): u.get("name") or u.get("id") or
-                 u.get("guid") for u in self._all("User")}
+        users = {
+            u.get("guid").strip("{}").lower(): u.get("name") or u.get("id") or u.get("guid")
+            for u in self._all("User")
+        }
         books = _children(self.root, "CodeBook")
         book, codes = _read_codes(_children(books[0], "Codes")[0] if books else None)
-        project = RefiProject(name=self.root.get("name"), codebook=book,
-                              users=pd.DataFrame({"username": list(users.values()),
-                                                  "role": None}))
+        project = RefiProject(
+            name=self.root.get("name"),
+            codebook=book,
+            users=pd.DataFrame({"username": list(users.values()), "role": None}),
+        )
         interview_of = self._cases(project)
         transcripts, codings = [], []
         for index, source in enumerate(self._all("TextSource"), start=1):
@@ -621,17 +722,28 @@ class _ProjectReader:
             meta = _parse_meta(_child_text(source, "Description"))
             source_guid = source.get("guid").strip("{}").lower()
             tid = int(meta.get("transcript_id", index))
-            iid = int(meta["interview_id"]) if "interview_id" in meta else \
-                interview_of.get(source_guid, tid)
+            iid = (
+                int(meta["interview_id"])
+                if "interview_id" in meta
+                else interview_of.get(source_guid, tid)
+            )
             project.source_guids[source_guid] = tid
-            transcripts.append({"transcript_id": tid, "interview_id": iid,
-                                "version": int(meta.get("version", 1)),
-                                "sha256": meta.get("sha256"), "text": text})
+            transcripts.append(
+                {
+                    "transcript_id": tid,
+                    "interview_id": iid,
+                    "version": int(meta.get("version", 1)),
+                    "sha256": meta.get("sha256"),
+                    "text": text,
+                }
+            )
             codings += self._codings(source, text, tid, iid, users, codes)
-        project.transcripts = pd.DataFrame(transcripts, columns=list(
-            empty_table("transcripts").columns))
+        project.transcripts = pd.DataFrame(
+            transcripts, columns=list(empty_table("transcripts").columns)
+        )
         project.codings = _number_codings(
-            pd.DataFrame(codings, columns=list(empty_table("codings").columns)))
+            pd.DataFrame(codings, columns=list(empty_table("codings").columns))
+        )
         return project
 
     def _all(self, name: str) -> list[etree._Element]:
@@ -651,50 +763,88 @@ class _ProjectReader:
                 target = _children(vv, "VariableRef")[0].get("targetGUID").strip("{}").lower()
                 value = [c for c in vv if isinstance(c.tag, str) and _tag(c) != "VariableRef"]
                 values[names.get(target, target)] = value[0].text if value else None
-            rows.append({"case_guid": case.get("guid"), "name": case.get("name"),
-                         "interview_id": iid, "variables": values, "source_guids": refs})
+            rows.append(
+                {
+                    "case_guid": case.get("guid"),
+                    "name": case.get("name"),
+                    "interview_id": iid,
+                    "variables": values,
+                    "source_guids": refs,
+                }
+            )
         if rows:
             project.cases = pd.DataFrame(rows)
         return interview_of
 
-    def _codings(self, source: etree._Element, text: str, tid: int, iid: int,
-                 users: dict[str, str], codes: dict[str, str]) -> list[dict[str, Any]]:
+    def _codings(
+        self,
+        source: etree._Element,
+        text: str,
+        tid: int,
+        iid: int,
+        users: dict[str, str],
+        codes: dict[str, str],
+    ) -> list[dict[str, Any]]:
         rows = []
         for selection in _children(source, "PlainTextSelection"):
             start = from_unit(text, int(selection.get("startPosition")), self.unit)
             end = from_unit(text, int(selection.get("endPosition")), self.unit)
             start, end = min(start, end), max(start, end)
             if end > len(text) or start < 0:
-                raise RefiError(f"selection {selection.get('guid')} [{start}, {end}) lies "
-                                f"outside its source ({len(text)} characters)")
+                raise RefiError(
+                    f"selection {selection.get('guid')} [{start}, {end}) lies "
+                    f"outside its source ({len(text)} characters)"
+                )
             meta = _parse_meta(_child_text(selection, "Description"))
             for coding in _children(selection, "Coding"):
-                rows.append(self._coding(selection, coding, meta, start, end, tid, iid,
-                                         users, codes, len(rows)))
+                rows.append(
+                    self._coding(
+                        selection, coding, meta, start, end, tid, iid, users, codes, len(rows)
+                    )
+                )
         return rows
 
-    def _coding(self, selection: etree._Element, coding: etree._Element, meta: dict[str, str],
-                start: int, end: int, tid: int, iid: int, users: dict[str, str],
-                codes: dict[str, str], n: int) -> dict[str, Any]:
+    def _coding(
+        self,
+        selection: etree._Element,
+        coding: etree._Element,
+        meta: dict[str, str],
+        start: int,
+        end: int,
+        tid: int,
+        iid: int,
+        users: dict[str, str],
+        codes: dict[str, str],
+        n: int,
+    ) -> dict[str, Any]:
         ref = _children(coding, "CodeRef")[0].get("targetGUID").strip("{}").lower()
         if ref not in codes:
             raise RefiError(f"coding {coding.get('guid')} refers to unknown code {ref}")
-        creator = (coding.get("creatingUser") or selection.get("creatingUser") or "")
+        creator = coding.get("creatingUser") or selection.get("creatingUser") or ""
         when = coding.get("creationDateTime") or selection.get("creationDateTime")
         code = codes[ref]
 
         def number(key: str, cast: Any) -> Any:
             return cast(float(meta[key])) if key in meta else None
 
-        return {"coding_id": number("coding_id", int), "interview_id": iid,
-                "transcript_id": tid, "start": start, "end": end, "code": code,
-                "family": family_of(code), "coder": users.get(creator.strip("{}").lower(),
-                                                              creator or None),
-                "source": meta.get("source", "human"), "confidence": number("confidence", float),
-                "valence": number("valence", int), "intensity": number("intensity", int),
-                "round_id": number("round_id", int),
-                "created_dt": pd.Timestamp(when).tz_convert("UTC") if when and
-                pd.Timestamp(when).tzinfo else (pd.Timestamp(when, tz="UTC") if when else None)}
+        return {
+            "coding_id": number("coding_id", int),
+            "interview_id": iid,
+            "transcript_id": tid,
+            "start": start,
+            "end": end,
+            "code": code,
+            "family": family_of(code),
+            "coder": users.get(creator.strip("{}").lower(), creator or None),
+            "source": meta.get("source", "human"),
+            "confidence": number("confidence", float),
+            "valence": number("valence", int),
+            "intensity": number("intensity", int),
+            "round_id": number("round_id", int),
+            "created_dt": pd.Timestamp(when).tz_convert("UTC")
+            if when and pd.Timestamp(when).tzinfo
+            else (pd.Timestamp(when, tz="UTC") if when else None),
+        }
 
 
 def _number_codings(codings: pd.DataFrame) -> pd.DataFrame:
@@ -718,5 +868,13 @@ def read_refi(path: PathLike, xsd_dir: PathLike | None = None, **options: Any) -
     raise RefiError(f"{path}: expected a .qdc or .qdpx file")
 
 
-__all__ = ["RefiError", "RefiProject", "guid", "read_qdc", "read_qdpx", "read_refi",
-           "write_qdc", "write_qdpx"]
+__all__ = [
+    "RefiError",
+    "RefiProject",
+    "guid",
+    "read_qdc",
+    "read_qdpx",
+    "read_refi",
+    "write_qdc",
+    "write_qdpx",
+]

@@ -65,14 +65,14 @@ class StatFrame:
     measure: dict[str, str] = field(default_factory=dict)
 
 
-def _encode_categories(series: pd.Series, meta: dict[str, Any]) -> tuple[pd.Series,
-                                                                      dict[int, str]]:
+def _encode_categories(series: pd.Series, meta: dict[str, Any]) -> tuple[pd.Series, dict[int, str]]:
     """Map text choice values onto 1..n in instrument order, with their labels."""
     values = choice_values(meta)
     codes = {v: i for i, v in enumerate(values, start=1)}
     labels = {i: f"{choice_label(c, 'fr')}" for i, c in enumerate(meta["choices"], start=1)}
     return series.map(lambda v: codes.get(str(v)) if v is not None else None).astype(
-        "float64"), labels
+        "float64"
+    ), labels
 
 
 def stat_frame(ds: Dataset) -> StatFrame:
@@ -82,8 +82,9 @@ def stat_frame(ds: Dataset) -> StatFrame:
     kinds = kinds.reset_index(drop=True)
     dictionary = variables(ds).set_index("variable")
     frame = StatFrame(data=table, missing=kinds)
-    frame.labels = {c: str(dictionary.at[c, "label_fr"]) if c in dictionary.index else c
-                    for c in table.columns}
+    frame.labels = {
+        c: str(dictionary.at[c, "label_fr"]) if c in dictionary.index else c for c in table.columns
+    }
     questions = merged_questions(ds)
     for key, meta in questions.items():
         _label_question(frame, key, meta)
@@ -106,13 +107,17 @@ def _label_question(frame: StatFrame, key: str, meta: dict[str, Any]) -> None:
     if kind == "categorical" and not categorical_is_numeric(meta):
         data[key], frame.value_labels[key] = _encode_categories(data[key], meta)
     elif kind in {"categorical", "numeric"} and meta.get("choices"):
-        frame.value_labels[key] = {int(c["value"]): choice_label(c, "fr")
-                                   for c in meta["choices"]}
+        frame.value_labels[key] = {int(c["value"]): choice_label(c, "fr") for c in meta["choices"]}
     if kind in {"categorical", "numeric", "multi"}:
         data[key] = pd.to_numeric(data[key], errors="coerce").astype("float64")
         frame.numeric_missing.append(key)
-        frame.measure[key] = ("ordinal" if meta.get("type") in {"likert", "frequency"} else
-                              "nominal" if kind == "categorical" else "scale")
+        frame.measure[key] = (
+            "ordinal"
+            if meta.get("type") in {"likert", "frequency"}
+            else "nominal"
+            if kind == "categorical"
+            else "scale"
+        )
 
 
 def _tidy_types(frame: StatFrame) -> None:
@@ -120,14 +125,20 @@ def _tidy_types(frame: StatFrame) -> None:
     data = frame.data
     for column in data.columns:
         series = data[column]
-        if isinstance(series.dtype, pd.Int64Dtype | pd.BooleanDtype) or \
-                pd.api.types.is_integer_dtype(series):
+        if isinstance(
+            series.dtype, pd.Int64Dtype | pd.BooleanDtype
+        ) or pd.api.types.is_integer_dtype(series):
             data[column] = series.astype("float64")
         elif column == "interview_date" or pd.api.types.is_datetime64_any_dtype(series):
             data[column] = pd.to_datetime(series, errors="coerce").dt.date
         elif series.dtype == object and column not in frame.numeric_missing:
-            data[column] = series.map(lambda v: "" if v is None or v is pd.NA or
-                                      (isinstance(v, float) and np.isnan(v)) else str(v))
+            data[column] = series.map(
+                lambda v: (
+                    ""
+                    if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))
+                    else str(v)
+                )
+            )
 
 
 def _safe_names(columns: list[str], limit: int) -> dict[str, str]:
@@ -142,7 +153,7 @@ def _safe_names(columns: list[str], limit: int) -> dict[str, str]:
         base, n = name, 1
         while name.lower() in seen:
             n += 1
-            name = f"{base[:limit - len(str(n)) - 1]}_{n}"
+            name = f"{base[: limit - len(str(n)) - 1]}_{n}"
         seen.add(name.lower())
         names[column] = name
     return names
@@ -171,8 +182,7 @@ def spss_frame(ds: Dataset) -> tuple[pd.DataFrame, dict[str, Any]]:
         "variable_value_labels": {names[c]: v for c, v in frame.value_labels.items()},
         "missing_ranges": {names[c]: v for c, v in missing_ranges.items()},
         "variable_measure": {names[c]: m for c, m in frame.measure.items()},
-        "variable_format": {names[c]: "F8.0" for c, m in frame.measure.items()
-                            if m != "scale"},
+        "variable_format": {names[c]: "F8.0" for c, m in frame.measure.items() if m != "scale"},
     }
     return data, kwargs
 

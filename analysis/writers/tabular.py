@@ -41,21 +41,30 @@ def select_tables(ds: Dataset, tables: Iterable[str] | None = None) -> dict[str,
 
 def markdown_table(frame: pd.DataFrame) -> list[str]:
     """Render a DataFrame as the lines of a Markdown table."""
+
     def cell(value: Any) -> str:
         text = "" if value is None or (isinstance(value, float) and np.isnan(value)) else value
         return str(text).replace("|", "\\|").replace("\n", " ")
 
     lines = ["| " + " | ".join(frame.columns) + " |", "|" + "---|" * len(frame.columns)]
-    return lines + ["| " + " | ".join(cell(v) for v in row) + " |"
-                    for row in frame.itertuples(index=False)]
+    return lines + [
+        "| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False)
+    ]
 
 
-def dictionary_markdown(dictionary: pd.DataFrame, columns: pd.DataFrame | None = None,
-                        title: str = "Data dictionary") -> str:
+def dictionary_markdown(
+    dictionary: pd.DataFrame, columns: pd.DataFrame | None = None, title: str = "Data dictionary"
+) -> str:
     """Render the variables dictionary (and the tables' columns) as Markdown."""
-    lines = [f"# {title}", "", "## Variables", "",
-             "Missing answers keep their kind: refused, dont_know (don't know), not_asked. "
-             "SPSS codes them -97, -98, -99 (user-missing); Stata .a, .b, .c.", ""]
+    lines = [
+        f"# {title}",
+        "",
+        "## Variables",
+        "",
+        "Missing answers keep their kind: refused, dont_know (don't know), not_asked. "
+        "SPSS codes them -97, -98, -99 (user-missing); Stata .a, .b, .c.",
+        "",
+    ]
     lines += markdown_table(dictionary)
     if columns is not None:
         lines += ["", "## Tables and columns", ""] + markdown_table(columns)
@@ -66,19 +75,24 @@ def dictionary_documents(ds: Dataset, frames: dict[str, pd.DataFrame]) -> dict[s
     """Return the dictionary files of an export of `frames`, by file name."""
     dictionary, columns = variables(ds), table_columns(frames)
     title = f"Data dictionary: {ds.name}"
-    return {"dictionary.csv": dictionary.to_csv(index=False).encode("utf-8"),
-            "dictionary_tables.csv": columns.to_csv(index=False).encode("utf-8"),
-            "dictionary.md": dictionary_markdown(dictionary, columns, title).encode("utf-8")}
+    return {
+        "dictionary.csv": dictionary.to_csv(index=False).encode("utf-8"),
+        "dictionary_tables.csv": columns.to_csv(index=False).encode("utf-8"),
+        "dictionary.md": dictionary_markdown(dictionary, columns, title).encode("utf-8"),
+    }
 
 
-def write_dictionary(ds: Dataset, path: PathLike,
-                     tables: Iterable[str] | None = ("cases",)) -> list[Path]:
+def write_dictionary(
+    ds: Dataset, path: PathLike, tables: Iterable[str] | None = ("cases",)
+) -> list[Path]:
     """Write the data dictionary as CSV at `path`, plus `<stem>_tables.csv` and `<stem>.md`."""
     target = Path(path)
     csv_path = target if target.suffix.lower() == ".csv" else target.with_suffix(".csv")
-    names = {"dictionary.csv": csv_path,
-             "dictionary_tables.csv": csv_path.with_name(f"{csv_path.stem}_tables.csv"),
-             "dictionary.md": csv_path.with_suffix(".md")}
+    names = {
+        "dictionary.csv": csv_path,
+        "dictionary_tables.csv": csv_path.with_name(f"{csv_path.stem}_tables.csv"),
+        "dictionary.md": csv_path.with_suffix(".md"),
+    }
     for name, data in dictionary_documents(ds, select_tables(ds, tables)).items():
         with atomic_path(names[name]) as tmp:
             tmp.write_bytes(data)
@@ -88,8 +102,14 @@ def write_dictionary(ds: Dataset, path: PathLike,
 # --- folder-or-zip bundles --------------------------------------------------------------
 
 
-def _write_bundle(ds: Dataset, path: PathLike, tables: Iterable[str] | None,
-                  suffix: str, write_one: Any, compression: int) -> list[Path]:
+def _write_bundle(
+    ds: Dataset,
+    path: PathLike,
+    tables: Iterable[str] | None,
+    suffix: str,
+    write_one: Any,
+    compression: int,
+) -> list[Path]:
     target = Path(path)
     frames = select_tables(ds, tables)
     if target.suffix.lower() == ".zip":
@@ -120,7 +140,7 @@ def _iso_columns(frame: pd.DataFrame) -> pd.DataFrame:
     for column in dated:
         series = frame[column]
         aware = series.dt.tz is not None
-        values = (series.dt.tz_convert("UTC").dt.tz_localize(None) if aware else series)
+        values = series.dt.tz_convert("UTC").dt.tz_localize(None) if aware else series
         text = np.datetime_as_string(values.to_numpy().astype("datetime64[s]"), unit="s")
         text = pd.Series(text, index=series.index).where(series.notna(), None)
         frame[column] = text + "Z" if aware else text
@@ -143,8 +163,7 @@ def _parquet_one(frame: pd.DataFrame, handle: Any) -> None:
     frame.to_parquet(handle, index=False)
 
 
-def write_parquet(ds: Dataset, path: PathLike,
-                  tables: Iterable[str] | None = None) -> list[Path]:
+def write_parquet(ds: Dataset, path: PathLike, tables: Iterable[str] | None = None) -> list[Path]:
     """Write every table as Parquet into a folder, or a zip if `path` ends in .zip."""
     # Parquet pages are compressed already: store them as they are.
     return _write_bundle(ds, path, tables, ".parquet", _parquet_one, zipfile.ZIP_STORED)
@@ -161,7 +180,8 @@ def _xlsx_frames(ds: Dataset, tables: Iterable[str] | None) -> dict[str, pd.Data
         frames["transcripts"] = transcripts
     frames["dictionary"] = variables(ds)
     frames["dictionary_tables"] = table_columns(
-        {k: v for k, v in frames.items() if k != "dictionary"})
+        {k: v for k, v in frames.items() if k != "dictionary"}
+    )
     return frames
 
 

@@ -111,17 +111,27 @@ def _cells(series: pd.Series, letter: str) -> list[str]:
     if kind in {"date", "datetime"}:
         style = STYLE_DATE if kind == "date" else STYLE_DATETIME
         values = _serial(series).to_numpy()
-        return ["" if m or np.isnan(v) else f'<c r="{letter}{r}" s="{style}"><v>{v!r}</v></c>'
-                for r, v, m in zip(rows, values.tolist(), missing, strict=True)]
+        return [
+            "" if m or np.isnan(v) else f'<c r="{letter}{r}" s="{style}"><v>{v!r}</v></c>'
+            for r, v, m in zip(rows, values.tolist(), missing, strict=True)
+        ]
     values = series.tolist()
     if kind == "bool":
-        return ["" if m else f'<c r="{letter}{r}" t="b"><v>{int(bool(v))}</v></c>'
-                for r, v, m in zip(rows, values, missing, strict=True)]
+        return [
+            "" if m else f'<c r="{letter}{r}" t="b"><v>{int(bool(v))}</v></c>'
+            for r, v, m in zip(rows, values, missing, strict=True)
+        ]
     if kind == "number":
-        return ["" if m else f'<c r="{letter}{r}"><v>{_number(v)}</v></c>'
-                for r, v, m in zip(rows, values, missing, strict=True)]
-    return ["" if m else f'<c r="{letter}{r}" t="inlineStr"><is><t xml:space="preserve">'
-            f"{_text(v)}</t></is></c>" for r, v, m in zip(rows, values, missing, strict=True)]
+        return [
+            "" if m else f'<c r="{letter}{r}"><v>{_number(v)}</v></c>'
+            for r, v, m in zip(rows, values, missing, strict=True)
+        ]
+    return [
+        ""
+        if m
+        else f'<c r="{letter}{r}" t="inlineStr"><is><t xml:space="preserve">{_text(v)}</t></is></c>'
+        for r, v, m in zip(rows, values, missing, strict=True)
+    ]
 
 
 def _number(value: Any) -> str:
@@ -131,11 +141,15 @@ def _number(value: Any) -> str:
 
 
 def _sheet_chunks(frame: pd.DataFrame, batch: int = 2000) -> Iterator[bytes]:
-    yield f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="{MAIN}">'\
+    yield (
+        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="{MAIN}">'
         f'<sheetData><row r="1">'.encode()
+    )
     letters = [column_letter(i) for i in range(len(frame.columns))]
-    yield "".join(f'<c r="{L}1" s="{STYLE_HEADER}" t="inlineStr"><is><t>{_text(c)}</t></is></c>'
-                  for L, c in zip(letters, frame.columns, strict=True)).encode("utf-8")
+    yield "".join(
+        f'<c r="{L}1" s="{STYLE_HEADER}" t="inlineStr"><is><t>{_text(c)}</t></is></c>'
+        for L, c in zip(letters, frame.columns, strict=True)
+    ).encode("utf-8")
     yield b"</row>"
     columns = [_cells(frame[c], L) for c, L in zip(frame.columns, letters, strict=True)]
     rows = zip(*columns, strict=True) if columns else iter(())
@@ -149,12 +163,18 @@ def _sheet_chunks(frame: pd.DataFrame, batch: int = 2000) -> Iterator[bytes]:
 
 
 def _package_parts(names: list[str]) -> dict[str, str]:
-    overrides = "".join(f'<Override PartName="/xl/worksheets/sheet{i}.xml" '
-                        f'ContentType="{SHEET_TYPE}"/>' for i in range(1, len(names) + 1))
-    sheets = "".join(f"<sheet name={quoteattr(n[:31])} sheetId=\"{i}\" r:id=\"rId{i}\"/>"
-                     for i, n in enumerate(names, start=1))
-    rels = "".join(f'<Relationship Id="rId{i}" Type="{REL}/worksheet" '
-                   f'Target="worksheets/sheet{i}.xml"/>' for i in range(1, len(names) + 1))
+    overrides = "".join(
+        f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="{SHEET_TYPE}"/>'
+        for i in range(1, len(names) + 1)
+    )
+    sheets = "".join(
+        f'<sheet name={quoteattr(n[:31])} sheetId="{i}" r:id="rId{i}"/>'
+        for i, n in enumerate(names, start=1)
+    )
+    rels = "".join(
+        f'<Relationship Id="rId{i}" Type="{REL}/worksheet" Target="worksheets/sheet{i}.xml"/>'
+        for i in range(1, len(names) + 1)
+    )
     head = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
     return {
         "[Content_Types].xml": f'{head}<Types xmlns="http://schemas.openxmlformats.org/'
@@ -181,7 +201,6 @@ def write_workbook(frames: dict[str, pd.DataFrame], target: Path | IO[bytes]) ->
         for name, text in _package_parts(list(frames)).items():
             archive.writestr(name, text)
         for index, frame in enumerate(frames.values(), start=1):
-            with archive.open(f"xl/worksheets/sheet{index}.xml", "w",
-                              force_zip64=True) as handle:
+            with archive.open(f"xl/worksheets/sheet{index}.xml", "w", force_zip64=True) as handle:
                 for chunk in _sheet_chunks(frame):
                     handle.write(chunk)

@@ -18,8 +18,11 @@ def password_pair(label: str, again: str, description: str = "") -> tuple[Passwo
             label,
             validators=[
                 DataRequired(),
-                Length(min=MIN_PASSWORD, max=200,
-                       message=_l("At least %(n)d characters.", n=MIN_PASSWORD)),
+                Length(
+                    min=MIN_PASSWORD,
+                    max=200,
+                    message=_l("At least %(n)d characters.", n=MIN_PASSWORD),
+                ),
             ],
             description=description,
         ),

@@ -71,8 +71,9 @@ def create_user(username: str, role: str, password: str, display_name: str = "")
     return user
 
 
-def update_user(user: User, actor: User, *, display_name: str, role: str,
-                is_enabled: bool) -> dict[str, list]:
+def update_user(
+    user: User, actor: User, *, display_name: str, role: str, is_enabled: bool
+) -> dict[str, list]:
     """Change an account's name, role or state; return what changed (old, new).
 
     An administrator cannot take away their own role nor disable their own account: the
@@ -86,8 +87,11 @@ def update_user(user: User, actor: User, *, display_name: str, role: str,
             "You cannot remove your own administrator role nor disable your own account: "
             "ask another administrator.",
         )
-    wanted = {"display_name": display_name.strip() or user.username, "role": role,
-              "is_enabled": bool(is_enabled)}
+    wanted = {
+        "display_name": display_name.strip() or user.username,
+        "role": role,
+        "is_enabled": bool(is_enabled),
+    }
     changes = {k: [getattr(user, k), v] for k, v in wanted.items() if getattr(user, k) != v}
     for key, (_old, new) in changes.items():
         setattr(user, key, new)
@@ -103,8 +107,7 @@ def set_password(user: User, password: str, actor: User) -> None:
     _check_password(password)
     user.set_password(password, current_app.config["PASSWORD_HASH_METHOD"])
     db.session.flush()
-    record("user.password", user, {"username": user.username, "by": actor.username},
-           user=actor)
+    record("user.password", user, {"username": user.username, "by": actor.username}, user=actor)
 
 
 def change_own_password(user: User, current: str, new: str) -> None:

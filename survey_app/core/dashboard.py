@@ -19,14 +19,20 @@ def dashboard(user: User) -> dict[str, Any]:
         return data
     data["transcripts"] = db.session.scalar(sa.select(sa.func.count(Transcript.id)))
     data["my_codings"] = db.session.scalar(
-        sa.select(sa.func.count(Coding.id)).where(Coding.coder_id == user.id,
-                                                  Coding.status.in_(("active", "accepted"))))
+        sa.select(sa.func.count(Coding.id)).where(
+            Coding.coder_id == user.id, Coding.status.in_(("active", "accepted"))
+        )
+    )
     data["suggestions"] = db.session.scalar(
-        sa.select(sa.func.count(Coding.id)).where(Coding.status == "suggested"))
+        sa.select(sa.func.count(Coding.id)).where(Coding.status == "suggested")
+    )
     data["my_open_rounds"] = db.session.scalars(
         sa.select(CodingRound)
         .join(round_coders, round_coders.c.round_id == CodingRound.id)
-        .where(CodingRound.status == "open", round_coders.c.user_id == user.id,
-               round_coders.c.done_dt.is_(None))
+        .where(
+            CodingRound.status == "open",
+            round_coders.c.user_id == user.id,
+            round_coders.c.done_dt.is_(None),
+        )
     ).all()
     return data

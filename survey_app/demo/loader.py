@@ -412,6 +412,10 @@ def _demo_codings() -> int:
     from survey_app.workspace.model_versions import ensure_model_version
     from survey_app.workspace.suggestions import run_suggestions
 
-    run_suggestions(versions["transcript_pme_001.txt"], ensure_model_version(),
-                    lambda _fraction, _message: None, users["camille"])
+    run_suggestions(
+        versions["transcript_pme_001.txt"],
+        ensure_model_version(),
+        lambda _fraction, _message: None,
+        users["camille"],
+    )
     return added

@@ -40,16 +40,19 @@ def build_dataset(user: User | None = None, interview_ids: Iterable[int] | None 
         segments=_segments(versions),
         codings=_codings(versions, user),
         transcripts=versions[list(TABLE_COLUMNS["transcripts"])],
-        users=_frame("users", db.session.execute(
-            sa.select(User.username, User.role).order_by(User.username)).all()),
+        users=_frame(
+            "users",
+            db.session.execute(sa.select(User.username, User.role).order_by(User.username)).all(),
+        ),
         codebook=_codebook(),
         instruments=_instruments(interviews),
     )
 
 
 def _frame(table: str, rows: list, columns: tuple[str, ...] | None = None) -> pd.DataFrame:
-    return pd.DataFrame([tuple(r) for r in rows], columns=list(columns or TABLE_COLUMNS[table]),
-                        dtype=object)
+    return pd.DataFrame(
+        [tuple(r) for r in rows], columns=list(columns or TABLE_COLUMNS[table]), dtype=object
+    )
 
 
 def _territory_codes() -> dict[int, dict[str, str | None]]:
@@ -58,16 +61,26 @@ def _territory_codes() -> dict[int, dict[str, str | None]]:
     codes = {}
     for t in territories.values():
         if t.level == "commune":
-            codes[t.id] = {level: getattr(t.ancestor(level), "code", None)
-                           for level in ("commune", "departement", "region", "zone_emploi")}
+            codes[t.id] = {
+                level: getattr(t.ancestor(level), "code", None)
+                for level in ("commune", "departement", "region", "zone_emploi")
+            }
     return codes
 
 
 def _interviews(user: User | None, interview_ids: Iterable[int] | None) -> pd.DataFrame:
     stmt = (
-        sa.select(Interview.id, Interview.organisation_id, InstrumentVersion.respondent_type,
-                  InstrumentVersion.instrument_key, InstrumentVersion.version, User.username,
-                  Interview.interview_date, Interview.status, Organisation.territory_id)
+        sa.select(
+            Interview.id,
+            Interview.organisation_id,
+            InstrumentVersion.respondent_type,
+            InstrumentVersion.instrument_key,
+            InstrumentVersion.version,
+            User.username,
+            Interview.interview_date,
+            Interview.status,
+            Organisation.territory_id,
+        )
         .join(InstrumentVersion, InstrumentVersion.id == Interview.instrument_version_id)
         .join(User, User.id == Interview.fieldworker_id)
         .join(Organisation, Organisation.id == Interview.organisation_id)
@@ -81,17 +94,39 @@ def _interviews(user: User | None, interview_ids: Iterable[int] | None) -> pd.Da
     rows = []
     for r in db.session.execute(stmt):
         where = places.get(r.territory_id, {})
-        rows.append((r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], where.get("commune"),
-                     where.get("departement"), where.get("region"), where.get("zone_emploi")))
+        rows.append(
+            (
+                r[0],
+                r[1],
+                r[2],
+                r[3],
+                r[4],
+                r[5],
+                r[6],
+                r[7],
+                where.get("commune"),
+                where.get("departement"),
+                where.get("region"),
+                where.get("zone_emploi"),
+            )
+        )
     return _frame("interviews", rows)
 
 
 def _organisations(org_ids: list[int], user: User | None) -> pd.DataFrame:
     commune = sa.orm.aliased(Territory)
     stmt = (
-        sa.select(Organisation.id, Organisation.pseudonym, Organisation.kind, Organisation.name,
-                  Organisation.relay_category, Organisation.naf_code, Organisation.size_band,
-                  Organisation.export_share, commune.code)
+        sa.select(
+            Organisation.id,
+            Organisation.pseudonym,
+            Organisation.kind,
+            Organisation.name,
+            Organisation.relay_category,
+            Organisation.naf_code,
+            Organisation.size_band,
+            Organisation.export_share,
+            commune.code,
+        )
         .outerjoin(commune, commune.id == Organisation.territory_id)
         .order_by(Organisation.id)
     )
@@ -101,21 +136,38 @@ def _organisations(org_ids: list[int], user: User | None) -> pd.DataFrame:
 
 
 def _answers(ids: list[int]) -> pd.DataFrame:
-    stmt = (sa.select(Answer.interview_id, Answer.question_key, Answer.value, Answer.missing)
-            .where(Answer.interview_id.in_(ids)).order_by(Answer.interview_id, Answer.id))
+    stmt = (
+        sa.select(Answer.interview_id, Answer.question_key, Answer.value, Answer.missing)
+        .where(Answer.interview_id.in_(ids))
+        .order_by(Answer.interview_id, Answer.id)
+    )
     return _frame("answers_long", db.session.execute(stmt).all())
 
 
 def _current_transcript_versions(ids: list[int]) -> pd.DataFrame:
-    newest = (sa.select(TranscriptVersion.transcript_id,
-                        sa.func.max(TranscriptVersion.number).label("number"))
-              .group_by(TranscriptVersion.transcript_id).subquery())
+    newest = (
+        sa.select(
+            TranscriptVersion.transcript_id, sa.func.max(TranscriptVersion.number).label("number")
+        )
+        .group_by(TranscriptVersion.transcript_id)
+        .subquery()
+    )
     stmt = (
-        sa.select(TranscriptVersion.id, Transcript.interview_id, TranscriptVersion.number,
-                  TranscriptVersion.sha256, TranscriptVersion.text)
+        sa.select(
+            TranscriptVersion.id,
+            Transcript.interview_id,
+            TranscriptVersion.number,
+            TranscriptVersion.sha256,
+            TranscriptVersion.text,
+        )
         .join(Transcript, Transcript.id == TranscriptVersion.transcript_id)
-        .join(newest, sa.and_(newest.c.transcript_id == TranscriptVersion.transcript_id,
-                              newest.c.number == TranscriptVersion.number))
+        .join(
+            newest,
+            sa.and_(
+                newest.c.transcript_id == TranscriptVersion.transcript_id,
+                newest.c.number == TranscriptVersion.number,
+            ),
+        )
         .where(Transcript.interview_id.in_(ids))
         .order_by(Transcript.interview_id, TranscriptVersion.id)
     )
@@ -125,13 +177,31 @@ def _current_transcript_versions(ids: list[int]) -> pd.DataFrame:
 def _segments(versions: pd.DataFrame) -> pd.DataFrame:
     texts = dict(zip(versions["transcript_id"], versions["text"], strict=True))
     interview_of = dict(zip(versions["transcript_id"], versions["interview_id"], strict=True))
-    stmt = (sa.select(Segment.id, Segment.transcript_version_id, Segment.start, Segment.end,
-                      Segment.speaker, Segment.kind)
-            .where(Segment.transcript_version_id.in_(list(texts)))
-            .order_by(Segment.transcript_version_id, Segment.start, Segment.id))
-    rows = [(r.id, interview_of[r.transcript_version_id], r.transcript_version_id, r.start, r.end,
-             r.speaker, r.kind, texts[r.transcript_version_id][r.start:r.end])
-            for r in db.session.execute(stmt)]
+    stmt = (
+        sa.select(
+            Segment.id,
+            Segment.transcript_version_id,
+            Segment.start,
+            Segment.end,
+            Segment.speaker,
+            Segment.kind,
+        )
+        .where(Segment.transcript_version_id.in_(list(texts)))
+        .order_by(Segment.transcript_version_id, Segment.start, Segment.id)
+    )
+    rows = [
+        (
+            r.id,
+            interview_of[r.transcript_version_id],
+            r.transcript_version_id,
+            r.start,
+            r.end,
+            r.speaker,
+            r.kind,
+            texts[r.transcript_version_id][r.start : r.end],
+        )
+        for r in db.session.execute(stmt)
+    ]
     return _frame("segments", rows)
 
 
@@ -139,15 +209,30 @@ def _codings(versions: pd.DataFrame, user: User | None) -> pd.DataFrame:
     interview_of = dict(zip(versions["transcript_id"], versions["interview_id"], strict=True))
     coder = sa.orm.aliased(User)
     stmt = (
-        sa.select(Coding.id, Coding.transcript_version_id, Coding.start, Coding.end, Code.key,
-                  Code.family, coder.username, Coding.coder_id, Coding.source, Coding.confidence,
-                  Coding.valence, Coding.intensity, Coding.round_id, Coding.created_dt)
+        sa.select(
+            Coding.id,
+            Coding.transcript_version_id,
+            Coding.start,
+            Coding.end,
+            Code.key,
+            Code.family,
+            coder.username,
+            Coding.coder_id,
+            Coding.source,
+            Coding.confidence,
+            Coding.valence,
+            Coding.intensity,
+            Coding.round_id,
+            Coding.created_dt,
+        )
         .join(Code, Code.id == Coding.code_id)
         .outerjoin(coder, coder.id == Coding.coder_id)
-        .where(Coding.transcript_version_id.in_(list(interview_of)),
-               Coding.status.in_(LIVE_STATUSES),
-               # a suggestion is not a coding: an accepted one lives on as the human coding
-               Coding.source != "model")
+        .where(
+            Coding.transcript_version_id.in_(list(interview_of)),
+            Coding.status.in_(LIVE_STATUSES),
+            # a suggestion is not a coding: an accepted one lives on as the human coding
+            Coding.source != "model",
+        )
         .order_by(Coding.transcript_version_id, Coding.start, Coding.id)
     )
     hidden = blind_transcript_ids(user) if user is not None else set()
@@ -155,16 +240,34 @@ def _codings(versions: pd.DataFrame, user: User | None) -> pd.DataFrame:
     for r in db.session.execute(stmt):
         if r.transcript_version_id in hidden and r.coder_id != user.id:
             continue  # blind round still open: other coders' work stays out of this user's export
-        rows.append((r.id, interview_of[r.transcript_version_id], r.transcript_version_id, r.start,
-                     r.end, r.key, r.family, r.username or "model", r.source, r.confidence,
-                     r.valence, r.intensity, r.round_id, r.created_dt))
+        rows.append(
+            (
+                r.id,
+                interview_of[r.transcript_version_id],
+                r.transcript_version_id,
+                r.start,
+                r.end,
+                r.key,
+                r.family,
+                r.username or "model",
+                r.source,
+                r.confidence,
+                r.valence,
+                r.intensity,
+                r.round_id,
+                r.created_dt,
+            )
+        )
     return _frame("codings", rows)
 
 
 def _codebook() -> pd.DataFrame:
-    stmt = (sa.select(Code.key, Code.family, Code.label_fr, Code.label_en, Code.definition)
-            .join(CodebookVersion, CodebookVersion.id == Code.codebook_version_id)
-            .where(CodebookVersion.is_current, Code.retired.is_(False)).order_by(Code.key))
+    stmt = (
+        sa.select(Code.key, Code.family, Code.label_fr, Code.label_en, Code.definition)
+        .join(CodebookVersion, CodebookVersion.id == Code.codebook_version_id)
+        .where(CodebookVersion.is_current, Code.retired.is_(False))
+        .order_by(Code.key)
+    )
     return _frame("codebook", db.session.execute(stmt).all())
 
 
@@ -174,5 +277,6 @@ def _instruments(interviews: pd.DataFrame) -> dict[tuple[str, str], dict]:
     for version in db.session.scalars(sa.select(InstrumentVersion)):
         if (version.instrument_key, version.version) in pairs:
             result[(version.instrument_key, version.version)] = question_metadata(
-                instrument_of(version))
+                instrument_of(version)
+            )
     return result

@@ -92,9 +92,7 @@ round_transcripts = sa.Table(
     "coding_round_transcripts",
     Base.metadata,
     sa.Column("round_id", sa.ForeignKey("coding_rounds.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column(
-        "transcript_version_id", sa.ForeignKey("transcript_versions.id"), primary_key=True
-    ),
+    sa.Column("transcript_version_id", sa.ForeignKey("transcript_versions.id"), primary_key=True),
 )
 
 
@@ -115,9 +113,7 @@ class CodingRound(Base):
     version: Mapped[int] = mapped_column(default=1)
 
     coders: Mapped[list[User]] = relationship(secondary=round_coders)
-    transcript_versions: Mapped[list[TranscriptVersion]] = relationship(
-        secondary=round_transcripts
-    )
+    transcript_versions: Mapped[list[TranscriptVersion]] = relationship(secondary=round_transcripts)
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -127,7 +123,7 @@ class Coding(Base):
 
     __tablename__ = "codings"
     __table_args__ = (
-        sa.CheckConstraint("start >= 0 AND start < \"end\"", name="span"),
+        sa.CheckConstraint('start >= 0 AND start < "end"', name="span"),
         sa.CheckConstraint("valence IS NULL OR valence IN (-1, 0, 1)", name="valence"),
         sa.CheckConstraint("intensity IS NULL OR intensity BETWEEN 0 AND 3", name="intensity"),
         sa.CheckConstraint("confidence IS NULL OR confidence BETWEEN 0 AND 1", name="confidence"),
@@ -176,9 +172,7 @@ class ReconciliationDecision(Base):
     start: Mapped[int]
     end: Mapped[int]
     code_id: Mapped[int] = mapped_column(sa.ForeignKey("codes.id"))
-    decision: Mapped[str] = mapped_column(
-        choice("keep", "drop", name="reconciliation_decision")
-    )
+    decision: Mapped[str] = mapped_column(choice("keep", "drop", name="reconciliation_decision"))
     #: the codings by each coder that the decision settles
     source_coding_ids: Mapped[list[int]] = mapped_column(sa.JSON)
     consensus_coding_id: Mapped[int | None] = mapped_column(sa.ForeignKey("codings.id"))

@@ -126,9 +126,7 @@ class TranscriptVersion(Base):
     __table_args__ = (sa.UniqueConstraint("transcript_id", "number"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    transcript_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("transcripts.id", ondelete="CASCADE")
-    )
+    transcript_id: Mapped[int] = mapped_column(sa.ForeignKey("transcripts.id", ondelete="CASCADE"))
     number: Mapped[int]
     text: Mapped[str] = mapped_column(sa.Text)
     sha256: Mapped[str] = mapped_column(sa.String(64), index=True)
@@ -151,7 +149,7 @@ class Segment(Base):
     """A speaker turn or a sentence: the span [start, end) of a transcript version."""
 
     __tablename__ = "segments"
-    __table_args__ = (sa.CheckConstraint("start >= 0 AND start <= \"end\"", name="span"),)
+    __table_args__ = (sa.CheckConstraint('start >= 0 AND start <= "end"', name="span"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     transcript_version_id: Mapped[int] = mapped_column(

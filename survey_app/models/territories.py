@@ -10,8 +10,24 @@ from survey_app.models.base import Base, choice, utcnow
 TERRITORY_LEVELS = ("commune", "departement", "region", "zone_emploi")
 ORGANISATION_KINDS = ("sme", "relay")
 #: INSEE headcount bands (trancheEffectifs), NN = no employee on record
-SIZE_BANDS = ("NN", "00", "01", "02", "03", "11", "12", "21", "22", "31", "32", "41", "42",
-              "51", "52", "53")
+SIZE_BANDS = (
+    "NN",
+    "00",
+    "01",
+    "02",
+    "03",
+    "11",
+    "12",
+    "21",
+    "22",
+    "31",
+    "32",
+    "41",
+    "42",
+    "51",
+    "52",
+    "53",
+)
 
 
 class Territory(Base):
@@ -30,9 +46,7 @@ class Territory(Base):
     population: Mapped[int | None]
     area_km2: Mapped[float | None]
 
-    parent: Mapped["Territory | None"] = relationship(
-        remote_side=[id], foreign_keys=[parent_id]
-    )
+    parent: Mapped["Territory | None"] = relationship(remote_side=[id], foreign_keys=[parent_id])
     zone_emploi: Mapped["Territory | None"] = relationship(
         remote_side=[id], foreign_keys=[zone_emploi_id]
     )

@@ -90,8 +90,10 @@ def shown_result(result: ProfileResult, lang: str) -> tuple[list[dict[str, Any]]
     for col in ("dimension", "source"):
         frame[f"{col}_label"] = [code_label(col, c, words) or c for c in frame[col]]
     frame["value_text"] = [score_text(v, lang) for v in frame["value"]]
-    frame["interval_text"] = [interval_text(lo, hi, lang)
-                              for lo, hi in zip(frame["ci_low"], frame["ci_high"], strict=True)]
+    frame["interval_text"] = [
+        interval_text(lo, hi, lang)
+        for lo, hi in zip(frame["ci_low"], frame["ci_high"], strict=True)
+    ]
     return frame.to_dict("records"), [translate_note(w, lang) for w in result.warnings]
 
 

@@ -78,8 +78,9 @@ def test_admin_imports_a_refi_project_and_reads_what_it_did(
     notes.write_text("pas un projet")
     page.set_input_files("#file", str(notes))
     page.click("#refi-import-form button[type=submit]")
-    assert "Choisissez un projet REFI-QDA (.qdpx) ou un livre de codes (.qdc)." in \
-        page.inner_text("main")
+    assert "Choisissez un projet REFI-QDA (.qdpx) ou un livre de codes (.qdc)." in page.inner_text(
+        "main"
+    )
     assert not queued
     page.set_input_files("#file", str(foreign_project(tmp_path / "autre outil.qdpx", "DYN.CLUB")))
     page.check("#create_interviews")

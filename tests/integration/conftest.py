@@ -73,10 +73,12 @@ def transcript(app, interview):
     """Factory: transcript(username, text=None) -> transcript version id (interview made too)."""
     from survey_app.models import Interview
 
-    default = ("Enquêteur : Comment travaillez-vous avec la CCI ?\n"
-               "Interviewé : On se voit tous les mois, la conseillère est à dix minutes.\n"
-               "Enquêteur : Et la Région ?\n"
-               "Interviewé : C'est la Région qui fixe le cap, tout le monde s'aligne.\n")
+    default = (
+        "Enquêteur : Comment travaillez-vous avec la CCI ?\n"
+        "Interviewé : On se voit tous les mois, la conseillère est à dix minutes.\n"
+        "Enquêteur : Et la Région ?\n"
+        "Interviewé : C'est la Région qui fixe le cap, tout le monde s'aligne.\n"
+    )
 
     def factory(username: str, text: str | None = None, interview_id: int | None = None) -> int:
         item_id = interview_id or interview(username)

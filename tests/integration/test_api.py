@@ -227,8 +227,11 @@ def test_openapi_describes_every_route(app, client) -> None:
 
 def test_errors_under_api_are_json_even_without_a_route(app, client, project, token) -> None:
     text = token("camille")
-    for url, method, status in (("/api/no-such-thing", "get", 404), ("/api", "get", 404),
-                                ("/api/interviews", "post", 405)):
+    for url, method, status in (
+        ("/api/no-such-thing", "get", 404),
+        ("/api", "get", 404),
+        ("/api/interviews", "post", 405),
+    ):
         response = getattr(client, method)(url, headers=bearer(text))
         assert response.status_code == status, url
         assert response.mimetype == "application/json", url

@@ -124,8 +124,12 @@ def test_fieldworkers_cannot_reach_profiles(profile_data):
         },
     )
     assert client.get("/profiles/").status_code == 403
-    for url in ("/profiles/1/charts/fr/comparison.svg", "/profiles/1/charts/comparison.svg",
-                "/profiles/1/report.fr.html", "/profiles/1/report.html"):
+    for url in (
+        "/profiles/1/charts/fr/comparison.svg",
+        "/profiles/1/charts/comparison.svg",
+        "/profiles/1/report.fr.html",
+        "/profiles/1/report.html",
+    ):
         assert client.get(url).status_code == 403, url
 
 
@@ -171,8 +175,9 @@ def test_french_page_shows_french_charts_and_report(computed):
         html = report.get_data(as_text=True)
         assert report.headers["Content-Disposition"].endswith(f"milieu-profile-{job_id}-fr.html")
     assert '<html lang="fr">' in html and "Fiabilité des échelles" in html
-    assert "échelon : département" in html and '<td title="coding">transcriptions codées</td>' \
-        in html
+    assert (
+        "échelon : département" in html and '<td title="coding">transcriptions codées</td>' in html
+    )
     # scores with a decimal comma, interval bounds split by a semicolon
     assert re.search(r"<td>[01],\d{3}</td>", page) and not re.search(r"<td>[01]\.\d{3}</td>", page)
     assert re.search(r"<td>\[[01],\d{3} ; [01],\d{3}\]</td>", page)
@@ -254,16 +259,25 @@ def test_profile_folder_from_before_translations_stays_readable(computed, profil
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])  # form checks, not the database
-@pytest.mark.parametrize(("value", "message"), [
-    ("0", "Le nombre doit être compris entre 100 et 5000."),
-    ("99", "Le nombre doit être compris entre 100 et 5000."),
-    ("", "Ce champ est requis."),
-])
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("0", "Le nombre doit être compris entre 100 et 5000."),
+        ("99", "Le nombre doit être compris entre 100 et 5000."),
+        ("", "Ce champ est requis."),
+    ],
+)
 def test_replicates_out_of_range_are_refused_with_the_range(profile_data, value, message):
     client = profile_data.test_client()
     log_in(client, "camille")
-    response = client.post("/profiles/", data={"csrf_token": csrf_token(client, "/profiles/"),
-                                               "level": "departement", "n_boot": value})
+    response = client.post(
+        "/profiles/",
+        data={
+            "csrf_token": csrf_token(client, "/profiles/"),
+            "level": "departement",
+            "n_boot": value,
+        },
+    )
     assert response.status_code == 400
     assert message in response.get_data(as_text=True)
     with profile_data.app_context():
@@ -280,11 +294,17 @@ def test_configured_register_files_include_legal_units_and_curated_actors(sqlite
         assert demo["registry"].name == "demo_registry.csv.gz"
         sqlite_app.config.update(CURATED_FILE=str(tmp_path / "tfe.csv"))
         assert registry_sources()["curated"] == tmp_path / "tfe.csv"  # beside the demo too
-        sqlite_app.config.update(REGISTRY_FILE=str(tmp_path / "StockEtablissement.csv"),
-                                 GEOGRAPHY_FILE=str(tmp_path / "geo.csv"),
-                                 LEGAL_UNITS_FILE=str(tmp_path / "StockUniteLegale.csv"))
+        sqlite_app.config.update(
+            REGISTRY_FILE=str(tmp_path / "StockEtablissement.csv"),
+            GEOGRAPHY_FILE=str(tmp_path / "geo.csv"),
+            LEGAL_UNITS_FILE=str(tmp_path / "StockUniteLegale.csv"),
+        )
         configured = registry_sources()
-    assert configured == {"registry": tmp_path / "StockEtablissement.csv",
-                          "geography": tmp_path / "geo.csv", "population": None, "area": None,
-                          "legal_units": tmp_path / "StockUniteLegale.csv",
-                          "curated": tmp_path / "tfe.csv"}
+    assert configured == {
+        "registry": tmp_path / "StockEtablissement.csv",
+        "geography": tmp_path / "geo.csv",
+        "population": None,
+        "area": None,
+        "legal_units": tmp_path / "StockUniteLegale.csv",
+        "curated": tmp_path / "tfe.csv",
+    }

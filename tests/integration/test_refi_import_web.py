@@ -67,8 +67,9 @@ def test_only_administrators_import(app, client, auth, create_user, role, expect
     assert link == (role == "admin")
 
 
-def test_admin_imports_a_codebook_with_a_new_code(app, client, auth, get_csrf, project,
-                                                  tmp_path) -> None:
+def test_admin_imports_a_codebook_with_a_new_code(
+    app, client, auth, get_csrf, project, tmp_path
+) -> None:
     book = exported(app, tmp_path, "qdc")
     data = book.read_bytes().replace(b'name="OTH.RESID"', b'name="OTH.NEW"')
     auth.login("root")
@@ -91,12 +92,14 @@ def import_folder_of(app, job_id: int) -> Path:
         return import_folder(job_id)
 
 
-def test_admin_imports_a_project_from_another_tool(app, client, auth, get_csrf, project,
-                                                   tmp_path) -> None:
+def test_admin_imports_a_project_from_another_tool(
+    app, client, auth, get_csrf, project, tmp_path
+) -> None:
     path = foreign_project(tmp_path / "other.qdpx", "DYN.CLUB")
     auth.login("root")
-    job_id = job_of(upload(client, get_csrf, "other.qdpx", path.read_bytes(),
-                           create_interviews="y"))
+    job_id = job_of(
+        upload(client, get_csrf, "other.qdpx", path.read_bytes(), create_interviews="y")
+    )
     client.post("/language", data={"lang": "en", "csrf_token": get_csrf("/")})
     page = client.get(f"/exports/import/{job_id}").get_data(as_text=True)
     assert "Codings added: 1; already present: 0" in page
@@ -111,8 +114,9 @@ def test_admin_imports_a_project_from_another_tool(app, client, auth, get_csrf, 
         assert coding.coder.username == "ana" and not coding.coder.is_enabled
 
 
-def test_a_refused_import_changes_nothing_and_says_why(app, client, auth, get_csrf, project,
-                                                       tmp_path) -> None:
+def test_a_refused_import_changes_nothing_and_says_why(
+    app, client, auth, get_csrf, project, tmp_path
+) -> None:
     out = exported(app, tmp_path, "qdpx")
     broken = io.BytesIO()
     break_project(out, broken)
@@ -134,8 +138,9 @@ def test_a_refused_import_changes_nothing_and_says_why(app, client, auth, get_cs
         assert db.session.scalar(sa.select(User).where(User.username == "ana")) is None
 
 
-def test_an_archive_that_unpacks_too_far_is_refused(app, client, auth, get_csrf, project,
-                                                    tmp_path) -> None:
+def test_an_archive_that_unpacks_too_far_is_refused(
+    app, client, auth, get_csrf, project, tmp_path
+) -> None:
     path = foreign_project(tmp_path / "other.qdpx", "DYN.CLUB")
     with zipfile.ZipFile(path, "a", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("sources/padding.txt", b"0" * 3_000_000)  # 3 MB in a few kB
@@ -143,22 +148,31 @@ def test_an_archive_that_unpacks_too_far_is_refused(app, client, auth, get_csrf,
     app.config["REFI_IMPORT_MAX_UNPACKED"] = 1_000_000
     before = _project_state(app)
     auth.login("root")
-    job_id = job_of(upload(client, get_csrf, "other.qdpx", path.read_bytes(),
-                           create_interviews="y"))
+    job_id = job_of(
+        upload(client, get_csrf, "other.qdpx", path.read_bytes(), create_interviews="y")
+    )
     page = client.get(f"/exports/import/{job_id}").get_data(as_text=True)
     assert "the archive unpacks to 3 MB, more than the 1 MB allowed" in page
     assert _project_state(app) == before
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])  # checks made before any database work
-@pytest.mark.parametrize(("name", "data", "message"), [
-    ("notes.txt", b"hello", "Choisissez un projet REFI-QDA (.qdpx) ou un livre de codes (.qdc)"),
-    ("p.qdpx", b"", "Le fichier est vide."),
-    ("p.qdpx", b"<?xml version='1.0'?><Project/>", "pas une archive zip"),
-    ("p.qdc", b"PK\x03\x04 not xml", "pas du XML"),
-])
-def test_bad_uploads_are_refused_before_any_job(app, client, auth, get_csrf, create_user,
-                                                name, data, message) -> None:
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        (
+            "notes.txt",
+            b"hello",
+            "Choisissez un projet REFI-QDA (.qdpx) ou un livre de codes (.qdc)",
+        ),
+        ("p.qdpx", b"", "Le fichier est vide."),
+        ("p.qdpx", b"<?xml version='1.0'?><Project/>", "pas une archive zip"),
+        ("p.qdc", b"PK\x03\x04 not xml", "pas du XML"),
+    ],
+)
+def test_bad_uploads_are_refused_before_any_job(
+    app, client, auth, get_csrf, create_user, name, data, message
+) -> None:
     create_user("boss", "admin")
     auth.login("boss")
     response = upload(client, get_csrf, name, data)
@@ -166,37 +180,47 @@ def test_bad_uploads_are_refused_before_any_job(app, client, auth, get_csrf, cre
     assert message in response.get_data(as_text=True)
     assert jobs(app) == 0
     with app.app_context():
-        assert not (Path(import_folder(1)).parent.exists()
-                    and any(Path(import_folder(1)).parent.iterdir()))
+        assert not (
+            Path(import_folder(1)).parent.exists() and any(Path(import_folder(1)).parent.iterdir())
+        )
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])
-def test_upload_needs_the_form_token_and_a_file(app, client, auth, get_csrf,
-                                                create_user) -> None:
+def test_upload_needs_the_form_token_and_a_file(app, client, auth, get_csrf, create_user) -> None:
     create_user("boss", "admin")
     auth.login("boss")
-    no_token = client.post("/exports/import", content_type="multipart/form-data",
-                           data={"file": (io.BytesIO(b"<x/>"), "b.qdc")})
+    no_token = client.post(
+        "/exports/import",
+        content_type="multipart/form-data",
+        data={"file": (io.BytesIO(b"<x/>"), "b.qdc")},
+    )
     assert no_token.status_code == 400
     no_file = client.post("/exports/import", data={"csrf_token": get_csrf("/exports/import")})
-    assert no_file.status_code == 400 and "Choisissez un fichier." in no_file.get_data(
-        as_text=True)
+    assert no_file.status_code == 400 and "Choisissez un fichier." in no_file.get_data(as_text=True)
     assert jobs(app) == 0
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])
-def test_an_upload_above_the_request_limit_is_refused(app, client, auth, get_csrf,
-                                                      create_user) -> None:
+def test_an_upload_above_the_request_limit_is_refused(
+    app, client, auth, get_csrf, create_user
+) -> None:
     create_user("boss", "admin")
     auth.login("boss")
     big = b"PK\x03\x04" + b"0" * app.config["MAX_CONTENT_LENGTH"]
     # the body encoded here, in memory: the test client's own encoding spools a body this
     # large to a temporary file it never closes once the app has refused to read it
-    boundary, body = encode_multipart(MultiDict({
-        "csrf_token": get_csrf("/exports/import"), "position_unit": "codepoint",
-        "file": FileStorage(io.BytesIO(big), "p.qdpx")}))
-    response = client.post("/exports/import", data=body,
-                           content_type=f'multipart/form-data; boundary="{boundary}"')
+    boundary, body = encode_multipart(
+        MultiDict(
+            {
+                "csrf_token": get_csrf("/exports/import"),
+                "position_unit": "codepoint",
+                "file": FileStorage(io.BytesIO(big), "p.qdpx"),
+            }
+        )
+    )
+    response = client.post(
+        "/exports/import", data=body, content_type=f'multipart/form-data; boundary="{boundary}"'
+    )
     assert response.status_code == 413
     assert "Le fichier dépasse la taille autorisée." in response.get_data(as_text=True)
     assert jobs(app) == 0

@@ -9,19 +9,41 @@ from types import SimpleNamespace
 import pytest
 
 # Column order deliberately differs from SIRENE's, with an extra column at the front.
-COLUMNS = ["extraColumn", "codeCommuneEtablissement", "siret",
-           "activitePrincipaleEtablissement", "etatAdministratifEtablissement",
-           "nomenclatureActivitePrincipaleEtablissement", "caractereEmployeurEtablissement",
-           "categorieJuridiqueUniteLegale", "denominationUsuelleEtablissement"]
+COLUMNS = [
+    "extraColumn",
+    "codeCommuneEtablissement",
+    "siret",
+    "activitePrincipaleEtablissement",
+    "etatAdministratifEtablissement",
+    "nomenclatureActivitePrincipaleEtablissement",
+    "caractereEmployeurEtablissement",
+    "categorieJuridiqueUniteLegale",
+    "denominationUsuelleEtablissement",
+]
 
 
-def row(commune: str, naf: str, *, siret: str = "12345678900011", state: str = "A",
-        nom: str = "NAFRev2", employer: str = "N", cj: str = "5710", name: str = "") -> dict:
-    return {"extraColumn": "x", "codeCommuneEtablissement": commune, "siret": siret,
-            "activitePrincipaleEtablissement": naf, "etatAdministratifEtablissement": state,
-            "nomenclatureActivitePrincipaleEtablissement": nom,
-            "caractereEmployeurEtablissement": employer, "categorieJuridiqueUniteLegale": cj,
-            "denominationUsuelleEtablissement": name}
+def row(
+    commune: str,
+    naf: str,
+    *,
+    siret: str = "12345678900011",
+    state: str = "A",
+    nom: str = "NAFRev2",
+    employer: str = "N",
+    cj: str = "5710",
+    name: str = "",
+) -> dict:
+    return {
+        "extraColumn": "x",
+        "codeCommuneEtablissement": commune,
+        "siret": siret,
+        "activitePrincipaleEtablissement": naf,
+        "etatAdministratifEtablissement": state,
+        "nomenclatureActivitePrincipaleEtablissement": nom,
+        "caractereEmployeurEtablissement": employer,
+        "categorieJuridiqueUniteLegale": cj,
+        "denominationUsuelleEtablissement": name,
+    }
 
 
 # Hérault (34): a CCI, a bank branch, a consultant, two ordinary firms (one employer), a
@@ -55,8 +77,9 @@ GEOGRAPHY = [
 ]
 
 
-def write_register(path: Path, rows: list[dict] = ROWS, columns: list[str] = COLUMNS,
-                   broken_line: bool = True) -> Path:
+def write_register(
+    path: Path, rows: list[dict] = ROWS, columns: list[str] = COLUMNS, broken_line: bool = True
+) -> Path:
     with open(path, "w", newline="", encoding="utf-8") as fh:
         w = csv.DictWriter(fh, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
         w.writeheader()
@@ -73,8 +96,6 @@ def write_geography(path: Path) -> Path:
     return path
 
 
-
-
 @pytest.fixture
 def register(tmp_path: Path) -> Path:
     return write_register(tmp_path / "stock.csv")
@@ -88,13 +109,16 @@ def geography(tmp_path: Path) -> Path:
 @pytest.fixture
 def population(tmp_path: Path) -> Path:
     path = tmp_path / "pop.csv"
-    path.write_text("CODGEO;PMUN\n34172;300 000\n34032;80000\n69123;500000\n69266;0\n"
-                    "13055;870000\n", encoding="utf-8")
+    path.write_text(
+        "CODGEO;PMUN\n34172;300 000\n34032;80000\n69123;500000\n69266;0\n13055;870000\n",
+        encoding="utf-8",
+    )
     return path
 
 
 @pytest.fixture
 def regdata() -> SimpleNamespace:
     """The register rows, columns and helpers, for tests that vary them."""
-    return SimpleNamespace(COLUMNS=COLUMNS, ROWS=ROWS, GEOGRAPHY=GEOGRAPHY, row=row,
-                           write_register=write_register)
+    return SimpleNamespace(
+        COLUMNS=COLUMNS, ROWS=ROWS, GEOGRAPHY=GEOGRAPHY, row=row, write_register=write_register
+    )

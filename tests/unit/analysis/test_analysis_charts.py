@@ -18,12 +18,25 @@ ENGLISH = ["D1 Density", "D2 Diversity", "D3 Dynamics", "D4 Governance", "D4 Str
 
 def profile(with_d3: bool = True) -> pd.DataFrame:
     """Hérault with every headline D (D3 optional) and Gard with D1 only."""
-    rows = [("34", "Hérault", d, s, 0.5, 0.4, 0.6) for d, s in plots.HEADLINE
-            if with_d3 or d != "D3"]
-    rows += [("34", "Hérault", "D4_GOV", "coding", 0.45, 0.3, 0.6),
-             ("30", "Gard", "D1", "registry", 0.3, np.nan, np.nan)]
-    return pd.DataFrame(rows, columns=["territory_code", "territory_name", "dimension", "source",
-                                       "value", "ci_low", "ci_high"])
+    rows = [
+        ("34", "Hérault", d, s, 0.5, 0.4, 0.6) for d, s in plots.HEADLINE if with_d3 or d != "D3"
+    ]
+    rows += [
+        ("34", "Hérault", "D4_GOV", "coding", 0.45, 0.3, 0.6),
+        ("30", "Gard", "D1", "registry", 0.3, np.nan, np.nan),
+    ]
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "territory_code",
+            "territory_name",
+            "dimension",
+            "source",
+            "value",
+            "ci_low",
+            "ci_high",
+        ],
+    )
 
 
 def labels(fig) -> list[str]:  # noqa: ANN001
@@ -38,10 +51,13 @@ def test_every_text_has_french_and_english() -> None:
         texts("de")
 
 
-@pytest.mark.parametrize(("lang", "dims", "axis"), [
-    ("fr", FRENCH, "score dans [0, 1]   (plein : répertoire / Likert ; creux : transcriptions"),
-    ("en", ENGLISH, "score in [0, 1]   (filled: registry / Likert; hollow: coded transcripts)"),
-])
+@pytest.mark.parametrize(
+    ("lang", "dims", "axis"),
+    [
+        ("fr", FRENCH, "score dans [0, 1]   (plein : répertoire / Likert ; creux : transcriptions"),
+        ("en", ENGLISH, "score in [0, 1]   (filled: registry / Likert; hollow: coded transcripts)"),
+    ],
+)
 def test_territory_figure_speaks_the_language(lang: str, dims: list[str], axis: str) -> None:
     fig = plots.territory_figure(profile(), "34", lang)
     assert labels(fig) == dims
@@ -54,8 +70,13 @@ def ticks(fig) -> list[str]:  # noqa: ANN001
     return [t.get_text() for t in fig.axes[0].get_xticklabels()]
 
 
-@pytest.mark.parametrize("figure", [lambda lang: plots.territory_figure(profile(), "34", lang),
-                                    lambda lang: plots.comparison_figure(profile(), lang)])
+@pytest.mark.parametrize(
+    "figure",
+    [
+        lambda lang: plots.territory_figure(profile(), "34", lang),
+        lambda lang: plots.comparison_figure(profile(), lang),
+    ],
+)
 def test_score_ticks_use_the_decimal_mark_of_the_language(figure) -> None:  # noqa: ANN001
     assert ticks(figure("fr")) == ["0,0", "0,2", "0,4", "0,6", "0,8", "1,0"]
     assert ticks(figure("en")) == ["0.0", "0.2", "0.4", "0.6", "0.8", "1.0"]
@@ -90,8 +111,13 @@ def test_svg_carries_the_labels_of_its_language() -> None:
 def test_write_charts_in_english(tmp_path: Path) -> None:
     written = plots.write_charts(profile(), tmp_path / "en", "en")
     assert sorted(p.name for p in written) == [
-        "comparison.png", "comparison.svg", "territory_30.png", "territory_30.svg",
-        "territory_34.png", "territory_34.svg"]
+        "comparison.png",
+        "comparison.svg",
+        "territory_30.png",
+        "territory_30.svg",
+        "territory_34.png",
+        "territory_34.svg",
+    ]
     assert "D2 Diversity" in (tmp_path / "en" / "territory_34.svg").read_text(encoding="utf-8")
 
 

@@ -16,32 +16,77 @@ import pytest
 from analysis.registry import position_sql, register_source, scan_sql, unpack_sql
 from analysis.typology import Typology, load_typology, parse_typology
 
-NAMES = ["", "CCI du Gard", "Chambre de commerce et d'industrie", "CLUB EXPORT Occitanie",
-         "Agence de développement économique", "Invest in Lyon", "BUSINESS FRANCE",
-         "Boulangerie Dupont", "Société générale", "Crédit agricole", "pôle de compétitivité",
-         "INTERNATIONAL", "Cabinet Martin", "Comité des CCEF", "x"]
+NAMES = [
+    "",
+    "CCI du Gard",
+    "Chambre de commerce et d'industrie",
+    "CLUB EXPORT Occitanie",
+    "Agence de développement économique",
+    "Invest in Lyon",
+    "BUSINESS FRANCE",
+    "Boulangerie Dupont",
+    "Société générale",
+    "Crédit agricole",
+    "pôle de compétitivité",
+    "INTERNATIONAL",
+    "Cabinet Martin",
+    "Comité des CCEF",
+    "x",
+]
 
 
 def tricky_typology() -> Typology:
     """Keyword categories before and after plain ones sharing codes, legal-only keywords."""
-    return parse_typology({
-        "version": "t1",
-        "families": {"f": {"label": {"en": "F"}}, "g": {"label": {"en": "G"}}},
-        "categories": [
-            {"key": "plain_first", "family": "f", "imprecision": "x", "label": {"en": "a"},
-             "rules": [{"naf": ["70.22Z"], "legal_categories": ["5710"]}]},
-            {"key": "kw_naf", "family": "f", "imprecision": "x", "label": {"en": "b"},
-             "rules": [{"naf": ["70.22Z", "94.99Z"], "name_keywords": ["CLUB", "INVEST"]}]},
-            {"key": "kw_legal", "family": "g", "imprecision": "x", "label": {"en": "c"},
-             "rules": [{"legal_categories": ["7381"], "name_keywords": ["CHAMBRE", "CCI "]},
-                       {"naf": ["64.19Z"], "legal_categories": ["5599"],
-                        "name_keywords": ["CREDIT"]}]},
-            {"key": "plain_naf", "family": "g", "imprecision": "x", "label": {"en": "d"},
-             "rules": [{"naf": ["94.99Z", "64.19Z"]}]},
-            {"key": "plain_legal", "family": "g", "imprecision": "x", "label": {"en": "e"},
-             "rules": [{"legal_categories": ["7381", "5599"]}]},
-        ],
-    })
+    return parse_typology(
+        {
+            "version": "t1",
+            "families": {"f": {"label": {"en": "F"}}, "g": {"label": {"en": "G"}}},
+            "categories": [
+                {
+                    "key": "plain_first",
+                    "family": "f",
+                    "imprecision": "x",
+                    "label": {"en": "a"},
+                    "rules": [{"naf": ["70.22Z"], "legal_categories": ["5710"]}],
+                },
+                {
+                    "key": "kw_naf",
+                    "family": "f",
+                    "imprecision": "x",
+                    "label": {"en": "b"},
+                    "rules": [{"naf": ["70.22Z", "94.99Z"], "name_keywords": ["CLUB", "INVEST"]}],
+                },
+                {
+                    "key": "kw_legal",
+                    "family": "g",
+                    "imprecision": "x",
+                    "label": {"en": "c"},
+                    "rules": [
+                        {"legal_categories": ["7381"], "name_keywords": ["CHAMBRE", "CCI "]},
+                        {
+                            "naf": ["64.19Z"],
+                            "legal_categories": ["5599"],
+                            "name_keywords": ["CREDIT"],
+                        },
+                    ],
+                },
+                {
+                    "key": "plain_naf",
+                    "family": "g",
+                    "imprecision": "x",
+                    "label": {"en": "d"},
+                    "rules": [{"naf": ["94.99Z", "64.19Z"]}],
+                },
+                {
+                    "key": "plain_legal",
+                    "family": "g",
+                    "imprecision": "x",
+                    "label": {"en": "e"},
+                    "rules": [{"legal_categories": ["7381", "5599"]}],
+                },
+            ],
+        }
+    )
 
 
 def random_rows(typ: Typology, n: int, seed: int) -> list[dict]:
@@ -49,24 +94,34 @@ def random_rows(typ: Typology, n: int, seed: int) -> list[dict]:
     nafs = sorted({c for cat in typ.categories for r in cat.rules for c in r.naf})
     legal = sorted({c for cat in typ.categories for r in cat.rules for c in r.legal_categories})
     # every keyword of the typology, in lower case inside a longer name
-    names = NAMES + sorted({f"Sté {k.lower()} sud" for cat in typ.categories
-                            for r in cat.rules for k in r.name_keywords})
+    names = NAMES + sorted(
+        {
+            f"Sté {k.lower()} sud"
+            for cat in typ.categories
+            for r in cat.rules
+            for k in r.name_keywords
+        }
+    )
     rows = []
     for i in range(n):
-        rows.append({
-            "siret": f"{10_000_000_000_000 + i}",
-            "codeCommuneEtablissement": f"{10_000 + i}",
-            "etatAdministratifEtablissement": "A",
-            "activitePrincipaleEtablissement": rng.choice(nafs + ["56.10A", "47.11F", ""]),
-            "nomenclatureActivitePrincipaleEtablissement": rng.choice(
-                ["NAFRev2"] * 4 + ["NAFRev1", ""]),
-            # unlisted codes below, between and above the listed ones (the scan skips the
-            # lookup outside their range)
-            "categorieJuridiqueUniteLegale": rng.choice(legal + ["1000", "5499", "6540",
-                                                                 "7200", "9220", ""]),
-            "denominationUsuelleEtablissement": rng.choice(names),
-            "enseigne1Etablissement": rng.choice(names[:1] * 6 + names),
-        })
+        rows.append(
+            {
+                "siret": f"{10_000_000_000_000 + i}",
+                "codeCommuneEtablissement": f"{10_000 + i}",
+                "etatAdministratifEtablissement": "A",
+                "activitePrincipaleEtablissement": rng.choice(nafs + ["56.10A", "47.11F", ""]),
+                "nomenclatureActivitePrincipaleEtablissement": rng.choice(
+                    ["NAFRev2"] * 4 + ["NAFRev1", ""]
+                ),
+                # unlisted codes below, between and above the listed ones (the scan skips the
+                # lookup outside their range)
+                "categorieJuridiqueUniteLegale": rng.choice(
+                    legal + ["1000", "5499", "6540", "7200", "9220", ""]
+                ),
+                "denominationUsuelleEtablissement": rng.choice(names),
+                "enseigne1Etablissement": rng.choice(names[:1] * 6 + names),
+            }
+        )
     return rows
 
 
@@ -92,12 +147,13 @@ def test_scan_classifies_every_row_as_the_rules_say(tmp_path: Path, which: str) 
     got = scanned_categories(path, typ)
     expected = {}
     for r in rows:
-        names = (r["denominationUsuelleEtablissement"] or None,
-                 r["enseigne1Etablissement"] or None)
+        names = (r["denominationUsuelleEtablissement"] or None, r["enseigne1Etablissement"] or None)
         expected[r["codeCommuneEtablissement"]] = typ.classify(
             r["activitePrincipaleEtablissement"] or None,
             r["nomenclatureActivitePrincipaleEtablissement"] == "NAFRev2",
-            r["categorieJuridiqueUniteLegale"] or None, names)
+            r["categorieJuridiqueUniteLegale"] or None,
+            names,
+        )
     assert got == expected
     # the draw reaches every category, so no branch of the compiled rules goes untested
     assert set(typ.category_keys) <= set(expected.values())
@@ -106,19 +162,22 @@ def test_scan_classifies_every_row_as_the_rules_say(tmp_path: Path, which: str) 
 def test_without_legal_or_name_columns_only_naf_rules_match(tmp_path: Path) -> None:
     typ = tricky_typology()
     path = tmp_path / "stock.csv"
-    path.write_text("siret,codeCommuneEtablissement,etatAdministratifEtablissement,"
-                    "activitePrincipaleEtablissement,nomenclatureActivitePrincipaleEtablissement\n"
-                    "10000000000001,10001,A,94.99Z,NAFRev2\n"
-                    "10000000000002,10002,A,70.22Z,NAFRev2\n"
-                    "10000000000003,10003,A,64.19Z,NAFRev1\n", encoding="utf-8")
-    assert scanned_categories(path, typ) == {"10001": "plain_naf", "10002": None,
-                                             "10003": None}
+    path.write_text(
+        "siret,codeCommuneEtablissement,etatAdministratifEtablissement,"
+        "activitePrincipaleEtablissement,nomenclatureActivitePrincipaleEtablissement\n"
+        "10000000000001,10001,A,94.99Z,NAFRev2\n"
+        "10000000000002,10002,A,70.22Z,NAFRev2\n"
+        "10000000000003,10003,A,64.19Z,NAFRev1\n",
+        encoding="utf-8",
+    )
+    assert scanned_categories(path, typ) == {"10001": "plain_naf", "10002": None, "10003": None}
 
 
 @pytest.mark.parametrize("max_slots", [None, 0])
 @pytest.mark.parametrize("size", [0, 1, 2, 3, 4, 7, 30, 200])
 def test_code_lookup_gives_the_position_of_every_code_and_zero_otherwise(
-        size: int, max_slots: int | None) -> None:
+    size: int, max_slots: int | None
+) -> None:
     # max_slots=0 forces the list_position fallback used when no hash table size fits.
     codes = sorted({f"{10 + 3 * i % 89:02d}.{i % 10}{i % 7}Z" for i in range(size)})
     # Each listed code, a value just below and just above each, empty text and NULL.

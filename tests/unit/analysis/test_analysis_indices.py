@@ -54,24 +54,37 @@ def test_one_category_leaves_observed_evenness_undefined() -> None:
     assert one(out["shannon_miller_madow"]) == 0.0
     assert one(out["hhi_normalised"]) == pytest.approx(1.0)
     # a positive zero: -0.0 is written "-0.0" in the tables and "-0.000" in the report
-    for name in ("shannon", "shannon_miller_madow", "evenness_all", "unrelated_variety",
-                 "related_variety"):
+    for name in (
+        "shannon",
+        "shannon_miller_madow",
+        "evenness_all",
+        "unrelated_variety",
+        "related_variety",
+    ):
         assert math.copysign(1.0, one(out[name])) == 1.0, name
 
 
 def test_territory_without_actor_is_missing_not_zero() -> None:
     out = indices.diversity_indicators(np.array([[0, 0, 0], [1, 1, 0]]), ["a", "a", "b"], 3)
     assert one(out["richness"]) == 0
-    for name in ("shannon", "evenness_all", "simpson", "hhi", "related_variety",
-                 "unrelated_variety", "inverse_simpson"):
+    for name in (
+        "shannon",
+        "evenness_all",
+        "simpson",
+        "hhi",
+        "related_variety",
+        "unrelated_variety",
+        "inverse_simpson",
+    ):
         assert math.isnan(one(out[name])), name
         assert out[name].note[0] == indices.NO_ACTOR
     assert out["shannon"].value[1] == pytest.approx(math.log(2))
 
 
 def test_density_and_location_quotient_with_intervals() -> None:
-    out = indices.density_indicators([5], [1000], population=[50_000], area_km2=[25.0],
-                                     reference_rate=0.01)
+    out = indices.density_indicators(
+        [5], [1000], population=[50_000], area_km2=[25.0], reference_rate=0.01
+    )
     low, high = indices.garwood_interval(np.array([5]))
     assert one(out["density_per_10k_firms"]) == pytest.approx(50.0)
     assert out["density_per_10k_firms"].ci_low[0] == pytest.approx(10 * low[0])
@@ -83,8 +96,9 @@ def test_density_and_location_quotient_with_intervals() -> None:
 
 
 def test_zero_population_and_missing_tables_give_reasons() -> None:
-    out = indices.density_indicators([3, 2], [0, 100], population=[0, 1000], area_km2=None,
-                                     reference_rate=0.02)
+    out = indices.density_indicators(
+        [3, 2], [0, 100], population=[0, 1000], area_km2=None, reference_rate=0.02
+    )
     assert math.isnan(out["density_per_100k_inhabitants"].value[0])
     assert out["density_per_100k_inhabitants"].note[0] == "population is zero"
     assert out["density_per_100k_inhabitants"].value[1] == pytest.approx(200.0)

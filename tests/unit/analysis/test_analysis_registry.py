@@ -15,8 +15,11 @@ from analysis.typology import load_typology
 
 
 def value(table: pd.DataFrame, level: str, code: str, indicator: str) -> float:
-    hit = table[(table.territory_level == level) & (table.territory_code == code)
-                & (table.indicator == indicator)]
+    hit = table[
+        (table.territory_level == level)
+        & (table.territory_code == code)
+        & (table.indicator == indicator)
+    ]
     assert len(hit) == 1, (level, code, indicator)
     return float(hit["value"].iloc[0])
 
@@ -26,17 +29,26 @@ def note(table: pd.DataFrame, code: str, indicator: str) -> str:
     return str(hit["note"].iloc[0])
 
 
-@pytest.mark.parametrize(("code", "parent"), [
-    ("75101", "75056"), ("75120", "75056"), ("69381", "69123"), ("69389", "69123"),
-    ("13201", "13055"), ("13216", "13055"), ("75121", "75121"), ("13217", "13217"),
-    ("34172", "34172"), ("2A004", "2A004"),
-])
+@pytest.mark.parametrize(
+    ("code", "parent"),
+    [
+        ("75101", "75056"),
+        ("75120", "75056"),
+        ("69381", "69123"),
+        ("69389", "69123"),
+        ("13201", "13055"),
+        ("13216", "13055"),
+        ("75121", "75121"),
+        ("13217", "13217"),
+        ("34172", "34172"),
+        ("2A004", "2A004"),
+    ],
+)
 def test_arrondissements_map_to_their_commune(code: str, parent: str) -> None:
     assert map_arrondissement(code) == parent
 
 
-def test_counts_by_category_with_reordered_extra_columns(register: Path,
-                                                         geography: Path) -> None:
+def test_counts_by_category_with_reordered_extra_columns(register: Path, geography: Path) -> None:
     res = compute_registry(register, geography, ["departement", "commune"])
     t = res.table
     assert value(t, "departement", "34", "count:chamber_commerce") == 1
@@ -51,7 +63,11 @@ def test_counts_by_category_with_reordered_extra_columns(register: Path,
     assert value(t, "commune", "69123", "count:translation") == 1
     assert value(t, "commune", "69123", "n_firms") == 0
     assert set(t.loc[t.territory_level == "commune", "territory_code"]) == {
-        "34172", "34032", "69123", "69266"}
+        "34172",
+        "34032",
+        "69123",
+        "69266",
+    }
     # reference rate over the whole file: 5 relays / 5 firms
     assert value(t, "departement", "34", "location_quotient") == pytest.approx(1.0)
     assert value(t, "departement", "69", "location_quotient") == pytest.approx(1.0)
@@ -59,11 +75,17 @@ def test_counts_by_category_with_reordered_extra_columns(register: Path,
     assert note(t, "69123", "location_quotient") == "firm base is zero"
 
 
-def test_malformed_rows_are_counted_not_dropped_silently(register: Path, geography: Path,
-                                                         regdata) -> None:
+def test_malformed_rows_are_counted_not_dropped_silently(
+    register: Path, geography: Path, regdata
+) -> None:
     res = compute_registry(register, geography, ["departement"])
-    assert res.malformed == {"bad_siret": 1, "bad_state": 0, "missing_commune": 1,
-                             "unknown_commune": 1, "unparsable": 1}
+    assert res.malformed == {
+        "bad_siret": 1,
+        "bad_state": 0,
+        "missing_commune": 1,
+        "unknown_commune": 1,
+        "unparsable": 1,
+    }
     assert res.info["rows_read"] == len(regdata.ROWS) + 1
     assert res.info["inactive"] == 1
     assert res.info["active_kept"] == 10
@@ -78,8 +100,9 @@ def test_missing_required_column_is_named(tmp_path: Path, geography: Path, regda
         compute_registry(path, geography, ["departement"])
 
 
-def test_employers_only_needs_its_column_and_shrinks_the_base(tmp_path: Path, geography: Path,
-                                                              regdata) -> None:
+def test_employers_only_needs_its_column_and_shrinks_the_base(
+    tmp_path: Path, geography: Path, regdata
+) -> None:
     path = regdata.write_register(tmp_path / "s.csv")
     res = compute_registry(path, geography, ["departement"], employers_only=True)
     assert value(res.table, "departement", "34", "n_firms") == 1
@@ -90,8 +113,9 @@ def test_employers_only_needs_its_column_and_shrinks_the_base(tmp_path: Path, ge
         compute_registry(path, geography, ["departement"], employers_only=True)
 
 
-def test_parquet_and_gzip_registers_give_the_same_table(tmp_path: Path, register: Path,
-                                                        geography: Path, regdata) -> None:
+def test_parquet_and_gzip_registers_give_the_same_table(
+    tmp_path: Path, register: Path, geography: Path, regdata
+) -> None:
     import gzip
     import shutil
 
@@ -106,18 +130,21 @@ def test_parquet_and_gzip_registers_give_the_same_table(tmp_path: Path, register
 
 
 @pytest.mark.parametrize("numbers", ["int64", "float64"])
-def test_parquet_with_codes_stored_as_numbers_reads_as_the_csv(tmp_path: Path,
-                                                              numbers: str) -> None:
+def test_parquet_with_codes_stored_as_numbers_reads_as_the_csv(
+    tmp_path: Path, numbers: str
+) -> None:
     # A Parquet file converted with type guessing: sirets, communes and legal categories
     # as numbers (floats where pandas met a missing value), leading zeros gone.
-    text = pd.DataFrame({
-        "siret": ["00552081317017", "12345678900011", "1234567890123456", "12345678900029"],
-        "etatAdministratifEtablissement": ["A", "A", "A", "A"],
-        "codeCommuneEtablissement": ["01001", "34172", "34172", "34172"],
-        "activitePrincipaleEtablissement": ["94.11Z", "56.10A", "56.10A", "94.11Z"],
-        "nomenclatureActivitePrincipaleEtablissement": ["NAFRev2"] * 4,
-        "categorieJuridiqueUniteLegale": ["7381", "5499", "5499", "7381"],
-    })
+    text = pd.DataFrame(
+        {
+            "siret": ["00552081317017", "12345678900011", "1234567890123456", "12345678900029"],
+            "etatAdministratifEtablissement": ["A", "A", "A", "A"],
+            "codeCommuneEtablissement": ["01001", "34172", "34172", "34172"],
+            "activitePrincipaleEtablissement": ["94.11Z", "56.10A", "56.10A", "94.11Z"],
+            "nomenclatureActivitePrincipaleEtablissement": ["NAFRev2"] * 4,
+            "categorieJuridiqueUniteLegale": ["7381", "5499", "5499", "7381"],
+        }
+    )
     csv_path = tmp_path / "stock.csv"
     text.to_csv(csv_path, index=False)
     typed = text.copy()
@@ -128,8 +155,9 @@ def test_parquet_with_codes_stored_as_numbers_reads_as_the_csv(tmp_path: Path,
     pq = tmp_path / "stock.parquet"
     typed.to_parquet(pq)
     geo = tmp_path / "geo.csv"
-    geo.write_text("CODGEO,LIBGEO,DEP\n01001,L'Abergement,01\n34172,Montpellier,34\n",
-                   encoding="utf-8")
+    geo.write_text(
+        "CODGEO,LIBGEO,DEP\n01001,L'Abergement,01\n34172,Montpellier,34\n", encoding="utf-8"
+    )
     from_csv = compute_registry(csv_path, geo, ["departement"])
     from_parquet = compute_registry(pq, geo, ["departement"])
     pd.testing.assert_frame_equal(from_parquet.table, from_csv.table)
@@ -138,8 +166,9 @@ def test_parquet_with_codes_stored_as_numbers_reads_as_the_csv(tmp_path: Path,
     assert value(from_parquet.table, "departement", "01", "n_relay") == 1
 
 
-def test_population_area_and_insee_xlsx_geography(tmp_path: Path, register: Path,
-                                                  population: Path, regdata) -> None:
+def test_population_area_and_insee_xlsx_geography(
+    tmp_path: Path, register: Path, population: Path, regdata
+) -> None:
     from openpyxl import Workbook
 
     wb = Workbook()
@@ -148,26 +177,41 @@ def test_population_area_and_insee_xlsx_geography(tmp_path: Path, register: Path
     ws.append(["Table d'appartenance géographique des communes au 1er janvier 2024"])
     ws.append(["Source : Insee, Code officiel géographique"])
     ws.append([])
-    ws.append(["Code géographique", "Libellé", "Département", "Région", "EPCI",
-               "Zone d'emploi 2020", "Libellé département"])
+    ws.append(
+        [
+            "Code géographique",
+            "Libellé",
+            "Département",
+            "Région",
+            "EPCI",
+            "Zone d'emploi 2020",
+            "Libellé département",
+        ]
+    )
     for r in regdata.GEOGRAPHY:
         ws.append(list(r))
     geo = tmp_path / "table-appartenance-geo-communes.xlsx"
     wb.save(geo)
     area = tmp_path / "area.csv"
-    area.write_text("CODGEO,SUPERF\n34172,56.88\n34032,95.48\n69123,47.87\n69266,14.52\n",
-                    encoding="utf-8")
-    res = compute_registry(register, geo, ["departement", "zone_emploi", "commune"],
-                           population=population, area=area)
+    area.write_text(
+        "CODGEO,SUPERF\n34172,56.88\n34032,95.48\n69123,47.87\n69266,14.52\n", encoding="utf-8"
+    )
+    res = compute_registry(
+        register, geo, ["departement", "zone_emploi", "commune"], population=population, area=area
+    )
     t = res.table
     assert value(t, "departement", "34", "density_per_100k_inhabitants") == pytest.approx(
-        1e5 * 3 / 380_000)
-    assert value(t, "departement", "34", "density_per_km2") == pytest.approx(
-        3 / (56.88 + 95.48))
+        1e5 * 3 / 380_000
+    )
+    assert value(t, "departement", "34", "density_per_km2") == pytest.approx(3 / (56.88 + 95.48))
     assert math.isnan(value(t, "commune", "69266", "density_per_100k_inhabitants"))
     assert note(t, "69266", "density_per_100k_inhabitants") == "population is zero"
-    assert t.loc[(t.territory_code == "34") & (t.territory_level == "departement"),
-                 "territory_name"].iloc[0] == "Hérault"
+    assert (
+        t.loc[
+            (t.territory_code == "34") & (t.territory_level == "departement"), "territory_name"
+        ].iloc[0]
+        == "Hérault"
+    )
     assert value(t, "zone_emploi", "8420", "n_relay") == 2
 
 
@@ -180,9 +224,13 @@ def test_geography_without_needed_column_is_an_error(tmp_path: Path, register: P
 
 def test_demo_extract_covers_every_family_and_reports_its_flaws() -> None:
     data = Path(__file__).resolve().parents[3] / "analysis" / "data"
-    res = compute_registry(data / "demo_registry.csv.gz", data / "demo_geography.csv",
-                           ["departement"], population=data / "demo_population.csv",
-                           area=data / "demo_area.csv")
+    res = compute_registry(
+        data / "demo_registry.csv.gz",
+        data / "demo_geography.csv",
+        ["departement"],
+        population=data / "demo_population.csv",
+        area=data / "demo_area.csv",
+    )
     t = res.table
     assert set(t["territory_code"]) == {"30", "31", "34", "69"}
     for fam in load_typology().family_keys:
@@ -202,11 +250,28 @@ def test_sql_and_python_arrondissement_mappings_agree() -> None:
 
     from analysis.registry import arrondissement_sql
 
-    codes = ["75100", "75101", "75115", "75120", "75121", "69380", "69381", "69389", "69390",
-             "13200", "13201", "13216", "13217", "751015", " 69383", "2B033"]
+    codes = [
+        "75100",
+        "75101",
+        "75115",
+        "75120",
+        "75121",
+        "69380",
+        "69381",
+        "69389",
+        "69390",
+        "13200",
+        "13201",
+        "13216",
+        "13217",
+        "751015",
+        " 69383",
+        "2B033",
+    ]
     con = duckdb.connect()
-    rows = con.execute(f"SELECT c, {arrondissement_sql('c')} FROM unnest(?) t(c)",
-                       [codes]).fetchall()
+    rows = con.execute(
+        f"SELECT c, {arrondissement_sql('c')} FROM unnest(?) t(c)", [codes]
+    ).fetchall()
     assert {c: m for c, m in rows} == {c: map_arrondissement(c) for c in codes}
 
 
@@ -217,28 +282,31 @@ def test_codes_stored_as_numbers_get_their_leading_zeros_back() -> None:
     assert pad_code(codes, 5).tolist() == ["01001", "34172", "2A004", "00006", None]
 
 
-def test_closed_rows_count_as_inactive_whatever_their_siret(tmp_path: Path, geography: Path,
-                                                            regdata) -> None:
+def test_closed_rows_count_as_inactive_whatever_their_siret(
+    tmp_path: Path, geography: Path, regdata
+) -> None:
     row = regdata.row
-    rows = [row("34172", "56.10A", siret="12345", state="F"),        # closed: inactive
-            row("34172", "56.10A", siret="1234567890123X", state="F"),
-            row("34172", "56.10A", siret="12345"),                     # active: bad siret
-            row("34172", "56.10A", siret="1234567890123X", state="?"),  # not closed: bad siret
-            row("34172", "56.10A", state="?"),                          # bad state
-            row("34172", "56.10A", siret=""),                          # blank: bad siret
-            row("34172", "56.10A", siret="1234567890123é"),            # 14 characters
-            row("34172", "56.10A", siret="12345678901é"),              # 14 bytes
-            # 14 characters that a number cast would take: sign, spaces, hex, separators.
-            row("34172", "56.10A", siret="+1234567890123"),
-            row("34172", "56.10A", siret=" 1234567890123"),
-            row("34172", "56.10A", siret="1234567890123 "),
-            row("34172", "56.10A", siret="0x3456789012ab"),
-            row("34172", "56.10A", siret="1_345678901234"),
-            # ... and exponents, which a number cast reads as 10^13 from 11 digits.
-            row("34172", "56.10A", siret="1000000000e004"),
-            row("34172", "56.10A", siret="1.00000000E013"),
-            row("34172", "56.10A", siret="00000000000000"),            # leading zeros: fine
-            row("34172", "56.10A")]
+    rows = [
+        row("34172", "56.10A", siret="12345", state="F"),  # closed: inactive
+        row("34172", "56.10A", siret="1234567890123X", state="F"),
+        row("34172", "56.10A", siret="12345"),  # active: bad siret
+        row("34172", "56.10A", siret="1234567890123X", state="?"),  # not closed: bad siret
+        row("34172", "56.10A", state="?"),  # bad state
+        row("34172", "56.10A", siret=""),  # blank: bad siret
+        row("34172", "56.10A", siret="1234567890123é"),  # 14 characters
+        row("34172", "56.10A", siret="12345678901é"),  # 14 bytes
+        # 14 characters that a number cast would take: sign, spaces, hex, separators.
+        row("34172", "56.10A", siret="+1234567890123"),
+        row("34172", "56.10A", siret=" 1234567890123"),
+        row("34172", "56.10A", siret="1234567890123 "),
+        row("34172", "56.10A", siret="0x3456789012ab"),
+        row("34172", "56.10A", siret="1_345678901234"),
+        # ... and exponents, which a number cast reads as 10^13 from 11 digits.
+        row("34172", "56.10A", siret="1000000000e004"),
+        row("34172", "56.10A", siret="1.00000000E013"),
+        row("34172", "56.10A", siret="00000000000000"),  # leading zeros: fine
+        row("34172", "56.10A"),
+    ]
     path = regdata.write_register(tmp_path / "r.csv", rows, broken_line=False)
     res = compute_registry(path, geography, ["departement"])
     assert res.info["inactive"] == 2
@@ -274,13 +342,27 @@ def test_siret_check_accepts_exactly_fourteen_ascii_digits() -> None:
     from analysis.registry import siret_ok_sql
 
     probes = siret_probes(30_000, seed=6) + [
-        "12345678901234", "01234567890123", "00000000000000", "99999999999999",
-        "10000000000000", "1000000000e004", "1.00000000e013", "9999999999999.",
-        "999999999999.9", "1234567890123 ", "1 234567890123", "123456789012345", "",
-        "1234567890123\n"]
+        "12345678901234",
+        "01234567890123",
+        "00000000000000",
+        "99999999999999",
+        "10000000000000",
+        "1000000000e004",
+        "1.00000000e013",
+        "9999999999999.",
+        "999999999999.9",
+        "1234567890123 ",
+        "1 234567890123",
+        "123456789012345",
+        "",
+        "1234567890123\n",
+    ]
     con = duckdb.connect()
-    got = dict(con.execute(f"SELECT s, {siret_ok_sql('s')} FROM unnest(?::VARCHAR[]) t(s)",
-                           [probes]).fetchall())
+    got = dict(
+        con.execute(
+            f"SELECT s, {siret_ok_sql('s')} FROM unnest(?::VARCHAR[]) t(s)", [probes]
+        ).fetchall()
+    )
     want = {s: re.fullmatch("[0-9]{14}", s) is not None for s in probes}
     assert got == want
     assert sum(want.values()) > 3_000  # the quick test is exercised, not only the fallback

@@ -35,9 +35,17 @@ def test_cronbach_alpha_needs_two_items_and_two_rows() -> None:
 
 
 def test_likert_reverse_items_are_recoded_with_fixed_anchors() -> None:
-    ans = answers([(1, "q1", "5", None), (1, "q2", "2", None), (1, "q3", "3", None),
-                   (1, "open", "blah", None),
-                   (2, "q1", None, "dont_know"), (2, "q2", "9", None), (2, "q3", "1", None)])
+    ans = answers(
+        [
+            (1, "q1", "5", None),
+            (1, "q2", "2", None),
+            (1, "q3", "3", None),
+            (1, "open", "blah", None),
+            (2, "q1", None, "dont_know"),
+            (2, "q2", "9", None),
+            (2, "q3", "1", None),
+        ]
+    )
     out = scores.likert_scores(ans, QUESTIONS).set_index(["interview_id", "dimension"])
     # q1 = 5 -> 1.0; q2 = 2 reversed -> 4 -> 0.75
     assert out.loc[(1, "D4_GOV"), "likert"] == pytest.approx(0.875)
@@ -49,23 +57,55 @@ def test_likert_reverse_items_are_recoded_with_fixed_anchors() -> None:
 
 
 def test_questions_from_instrument_resolves_choice_lists() -> None:
-    inst = {"choice_lists": {"likert5": LIKERT}, "sections": [{"key": "s", "questions": [
-        {"key": "a6", "type": "likert", "choices": "likert5", "reverse": True, "d": "D4_GOV",
-         "label": {"fr": "x"}}]}]}
+    inst = {
+        "choice_lists": {"likert5": LIKERT},
+        "sections": [
+            {
+                "key": "s",
+                "questions": [
+                    {
+                        "key": "a6",
+                        "type": "likert",
+                        "choices": "likert5",
+                        "reverse": True,
+                        "d": "D4_GOV",
+                        "label": {"fr": "x"},
+                    }
+                ],
+            }
+        ],
+    }
     meta = scores.questions_from_instrument(inst)
     assert meta["a6"]["reverse"] is True and meta["a6"]["choices"] == LIKERT
     assert scores.scale_items(meta).iloc[0].to_dict() == {
-        "question_key": "a6", "dimension": "D4_GOV", "reverse": True, "lo": 1.0, "hi": 5.0}
+        "question_key": "a6",
+        "dimension": "D4_GOV",
+        "reverse": True,
+        "lo": 1.0,
+        "hi": 5.0,
+    }
 
 
 def coding(iid: int, code: str, coder: str, valence, intensity, source: str = "human") -> dict:
-    return {"interview_id": iid, "code": code, "family": None, "coder": coder,
-            "source": source, "valence": valence, "intensity": intensity}
+    return {
+        "interview_id": iid,
+        "code": code,
+        "family": None,
+        "coder": coder,
+        "source": source,
+        "valence": valence,
+        "intensity": intensity,
+    }
 
 
 def test_coding_score_from_presence_valence_intensity() -> None:
-    cod = pd.DataFrame([coding(1, "DYN.INIT", "ana", 1, 3), coding(1, "DYN.FREQ", "ana", -1, 1),
-                        coding(1, "OTH.RESID", "ana", 1, 3)])
+    cod = pd.DataFrame(
+        [
+            coding(1, "DYN.INIT", "ana", 1, 3),
+            coding(1, "DYN.FREQ", "ana", -1, 1),
+            coding(1, "OTH.RESID", "ana", 1, 3),
+        ]
+    )
     out = scores.coding_scores(cod)
     assert out["dimension"].tolist() == ["D3"]
     # weights 1 and .5; balance (1 - .5)/1.5 = 1/3; presence 2/3 -> .5 + .5 * 2/3 * 1/3
@@ -73,10 +113,16 @@ def test_coding_score_from_presence_valence_intensity() -> None:
 
 
 def test_consensus_codings_replace_the_individual_coders() -> None:
-    cod = pd.DataFrame([coding(1, "GOV.FRAG", "ana", -1, 3), coding(1, "GOV.FRAG", "ben", 1, 3),
-                        coding(1, "GOV.COORD", "rec", 1, 3, "consensus"),
-                        coding(2, "GOV.FRAG", "ana", -1, 3), coding(2, "GOV.FRAG", "ben", 1, 3),
-                        coding(2, "GOV.FRAG", "model", 1, 3, "model")])
+    cod = pd.DataFrame(
+        [
+            coding(1, "GOV.FRAG", "ana", -1, 3),
+            coding(1, "GOV.FRAG", "ben", 1, 3),
+            coding(1, "GOV.COORD", "rec", 1, 3, "consensus"),
+            coding(2, "GOV.FRAG", "ana", -1, 3),
+            coding(2, "GOV.FRAG", "ben", 1, 3),
+            coding(2, "GOV.FRAG", "model", 1, 3, "model"),
+        ]
+    )
     out = scores.coding_scores(cod)
     assert out.loc[out.interview_id == 1, "coder"].tolist() == ["rec"]
     assert sorted(out.loc[out.interview_id == 2, "coder"]) == ["ana", "ben"]
@@ -84,11 +130,13 @@ def test_consensus_codings_replace_the_individual_coders() -> None:
 
 
 def test_triangulation_flag_when_scores_differ_by_more_than_point_two() -> None:
-    iv = pd.DataFrame({"interview_id": [1, 2], "org_id": [1, 2],
-                       "respondent_type": ["sme", "relay"]})
+    iv = pd.DataFrame(
+        {"interview_id": [1, 2], "org_id": [1, 2], "respondent_type": ["sme", "relay"]}
+    )
     ans = answers([(1, "q1", "5", None), (2, "q1", "3", None)])
-    cod = pd.DataFrame([coding(1, "GOV.FRAG", "ana", -1, 3)] * 3
-                       + [coding(2, "GOV.PILOT", "ana", 0, 2)])
+    cod = pd.DataFrame(
+        [coding(1, "GOV.FRAG", "ana", -1, 3)] * 3 + [coding(2, "GOV.PILOT", "ana", 0, 2)]
+    )
     out = scores.respondent_scores(iv, ans, cod, QUESTIONS)
     gov = out[out.dimension == "D4_GOV"].set_index("interview_id")
     assert gov.loc[1, "likert"] == 1.0 and gov.loc[1, "coding"] == 0.0

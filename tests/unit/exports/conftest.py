@@ -28,7 +28,8 @@ def demo_like() -> Dataset:
     free = answers["question_key"].isin(["a1_parcours", "b1_mission"]) & answers["value"].notna()
     answers.loc[free, "value"] = [
         f"Grâce à {PERSONS[i % len(PERSONS)]}, {FIRMS[i % len(FIRMS)]} vend au Japon."
-        for i in range(int(free.sum()))]
+        for i in range(int(free.sum()))
+    ]
     ds.answers_long = answers
     return ds
 

@@ -51,8 +51,7 @@ def test_case_code_matrix_counts_and_presence(small_ds: Dataset) -> None:
         assert counts.at[interview, code] == n
     assert counts.to_numpy().sum() == len(small_ds.codings)
     presence = case_code_matrix(small_ds, level="family", measure="presence")
-    assert list(presence.columns) == ["interview_id", "GOVERNANCE", "STRATEGY", "DYNAMICS",
-                                      "OTHER"]
+    assert list(presence.columns) == ["interview_id", "GOVERNANCE", "STRATEGY", "DYNAMICS", "OTHER"]
     assert set(pd.unique(presence.drop(columns="interview_id").to_numpy().ravel())) <= {0, 1}
     with pytest.raises(DatasetError, match="level"):
         case_code_matrix(small_ds, level="theme")
@@ -77,7 +76,6 @@ def test_extra_tables_are_exported_and_names_checked(small_ds: Dataset, tmp_path
     small_ds.extra_tables = {"scores_4d": scores}
     Dataset.__post_init__(small_ds)
     write_csv(small_ds, tmp_path / "out")
-    assert pd.read_csv(tmp_path / "out" / "scores_4d.csv", dtype={"territory": str}).equals(
-        scores)
+    assert pd.read_csv(tmp_path / "out" / "scores_4d.csv", dtype={"territory": str}).equals(scores)
     with pytest.raises(DatasetError, match="'cases' is reserved"):
         Dataset(extra_tables={"cases": scores})

@@ -46,8 +46,14 @@ def guides_ds() -> Dataset:
     for iv in interviews.itertuples():
         for n, (key, meta) in enumerate(guides[(iv.instrument_id, iv.instrument_version)].items()):
             missing = ["dont_know", "refused", None][n % 3] if meta["type"] == "likert" else None
-            rows.append({"interview_id": iv.interview_id, "question_key": key,
-                         "value": None if missing else _answer(meta), "missing": missing})
+            rows.append(
+                {
+                    "interview_id": iv.interview_id,
+                    "question_key": key,
+                    "value": None if missing else _answer(meta),
+                    "missing": missing,
+                }
+            )
     base.interviews, base.instruments = interviews, guides
     base.answers_long = pd.DataFrame(rows)
     return base
@@ -58,8 +64,12 @@ def test_case_table_has_every_question_once(guides_ds: Dataset) -> None:
     assert table.columns.is_unique
     keys = {k for guide in guides_ds.instruments.values() for k in guide}
     wide = set(answers_wide(guides_ds).columns)
-    assert keys - wide <= {k for guide in guides_ds.instruments.values()
-                           for k, m in guide.items() if m["type"] == "select_multiple"}
+    assert keys - wide <= {
+        k
+        for guide in guides_ds.instruments.values()
+        for k, m in guide.items()
+        if m["type"] == "select_multiple"
+    }
     assert set(variables(guides_ds)["variable"]) >= set(table.columns)
 
 
@@ -69,17 +79,21 @@ def test_every_format_writes_the_guides(guides_ds: Dataset, tmp_path: Path, fmt:
     assert paths[0].exists()
 
 
-def test_guides_sav_reads_in_pyreadstat_and_pspp(guides_ds: Dataset, tmp_path: Path,
-                                                 pspp: str) -> None:
+def test_guides_sav_reads_in_pyreadstat_and_pspp(
+    guides_ds: Dataset, tmp_path: Path, pspp: str
+) -> None:
     WRITERS["sav"](guides_ds, tmp_path / "g.sav", dictionary=False)
     _, meta = pyreadstat.read_sav(tmp_path / "g.sav", user_missing=True)
     consent = meta.variable_value_labels["consent_data"]
     assert set(consent.values()) >= {"Oui", "Non"}
     syntax = tmp_path / "g.sps"
-    syntax.write_text(f"GET FILE='{tmp_path / 'g.sav'}'.\nDISPLAY DICTIONARY.\n",
-                      encoding="utf-8")
-    result = subprocess.run([pspp, "-O", "format=csv", "-o", str(tmp_path / "g.csv"),
-                             str(syntax)], capture_output=True, text=True, timeout=60)
+    syntax.write_text(f"GET FILE='{tmp_path / 'g.sav'}'.\nDISPLAY DICTIONARY.\n", encoding="utf-8")
+    result = subprocess.run(
+        [pspp, "-O", "format=csv", "-o", str(tmp_path / "g.csv"), str(syntax)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0 and "warning" not in result.stderr.lower(), result.stderr
     assert "-99; -98; -97" in (tmp_path / "g.csv").read_text(encoding="utf-8")
 

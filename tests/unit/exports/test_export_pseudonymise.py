@@ -42,12 +42,13 @@ def test_terms_match_whole_words_ignoring_case_and_accents() -> None:
     key = p.key_table()
     assert set(key.columns) == {"original", "token", "kind"}
     assert set(key.loc[key["token"] == "PERS_001", "original"]) == {
-        "Hélène Castagnède", "HELENE  castagnede"}
+        "Hélène Castagnède",
+        "HELENE  castagnede",
+    }
 
 
 def test_tokens_continue_an_existing_key() -> None:
-    key = pd.DataFrame({"original": ["Mathieu Brassac"], "token": ["PERS_007"],
-                        "kind": ["PERS"]})
+    key = pd.DataFrame({"original": ["Mathieu Brassac"], "token": ["PERS_007"], "kind": ["PERS"]})
     p = Pseudonymiser(terms={"Sophie Lagarrigue": "PERS"}, key=key, model=None)
     text, _ = p.pseudonymise("Mathieu Brassac et Sophie Lagarrigue")
     assert text == "PERS_007 et PERS_008"
@@ -55,8 +56,9 @@ def test_tokens_continue_an_existing_key() -> None:
 
 def test_model_finds_unlisted_names(ner: object) -> None:
     p = Pseudonymiser(nlp=ner)
-    text, reps = p.pseudonymise("Bonjour. Jean Dupont travaille chez Airbus à Toulouse "
-                                "et exporte vers l'Allemagne.")
+    text, reps = p.pseudonymise(
+        "Bonjour. Jean Dupont travaille chez Airbus à Toulouse et exporte vers l'Allemagne."
+    )
     assert "Jean Dupont" not in text and "Toulouse" not in text and "Airbus" not in text
     assert "Bonjour" in text and "Allemagne" in text
     assert {r.kind for r in reps} == {"PERS", "FIRM", "LIEU"}
@@ -68,18 +70,19 @@ def _apply_key(text: str, key: pd.DataFrame) -> str:
     return text
 
 
-def test_codings_cover_the_same_text_after_pseudonymisation(demo_ds: Dataset, ner: object,
-                                                            person_terms: dict) -> None:
+def test_codings_cover_the_same_text_after_pseudonymisation(
+    demo_ds: Dataset, ner: object, person_terms: dict
+) -> None:
     out, key = pseudonymise_dataset(demo_ds, Pseudonymiser(terms=person_terms, nlp=ner))
     before = demo_ds.transcripts.set_index("transcript_id")["text"]
     after = out.transcripts.set_index("transcript_id")["text"]
     assert (after != before).all()
     for old, new in zip(demo_ds.codings.itertuples(), out.codings.itertuples(), strict=True):
-        span_old = before[old.transcript_id][old.start:old.end]
-        span_new = after[new.transcript_id][new.start:new.end]
+        span_old = before[old.transcript_id][old.start : old.end]
+        span_new = after[new.transcript_id][new.start : new.end]
         assert span_new == _apply_key(span_old, key)
     for seg in out.segments.itertuples():
-        assert seg.text == after[seg.transcript_id][seg.start:seg.end]
+        assert seg.text == after[seg.transcript_id][seg.start : seg.end]
     assert out.transcripts["sha256"].ne(demo_ds.transcripts["sha256"]).all()
 
 
@@ -120,13 +123,24 @@ def _exported_text(path: Path) -> str:
     return b"\n".join(chunks).decode("utf-8", errors="replace")
 
 
-def test_pseudonymised_exports_carry_no_real_name(demo_ds: Dataset, ner: object,
-                                                  person_terms: dict, tmp_path: Path) -> None:
-    out, key = pseudonymise_dataset(demo_ds, Pseudonymiser(terms=person_terms, nlp=ner),
-                                    territory_level="departement",
-                                    relay_families={"cci": "consular_state"})
-    targets = {"csv": "x.zip", "xlsx": "x.xlsx", "parquet": "pq", "sav": "x.sav",
-               "dta": "x.dta", "qdpx": "x.qdpx", "qdc": "x.qdc"}
+def test_pseudonymised_exports_carry_no_real_name(
+    demo_ds: Dataset, ner: object, person_terms: dict, tmp_path: Path
+) -> None:
+    out, key = pseudonymise_dataset(
+        demo_ds,
+        Pseudonymiser(terms=person_terms, nlp=ner),
+        territory_level="departement",
+        relay_families={"cci": "consular_state"},
+    )
+    targets = {
+        "csv": "x.zip",
+        "xlsx": "x.xlsx",
+        "parquet": "pq",
+        "sav": "x.sav",
+        "dta": "x.dta",
+        "qdpx": "x.qdpx",
+        "qdc": "x.qdc",
+    }
     for fmt, name in targets.items():
         WRITERS[fmt](out, tmp_path / name)
     parquet_zip = tmp_path / "pq.zip"
@@ -140,8 +154,12 @@ def test_pseudonymised_exports_carry_no_real_name(demo_ds: Dataset, ner: object,
 
 
 def test_leak_check_sees_names_in_a_clear_export(demo_ds: Dataset, tmp_path: Path) -> None:
-    for fmt, name in {"sav": "x.sav", "parquet": "pq.zip", "xlsx": "x.xlsx",
-                      "qdpx": "x.qdpx"}.items():
+    for fmt, name in {
+        "sav": "x.sav",
+        "parquet": "pq.zip",
+        "xlsx": "x.xlsx",
+        "qdpx": "x.qdpx",
+    }.items():
         folder = tmp_path / fmt
         WRITERS[fmt](demo_ds, folder / name)
         blob = _exported_text(folder).casefold()

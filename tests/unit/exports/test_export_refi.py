@@ -44,8 +44,9 @@ def test_packaged_schemas_are_the_published_ones() -> None:
 
 
 @pytest.mark.parametrize("xsd_dir", _schema_dirs(), ids=lambda p: p.parent.name)
-def test_exports_validate_against_both_schemas(small_ds: Dataset, tmp_path: Path,
-                                               xsd_dir: Path) -> None:
+def test_exports_validate_against_both_schemas(
+    small_ds: Dataset, tmp_path: Path, xsd_dir: Path
+) -> None:
     write_qdc(small_ds, tmp_path / "x.qdc", xsd_dir=xsd_dir)
     write_qdpx(small_ds, tmp_path / "x.qdpx", xsd_dir=xsd_dir)
     codebook = etree.parse(str(tmp_path / "x.qdc"))
@@ -70,16 +71,18 @@ def test_codebook_families_are_parent_codes(small_ds: Dataset, tmp_path: Path) -
     assert read_qdc(tmp_path / "x.qdc").codebook.equals(small_ds.codebook)
 
 
-def test_project_carries_users_cases_variables_and_coders(small_ds: Dataset,
-                                                          tmp_path: Path) -> None:
+def test_project_carries_users_cases_variables_and_coders(
+    small_ds: Dataset, tmp_path: Path
+) -> None:
     write_qdpx(small_ds, tmp_path / "x.qdpx")
     with zipfile.ZipFile(tmp_path / "x.qdpx") as archive:
         root = etree.fromstring(archive.read("project.qde"))
     users = {u.get("name") for u in root.findall("p:Users/p:User", NS)}
     assert {"alice", "bruno"} <= users
     assert len(root.findall("p:Cases/p:Case", NS)) == len(small_ds.interviews)
-    variables = {v.get("name"): v.get("typeOfVariable")
-                 for v in root.findall("p:Variables/p:Variable", NS)}
+    variables = {
+        v.get("name"): v.get("typeOfVariable") for v in root.findall("p:Variables/p:Variable", NS)
+    }
     assert variables["a5_proximite"] == "Integer" and variables["interview_date"] == "Date"
     coding = root.find(".//p:PlainTextSelection/p:Coding", NS)
     assert coding.get("creatingUser") in {guid("user", "alice"), guid("user", "bruno")}
@@ -99,35 +102,41 @@ def _tricky(ds: Dataset) -> Dataset:
 
 
 @pytest.mark.parametrize("unit", ["codepoint", "utf16"])
-def test_round_trip_keeps_codes_sources_offsets_and_coders(small_ds: Dataset, tmp_path: Path,
-                                                           unit: str) -> None:
+def test_round_trip_keeps_codes_sources_offsets_and_coders(
+    small_ds: Dataset, tmp_path: Path, unit: str
+) -> None:
     ds = _tricky(small_ds)
     write_qdpx(ds, tmp_path / "x.qdpx", position_unit=unit)
     back = read_qdpx(tmp_path / "x.qdpx", position_unit=unit)
     assert back.codebook.equals(ds.codebook)
     texts = dict(zip(back.transcripts["transcript_id"], back.transcripts["text"], strict=True))
-    assert texts == dict(zip(ds.transcripts["transcript_id"], ds.transcripts["text"],
-                             strict=True))
+    assert texts == dict(zip(ds.transcripts["transcript_id"], ds.transcripts["text"], strict=True))
     columns = ["coding_id", "transcript_id", "start", "end", "code", "coder", "source"]
     mine = ds.codings[columns].sort_values("coding_id").reset_index(drop=True)
     theirs = back.codings[columns].sort_values("coding_id").reset_index(drop=True)
     pd.testing.assert_frame_equal(mine, theirs, check_dtype=False)
-    assert (back.codings.sort_values("coding_id")["created_dt"].to_numpy() ==
-            ds.codings.sort_values("coding_id")["created_dt"].to_numpy()).all()
+    assert (
+        back.codings.sort_values("coding_id")["created_dt"].to_numpy()
+        == ds.codings.sort_values("coding_id")["created_dt"].to_numpy()
+    ).all()
     for c in back.codings.itertuples():
-        assert texts[c.transcript_id][c.start:c.end] == \
-            ds.transcripts.set_index("transcript_id").at[c.transcript_id, "text"][c.start:c.end]
+        assert (
+            texts[c.transcript_id][c.start : c.end]
+            == ds.transcripts.set_index("transcript_id").at[c.transcript_id, "text"][
+                c.start : c.end
+            ]
+        )
 
 
-def test_utf16_positions_count_astral_characters_twice(small_ds: Dataset,
-                                                       tmp_path: Path) -> None:
+def test_utf16_positions_count_astral_characters_twice(small_ds: Dataset, tmp_path: Path) -> None:
     ds = _tricky(small_ds)
     first = ds.codings.sort_values("coding_id").iloc[0]
     write_qdpx(ds, tmp_path / "x.qdpx", position_unit="utf16")
     with zipfile.ZipFile(tmp_path / "x.qdpx") as archive:
         root = etree.fromstring(archive.read("project.qde"))
-    selection = root.find(f".//p:PlainTextSelection[@guid='{guid('selection', first.coding_id)}']",
-                          NS)
+    selection = root.find(
+        f".//p:PlainTextSelection[@guid='{guid('selection', first.coding_id)}']", NS
+    )
     assert int(selection.get("startPosition")) == first.start + 2  # 🙂 and 𝔘
 
 
@@ -162,16 +171,19 @@ def test_invalid_project_names_the_violation(small_ds: Dataset, tmp_path: Path) 
 def test_invalid_codebook_names_the_violation(small_ds: Dataset, tmp_path: Path) -> None:
     write_qdc(small_ds, tmp_path / "x.qdc")
     text = (tmp_path / "x.qdc").read_text(encoding="utf-8")
-    (tmp_path / "bad.qdc").write_text(text.replace('isCodable="true"', 'isCodable="maybe"', 1),
-                                      encoding="utf-8")
+    (tmp_path / "bad.qdc").write_text(
+        text.replace('isCodable="true"', 'isCodable="maybe"', 1), encoding="utf-8"
+    )
     with pytest.raises(RefiError, match=r"Codebook\.xsd at line \d+: .*isCodable.*maybe"):
         read_qdc(tmp_path / "bad.qdc")
 
 
 def test_missing_source_file_is_refused(small_ds: Dataset, tmp_path: Path) -> None:
     write_qdpx(small_ds, tmp_path / "x.qdpx")
-    with zipfile.ZipFile(tmp_path / "x.qdpx") as zin, \
-            zipfile.ZipFile(tmp_path / "y.qdpx", "w") as zout:
+    with (
+        zipfile.ZipFile(tmp_path / "x.qdpx") as zin,
+        zipfile.ZipFile(tmp_path / "y.qdpx", "w") as zout,
+    ):
         for item in zin.namelist()[:-1]:
             zout.writestr(item, zin.read(item))
     with pytest.raises(RefiError, match="missing from the archive"):
@@ -192,17 +204,20 @@ def test_markup_and_control_characters_survive(small_ds: Dataset, tmp_path: Path
     back = read_qdpx(tmp_path / "x.qdpx")
     assert back.codebook.loc[0, "definition"] == 'Coordination "R&D" <entre> acteurs'
     assert set(back.codings["coder"]) == {'o"brien & co'}
-    values = {v for case in back.cases["variables"] for k, v in case.items()
-              if k == "a1_parcours"}
+    values = {v for case in back.cases["variables"] for k, v in case.items() if k == "a1_parcours"}
     assert values == {"Texte & <balise>"}
 
 
-def test_invalid_export_is_refused_and_not_written(small_ds: Dataset, tmp_path: Path,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_invalid_export_is_refused_and_not_written(
+    small_ds: Dataset, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from analysis.writers import refi
 
-    monkeypatch.setattr(refi._ProjectWriter, "_selection_xml",
-                        lambda self, c, text: '<PlainTextSelection name="x"/>')
+    monkeypatch.setattr(
+        refi._ProjectWriter,
+        "_selection_xml",
+        lambda self, c, text: '<PlainTextSelection name="x"/>',
+    )
     with pytest.raises(RefiError, match=r"exported project: violates Project\.xsd at line"):
         write_qdpx(small_ds, tmp_path / "x.qdpx")
     assert list(tmp_path.iterdir()) == []
@@ -233,8 +248,9 @@ FOREIGN = """<?xml version="1.0" encoding="utf-8"?>
 """
 
 
-@pytest.mark.parametrize(("unit", "span"), [("codepoint", "club 🙂 expor"),
-                                            ("utf16", "club 🙂 expo")])
+@pytest.mark.parametrize(
+    ("unit", "span"), [("codepoint", "club 🙂 expor"), ("utf16", "club 🙂 expo")]
+)
 def test_import_from_another_tool(tmp_path: Path, unit: str, span: str) -> None:
     with zipfile.ZipFile(tmp_path / "other.qdpx", "w") as archive:
         archive.writestr("project.qde", FOREIGN)
@@ -243,11 +259,12 @@ def test_import_from_another_tool(tmp_path: Path, unit: str, span: str) -> None:
     assert project.codebook.set_index("code").at["Réseaux", "definition"] == "Clubs et réseaux"
     coding = project.codings.iloc[0]
     text = project.transcripts.iloc[0]["text"]
-    assert text[coding.start:coding.end] == span
+    assert text[coding.start : coding.end] == span
     assert (coding.code, coding.coder, coding.source) == ("Réseaux", "Ana", "human")
     assert coding.created_dt == pd.Timestamp("2025-02-03T09:00:00Z")
     dataset = project.to_dataset()
     write_qdpx(dataset, tmp_path / "again.qdpx")
     again = read_qdpx(tmp_path / "again.qdpx")
     assert again.codings[["start", "end", "code", "coder"]].equals(
-        project.codings[["start", "end", "code", "coder"]])
+        project.codings[["start", "end", "code", "coder"]]
+    )

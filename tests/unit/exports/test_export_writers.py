@@ -26,8 +26,15 @@ def test_csv_folder_has_long_wide_and_dictionary(small_ds: Dataset, tmp_path: Pa
     out = tmp_path / "csv"
     write_csv(small_ds, out)
     names = {p.name for p in out.iterdir()}
-    assert {"answers_long.csv", "answers_wide.csv", "cases.csv", "codings.csv",
-            "matrix_code_count.csv", "dictionary.csv", "dictionary.md"} <= names
+    assert {
+        "answers_long.csv",
+        "answers_wide.csv",
+        "cases.csv",
+        "codings.csv",
+        "matrix_code_count.csv",
+        "dictionary.csv",
+        "dictionary.md",
+    } <= names
     transcripts = pd.read_csv(out / "transcripts.csv", encoding="utf-8")
     assert transcripts["text"].tolist() == small_ds.transcripts["text"].tolist()
     codings = pd.read_csv(out / "codings.csv")
@@ -41,8 +48,13 @@ def test_csv_folder_has_long_wide_and_dictionary(small_ds: Dataset, tmp_path: Pa
 def test_csv_zip_and_table_choice(small_ds: Dataset, tmp_path: Path) -> None:
     write_csv(small_ds, tmp_path / "x.zip", tables=["codings", "answers_wide"])
     with zipfile.ZipFile(tmp_path / "x.zip") as archive:
-        assert set(archive.namelist()) == {"codings.csv", "answers_wide.csv", "dictionary.csv",
-                                           "dictionary_tables.csv", "dictionary.md"}
+        assert set(archive.namelist()) == {
+            "codings.csv",
+            "answers_wide.csv",
+            "dictionary.csv",
+            "dictionary_tables.csv",
+            "dictionary.md",
+        }
         columns = pd.read_csv(archive.open("dictionary_tables.csv"))
     coder = columns.query("table == 'codings' and column == 'coder'")
     assert coder["description"].tolist() == ["coder username"]
@@ -56,7 +68,8 @@ def test_parquet_round_trip(small_ds: Dataset, tmp_path: Path) -> None:
     write_parquet(small_ds, tmp_path / "pq")
     codings = pd.read_parquet(tmp_path / "pq" / "codings.parquet")
     assert codings[["coding_id", "start", "end", "code", "coder"]].equals(
-        small_ds.codings[["coding_id", "start", "end", "code", "coder"]])
+        small_ds.codings[["coding_id", "start", "end", "code", "coder"]]
+    )
     assert (tmp_path / "pq" / "dictionary.csv").exists()
 
 
@@ -64,15 +77,19 @@ def test_xlsx_sheets_and_dictionary(small_ds: Dataset, tmp_path: Path) -> None:
     write_xlsx(small_ds, tmp_path / "x.xlsx")
     book = load_workbook(tmp_path / "x.xlsx", read_only=True)
     assert {"cases", "codings", "answers_long", "answers_wide", "dictionary"} <= set(
-        book.sheetnames)
+        book.sheetnames
+    )
     header = next(book["dictionary"].iter_rows(values_only=True))
     assert header[:5] == ("variable", "label_fr", "label_en", "type", "allowed_values")
     rows = list(book["codings"].iter_rows(values_only=True))
     interviews = list(book["interviews"].iter_rows(values_only=True))
     book.close()
     assert len(rows) == len(small_ds.codings) + 1
-    assert rows[1][:6] == tuple(small_ds.codings.iloc[0][
-        ["coding_id", "interview_id", "transcript_id", "start", "end", "code"]])
+    assert rows[1][:6] == tuple(
+        small_ds.codings.iloc[0][
+            ["coding_id", "interview_id", "transcript_id", "start", "end", "code"]
+        ]
+    )
     created = rows[1][rows[0].index("created_dt")]
     assert created == small_ds.codings.iloc[0]["created_dt"].replace(tzinfo=None)
     when = interviews[1][interviews[0].index("interview_date")]
@@ -81,15 +98,16 @@ def test_xlsx_sheets_and_dictionary(small_ds: Dataset, tmp_path: Path) -> None:
 
 def test_xlsx_escapes_markup_and_control_characters(small_ds: Dataset, tmp_path: Path) -> None:
     answers = small_ds.answers_long.copy()
-    answers.loc[0, "value"] = "R&D <export>\x0b \"ok\""
+    answers.loc[0, "value"] = 'R&D <export>\x0b "ok"'
     small_ds.answers_long = answers
     write_xlsx(small_ds, tmp_path / "x.xlsx", tables=["answers_long"])
     sheet = pd.read_excel(tmp_path / "x.xlsx", sheet_name="answers_long")
     assert sheet.loc[0, "value"] == 'R&D <export> "ok"'
 
 
-def test_failed_write_leaves_nothing(small_ds: Dataset, tmp_path: Path,
-                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failed_write_leaves_nothing(
+    small_ds: Dataset, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def boom(*args: object, **kwargs: object) -> None:
         raise RuntimeError("disk full")
 
@@ -100,15 +118,20 @@ def test_failed_write_leaves_nothing(small_ds: Dataset, tmp_path: Path,
 
 
 def _first_missing(ds: Dataset, kind: str) -> tuple[int, str]:
-    row = ds.answers_long.query("missing == @kind and question_key != 'a1_parcours' "
-                                "and question_key != 'b1_mission'").iloc[0]
+    row = ds.answers_long.query(
+        "missing == @kind and question_key != 'a1_parcours' and question_key != 'b1_mission'"
+    ).iloc[0]
     return int(row.interview_id), str(row.question_key)
 
 
 def test_sav_labels_and_user_missing_with_pyreadstat(small_ds: Dataset, tmp_path: Path) -> None:
     paths = write_sav(small_ds, tmp_path / "x.sav")
-    assert {p.name for p in paths} == {"x.sav", "x_dictionary.csv", "x_dictionary_tables.csv",
-                                       "x_dictionary.md"}
+    assert {p.name for p in paths} == {
+        "x.sav",
+        "x_dictionary.csv",
+        "x_dictionary_tables.csv",
+        "x_dictionary.md",
+    }
     assert "## Tables and columns" in (tmp_path / "x_dictionary.md").read_text("utf-8")
     data, meta = pyreadstat.read_sav(tmp_path / "x.sav", user_missing=True)
     labels = meta.column_names_to_labels
@@ -128,11 +151,18 @@ def test_sav_labels_and_user_missing_with_pyreadstat(small_ds: Dataset, tmp_path
 def test_sav_opens_in_pspp(small_ds: Dataset, tmp_path: Path, pspp: str) -> None:
     write_sav(small_ds, tmp_path / "x.sav", dictionary=False)
     syntax = tmp_path / "check.sps"
-    syntax.write_text(f"GET FILE='{tmp_path / 'x.sav'}'.\n"
-                      "DISPLAY DICTIONARY /VARIABLES=a5_proximite a2_mode a3_appuis_cci.\n"
-                      "FREQUENCIES VARIABLES=a5_proximite.\n", encoding="utf-8")
-    result = subprocess.run([pspp, "-O", "format=csv", "-o", str(tmp_path / "out.csv"),
-                             str(syntax)], capture_output=True, text=True, timeout=60)
+    syntax.write_text(
+        f"GET FILE='{tmp_path / 'x.sav'}'.\n"
+        "DISPLAY DICTIONARY /VARIABLES=a5_proximite a2_mode a3_appuis_cci.\n"
+        "FREQUENCIES VARIABLES=a5_proximite.\n",
+        encoding="utf-8",
+    )
+    result = subprocess.run(
+        [pspp, "-O", "format=csv", "-o", str(tmp_path / "out.csv"), str(syntax)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     assert "warning" not in (result.stdout + result.stderr).lower()
     out = (tmp_path / "out.csv").read_text(encoding="utf-8")
@@ -144,8 +174,7 @@ def test_sav_opens_in_pspp(small_ds: Dataset, tmp_path: Path, pspp: str) -> None
     assert "Missing,Non posée" in out
 
 
-def test_dta_labels_and_extended_missing_with_pandas(small_ds: Dataset,
-                                                     tmp_path: Path) -> None:
+def test_dta_labels_and_extended_missing_with_pandas(small_ds: Dataset, tmp_path: Path) -> None:
     write_dta(small_ds, tmp_path / "x.dta")
     with pd.io.stata.StataReader(tmp_path / "x.dta") as reader:
         data = reader.read(convert_missing=True, convert_categoricals=False)
@@ -155,8 +184,11 @@ def test_dta_labels_and_extended_missing_with_pandas(small_ds: Dataset,
     relay = small_ds.interviews.query("respondent_type == 'relay'")["interview_id"].iloc[0]
     cell = data.set_index("interview_id").loc[relay, "a5_proximite"]
     assert isinstance(cell, pd.io.stata.StataMissingValue) and cell.string == ".c"
-    interview, key = _first_missing(small_ds, "refused") if (
-        small_ds.answers_long["missing"] == "refused").any() else (None, None)
+    interview, key = (
+        _first_missing(small_ds, "refused")
+        if (small_ds.answers_long["missing"] == "refused").any()
+        else (None, None)
+    )
     if interview is not None and not key.startswith("a3_"):
         cell = data.set_index("interview_id").loc[interview, key]
         assert cell.string == ".a"
@@ -168,8 +200,7 @@ def test_every_writer_handles_an_empty_project(fmt: str, tmp_path: Path) -> None
     assert paths and all(p.exists() for p in paths)
 
 
-def test_folder_export_never_replaces_a_foreign_folder(small_ds: Dataset,
-                                                       tmp_path: Path) -> None:
+def test_folder_export_never_replaces_a_foreign_folder(small_ds: Dataset, tmp_path: Path) -> None:
     documents = tmp_path / "documents"
     documents.mkdir()
     (documents / "thesis.docx").write_text("precious")
@@ -179,4 +210,8 @@ def test_folder_export_never_replaces_a_foreign_folder(small_ds: Dataset,
     write_csv(small_ds, tmp_path / "export")
     write_csv(small_ds, tmp_path / "export", tables=["codings"])  # an earlier export: replaced
     assert {p.name for p in (tmp_path / "export").iterdir()} == {
-        "codings.csv", "dictionary.csv", "dictionary_tables.csv", "dictionary.md"}
+        "codings.csv",
+        "dictionary.csv",
+        "dictionary_tables.csv",
+        "dictionary.md",
+    }
