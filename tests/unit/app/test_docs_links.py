@@ -37,7 +37,7 @@ def test_every_cited_markdown_file_exists():
     present = markdown_names()
     missing = []
     for path in tracked_files():
-        if not path.is_file():
+        if not path.is_file() or path == Path(__file__):  # this file names examples
             continue
         for name in cited_documents(path.read_text(encoding="utf-8", errors="replace")):
             if name not in present and name not in WRITTEN_BY_EXPORTS:
