@@ -271,3 +271,16 @@ def test_reimport_does_not_overwrite_a_reviewed_interview(app, runner, tmp_path,
     assert "0 new, 0 unchanged, 0 updated, 1 refused" in result.output
     assert "row 2: submission a1 changed but interview" in result.output
     assert shares(app) == [("a1", "40", "approved")]
+
+
+def test_exported_xlsform_lists_the_organisations_of_its_kind(app, runner, tmp_path, kobo_setup):
+    org_a, org_b = kobo_setup
+    out = tmp_path / "sme.xlsx"
+    args = ["instruments", "export-xlsform", "sme_manager", "--out", str(out), "--organisations"]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert "organisations.csv (2 organisations)" in result.output
+    lines = (tmp_path / "organisations.csv").read_text(encoding="utf-8").splitlines()
+    assert lines == ["name,label", *sorted(f"{p},{p}" for p in (org_a, org_b))]
+    relay = runner.invoke(cli, [*args[:2], "relay_actor", "--out", str(out), "--organisations"])
+    assert relay.exit_code == 1 and "no organisation of this kind" in relay.output
