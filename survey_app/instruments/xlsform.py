@@ -305,17 +305,42 @@ _PLAIN_TYPES = {
     "integer": "integer",
     "decimal": "decimal",
     "date": "date",
+    # older spellings pyxform still accepts
     "string": "text",
+    "q string": "text",
+    "add text prompt": "text",
     "phone number": "text",
+    "int": "integer",
+    "q int": "integer",
+    "add integer prompt": "integer",
+    "q decimal": "decimal",
+    "add decimal prompt": "decimal",
+    "q date": "date",
+    "add date prompt": "date",
 }
 _SELECT_TYPES = {"select one": "select_one", "select all that apply": "select_multiple"}
 #: pyxform metadata and display-only types: recorded by the device or shown, never answered.
 _SKIPPED_TYPES = METADATA_TYPES | {
     "note",
+    "q note",
+    "add note prompt",
     "phonenumber",
+    "get phone number",
     "start-geopoint",
     "background-audio",
     "trigger",
+    "start time",
+    "get start time",
+    "end time",
+    "get end time",
+    "get today",
+    "device id",
+    "get device id",
+    "imei",
+    "sim id",
+    "get sim id",
+    "subscriber id",
+    "get subscriber id",
 }
 _TRUE_WORDS = frozenset({"yes", "true", "true()", "1"})
 _PARENT_REF = re.compile(r"\.\./([A-Za-z_][A-Za-z0-9_.-]*)")
@@ -476,7 +501,7 @@ class _Importer:
         name = str(node.get("name", ""))
         where = self.where(name)
         if kind in _SKIPPED_TYPES:
-            if kind == "note":
+            if kind in ("note", "q note", "add note prompt"):
                 self.warnings.append(f"{where}: note {name!r} skipped (nothing to answer)")
             return
         if name == ORGANISATION_QUESTION:
