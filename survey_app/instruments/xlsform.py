@@ -444,11 +444,25 @@ class _Importer:
         self.gate = gate
         self.lists = _choice_lists(form)
         self.used_lists: set[str] = set()
+        self.keys: dict[tuple[str, str], str] = {}
         self.sections: list[dict[str, Any]] = []
         self.problems: list[tuple[str, str]] = []
         self.warnings: list[str] = []
         self.organisation_question: str | None = None
         self.key_rows: dict[str, int] = {}
+
+    def identifier(self, kind: str, name: str) -> str:
+        """Return a valid, unique section key or list name for a form's group or list name."""
+        if (kind, name) not in self.keys:
+            limit = 32 if kind == "section" else 64
+            key = base = slug(name, prefix=kind, limit=limit)
+            taken = {v for (k, _), v in self.keys.items() if k == kind}
+            n = 1
+            while key in taken:
+                n += 1
+                key = f"{base[: limit - len(str(n)) - 1]}_{n}"
+            self.keys[(kind, name)] = key
+        return self.keys[(kind, name)]
 
     def where(self, name: str, fallback: int | None = None) -> str:
         row = self.rows.get(name, fallback)
@@ -471,7 +485,7 @@ class _Importer:
     def _section(self, node: dict[str, Any]) -> dict[str, Any]:
         name = str(node.get("name", ""))
         title = _text(node.get("label")) or {"fr": name, "en": name}
-        section = {"key": name.lower(), "title": title, "questions": []}
+        section = {"key": self.identifier("section", name), "title": title, "questions": []}
         self.sections.append(section)
         return section
 
@@ -598,10 +612,11 @@ class _Importer:
                 return None, None, False
             name, had_missing = _base_list(listed, self.lists)
             self.used_lists.add(name)
+            key = self.identifier("list", name)
             if kind == "select all that apply":
-                return "select_multiple", name, False
+                return "select_multiple", key, False
             chosen = milieu_type if milieu_type in ("likert", "frequency") else "select_one"
-            return chosen, name, had_missing
+            return chosen, key, had_missing
         if kind == "text":
             appearance = str((node.get("control") or {}).get("appearance", ""))
             long = "multiline" in appearance or milieu_type == "long_text"
@@ -742,7 +757,9 @@ def import_xlsform(
         data["description"] = {"fr": fr, "en": str(form.get("milieu_description_en") or fr)}
     data["respondent_type"] = rtype
     data["choice_lists"] = {
-        name: importer.lists[name] for name in importer.lists if name in importer.used_lists
+        importer.identifier("list", name): importer.lists[name]
+        for name in importer.lists
+        if name in importer.used_lists
     }
     data["sections"] = sections
     try:

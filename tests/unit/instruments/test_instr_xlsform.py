@@ -317,3 +317,21 @@ def test_import_refuses_a_file_that_is_not_a_workbook(tmp_path):
     fake.write_text("not a workbook", encoding="utf-8")
     with pytest.raises(InstrumentError, match="cannot read fake.xlsx"):
         import_xlsform(fake)
+
+
+def test_group_and_list_names_become_valid_keys(tmp_path):
+    # Forms built in Excel often name groups and lists with capitals and dashes, which
+    # XLSForm allows and Milieu's keys do not; names of questions are kept as data columns.
+    path = write_xlsform(
+        tmp_path / "names.xlsx",
+        [
+            ["type", "name", "label"],
+            ["begin_group", "Firm-Info", "Entreprise"],
+            ["select_one Yes-No", "exports", "Exportez-vous ?"],
+            ["end_group", "", ""],
+        ],
+        [["list_name", "name", "label"], ["Yes-No", "y", "Oui"], ["Yes-No", "n", "Non"]],
+    )
+    instrument = instrument_from_dict(import_xlsform(path, respondent_type="sme"))
+    assert [s.key for s in instrument.sections] == ["consentement", "firm_info"]
+    assert instrument.question("exports").choice_list == "yes_no"
