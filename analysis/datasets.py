@@ -191,17 +191,49 @@ def question_kind(meta: Mapping[str, Any]) -> str:
 
 
 def merged_questions(ds: Dataset) -> dict[str, dict[str, Any]]:
-    """Return {question_key: metadata + 'versions'} over every instrument version, in order."""
+    """Return {question_key: metadata + 'versions'} over every instrument version, in order.
+
+    A key that several guides share with different answer lists (``role`` in both guides)
+    gets the union of their choices, in order of first appearance, so that no guide's
+    answers fall outside the labels; a value labelled differently keeps both labels.
+    """
     merged: dict[str, dict[str, Any]] = {}
     for (instrument_id, version), questions in ds.instruments.items():
         for key, meta in questions.items():
             if str(meta.get("type")) == "consent" and not meta.get("choices"):
                 meta = {**meta, "choices": CONSENT_CHOICES}
-            entry = merged.setdefault(key, {**meta, "versions": []})
+            entry = merged.get(key)
+            if entry is None:
+                entry = merged[key] = {**meta, "choices": list(meta.get("choices") or [])}
+                entry["versions"] = []
+            else:
+                entry["choices"] = _merged_choices(entry["choices"], meta.get("choices") or [])
             entry["versions"].append(f"{instrument_id}@{version}")
     for key in ds.answers_long["question_key"].dropna().unique():
         merged.setdefault(str(key), {"type": "text", "label": {}, "versions": []})
     return merged
+
+
+def _merged_choices(
+    first: list[dict[str, Any]], other: Iterable[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    out = [dict(c) for c in first]
+    at = {str(c["value"]): i for i, c in enumerate(out)}
+    for choice in other:
+        value = str(choice["value"])
+        if value not in at:
+            at[value] = len(out)
+            out.append(dict(choice))
+            continue
+        mine = out[at[value]]
+        if mine.get("label") != choice.get("label") and isinstance(choice.get("label"), dict):
+            mine["label"] = {
+                lang: " / ".join(
+                    dict.fromkeys([choice_label(mine, lang), choice_label(choice, lang)])
+                )
+                for lang in ("fr", "en")
+            }
+    return out
 
 
 def choice_values(meta: Mapping[str, Any]) -> list[str]:

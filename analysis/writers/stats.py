@@ -63,6 +63,8 @@ class StatFrame:
     missing: pd.DataFrame | None = None
     numeric_missing: list[str] = field(default_factory=list)
     measure: dict[str, str] = field(default_factory=dict)
+    #: SPSS print formats: F8.0 for whole numbers (codes, counts, integers), F8.2 otherwise
+    formats: dict[str, str] = field(default_factory=dict)
 
 
 def _encode_categories(series: pd.Series, meta: dict[str, Any]) -> tuple[pd.Series, dict[int, str]]:
@@ -89,7 +91,33 @@ def stat_frame(ds: Dataset) -> StatFrame:
     for key, meta in questions.items():
         _label_question(frame, key, meta)
     _tidy_types(frame)
+    _measure_numbers(frame, questions)
     return frame
+
+
+#: case-table columns that identify rather than measure
+IDENTIFIERS = ("interview_id", "org_id")
+
+
+def _measure_numbers(frame: StatFrame, questions: dict[str, dict[str, Any]]) -> None:
+    """Give every numeric column a measure and a format: counts and integers are scale F8.0."""
+    for column in frame.data.columns:
+        series = frame.data[column]
+        if not pd.api.types.is_float_dtype(series):
+            continue
+        meta = questions.get(column) or {}
+        whole = bool(series.dropna().map(float.is_integer).all())
+        if column in IDENTIFIERS:
+            frame.measure[column] = "nominal"
+        elif column.startswith("n_") or meta.get("type") == "integer":
+            frame.measure[column] = "scale"
+        else:
+            frame.measure.setdefault(column, "scale")
+        integer = meta.get("type") == "integer" or column.startswith("n_")
+        if frame.measure[column] != "scale" or integer or (whole and not meta):
+            frame.formats[column] = "F8.0"
+        else:
+            frame.formats[column] = "F8.2"
 
 
 def _label_question(frame: StatFrame, key: str, meta: dict[str, Any]) -> None:
@@ -182,7 +210,7 @@ def spss_frame(ds: Dataset) -> tuple[pd.DataFrame, dict[str, Any]]:
         "variable_value_labels": {names[c]: v for c, v in frame.value_labels.items()},
         "missing_ranges": {names[c]: v for c, v in missing_ranges.items()},
         "variable_measure": {names[c]: m for c, m in frame.measure.items()},
-        "variable_format": {names[c]: "F8.0" for c, m in frame.measure.items() if m != "scale"},
+        "variable_format": {names[c]: f for c, f in frame.formats.items()},
     }
     return data, kwargs
 
@@ -211,6 +239,8 @@ def stata_frame(ds: Dataset) -> tuple[pd.DataFrame, dict[str, Any]]:
         # pyreadstat takes Stata's extended missing values as single letters in the column.
         data[column] = data[column].astype(object).mask(letters.notna(), letters)
         user_missing[column] = sorted(STATA_MISSING.values())
+        labels = frame.value_labels.setdefault(column, {})
+        labels.update({letter: MISSING_LABELS[k]["fr"] for k, letter in STATA_MISSING.items()})
     names = _safe_names(list(data.columns), 32)
     data = data.rename(columns=names)
     kwargs = {
@@ -226,7 +256,47 @@ def write_dta(ds: Dataset, path: PathLike, dictionary: bool = True) -> list[Path
     data, kwargs = stata_frame(ds)
     with atomic_path(path) as tmp:
         pyreadstat.write_dta(data, tmp, file_label=f"Milieu export: {ds.name}"[:80], **kwargs)
+        name_label_sets_after_variables(Path(tmp), list(data.columns))
     return [Path(path), *(_dictionary_beside(ds, path) if dictionary else [])]
+
+
+def name_label_sets_after_variables(path: Path, columns: list[str]) -> None:
+    """Rename a .dta file's value-label sets after their variables (``role``, not ``role13``).
+
+    pyreadstat names each set variable + counter. In the dta 117-119 layouts both the
+    variables' label names and each ``<lbl>`` table header are fixed-width fields, so the
+    names are rewritten in place and nothing else in the file moves.
+    """
+    raw = bytearray(path.read_bytes())
+    start = raw.find(b"<value_label_names>")
+    end = raw.find(b"</value_label_names>")
+    if start < 0 or end < 0 or not columns:
+        return
+    start += len(b"<value_label_names>")
+    width, rest = divmod(end - start, len(columns))
+    if rest or width < 33:
+        raise ValueError(f"{path.name}: unexpected value-label name table")
+    renamed: dict[bytes, bytes] = {}
+    for i, column in enumerate(columns):
+        at = start + i * width
+        old = bytes(raw[at : at + width]).rstrip(b"\0")
+        if old:
+            new = column.encode("utf-8")[: width - 1]
+            renamed[old] = new
+            raw[at : at + width] = new.ljust(width, b"\0")
+    little = b"<byteorder>LSF</byteorder>" in raw[:200]
+    at = raw.find(b"<value_labels>")
+    while at >= 0:
+        at = raw.find(b"<lbl>", at)
+        if at < 0:
+            break
+        size = int.from_bytes(raw[at + 5 : at + 9], "little" if little else "big")
+        name_at = at + 9
+        old = bytes(raw[name_at : name_at + width]).rstrip(b"\0")
+        if old in renamed:
+            raw[name_at : name_at + width] = renamed[old].ljust(width, b"\0")
+        at = name_at + width + 3 + size + len(b"</lbl>")
+    path.write_bytes(bytes(raw))
 
 
 def _dictionary_beside(ds: Dataset, path: PathLike) -> list[Path]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import click
 import sqlalchemy as sa
@@ -11,11 +12,13 @@ from flask.cli import with_appcontext
 
 from survey_app.extensions import db
 from survey_app.fieldwork import operations as ops
+from survey_app.instruments.definitions import MISSING_KINDS
+from survey_app.instruments.expr import node_string
 from survey_app.instruments.submissions import SubmissionsError, parse_submissions_csv
-from survey_app.models import InstrumentVersion, Organisation, User
+from survey_app.models import InstrumentVersion, Interview, Organisation, User
 
 #: a submission's meta column that names its organisation by pseudonym
-ORGANISATION_COLUMNS = ("_organisation", "_organisation_code", "_org")
+ORGANISATION_COLUMNS = ("milieu_organisation", "_organisation", "_organisation_code", "_org")
 
 
 @click.group("fieldwork")
@@ -44,8 +47,14 @@ def import_submissions(
     """Import the CSV export of ODK Central or KoboToolbox; one bad value imports nothing.
 
     Columns are matched to question keys whatever their group prefix. Each row's
-    organisation comes from an `_organisation` column (its pseudonym, e.g. PME_004) or
-    from --organisation. Imported interviews are filed as submitted.
+    organisation comes from the form's milieu_organisation question (export-xlsform
+    --organisations), an `_organisation` column (its pseudonym, e.g. PME_004) or from
+    --organisation. Imported interviews are filed as submitted.
+
+    Exports are cumulative: import the same file again and each submission (by its ODK
+    KEY / instanceID or Kobo _uuid) is skipped when unchanged and updated when edited,
+    unless its interview was reviewed since. The counts new / unchanged / updated /
+    refused are printed.
     """
     if not file.is_file():
         raise click.ClickException(f"{file}: no such file")
@@ -62,17 +71,73 @@ def import_submissions(
         raise click.ClickException(f"{file}: cannot read it as CSV ({err})") from None
     if not records:
         raise click.ClickException(f"{file}: no submission in the file")
+    counts = {"new": 0, "unchanged": 0, "updated": 0, "refused": 0}
+    refusals: list[str] = []
     for record in records:
         org = _organisation_of(record, default_org, version.respondent_type)
-        interview = ops.create_interview(user, version, org, _date_of(record.get("submitted_at")))
-        answers = {k: v for k, v in record["answers"].items() if v is not None}
-        ops.save_answers(interview, answers, interview.version, user)
-        ops.submit_interview(interview, interview.version, user)
+        outcome = _import_one(record, version, org, user)
+        if outcome in counts:
+            counts[outcome] += 1
+        else:
+            counts["refused"] += 1
+            refusals.append(f"row {record['row']}: {outcome}")
     db.session.commit()
     click.echo(
-        f"Imported {len(records)} submission(s) as interviews of {version.instrument_key} "
-        f"v{version.version} filed under {user.username}."
+        f"Imported {len(records)} submission(s) into {version.instrument_key} "
+        f"v{version.version} filed under {user.username}: "
+        + ", ".join(f"{n} {what}" for what, n in counts.items())
+        + "."
     )
+    for line in refusals:
+        click.echo(f"Refused: {line}", err=True)
+
+
+#: imported interviews a re-import may still change (not once reviewed)
+UPDATABLE = ("submitted", "has_issues")
+
+
+def _import_one(record: dict, version: InstrumentVersion, org: Organisation, user: User) -> str:
+    """File one submission; return new, unchanged, updated or why it is refused."""
+    answers = {k: v for k, v in record["answers"].items() if v is not None}
+    sid = record.get("submission_id")
+    found = (
+        db.session.scalar(sa.select(Interview).where(Interview.instance_id == sid)) if sid else None
+    )
+    if found is None:
+        interview = ops.create_interview(user, version, org, _date_of(record.get("submitted_at")))
+        interview.instance_id = sid
+        ops.save_answers(interview, answers, interview.version, user)
+        ops.submit_interview(interview, interview.version, user)
+        return "new"
+    if found.instrument_version_id != version.id:
+        other = found.instrument_version
+        return (
+            f"submission {sid} was imported as interview {found.id} of "
+            f"{other.instrument_key} v{other.version}"
+        )
+    if _comparable(ops.stored_answers(found)) == _comparable(answers) and (
+        found.organisation_id == org.id
+    ):
+        return "unchanged"
+    if found.status not in UPDATABLE:
+        return (
+            f"submission {sid} changed but interview {found.id} is {found.status}: not overwritten"
+        )
+    found.organisation = org
+    cleared = {k: None for k in ops.stored_answers(found) if k not in answers}
+    ops.save_answers(found, {**cleared, **answers}, found.version, user)
+    ops.submit_interview(found, found.version, user)
+    return "updated"
+
+
+def _comparable(answers: dict[str, Any]) -> dict[str, str]:
+    """Answers as they are stored (numbers and lists as text; missing kinds by name)."""
+    out = {}
+    for key, value in answers.items():
+        text = value if isinstance(value, str) and value in MISSING_KINDS else node_string(value)
+        if text:
+            out[key] = text
+    return out
 
 
 def _instrument_version(ref: str) -> InstrumentVersion:

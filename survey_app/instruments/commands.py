@@ -21,7 +21,7 @@ from survey_app.fieldwork import operations as ops
 
 from .definitions import Instrument, InstrumentError, load_instrument
 from .validate import PROJECT_INSTRUMENTS
-from .xlsform import export_xlsform, import_xlsform
+from .xlsform import ORGANISATIONS_FILE, export_xlsform, import_xlsform
 
 instruments_group = click.Group(
     "instruments",
@@ -109,15 +109,42 @@ def validate_command(files: tuple[str, ...]) -> None:
     type=click.Path(dir_okay=False),
     help="The .xlsx file to write (for ODK Central, KoboToolbox, ODK Collect).",
 )
-def export_command(id_or_file: str, out: str) -> None:
+@click.option(
+    "--organisations",
+    "with_organisations",
+    is_flag=True,
+    help="Open the form with a question on the organisation (pseudonyms from the database, "
+    "written beside it as organisations.csv), so each submission files itself.",
+)
+def export_command(id_or_file: str, out: str, with_organisations: bool) -> None:
     """Write an instrument (its id in instruments/ or a YAML file) as an XLSForm."""
     if not out.endswith(".xlsx"):
         raise click.UsageError("--out must end with .xlsx")
     if not Path(out).parent.is_dir():
         raise click.ClickException(f"folder does not exist: {Path(out).parent}")
     instrument = _load(resolve_instrument(id_or_file))
-    export_xlsform(instrument, out)
+    pseudonyms = _pseudonyms(instrument.respondent_type) if with_organisations else None
+    try:
+        export_xlsform(instrument, out, organisations=pseudonyms)
+    except InstrumentError as exc:
+        raise _fail(exc, out) from exc
     click.echo(f"wrote {out} ({instrument.id} {instrument.version})")
+    if pseudonyms is not None:
+        beside = Path(out).parent / ORGANISATIONS_FILE
+        click.echo(f"wrote {beside} ({len(pseudonyms)} organisations): upload it with the form")
+
+
+def _pseudonyms(kind: str) -> list[str]:
+    """Return the pseudonyms of the database's organisations of this kind (sme or relay)."""
+    import sqlalchemy as sa
+    from flask.cli import ScriptInfo
+
+    from survey_app.models import Organisation
+
+    app = click.get_current_context().ensure_object(ScriptInfo).load_app()
+    with app.app_context():
+        stmt = sa.select(Organisation.pseudonym).where(Organisation.kind == kind)
+        return list(db.session.scalars(stmt.order_by(Organisation.pseudonym)))
 
 
 @instruments_group.command("import-xlsform")
@@ -136,9 +163,14 @@ def export_command(id_or_file: str, out: str) -> None:
     help="Needed when the XLSForm was not exported by Milieu.",
 )
 def import_command(xlsx: str, out: str, respondent_type: str | None) -> None:
-    """Convert an XLSForm into an instrument YAML file (validated before writing)."""
+    """Convert an XLSForm (.xlsx or .xls) into an instrument YAML file, validated first.
+
+    The workbook is read by pyxform. A form without Milieu's consent questions gets them put
+    in front (with a warning); what Milieu cannot represent is refused with its row.
+    """
+    notes: list[str] = []
     try:
-        data = import_xlsform(xlsx, respondent_type=respondent_type)
+        data = import_xlsform(xlsx, respondent_type=respondent_type, warnings=notes)
     except InstrumentError as exc:
         raise _fail(exc, xlsx) from exc
     target = Path(out)
@@ -153,6 +185,8 @@ def import_command(xlsx: str, out: str, respondent_type: str | None) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    for note in notes:
+        click.echo(f"Warning: {xlsx}: {note}", err=True)
     click.echo(f"wrote {out} ({data['id']} {data['version']})")
 
 

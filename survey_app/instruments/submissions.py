@@ -47,7 +47,20 @@ META_COLUMNS = frozenset(
     }
 )
 META_GROUPS = frozenset({"meta", "formhub", "__system"})
-ID_COLUMNS = ("meta-instanceid", "meta/instanceid", "instanceid", "key", "_uuid")
+#: where a submission's id is read, the most stable first: ODK Central's KEY and Kobo's
+#: rootUuid stay the same when a submission is edited; instanceID and _uuid do not.
+ID_COLUMNS = (
+    "key",
+    "meta/rootuuid",
+    "meta-rootuuid",
+    "rootuuid",
+    "meta-instanceid",
+    "meta/instanceid",
+    "instanceid",
+    "_uuid",
+)
+#: the question of a Milieu XLSForm that names the organisation (a meta column here)
+ORGANISATION_COLUMN = "milieu_organisation"
 DATE_COLUMNS = ("submissiondate", "_submission_time", "end")
 _SPLIT = re.compile(r"[/-]")
 _TRUE = frozenset({"1", "true", "yes", "oui"})
@@ -114,10 +127,14 @@ def _classify(header: str, questions: dict[str, Question]) -> _Column | None:
     if not parts:
         return None
     last = parts[-1]
+    if last.lower() == ORGANISATION_COLUMN:
+        return _Column(header, meta=True)
+    if last not in questions and last.lower() in questions:
+        last = last.lower()  # an imported form's names are lower-cased into keys
     if last in questions:
         return _Column(header, key=last)
-    if len(parts) >= 2 and parts[-2] in questions:
-        q = questions[parts[-2]]
+    if len(parts) >= 2 and parts[-2].lower() in questions:
+        q = questions[parts[-2].lower()]
         if q.type == "select_multiple" and last in q.choice_values():
             return _Column(header, key=q.key, choice=last)
     lowered = [p.lower() for p in parts]
@@ -181,13 +198,22 @@ def _first(meta: dict[str, str], names: tuple[str, ...]) -> str | None:
     return next((lowered[n] for n in names if n in lowered), None)
 
 
+def submission_id(instance_id: str | None) -> str | None:
+    """Return a submission's id without its "uuid:" prefix (Kobo's _uuid has none)."""
+    if not instance_id or not instance_id.strip():
+        return None
+    found = instance_id.strip()
+    return found[5:] if found.lower().startswith("uuid:") else found
+
+
 def parse_submissions_csv(
     source: str | Path | IO[Any], instrument: Instrument
 ) -> list[dict[str, Any]]:
     """Return one record per submission, or raise SubmissionsError if any value is refused.
 
-    A record is {"row", "instance_id", "submitted_at", "meta", "answers"}, where answers
-    are the cleaned values of every question (not_asked for the ones skip logic hid).
+    A record is {"row", "instance_id", "submission_id", "submitted_at", "meta", "answers"}:
+    submission_id is the instance id without "uuid:" (the same in ODK and Kobo exports);
+    answers are the cleaned values of every question (not_asked for the ones skip logic hid).
     Rows are numbered as in a spreadsheet: the header is row 1.
     """
     rows = _rows(_read_text(source))
@@ -209,17 +235,17 @@ def parse_submissions_csv(
         problems += [Problem(n, by_key.get(e.key, e.key), e.message_en) for e in errors]
         meta = _meta(cells, columns)
         instance_id = _first(meta, ID_COLUMNS)
-        if instance_id and instance_id in seen_ids:
-            problems.append(
-                Problem(n, "instanceID", f"same submission as row {seen_ids[instance_id]}")
-            )
-        elif instance_id:
-            seen_ids[instance_id] = n
+        same = submission_id(instance_id)
+        if same and same in seen_ids:
+            problems.append(Problem(n, "instanceID", f"same submission as row {seen_ids[same]}"))
+        elif same:
+            seen_ids[same] = n
         if not errors and not row_problems:
             records.append(
                 {
                     "row": n,
                     "instance_id": instance_id,
+                    "submission_id": same,
                     "submitted_at": _first(meta, DATE_COLUMNS),
                     "meta": meta,
                     "answers": clean_answers(instrument, answers),

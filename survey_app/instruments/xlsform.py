@@ -9,12 +9,17 @@ questions that allow them; non-consent sections are shown only once both consent
 
 from __future__ import annotations
 
+import csv
 import os
+import re
 import tempfile
+import unicodedata
+import warnings
 from pathlib import Path
 from typing import Any
 
 import openpyxl
+import yaml
 
 from . import expr
 from .definitions import (
@@ -93,7 +98,8 @@ METADATA_TYPES = frozenset(
         "start-geopoint",
     }
 )
-ROW = "__row__"
+#: the question of an exported form that names the organisation (not an instrument question)
+ORGANISATION_QUESTION = "milieu_organisation"
 
 
 # --- export ------------------------------------------------------------------------------
@@ -202,14 +208,64 @@ def _survey_rows(instrument: Instrument, with_missing: dict[str, str]) -> list[l
     return rows
 
 
-def export_xlsform(instrument: Instrument, path: str | Path) -> Path:
-    """Write an instrument as an XLSForm workbook (atomically) and return its path."""
+ORGANISATIONS_FILE = "organisations.csv"
+
+
+def _organisation_row() -> list[Any]:
+    """The first survey row: which organisation the interview is with, by pseudonym."""
+    row: list[Any] = [""] * len(SURVEY_COLUMNS)
+    row[:4] = [
+        f"select_one_from_file {ORGANISATIONS_FILE}",
+        ORGANISATION_QUESTION,
+        "Organisation (pseudonyme)",
+        "Organisation (pseudonym)",
+    ]
+    row[SURVEY_COLUMNS.index("required")] = "yes"
+    row[SURVEY_COLUMNS.index("appearance")] = "minimal"
+    return row
+
+
+def _write_atomically(path: Path, suffix: str, write: Any) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=".xlsform-", suffix=suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _write_organisations(path: Path, pseudonyms: list[str]) -> None:
+    def write(tmp: str) -> None:
+        with open(tmp, "w", encoding="utf-8", newline="") as fh:
+            out = csv.writer(fh)
+            out.writerow(["name", "label"])
+            out.writerows([p, p] for p in pseudonyms)
+
+    _write_atomically(path, ".csv", write)
+
+
+def export_xlsform(
+    instrument: Instrument, path: str | Path, *, organisations: list[str] | None = None
+) -> Path:
+    """Write an instrument as an XLSForm workbook (atomically) and return its path.
+
+    With ``organisations`` (pseudonyms), the form opens with a ``select_one_from_file``
+    question on them, written beside the workbook as organisations.csv (upload both to ODK
+    Central or KoboToolbox): each submission then names its organisation.
+    """
     path = Path(path)
     choice_rows, with_missing = _choice_rows(instrument)
     wb = openpyxl.Workbook()
     survey = wb.active
     survey.title = "survey"
-    for row in [SURVEY_COLUMNS, *_survey_rows(instrument, with_missing)]:
+    rows = _survey_rows(instrument, with_missing)
+    if organisations is not None:
+        if not organisations:
+            raise InstrumentError([("", "no organisation of this kind to put in the form")])
+        rows.insert(0, _organisation_row())
+    for row in [SURVEY_COLUMNS, *rows]:
         survey.append(row)
     choices = wb.create_sheet("choices")
     for row in [CHOICE_COLUMNS, *choice_rows]:
@@ -229,85 +285,125 @@ def export_xlsform(instrument: Instrument, path: str | Path) -> Path:
             desc.get("en", ""),
         ]
     )
-    fd, tmp = tempfile.mkstemp(prefix=".xlsform-", suffix=".xlsx", dir=path.parent)
-    os.close(fd)
-    try:
-        wb.save(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    if organisations is not None:
+        _write_organisations(path.parent / ORGANISATIONS_FILE, sorted(organisations))
+    _write_atomically(path, ".xlsx", wb.save)
     return path
 
 
 # --- import ------------------------------------------------------------------------------
+#
+# The workbook is read by pyxform itself (``get_xlsform`` then ``workbook_to_json``), so
+# whatever pyxform accepts is understood the same way: .xls and .xlsx, either spelling of
+# types, case-insensitive sheets and headers, ``select one from``, ``or_other``, one label
+# column or one per language. The nested form pyxform returns is then mapped onto Milieu's
+# sections and questions; what Milieu cannot represent is refused by name, with its row.
+
+#: pyxform question types (as ``workbook_to_json`` spells them) -> Milieu types.
+_PLAIN_TYPES = {
+    "text": "text",
+    "integer": "integer",
+    "decimal": "decimal",
+    "date": "date",
+    # older spellings pyxform still accepts
+    "string": "text",
+    "q string": "text",
+    "add text prompt": "text",
+    "phone number": "text",
+    "int": "integer",
+    "q int": "integer",
+    "add integer prompt": "integer",
+    "q decimal": "decimal",
+    "add decimal prompt": "decimal",
+    "q date": "date",
+    "add date prompt": "date",
+}
+_SELECT_TYPES = {"select one": "select_one", "select all that apply": "select_multiple"}
+#: pyxform metadata and display-only types: recorded by the device or shown, never answered.
+_SKIPPED_TYPES = METADATA_TYPES | {
+    "note",
+    "q note",
+    "add note prompt",
+    "phonenumber",
+    "get phone number",
+    "start-geopoint",
+    "background-audio",
+    "trigger",
+    "start time",
+    "get start time",
+    "end time",
+    "get end time",
+    "get today",
+    "device id",
+    "get device id",
+    "imei",
+    "sim id",
+    "get sim id",
+    "subscriber id",
+    "get subscriber id",
+}
+_TRUE_WORDS = frozenset({"yes", "true", "true()", "1"})
+_PARENT_REF = re.compile(r"\.\./([A-Za-z_][A-Za-z0-9_.-]*)")
+_VERSION_RE = re.compile(r"^[0-9]+\.[0-9]+(\.[0-9]+)?$")
+_SLUG_RE = re.compile(r"[^a-z0-9]+")
+_MILIEU_GUIDES = {"sme": "sme_manager.yaml", "relay": "relay_actor.yaml"}
 
 
-def _sheet_rows(wb: Any, name: str) -> list[dict[str, str]]:
-    """Return a sheet's rows as dicts by column name, with their sheet row number under ROW."""
-    if name not in wb.sheetnames:
-        return []
-    rows = list(wb[name].iter_rows(values_only=True))
-    if not rows:
-        return []
-    header = [_header(h) for h in rows[0]]
-    out = []
-    for number, row in enumerate(rows[1:], start=2):
-        values = {
-            h: ("" if v is None else str(v).strip()) for h, v in zip(header, row, strict=False) if h
-        }
-        if any(values.values()):
-            values[ROW] = str(number)
-            out.append(values)
-    return out
+def slug(text: str, *, prefix: str = "form", limit: int = 64) -> str:
+    """Return an identifier `[a-z][a-z0-9_]*` made from any text (a form id, a name)."""
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    out = _SLUG_RE.sub("_", plain.lower()).strip("_")
+    if not out or not out[0].isalpha():
+        out = f"{prefix}_{out}".rstrip("_")
+    return out[:limit].rstrip("_")
 
 
-def _header(cell: Any) -> str:
-    """Lower-case a column name's field part (`Label::French (fr)` -> `label::French (fr)`)."""
-    if cell is None:
-        return ""
-    field, sep, lang = str(cell).strip().partition("::")
-    return field.strip().lower() + sep + lang.strip()
-
-
-def _lang_of(column: str) -> str | None:
-    """Return 'fr', 'en' or None for a `label::...` style column suffix."""
-    suffix = column.split("::", 1)[1].lower() if "::" in column else ""
-    if not suffix:
-        return "fr"  # a single-language form: treat it as French, the default language
-    if suffix in ("fr", "french") or suffix.endswith("(fr)") or suffix.startswith("french"):
+def _lang_of(language: str) -> str | None:
+    """Return 'fr', 'en' or None for a pyxform language name ('Français (fr)', 'English')."""
+    lowered = language.strip().lower()
+    code = lowered.rsplit("(", 1)[1].rstrip(") ") if "(" in lowered else ""
+    if code == "fr" or lowered in ("fr", "french") or lowered.startswith(("fran", "french")):
         return "fr"
-    if suffix in ("en", "english") or suffix.endswith("(en)") or suffix.startswith("english"):
+    if code == "en" or lowered in ("en", "english") or lowered.startswith("english"):
         return "en"
     return None
 
 
-def _text(row: dict[str, str], base: str) -> dict[str, str] | None:
-    """Collect the French and English texts of a column family (label, hint...)."""
-    text: dict[str, str] = {}
-    for column, value in row.items():
-        if (column == base or column.startswith(base + "::")) and value:
-            lang = _lang_of(column)
-            if lang and lang not in text:
-                text[lang] = value
-    if not text:
+def _text(value: Any) -> dict[str, str] | None:
+    """Turn a pyxform text (a string, or language -> string) into {fr, en}.
+
+    A single-language text (no language, or pyxform's 'default') fills both languages; a
+    form in other languages only keeps its first text in both.
+    """
+    if not value:
         return None
-    fr = text.get("fr") or text.get("en", "")
-    return {"fr": fr, "en": text.get("en") or fr}
+    if isinstance(value, str):
+        return {"fr": value.strip(), "en": value.strip()} if value.strip() else None
+    if not isinstance(value, dict):
+        return None
+    found: dict[str, str] = {}
+    for language, text in value.items():
+        lang = _lang_of(str(language))
+        if lang and isinstance(text, str) and text.strip():
+            found.setdefault(lang, text.strip())
+    fallback = next((t.strip() for t in value.values() if isinstance(t, str) and t.strip()), "")
+    fr = found.get("fr") or found.get("en") or fallback
+    if not fr:
+        return None
+    return {"fr": fr, "en": found.get("en") or fr}
 
 
-def _choice_lists(rows: list[dict[str, str]]) -> dict[str, list[dict[str, Any]]]:
+def _choice_lists(form: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     lists: dict[str, list[dict[str, Any]]] = {}
-    for row in rows:
-        name = row.get("list_name") or row.get("list name", "")
-        if name:
-            lists.setdefault(name, []).append(
-                {
-                    "value": row.get("name", ""),
-                    "label": _text(row, "label")
-                    or {"fr": row.get("name", ""), "en": row.get("name", "")},
-                }
-            )
+    for name, choices in (form.get("choices") or {}).items():
+        lists[name] = [
+            {
+                "value": str(c.get("name", "")),
+                "label": _text(c.get("label"))
+                or {"fr": str(c.get("name", "")), "en": str(c.get("name", ""))},
+            }
+            for c in choices
+        ]
     return lists
 
 
@@ -324,73 +420,177 @@ def _base_list(name: str, lists: dict[str, list[dict[str, Any]]]) -> tuple[str, 
     return name, True
 
 
+def _rows_by_name(book: Any) -> dict[str, int]:
+    """Return each survey name -> its first sheet row (pyxform keeps blank rows in place)."""
+    rows: dict[str, int] = {}
+    for number, row in enumerate(book.survey or [], start=2):
+        name = next((str(v) for k, v in row.items() if str(k).strip().lower() == "name"), "")
+        if name.strip():
+            rows.setdefault(name.strip(), number)
+    return rows
+
+
+def _pyxform_expression(source: str) -> str:
+    """Write pyxform's own references (``../x`` in an or_other question) as ``${x}``."""
+    return _PARENT_REF.sub(lambda m: "${" + m.group(1) + "}", source)
+
+
 class _Importer:
-    def __init__(
-        self, survey: list[dict[str, str]], lists: dict[str, list[dict[str, Any]]], gate: str | None
-    ) -> None:
-        self.survey = survey
-        self.lists = lists
+    """Map pyxform's nested form onto Milieu sections, collecting every refusal."""
+
+    def __init__(self, form: dict[str, Any], rows: dict[str, int], gate: str | None) -> None:
+        self.form = form
+        self.rows = rows
         self.gate = gate
+        self.lists = _choice_lists(form)
         self.used_lists: set[str] = set()
+        self.keys: dict[tuple[str, str], str] = {}
         self.sections: list[dict[str, Any]] = []
+        self.problems: list[tuple[str, str]] = []
+        self.warnings: list[str] = []
+        self.organisation_question: str | None = None
+        self.key_rows: dict[str, int] = {}
+
+    def identifier(self, kind: str, name: str) -> str:
+        """Return a valid, unique section key or list name for a form's group or list name."""
+        if (kind, name) not in self.keys:
+            limit = 32 if kind == "section" else 64
+            key = base = slug(name, prefix=kind, limit=limit)
+            taken = {v for (k, _), v in self.keys.items() if k == kind}
+            n = 1
+            while key in taken:
+                n += 1
+                key = f"{base[: limit - len(str(n)) - 1]}_{n}"
+            self.keys[(kind, name)] = key
+        return self.keys[(kind, name)]
+
+    def where(self, name: str, fallback: int | None = None) -> str:
+        row = self.rows.get(name, fallback)
+        return f"survey row {row}" if row else "survey"
 
     def run(self) -> list[dict[str, Any]]:
-        current: dict[str, Any] | None = None
-        depth = 0
-        for row in self.survey:
-            i = int(row[ROW])
-            kind = row.get("type", "").split()
-            head = kind[0].lower() if kind else ""
-            if head in METADATA_TYPES:
+        loose: dict[str, Any] | None = None
+        for node in self.form.get("children") or []:
+            if node.get("type") == "group" and node.get("name") == "meta" and not node.get("label"):
+                continue  # pyxform's own meta/instanceID block
+            if node.get("type") == "group":
+                loose = None
+                self._group(node, [])
                 continue
-            if head in ("begin_group", "begin group"):
-                depth += 1
-                if depth > 1:
-                    raise InstrumentError([(f"survey row {i}", "nested groups are not supported")])
-                current = self._section(row, i)
-            elif head in ("end_group", "end group"):
-                depth -= 1
-                current = None
-            elif head:
-                if current is None:
-                    current = self._section({"name": f"section_{len(self.sections) + 1}"}, i)
-                current["questions"].append(self._question(row, kind, i))
+            if loose is None:
+                loose = self._section({"name": f"section_{len(self.sections) + 1}"})
+            self._item(node, loose, [])
         return [s for s in self.sections if s["questions"]]
 
-    def _section(self, row: dict[str, str], i: int) -> dict[str, Any]:
-        rel = row.get("relevant", "")
-        if rel and (self.gate is None or expr.to_source(rel) != expr.to_source(self.gate)):
-            raise InstrumentError(
-                [(f"survey row {i}", f"group-level relevant {rel!r} is not supported")]
-            )
-        title = _text(row, "label") or {"fr": row.get("name", ""), "en": row.get("name", "")}
-        section = {"key": row.get("name", ""), "title": title, "questions": []}
+    def _section(self, node: dict[str, Any]) -> dict[str, Any]:
+        name = str(node.get("name", ""))
+        title = _text(node.get("label")) or {"fr": name, "en": name}
+        section = {"key": self.identifier("section", name), "title": title, "questions": []}
         self.sections.append(section)
         return section
 
-    def _question(self, row: dict[str, str], kind: list[str], i: int) -> dict[str, Any]:
-        qtype, choices, had_missing = self._type(row, kind, i)
+    def _group(self, node: dict[str, Any], conditions: list[str]) -> None:
+        rel = (node.get("bind") or {}).get("relevant", "")
+        if rel and not (self.gate and self._same(rel, self.gate)):
+            conditions = [*conditions, rel]
+        section = self._section(node)
+        for child in node.get("children") or []:
+            if child.get("type") == "group":
+                self._group(child, conditions)
+                section = self._section(
+                    {"name": f"{node.get('name')}_{len(self.sections) + 1}", **_label(node)}
+                )
+            else:
+                self._item(child, section, conditions)
+
+    @staticmethod
+    def _same(a: str, b: str) -> bool:
+        try:
+            return expr.to_source(a) == expr.to_source(b)
+        except expr.ExprError:
+            return False
+
+    def _item(self, node: dict[str, Any], section: dict[str, Any], conditions: list[str]) -> None:
+        kind = str(node.get("type", ""))
+        name = str(node.get("name", ""))
+        where = self.where(name)
+        if kind in _SKIPPED_TYPES:
+            if kind in ("note", "q note", "add note prompt"):
+                self.warnings.append(f"{where}: note {name!r} skipped (nothing to answer)")
+            return
+        if name == ORGANISATION_QUESTION:
+            self.organisation_question = name
+            return
+        appearance = str((node.get("control") or {}).get("appearance", ""))
+        if name not in self.rows and (kind == "calculate" or appearance == "label"):
+            return  # pyxform's own helper (a repeat count, a table-list header)
+        if kind == "repeat":
+            self.problems.append((where, f"repeat {name!r}: Milieu has no repeated questions"))
+            return
+        if kind not in _PLAIN_TYPES and kind not in _SELECT_TYPES:
+            self.problems.append((where, f"{kind} {name!r}: Milieu has no {kind} questions"))
+            return
+        if node.get("choice_filter"):
+            self.problems.append(
+                (where, f"{name!r}: choice_filter (cascading selects) is not supported")
+            )
+            return
+        key = name.lower()
+        if not expr.KEY_RE.match(key):
+            self.problems.append(
+                (
+                    where,
+                    f"name {name!r} cannot be a variable name in Milieu, SPSS and Stata "
+                    "(a letter, then letters, digits or _, 32 at most)",
+                )
+            )
+            return
+        self.key_rows[key] = self.rows.get(name, 0)
+        question = self._question(node, kind, key, where, conditions)
+        if question is not None:
+            section["questions"].append(question)
+
+    def _question(
+        self,
+        node: dict[str, Any],
+        kind: str,
+        key: str,
+        where: str,
+        conditions: list[str],
+    ) -> dict[str, Any] | None:
+        bind = node.get("bind") or {}
+        milieu_type = str(node.get("milieu_type", ""))
+        qtype, choices, had_missing = self._type(node, kind, milieu_type, where)
+        if qtype is None:
+            return None
+        name = str(node.get("name", ""))
         q: dict[str, Any] = {
-            "key": row.get("name", ""),
+            "key": key,
             "type": qtype,
-            "label": _text(row, "label") or {},
+            "label": _text(node.get("label")) or {"fr": name, "en": name},
         }
-        for field, base in (("hint", "hint"), ("constraint_message", "constraint_message")):
-            text = _text(row, base)
-            if text:
-                q[field] = text
-        if row.get("required", "").lower() in ("yes", "true", "true()", "1"):
+        hint = _text(node.get("hint"))
+        if hint:
+            q["hint"] = hint
+        message = _text(bind.get("jr:constraintMsg"))
+        if message:
+            q["constraint_message"] = message
+        if str(bind.get("required", "")).strip().lower() in _TRUE_WORDS:
             q["required"] = True
-        for field in ("relevant", "constraint"):
-            if row.get(field):
-                q[field] = self._expression(row[field], f"survey row {i}.{field}")
+        relevant = [*conditions, bind.get("relevant", "")]
+        relevant = [r for r in relevant if r]
+        if relevant and qtype != "consent":
+            joined = " and ".join(f"({r})" for r in relevant) if len(relevant) > 1 else relevant[0]
+            q["relevant"] = self._expression(joined, f"{where}.relevant")
+        if bind.get("constraint"):
+            q["constraint"] = self._expression(bind["constraint"], f"{where}.constraint")
         if choices:
             q["choices"] = choices
-        if row.get("milieu_reverse", "").lower() == "yes":
+        if str(node.get("milieu_reverse", "")).lower() == "yes":
             q["reverse"] = True
-        q["d"] = row.get("milieu_d") or None
-        q["codes"] = row.get("milieu_codes", "").split()
-        allow = row.get("milieu_allow_missing", "").lower()
+        q["d"] = node.get("milieu_d") or None
+        q["codes"] = str(node.get("milieu_codes", "")).split()
+        allow = str(node.get("milieu_allow_missing", "")).lower()
         if qtype != "consent" and (
             allow == "no"
             or (not allow and choices and not had_missing and qtype != "select_multiple")
@@ -398,81 +598,128 @@ class _Importer:
             q["allow_missing"] = False
         return q
 
-    def _type(self, row: dict[str, str], kind: list[str], i: int) -> tuple[str, str | None, bool]:
-        head = kind[0].lower()
-        milieu_type = row.get("milieu_type", "")
-        if head in ("select_one", "select_multiple"):
-            if len(kind) < 2:
-                raise InstrumentError([(f"survey row {i}.type", f"{head} needs a choice list")])
-            if milieu_type == "consent" or kind[1] == CONSENT_LIST:
+    def _type(
+        self, node: dict[str, Any], kind: str, milieu_type: str, where: str
+    ) -> tuple[str | None, str | None, bool]:
+        if kind in _SELECT_TYPES:
+            listed = str(node.get("list_name") or node.get("itemset") or "")
+            if milieu_type == "consent" or listed == CONSENT_LIST:
                 return "consent", None, False
-            name, had_missing = _base_list(kind[1], self.lists)
+            if listed not in self.lists:
+                self.problems.append(
+                    (where, f"{node.get('name')!r}: choices from a file are not supported")
+                )
+                return None, None, False
+            name, had_missing = _base_list(listed, self.lists)
             self.used_lists.add(name)
-            if head == "select_multiple":
-                return "select_multiple", name, False
-            return (
-                (milieu_type if milieu_type in ("likert", "frequency") else "select_one"),
-                name,
-                had_missing,
-            )
-        if head == "text":
-            return (
-                (
-                    "long_text"
-                    if "multiline" in row.get("appearance", "") or milieu_type == "long_text"
-                    else "text"
-                ),
-                None,
-                False,
-            )
-        if head in ("integer", "decimal", "date"):
-            return head, None, False
-        raise InstrumentError(
-            [(f"survey row {i}.type", f"unsupported XLSForm type {row.get('type')!r}")]
-        )
+            key = self.identifier("list", name)
+            if kind == "select all that apply":
+                return "select_multiple", key, False
+            chosen = milieu_type if milieu_type in ("likert", "frequency") else "select_one"
+            return chosen, key, had_missing
+        if kind == "text":
+            appearance = str((node.get("control") or {}).get("appearance", ""))
+            long = "multiline" in appearance or milieu_type == "long_text"
+            return ("long_text" if long else "text"), None, False
+        return _PLAIN_TYPES[kind], None, False
 
-    @staticmethod
-    def _expression(source: str, where: str) -> str:
+    def _expression(self, source: str, where: str) -> str | None:
         try:
-            return expr.to_source(source)
+            return expr.to_source(_pyxform_expression(source))
         except expr.ExprError as exc:
-            raise InstrumentError([(where, f"{exc.short} (position {exc.pos})")]) from exc
+            self.problems.append((where, f"{exc.short} (position {exc.pos}) in {source!r}"))
+            return None
 
 
-def import_xlsform(path: str | Path, *, respondent_type: str | None = None) -> dict[str, Any]:
-    """Read an XLSForm and return the instrument structure (as in the YAML files), validated."""
+def _label(node: dict[str, Any]) -> dict[str, Any]:
+    return {"label": node["label"]} if node.get("label") else {}
+
+
+def _read_form(path: Path) -> tuple[dict[str, Any], dict[str, int], list[str]]:
+    """Read a workbook with pyxform; return its nested form, rows by name and its warnings."""
+    from pyxform.xls2json import workbook_to_json
+    from pyxform.xls2json_backends import get_xlsform
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # openpyxl's notes on Excel extensions
+            book = get_xlsform(str(path))
+    except Exception as exc:  # pyxform and its readers raise many kinds for a bad file
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InstrumentError(
+            [("", f"cannot read {path.name} as an XLSForm workbook (.xls or .xlsx): {reason}")]
+        ) from exc
+    if not book.survey:
+        raise InstrumentError([("survey", "the workbook has no survey sheet (or it is empty)")])
+    said: list[str] = []
+    try:
+        form = workbook_to_json(
+            workbook_dict=book,
+            form_name="data",
+            fallback_form_name=book.fallback_form_name,
+            warnings=said,
+        )
+    except Exception as exc:  # a PyXFormError, or worse, for a malformed form
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        raise InstrumentError([("", f"pyxform refuses the form: {reason}")]) from exc
+    return form, _rows_by_name(book), said
+
+
+def _consent_gate(form: dict[str, Any]) -> str | None:
+    keys: list[str] = []
+
+    def walk(nodes: list[dict[str, Any]]) -> None:
+        for node in nodes:
+            walk(node.get("children") or [])
+            required = str((node.get("bind") or {}).get("required", "")).lower()
+            if node.get("milieu_type") == "consent" and required in _TRUE_WORDS:
+                keys.append(str(node.get("name")))
+
+    walk(form.get("children") or [])
+    return " and ".join(f"${{{k}}} = '{CONSENT_YES}'" for k in keys) or None
+
+
+def _milieu_consent_section(respondent_type: str) -> dict[str, Any]:
+    """Return the consent section of the project's own guide for this respondent type."""
+    from .validate import PROJECT_INSTRUMENTS
+
+    path = Path(PROJECT_INSTRUMENTS) / _MILIEU_GUIDES[respondent_type]
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return next(s for s in data["sections"] if all(q["type"] == "consent" for q in s["questions"]))
+
+
+def _version(value: Any, notes: list[str]) -> str:
+    text = str(value or "").strip()
+    if not text:
+        return "1.0.0"
+    if _VERSION_RE.match(text):
+        return text
+    if text.isdigit():
+        return f"{text}.0"
+    notes.append(f"settings: version {text!r} is not numbered like 1.0.0; imported as 1.0.0")
+    return "1.0.0"
+
+
+def import_xlsform(
+    path: str | Path,
+    *,
+    respondent_type: str | None = None,
+    warnings: list[str] | None = None,
+) -> dict[str, Any]:
+    """Read an XLSForm and return the instrument structure (as in the YAML files), validated.
+
+    What Milieu did to make the form fit (a consent block put in front, notes skipped...)
+    is appended to ``warnings``.
+    """
     from .definitions import instrument_from_dict
     from .validate import codebook_codes
 
-    try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
-        raise InstrumentError(
-            [("", f"cannot read {Path(path).name} as an .xlsx workbook: {exc}")]
-        ) from exc
-    try:
-        survey = _sheet_rows(wb, "survey")
-        lists = _choice_lists(_sheet_rows(wb, "choices"))
-        settings_rows = _sheet_rows(wb, "settings")
-    finally:
-        wb.close()
-    if not survey:
-        raise InstrumentError([("survey", "the workbook has no survey sheet (or it is empty)")])
-    settings = settings_rows[0] if settings_rows else {}
-    data = _assemble(survey, lists, settings, respondent_type, Path(path).stem)
-    instrument_from_dict(data, codes=codebook_codes(), source=str(path))
-    return data
-
-
-def _assemble(
-    survey: list[dict[str, str]],
-    lists: dict[str, list[dict[str, Any]]],
-    settings: dict[str, str],
-    respondent_type: str | None,
-    stem: str,
-) -> dict[str, Any]:
-    rtype = respondent_type or settings.get("milieu_respondent_type")
-    if not rtype:
+    path = Path(path)
+    notes = warnings if warnings is not None else []
+    form, rows, said = _read_form(path)
+    notes += [f"pyxform: {' '.join(w.split())}" for w in said]
+    rtype = respondent_type or form.get("milieu_respondent_type")
+    if rtype not in _MILIEU_GUIDES:
         raise InstrumentError(
             [
                 (
@@ -481,27 +728,58 @@ def _assemble(
                 )
             ]
         )
-    keys = [r.get("name", "") for r in survey]
-    gate = (
-        " and ".join(
-            f"${{{k}}} = '{CONSENT_YES}'"
-            for k, r in zip(keys, survey, strict=True)
-            if r.get("milieu_type") == "consent" and r.get("required", "").lower() == "yes"
-        )
-        or None
-    )
-    importer = _Importer(survey, lists, gate)
+    importer = _Importer(form, rows, _consent_gate(form))
     sections = importer.run()
-    title_fr = settings.get("form_title") or settings.get("form_id") or stem
+    if importer.problems:
+        raise InstrumentError(importer.problems)
+    if not sections:
+        raise InstrumentError([("survey", "the form has no question Milieu can ask")])
+    notes += importer.warnings
+    if not any(q["type"] == "consent" for s in sections for q in s["questions"]):
+        consent = _milieu_consent_section(rtype)
+        taken = {s["key"] for s in sections}
+        if consent["key"] in taken:
+            consent = {**consent, "key": f"milieu_{consent['key']}"}
+        sections.insert(0, consent)
+        keys = ", ".join(q["key"] for q in consent["questions"])
+        notes.append(
+            f"the form has no consent question: Milieu's consent block ({keys}) was put in front"
+        )
+    form_id = str(form.get("id_string") or path.stem)
+    title_fr = str(form.get("title") or form_id)
     data: dict[str, Any] = {
-        "id": settings.get("form_id") or stem,
-        "version": settings.get("version") or "1.0.0",
-        "title": {"fr": title_fr, "en": settings.get("milieu_title_en") or title_fr},
+        "id": slug(form_id),
+        "version": _version(form.get("version"), notes),
+        "title": {"fr": title_fr, "en": str(form.get("milieu_title_en") or title_fr)},
     }
-    if settings.get("milieu_description_fr"):
-        fr = settings["milieu_description_fr"]
-        data["description"] = {"fr": fr, "en": settings.get("milieu_description_en") or fr}
+    if form.get("milieu_description_fr"):
+        fr = str(form["milieu_description_fr"])
+        data["description"] = {"fr": fr, "en": str(form.get("milieu_description_en") or fr)}
     data["respondent_type"] = rtype
-    data["choice_lists"] = {name: lists[name] for name in lists if name in importer.used_lists}
+    data["choice_lists"] = {
+        importer.identifier("list", name): importer.lists[name]
+        for name in importer.lists
+        if name in importer.used_lists
+    }
     data["sections"] = sections
+    try:
+        instrument_from_dict(data, codes=codebook_codes(), source=str(path))
+    except InstrumentError as exc:
+        raise InstrumentError(_with_rows(exc.problems, data, importer.key_rows)) from exc
     return data
+
+
+def _with_rows(
+    problems: list[tuple[str, str]], data: dict[str, Any], key_rows: dict[str, int]
+) -> list[tuple[str, str]]:
+    """Name the sheet row and question of a validation problem (`sections[1].questions[2]`)."""
+    out = []
+    for where, message in problems:
+        match = re.match(r"sections\[(\d+)\]\.questions\[(\d+)\](.*)", where)
+        if match:
+            s, q, rest = int(match[1]), int(match[2]), match[3]
+            key = data["sections"][s]["questions"][q]["key"]
+            row = key_rows.get(key)
+            where = f"survey row {row} ({key}){rest}" if row else f"question {key}{rest}"
+        out.append((where, message))
+    return out

@@ -59,6 +59,9 @@ class Interview(Base):
     created_dt: Mapped[datetime] = mapped_column(default=utcnow)
     updated_dt: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     submitted_dt: Mapped[datetime | None]
+    #: the submission an imported interview came from (ODK meta/instanceID or KEY, Kobo
+    #: _uuid or meta/rootUuid, without "uuid:"), so a re-import finds it again
+    instance_id: Mapped[str | None] = mapped_column(sa.String(100), unique=True)
     #: optimistic lock: a save based on an older version is refused
     version: Mapped[int] = mapped_column(default=1)
 

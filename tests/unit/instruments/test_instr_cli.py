@@ -108,3 +108,39 @@ def test_import_of_a_bad_workbook_writes_nothing(runner, tmp_path):
     result = runner.invoke(instruments_group, ["import-xlsform", str(fake), "--out", str(out)])
     assert result.exit_code == 1 and "Error:" in result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fake.xlsx"]
+
+
+def test_import_of_a_foreign_form_warns_about_the_consent_block(runner, tmp_path):
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.active.title = "survey"
+    for row in [["type", "name", "label"], ["begin group", "g", "G"], ["text", "town", "Ville"]]:
+        wb.active.append(row)
+    wb.active.append(["end group", "", ""])
+    wb.save(tmp_path / "form.xlsx")
+    out = tmp_path / "form.yaml"
+    args = ["import-xlsform", str(tmp_path / "form.xlsx"), "--out", str(out)]
+    result = runner.invoke(instruments_group, [*args, "--respondent-type", "sme"])
+    assert result.exit_code == 0, result.output
+    assert "Warning:" in result.output and "consent block" in result.output
+    assert load_instrument(out).questions[0].key == "consent_data"
+
+
+def test_import_of_a_form_with_a_repeat_names_it_in_one_line(runner, tmp_path):
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.active.title = "survey"
+    for row in [["type", "name", "label"], ["begin repeat", "member", "M"], ["text", "n", "N"]]:
+        wb.active.append(row)
+    wb.active.append(["end repeat", "", ""])
+    wb.save(tmp_path / "form.xlsx")
+    args = ["import-xlsform", str(tmp_path / "form.xlsx"), "--out", str(tmp_path / "f.yaml")]
+    result = runner.invoke(instruments_group, [*args, "--respondent-type", "sme"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.output.strip().splitlines() == [
+        f"Error: {tmp_path / 'form.xlsx'}: survey row 2: repeat 'member': "
+        "Milieu has no repeated questions"
+    ]
+    assert not (tmp_path / "f.yaml").exists()

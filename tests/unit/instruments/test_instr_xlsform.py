@@ -139,7 +139,6 @@ def test_import_a_foreign_single_language_form(tmp_path):
         tmp_path / "kobo.xlsx",
         [
             ["type", "name", "label", "required", "relevant"],
-            ["select_one yn", "consent_data", "Vous acceptez ?", "yes", ""],
             ["select_one yn", "exports", "Exportez-vous ?", "yes", ""],
             ["integer", "share", "Part", "", "${exports} = 'y'"],
         ],
@@ -148,9 +147,86 @@ def test_import_a_foreign_single_language_form(tmp_path):
     )
     with pytest.raises(InstrumentError, match="milieu_respondent_type"):
         import_xlsform(path)
-    # A foreign form has no consent type: it is refused until consent questions are marked.
-    with pytest.raises(InstrumentError, match="the first question must be a consent"):
-        import_xlsform(path, respondent_type="sme")
+    # A foreign form has no consent question: Milieu's own block is put in front, and said.
+    notes: list[str] = []
+    data = import_xlsform(path, respondent_type="sme", warnings=notes)
+    instrument = instrument_from_dict(data)
+    guide = load_instrument(INSTRUMENTS / "sme_manager.yaml")
+    assert instrument.sections[0] == guide.sections[0]
+    assert [q.key for q in instrument.questions[-2:]] == ["exports", "share"]
+    assert [n for n in notes if "consent" in n] == [
+        "the form has no consent question: Milieu's consent block "
+        "(consent_data, consent_participation, consent_audio) was put in front"
+    ]
+    assert instrument.question("exports").label == {
+        "fr": "Exportez-vous ?",
+        "en": "Exportez-vous ?",
+    }
+    assert (instrument.id, instrument.title["fr"], instrument.version) == (
+        "kobo_form",
+        "Formulaire",
+        "2024.1",
+    )
+
+
+def test_hand_written_form_with_spaced_group_and_select_one_from(tmp_path):
+    # Hand-written XLSForms (and pyxform's own examples) write "begin group" with a space,
+    # "select one from LIST", "or specify other", an upper-case sheet name and headers, and
+    # a form id with capitals, dashes and accents.
+    wb = openpyxl.Workbook()
+    sheet = wb.active
+    sheet.title = "SURVEY"
+    for row in [
+        ["Type", "Name", "Label::English (en)", "Label::Français (fr)", "Relevant"],
+        ["note", "intro", "Welcome", "Bienvenue", ""],
+        ["begin group", "firm", "The firm", "L'entreprise", ""],
+        ["select one from sector or specify other", "sector", "Sector?", "Secteur ?", ""],
+        ["select_one yn", "exports", "Exports?", "Exportez-vous ?", ""],
+        ["begin_group", "abroad", "Abroad", "À l'étranger", "${exports} = 'y'"],
+        ["integer", "countries", "How many?", "Combien de pays ?", ""],
+        ["end_group", "", "", "", ""],
+        ["end group", "", "", "", ""],
+    ]:
+        sheet.append(row)
+    choices = wb.create_sheet("Choices")
+    for row in [
+        ["List Name", "Name", "Label::English (en)", "Label::Français (fr)"],
+        ["sector", "industry", "Industry", "Industrie"],
+        ["sector", "services", "Services", "Services"],
+        ["yn", "y", "Yes", "Oui"],
+        ["yn", "n", "No", "Non"],
+    ]:
+        choices.append(row)
+    settings = wb.create_sheet("Settings")
+    settings.append(["Form_ID", "Version"])
+    settings.append(["Enquête-PME-v2", "2024061101"])
+    path = tmp_path / "hand.xlsx"
+    wb.save(path)
+    notes: list[str] = []
+    instrument = instrument_from_dict(import_xlsform(path, respondent_type="sme", warnings=notes))
+    assert instrument.id == "enquete_pme_v2" and instrument.title["fr"] == "Enquête-PME-v2"
+    assert instrument.version == "2024061101.0"
+    assert [s.key for s in instrument.sections] == ["consentement", "firm", "abroad"]
+    sector = instrument.question("sector")
+    assert sector.label == {"fr": "Secteur ?", "en": "Sector?"}
+    assert sector.choice_values() == ["industry", "services", "other"]
+    other = instrument.question("sector_other")
+    assert other.type == "text" and other.relevant == "selected(sector, 'other')"
+    # The nested group's condition reaches its questions.
+    assert instrument.question("countries").relevant == "exports = 'y'"
+    assert any("note 'intro' skipped" in n and "survey row 2" in n for n in notes)
+
+
+def test_a_lone_sheet_is_the_survey(tmp_path):
+    wb = openpyxl.Workbook()
+    wb.active.title = "Sheet1"
+    wb.active.append(["type", "name", "label"])
+    wb.active.append(["text", "town", "Commune"])
+    wb.save(tmp_path / "lone.xlsx")
+    instrument = instrument_from_dict(
+        import_xlsform(tmp_path / "lone.xlsx", respondent_type="relay")
+    )
+    assert instrument.questions[-1].key == "town" and instrument.id == "lone"
 
 
 def test_import_a_foreign_form_with_metadata_and_blank_rows(tmp_path):
@@ -181,21 +257,59 @@ def test_import_a_foreign_form_with_metadata_and_blank_rows(tmp_path):
     assert instrument.id == "kobo" and instrument.respondent_type == "relay"
 
 
-def test_import_refuses_unsupported_types(tmp_path):
+def test_import_refuses_what_milieu_cannot_represent_by_name_and_row(tmp_path):
     path = write_xlsform(
         tmp_path / "calc.xlsx",
         [
-            ["type", "name", "label", "milieu_type"],
-            ["select_one yn", "consent_data", "OK ?", "consent"],
+            ["type", "name", "label", "calculation"],
+            ["text", "town", "Commune", ""],
             [None, None, None, None],
-            ["calculate", "total", "Total", ""],
+            ["calculate", "total", "", "1 + 1"],
+            ["begin repeat", "member", "Membre", ""],
+            ["text", "member_name", "Nom", ""],
+            ["end repeat", "", "", ""],
+            ["geopoint", "where", "Où ?", ""],
         ],
-        [["list_name", "name", "label"], ["yn", "yes", "Oui"]],
     )
-    with pytest.raises(
-        InstrumentError, match=r"survey row 4.type: unsupported XLSForm type 'calculate'"
-    ):
+    with pytest.raises(InstrumentError) as caught:
         import_xlsform(path, respondent_type="sme")
+    assert str(caught.value).splitlines() == [
+        "survey row 4: calculate 'total': Milieu has no calculate questions",
+        "survey row 5: repeat 'member': Milieu has no repeated questions",
+        "survey row 8: geopoint 'where': Milieu has no geopoint questions",
+    ]
+
+
+def test_import_refuses_a_form_pyxform_refuses_in_one_line(tmp_path):
+    path = write_xlsform(
+        tmp_path / "bad.xlsx",
+        [["type", "name", "label"], ["select_one nowhere", "q", "Q ?"]],
+        [["list_name", "name", "label"], ["yn", "y", "Oui"]],
+    )
+    with pytest.raises(InstrumentError) as caught:
+        import_xlsform(path, respondent_type="sme")
+    message = str(caught.value)
+    assert message.startswith("pyxform refuses the form:") and "nowhere" in message
+    assert "\n" not in message
+
+
+def test_export_with_organisations_files_each_submission(tmp_path):
+    instrument = load_instrument(INSTRUMENTS / "relay_actor.yaml")
+    path = export_xlsform(instrument, tmp_path / "relay.xlsx", organisations=["REL_002", "REL_001"])
+    assert (tmp_path / "organisations.csv").read_text(encoding="utf-8").splitlines() == [
+        "name,label",
+        "REL_001,REL_001",
+        "REL_002,REL_002",
+    ]
+    root, warnings = xform(path)
+    assert warnings == []
+    bind = root.find(".//xf:bind[@nodeset='/data/milieu_organisation']", XF)
+    assert bind is not None and bind.get("required") == "true()"
+    instance = root.find(".//xf:instance[@id='organisations']", XF)
+    assert instance.get("src") == "jr://file-csv/organisations.csv"
+    # The organisation question is read back as such, not as a question of the guide.
+    back = instrument_from_dict(import_xlsform(path))
+    assert dataclasses.replace(back, sha256=None) == dataclasses.replace(instrument, sha256=None)
 
 
 def test_import_refuses_a_file_that_is_not_a_workbook(tmp_path):
@@ -203,3 +317,21 @@ def test_import_refuses_a_file_that_is_not_a_workbook(tmp_path):
     fake.write_text("not a workbook", encoding="utf-8")
     with pytest.raises(InstrumentError, match="cannot read fake.xlsx"):
         import_xlsform(fake)
+
+
+def test_group_and_list_names_become_valid_keys(tmp_path):
+    # Forms built in Excel often name groups and lists with capitals and dashes, which
+    # XLSForm allows and Milieu's keys do not; names of questions are kept as data columns.
+    path = write_xlsform(
+        tmp_path / "names.xlsx",
+        [
+            ["type", "name", "label"],
+            ["begin_group", "Firm-Info", "Entreprise"],
+            ["select_one Yes-No", "exports", "Exportez-vous ?"],
+            ["end_group", "", ""],
+        ],
+        [["list_name", "name", "label"], ["Yes-No", "y", "Oui"], ["Yes-No", "n", "Non"]],
+    )
+    instrument = instrument_from_dict(import_xlsform(path, respondent_type="sme"))
+    assert [s.key for s in instrument.sections] == ["consentement", "firm_info"]
+    assert instrument.question("exports").choice_list == "yes_no"
