@@ -6,8 +6,8 @@ folding when the server has the unaccent extension). Both are filled by a trigge
 `segments` (migration 5e7c2b9d41f0), so a new transcript version is searchable as soon as it
 is stored. The tables are not models; `include_name` keeps autogenerate away from them.
 
-SQLite's tokenizer does not stem French: each query word drops a plural s or x and matches as
-a prefix ("exportations" finds "exportation" and "exportations"). PostgreSQL stems with its
+SQLite's tokenizer does not stem French: each query word drops a plural s, x or -aux and matches
+as a prefix ("exportations" finds "exportation" and "exportations"). PostgreSQL stems with its
 French Snowball dictionary. Hits are text, not codings: blind-round rules do not apply, only
 who may read the transcript (a fieldworker: their own interviews).
 """
@@ -63,12 +63,18 @@ def _fold(word: str) -> str:
 
 
 def fts5_query(text: str) -> str:
-    """Turn what a user typed into an FTS5 query: every word, as a prefix, plural dropped."""
+    """Turn what a user typed into an FTS5 query: every word, plural dropped, as a prefix.
+
+    Words of one or two letters ("de", "la") match only themselves: as prefixes they would
+    find most of the text.
+    """
     terms = []
     for word in re.findall(r"\w+", _fold(text[:MAX_QUERY])):
-        if len(word) > 3 and word[-1] in "sx":
+        if len(word) > 4 and word.endswith("aux"):
+            word = word[:-2]  # régionaux -> regiona*: régional, régionale, régionaux
+        elif len(word) > 3 and word[-1] in "sx":
             word = word[:-1]
-        terms.append(f'"{word}"*')
+        terms.append(f'"{word}"*' if len(word) > 2 else f'"{word}"')
     if not terms:
         raise SearchError(text)
     return " ".join(terms)

@@ -10,6 +10,7 @@ from integration.test_workspace import Api
 from survey_app.extensions import db
 from survey_app.fieldwork import operations as ops
 from survey_app.models import TranscriptVersion
+from survey_app.transcripts.search import SearchError, fts5_query
 
 EXPORT_TEXT = (
     "Enquêteur : Comment avez-vous commencé ?\n"
@@ -115,3 +116,11 @@ def test_a_new_transcript_version_replaces_the_old_in_the_index(app, texts, api)
     assert hits(api, "Japon") == [(new_id, str(len("Interviewé : Nous visons désormais le ")))]
     # the old version is no longer current: its words are not found any more
     assert mine not in [v for v, _start in hits(api, "exportations")]
+
+
+def test_sqlite_query_drops_plurals_and_keeps_short_words_whole():
+    # "de" as a prefix would find "des", "développement"...: short words match only themselves
+    assert fts5_query("Chambres de commerce") == '"chambre"* "de" "commerce"*'
+    assert fts5_query("exportations régionaux") == '"exportation"* "regiona"*'
+    with pytest.raises(SearchError):
+        fts5_query("« : » *")
