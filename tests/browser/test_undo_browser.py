@@ -1,4 +1,4 @@
-"""Undo in the coding workspace, in Chromium: Ctrl+Z, the toast after a delete, a stale undo."""
+"""Chromium: undo (Ctrl+Z, the toast after a delete, a stale undo), coding from a search hit."""
 
 from __future__ import annotations
 
@@ -95,3 +95,23 @@ def test_ctrl_z_in_the_memo_box_is_the_text_box_own_undo(sqlite_app, live_server
     page.keyboard.press("Control+z")
     assert page.locator(".ws-chip.ws-mine").count() == 1
     assert codings(sqlite_app, version_id)[0].status == "active"
+
+
+def test_a_search_hit_opens_the_transcript_with_the_words_ready_to_code(
+    sqlite_app, live_server, page
+):
+    version_id = setup_case(sqlite_app, SHORT)
+    login(page, live_server)
+    page.goto(f"{live_server}/coding/transcripts/{version_id}")
+    page.fill(".ws-find input[name=q]", "conseillere")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".fts-hit mark")
+    assert page.inner_text(".fts-hit mark") == "conseillère"
+    page.click(".fts-hit a.fts-open")
+    page.wait_for_selector("#ws-picker:not([hidden])")
+    assert page.inner_text("#ws-excerpt") == "conseillère"
+    page.fill("#ws-search", "GOV.PROX")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".ws-chip.ws-mine:has-text('GOV.PROX')")
+    [made] = codings(sqlite_app, version_id)
+    assert SHORT[made.start : made.end] == "conseillère"
