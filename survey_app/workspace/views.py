@@ -337,6 +337,7 @@ def _retrieval():
 def retrieval():
     filters, passages = _retrieval()
     book = current_codebook()
+    rounds = rq.rounds()
     return render_template(
         "workspace/retrieval.html",
         filters=filters,
@@ -348,7 +349,8 @@ def retrieval():
         territories=cq.territories_of(cq.current_cases()),
         respondent_types=RESPONDENT_TYPES,
         coders=rq.coders(),
-        rounds=rq.rounds(),
+        rounds=rounds,
+        round_names={r.id: r.name for r in rounds},
         sources=rq.SOURCES,
         label=q.label,
     )
