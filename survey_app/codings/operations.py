@@ -71,6 +71,26 @@ def visible_codings_query(
     return stmt.order_by(Coding.start, Coding.end, Coding.id)
 
 
+def visible_codings_across(
+    user: User, transcript_version_ids: list[int], statuses: tuple[str, ...] = LIVE_STATUSES
+) -> sa.Select:
+    """`visible_codings_query` over many transcript versions at once, in one query.
+
+    The same rule: on the transcripts of an open round the user codes in, only their own.
+    """
+    stmt = sa.select(Coding).where(
+        Coding.transcript_version_id.in_(transcript_version_ids), Coding.status.in_(statuses)
+    )
+    if user.role == "fieldworker":
+        return stmt.where(sa.false())
+    blind = blind_transcript_ids(user)
+    if blind:
+        stmt = stmt.where(
+            sa.or_(Coding.transcript_version_id.not_in(blind), Coding.coder_id == user.id)
+        )
+    return stmt.order_by(Coding.transcript_version_id, Coding.start, Coding.end, Coding.id)
+
+
 def _check_span(version: TranscriptVersion, start: int, end: int) -> None:
     if not (0 <= start < end <= len(version.text)):
         raise CodingError(

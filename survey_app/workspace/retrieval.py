@@ -1,7 +1,8 @@
 """Retrieval: every passage coded with a code (or a family), with its case, coder and memo.
 
-Reads go through `visible_codings_query`, one transcript at a time, so a coder in an open
-blind round retrieves only their own codings on that round's transcripts.
+Reads go through `visible_codings_across` (the rule of `visible_codings_query`, over many
+transcripts in one query), so a coder in an open blind round retrieves only their own codings
+on that round's transcripts.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from survey_app.codings.operations import visible_codings_query
+from survey_app.codings.operations import visible_codings_across
 from survey_app.extensions import db
 from survey_app.models import Code, Coding, CodingRound, TranscriptVersion, User
 from survey_app.models.coding import FAMILIES
@@ -139,19 +140,27 @@ def retrieve(user: User, filters: Filters) -> list[Passage]:
     )
     if filters.version_id:
         cases = [c for c in cases if c.version.id == filters.version_id]
-    out = []
-    for case in cases:
-        stmt = visible_codings_query(user, case.version.id).where(Coding.source != "model")
-        stmt = _narrow(stmt, filters).options(selectinload(Coding.code), selectinload(Coding.coder))
-        codings = list(db.session.scalars(stmt))
-        if not codings:
-            continue
-        text = db.session.scalar(
-            sa.select(TranscriptVersion.text).where(TranscriptVersion.id == case.version.id)
+    by_version = {c.version.id: c for c in cases}
+    stmt = visible_codings_across(user, list(by_version)).where(Coding.source != "model")
+    stmt = _narrow(stmt, filters).options(selectinload(Coding.code), selectinload(Coding.coder))
+    codings = list(db.session.scalars(stmt))
+    texts = dict(
+        db.session.execute(
+            sa.select(TranscriptVersion.id, TranscriptVersion.text).where(
+                TranscriptVersion.id.in_({c.transcript_version_id for c in codings})
+            )
+        ).all()
+    )
+    order = {vid: i for i, vid in enumerate(by_version)}
+    codings.sort(key=lambda c: (order[c.transcript_version_id], c.start, c.end, c.id))
+    return [
+        Passage(
+            c,
+            by_version[c.transcript_version_id],
+            *_context(texts[c.transcript_version_id], c.start, c.end),
         )
-        for coding in codings:
-            out.append(Passage(coding, case, *_context(text, coding.start, coding.end)))
-    return out
+        for c in codings
+    ]
 
 
 def coders() -> list[User]:

@@ -190,3 +190,29 @@ def test_matrix_cells_link_to_their_passages(app, cases, codebook, api):
     link = f"/coding/retrieval?code=DYNAMICS&amp;version_id={sme}"
     assert link in families
     assert len(passages(api, code="DYNAMICS", version_id=sme)) == 1
+
+
+def test_visible_codings_across_is_the_per_transcript_rule(app, cases, codebook, api):
+    from survey_app.codings.operations import visible_codings_across, visible_codings_query
+
+    sme, relay = cases
+    api.login("bob")
+    coded(api, sme, TEXT, "C'est la Région qui fixe le cap", codebook["GOV.PILOT"])
+    coded(api, relay, RELAY_TEXT, "club export", codebook["GOV.PILOT"])
+    open_round(app, sme, ["ana", "bob"])
+    api.login("ana")
+    coded(api, sme, TEXT, "Et la Région", codebook["GOV.PILOT"])
+    coded(api, relay, RELAY_TEXT, "nous avons", codebook["DYN.FREQ"])
+    with app.app_context():
+        for name in ("ana", "bob", "ines"):
+            user = db.session.scalar(sa.select(User).where(User.username == name))
+            one_by_one = {
+                c.id
+                for v in (sme, relay)
+                for c in db.session.scalars(visible_codings_query(user, v))
+            }
+            at_once = {c.id for c in db.session.scalars(visible_codings_across(user, [sme, relay]))}
+            assert at_once == one_by_one, name
+        ana = db.session.scalar(sa.select(User).where(User.username == "ana"))
+        assert len(one_by_one) == 0  # ines, a fieldworker, sees no codings
+        assert len(list(db.session.scalars(visible_codings_across(ana, [sme, relay])))) == 3
