@@ -65,6 +65,16 @@ def test_ctrl_z_undoes_create_edit_and_delete_and_the_toast_undoes_a_delete(
     page.wait_for_function(f"{CHIPS} === 1")
     assert codings(sqlite_app, version_id, id=freq.id)[0].status == "active"
 
+    # the toast's "Annuler" undoes the delete it announced, even after another coding
+    page.click(".ws-chip.ws-mine:has-text('DYN.FREQ')")
+    page.click("#ws-delete")
+    page.wait_for_function(f"{CHIPS} === 0")
+    code_phrase(page, sqlite_app, version_id, "tout le monde s'aligne", "GOV.COORD")
+    toast.get_by_role("button", name="Annuler").click()
+    page.wait_for_function(f"{CHIPS} === 2")
+    assert codings(sqlite_app, version_id, id=freq.id)[0].status == "active"
+    assert [c.status for c in codings(sqlite_app, version_id) if c.id != freq.id][-1] == "active"
+
     # a stale undo is refused clearly: someone changed the coding since this page saw it
     page.click(".ws-chip.ws-mine:has-text('DYN.FREQ')")
     page.select_option("#ws-intensity", "3")

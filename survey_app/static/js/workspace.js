@@ -286,7 +286,7 @@
       closePicker();
       renderSpan(c.start, c.end);
       setState("saved");
-      toast(T.deleted + " (" + c.code + ")", true);
+      toast(T.deleted + " (" + c.code + ")", undoStack[undoStack.length - 1]);
     }).catch(function () { setState("offline"); });
   }
 
@@ -295,23 +295,28 @@
   var undoStack = [];   // the user's own changes in this page, last one last
   var toastEl = document.getElementById("ws-toast");
   var toastTimer = null;
+  var toastEntry = null;  // the change the toast's "Undo" button undoes
 
   function remember(entry) {
     undoStack.push(entry);
     if (undoStack.length > 100) undoStack.shift();
   }
 
-  function toast(message, undoable) {
+  function toast(message, entry) {
+    toastEntry = entry || null;
     toastEl.querySelector(".ws-toast-text").textContent = message;
-    toastEl.querySelector("button").hidden = !undoable;
+    toastEl.querySelector("button").hidden = !toastEntry;
     toastEl.hidden = false;
     clearTimeout(toastTimer);
     toastTimer = setTimeout(function () { toastEl.hidden = true; }, 8000);
   }
 
-  function undo() {
-    var entry = undoStack.pop();
-    if (!entry) { toast(T.nothing, false); return; }
+  function undo(chosen) {
+    // Ctrl+Z undoes the last change; the toast's button undoes the delete it announced, even
+    // if another change came in between
+    var at = chosen ? undoStack.indexOf(chosen) : undoStack.length - 1;
+    var entry = at >= 0 ? undoStack.splice(at, 1)[0] : null;
+    if (!entry) { toast(T.nothing); return; }
     // the version this page last saw: our own later changes moved it on
     var known = codings[entry.id] || entry.coding || entry.before;
     var request;
@@ -328,7 +333,7 @@
     request.then(function (json) {
       if (!json.ok) {
         setState("error", json.message);
-        toast(T.undoFailed + " " + (json.message || ""), false);
+        toast(T.undoFailed + " " + (json.message || ""));
         return;
       }
       var old = codings[entry.id] || known;
@@ -337,12 +342,15 @@
       var now = codings[entry.id] || old;
       renderSpan(Math.min(old.start, now.start), Math.max(old.end, now.end));
       setState("saved");
-      toast(T.undone, false);
+      toast(T.undone);
       root.dataset.undone = String((+root.dataset.undone || 0) + 1);
     }).catch(function () { undoStack.push(entry); setState("offline"); });
   }
 
-  toastEl.querySelector("button").addEventListener("click", function () { toastEl.hidden = true; undo(); });
+  toastEl.querySelector("button").addEventListener("click", function () {
+    toastEl.hidden = true;
+    if (toastEntry) undo(toastEntry);
+  });
   document.addEventListener("keydown", function (ev) {
     if (typing(ev) || ev.altKey || ev.shiftKey || !(ev.ctrlKey || ev.metaKey)) return;
     if (ev.key.toLowerCase() !== "z") return;
