@@ -216,3 +216,12 @@ def test_visible_codings_across_is_the_per_transcript_rule(app, cases, codebook,
         ana = db.session.scalar(sa.select(User).where(User.username == "ana"))
         assert len(one_by_one) == 0  # ines, a fieldworker, sees no codings
         assert len(list(db.session.scalars(visible_codings_across(ana, [sme, relay])))) == 3
+
+
+def test_neutralise_quotes_every_formula_start_and_nothing_else():
+    from survey_app.workspace.retrieval import neutralise
+
+    for text in ("=1+1", "+33 6", "-2", "@SUM(A1)", "\tcmd", "\rcmd"):
+        assert neutralise(text) == "'" + text
+    for value in ("Région = pilote", " =1", "", 3, None):
+        assert neutralise(value) == value
