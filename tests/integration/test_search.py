@@ -91,6 +91,7 @@ def test_snippet_is_escaped_and_marks_the_match(app, texts, api):
 def test_fieldworkers_search_only_their_own_transcripts(app, texts, api):
     mine, other = texts
     api.login("ines")
+    assert 'href="/transcripts/search"' in api.client.get("/interviews").get_data(as_text=True)
     assert hits(api, "exportations") == [(mine, str(EXPORT_TEXT.index("exportations")))]
     assert hits(api, "club") == []
     resp = api.client.get("/transcripts/search", query_string={"q": "club", "version_id": other})
