@@ -7,6 +7,7 @@ from alembic import context
 from flask import current_app
 
 import survey_app.models  # noqa: F401  (autogenerate sees every table)
+from survey_app.transcripts.search import include_name
 
 config = context.config
 if config.config_file_name:
@@ -46,6 +47,7 @@ def run_migrations_online() -> None:
     args.setdefault("process_revision_directives", skip_empty)
     args.setdefault("compare_type", True)
     args.setdefault("render_item", render_item)
+    args.setdefault("include_name", include_name)
     with migrate_ext.db.engine.connect() as connection:
         context.configure(connection=connection, target_metadata=target_metadata, **args)
         with context.begin_transaction():

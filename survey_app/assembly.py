@@ -168,6 +168,7 @@ def init_blueprints(app: Flask) -> None:
     from survey_app.fieldwork.blueprint import bp as fieldwork_bp
     from survey_app.profiles.blueprint import bp as profiles_bp
     from survey_app.rounds.blueprint import bp as rounds_bp
+    from survey_app.transcripts.blueprint import bp as transcripts_bp
     from survey_app.workspace.blueprint import bp as workspace_bp
 
     blueprints = (
@@ -181,6 +182,7 @@ def init_blueprints(app: Flask) -> None:
         api_bp,
         tokens_bp,
         profiles_bp,
+        transcripts_bp,
     )
     for bp in blueprints:
         app.register_blueprint(bp)

@@ -71,6 +71,26 @@ def visible_codings_query(
     return stmt.order_by(Coding.start, Coding.end, Coding.id)
 
 
+def visible_codings_across(
+    user: User, transcript_version_ids: list[int], statuses: tuple[str, ...] = LIVE_STATUSES
+) -> sa.Select:
+    """`visible_codings_query` over many transcript versions at once, in one query.
+
+    The same rule: on the transcripts of an open round the user codes in, only their own.
+    """
+    stmt = sa.select(Coding).where(
+        Coding.transcript_version_id.in_(transcript_version_ids), Coding.status.in_(statuses)
+    )
+    if user.role == "fieldworker":
+        return stmt.where(sa.false())
+    blind = blind_transcript_ids(user)
+    if blind:
+        stmt = stmt.where(
+            sa.or_(Coding.transcript_version_id.not_in(blind), Coding.coder_id == user.id)
+        )
+    return stmt.order_by(Coding.transcript_version_id, Coding.start, Coding.end, Coding.id)
+
+
 def _check_span(version: TranscriptVersion, start: int, end: int) -> None:
     if not (0 <= start < end <= len(version.text)):
         raise CodingError(
@@ -169,14 +189,23 @@ def _own(coding: Coding, user: User) -> None:
         )
 
 
-def update_coding(coding: Coding, user: User, expected_version: int, **changes: Any) -> Coding:
-    """Change code, valence, intensity, memo or span of one's own coding (optimistic lock)."""
-    _own(coding, user)
-    if coding.version != expected_version:
+def _check_version(coding: Coding, expected_version: int | None) -> None:
+    if expected_version is not None and coding.version != expected_version:
         raise CodingError(
             "Ce codage a été modifié entre-temps ; rechargez la page.",
             "This coding changed in the meantime; reload the page.",
         )
+
+
+def update_coding(
+    coding: Coding, user: User, expected_version: int, *, undo: bool = False, **changes: Any
+) -> Coding:
+    """Change code, valence, intensity, memo or span of one's own coding (optimistic lock).
+
+    `undo` marks the change in the audit trail as the undoing of the user's previous one.
+    """
+    _own(coding, user)
+    _check_version(coding, expected_version)
     before = _payload(coding)
     if "start" in changes or "end" in changes:
         _check_span(
@@ -191,13 +220,38 @@ def update_coding(coding: Coding, user: User, expected_version: int, **changes: 
         if field in changes:
             setattr(coding, field, changes[field])
     db.session.flush()
-    record("coding.update", coding, {"before": before, "after": _payload(coding)}, user=user)
+    payload = {"before": before, "after": _payload(coding)}
+    record("coding.update", coding, _undo_flag(payload, undo), user=user)
     return coding
 
 
-def delete_coding(coding: Coding, user: User) -> None:
+def _undo_flag(payload: dict[str, Any], undo: bool) -> dict[str, Any]:
+    return {**payload, "undo": True} if undo else payload
+
+
+def delete_coding(
+    coding: Coding, user: User, expected_version: int | None = None, *, undo: bool = False
+) -> None:
     """Delete one's own coding: it is marked deleted, kept for the audit trail."""
     _own(coding, user)
+    _check_version(coding, expected_version)
     coding.status = "deleted"
     db.session.flush()
-    record("coding.delete", coding, _payload(coding), user=user)
+    record("coding.delete", coding, _undo_flag(_payload(coding), undo), user=user)
+
+
+def restore_coding(coding: Coding, user: User, expected_version: int) -> Coding:
+    """Bring back one's own deleted coding (the undoing of a delete), if its code is current."""
+    _own(coding, user)
+    _check_version(coding, expected_version)
+    if coding.status != "deleted":
+        raise CodingError("Ce codage n’est pas supprimé.", "This coding is not deleted.")
+    if not coding.code.codebook_version.is_current or coding.code.retired:
+        raise CodingError(
+            "Ce code n’est plus dans le livre de codes en vigueur : le codage reste supprimé.",
+            "This code is no longer in the current codebook: the coding stays deleted.",
+        )
+    coding.status = "active"
+    db.session.flush()
+    record("coding.restore", coding, _undo_flag(_payload(coding), True), user=user)
+    return coding

@@ -9,7 +9,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from survey_app.auth.decorators import researcher_required
-from survey_app.codings.operations import CodingError, create_coding, delete_coding, update_coding
+from survey_app.codings.operations import (
+    CodingError,
+    create_coding,
+    delete_coding,
+    restore_coding,
+    update_coding,
+)
 from survey_app.core.job_queue import job_status, start_job
 from survey_app.extensions import db
 from survey_app.models import Job
@@ -114,19 +120,50 @@ def update(coding_id: int):
             return _refuse(400, "code", _("Choose a code of the current codebook."))
         changes["code"] = code
     try:
-        update_coding(coding, current_user, expected, **changes)
+        update_coding(coding, current_user, expected, undo=data.get("undo") is True, **changes)
     except CodingError as err:
         return _refuse(400, "invalid", _message(err))
     return jsonify(ok=True, coding=q.coding_json(coding, current_user))
 
 
+def _stale():
+    return _refuse(409, "stale", _("This coding changed in the meantime; reload the page."))
+
+
 @researcher_required
 def delete(coding_id: int):
+    """Delete one's own coding; with `version` (an undo sends it), only if it is unchanged."""
     coding = q.visible_coding_or_404(current_user, coding_id)
     if coding.coder_id != current_user.id:
         return _refuse(403, "forbidden", _("You can only change your own codings."))
-    delete_coding(coding, current_user)
-    return jsonify(ok=True, id=coding.id)
+    data = _payload()
+    try:
+        expected = _int_or_none(data.get("version"), "version")
+    except ValueError as err:
+        return _refuse(400, "invalid", _("Invalid value: %(name)s.", name=str(err)))
+    if expected is not None and expected != coding.version:
+        return _stale()
+    delete_coding(coding, current_user, expected, undo=data.get("undo") is True)
+    return jsonify(ok=True, id=coding.id, version=coding.version)
+
+
+@researcher_required
+def restore(coding_id: int):
+    """Undo a delete: bring one's own deleted coding back, if nobody changed it since."""
+    coding = q.visible_coding_or_404(current_user, coding_id, statuses=("deleted",))
+    if coding.coder_id != current_user.id:
+        return _refuse(403, "forbidden", _("You can only change your own codings."))
+    try:
+        expected = _int_or_none(_payload().get("version"), "version")
+    except ValueError as err:
+        return _refuse(400, "invalid", _("Invalid value: %(name)s.", name=str(err)))
+    if expected != coding.version:
+        return _stale()
+    try:
+        restore_coding(coding, current_user, expected)
+    except CodingError as err:
+        return _refuse(400, "invalid", _message(err))
+    return jsonify(ok=True, coding=q.coding_json(coding, current_user))
 
 
 @researcher_required

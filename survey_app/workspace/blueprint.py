@@ -22,6 +22,10 @@ bp.add_url_rule("/next", view_func=views.next_segment, methods=["GET", "POST"])
 bp.add_url_rule("/matrix", view_func=views.matrix)
 bp.add_url_rule("/matrix.csv", view_func=views.matrix_csv)
 bp.add_url_rule("/saturation", view_func=views.saturation)
+bp.add_url_rule("/retrieval", view_func=views.retrieval)
+bp.add_url_rule(
+    "/retrieval.<any(csv, xlsx):fmt>", view_func=views.retrieval_export, endpoint="retrieval_export"
+)
 
 # JSON
 bp.add_url_rule(
@@ -43,6 +47,12 @@ bp.add_url_rule(
     "/api/codings/<int:coding_id>/delete",
     view_func=api.delete,
     endpoint="api_delete",
+    methods=["POST"],
+)
+bp.add_url_rule(
+    "/api/codings/<int:coding_id>/restore",
+    view_func=api.restore,
+    endpoint="api_restore",
     methods=["POST"],
 )
 bp.add_url_rule(

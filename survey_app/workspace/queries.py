@@ -85,12 +85,15 @@ def visible_suggestions(user: User, version_id: int) -> list[Coding]:
     return list(db.session.scalars(visible_suggestions_query(user, version_id)))
 
 
-def visible_coding_or_404(user: User, coding_id: int) -> Coding:
+def visible_coding_or_404(
+    user: User, coding_id: int, statuses: tuple[str, ...] | None = None
+) -> Coding:
     """Load a coding through the visibility rule: what the user may not see does not exist."""
     coding = db.session.get(Coding, coding_id)
     if coding is None:
         abort(404)
-    stmt = visible_codings_query(user, coding.transcript_version_id).where(
+    args = (statuses,) if statuses else ()
+    stmt = visible_codings_query(user, coding.transcript_version_id, *args).where(
         Coding.id == coding_id, Coding.source != "model"
     )
     found = db.session.scalar(stmt)

@@ -17,11 +17,13 @@ from survey_app.codings.operations import open_rounds_of
 from survey_app.core.job_queue import start_job
 from survey_app.extensions import db
 from survey_app.models import CodebookProposal, Job, ModelVersion, User
+from survey_app.models.coding import FAMILIES
 from survey_app.models.fieldwork import RESPONDENT_TYPES
 from survey_app.models.territories import SIZE_BANDS
 from survey_app.workspace import cases as cq
 from survey_app.workspace import codebook_changes as changes
 from survey_app.workspace import queries as q
+from survey_app.workspace import retrieval as rq
 from survey_app.workspace import saturation as sat
 from survey_app.workspace.forms import ActionForm, ProposalForm
 from survey_app.workspace.model_versions import activate, active_model_version
@@ -79,8 +81,18 @@ def transcript(version_id: int):
         codings=[q.coding_json(c, current_user) for c in codings],
         suggestions=[q.coding_json(c, current_user) for c in suggestions],
         focus=request.args.get("focus", type=int),
+        select=_selection(request.args.get("select", ""), len(version.text)),
         lang=q.lang(),
     )
+
+
+def _selection(value: str, length: int) -> list[int] | None:
+    """A span to select on opening ("start-end", from a search hit), if it lies in the text."""
+    start, _dash, end = value.partition("-")
+    if not (start.isdigit() and end.isdigit()):
+        return None
+    span = [int(start), int(end)]
+    return span if 0 <= span[0] < span[1] <= length else None
 
 
 # --- codebook ------------------------------------------------------------------------------
@@ -309,4 +321,57 @@ def saturation():
         level=level,
         levels=cq.TERRITORY_LEVELS,
         minimum=sat.SATURATION_MIN,
+    )
+
+
+# --- retrieval -------------------------------------------------------------------------------
+
+
+def _retrieval():
+    filters = rq.Filters.from_args(request.args)
+    passages = rq.retrieve(current_user, filters) if filters.code else []
+    return filters, passages
+
+
+@researcher_required
+def retrieval():
+    filters, passages = _retrieval()
+    book = current_codebook()
+    rounds = rq.rounds()
+    return render_template(
+        "workspace/retrieval.html",
+        filters=filters,
+        passages=passages[: rq.PAGE_LIMIT],
+        total=len(passages),
+        limit=rq.PAGE_LIMIT,
+        codes=q.usable_codes() if book else [],
+        families=FAMILIES,
+        territories=cq.territories_of(cq.current_cases()),
+        respondent_types=RESPONDENT_TYPES,
+        coders=rq.coders(),
+        rounds=rounds,
+        round_names={r.id: r.name for r in rounds},
+        sources=rq.SOURCES,
+        label=q.label,
+    )
+
+
+@researcher_required
+def retrieval_export(fmt: str):
+    filters, passages = _retrieval()
+    if not filters.code:
+        flash(_("Choose a code or a family first."), "danger")
+        return redirect(url_for("workspace.retrieval"))
+    rows = rq.export_rows(passages, q.label)
+    name = "passages_" + "".join(ch if ch.isalnum() else "_" for ch in filters.code)
+    if fmt == "xlsx":
+        return Response(
+            rq.to_xlsx(rows),
+            mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers={"Content-Disposition": f"attachment; filename={name}.xlsx"},
+        )
+    return Response(
+        rq.to_csv(rows),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename={name}.csv"},
     )

@@ -8,6 +8,7 @@ from flask_migrate import downgrade, upgrade
 from milieu_testing import make_app, postgres_url_or_skip, scratch_postgres_database
 
 from survey_app.extensions import db
+from survey_app.transcripts.search import include_name
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -40,7 +41,36 @@ def test_models_and_migrations_agree(empty_app):
     with empty_app.app_context():
         upgrade()
         with db.engine.connect() as conn:
-            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            # the full-text tables are the migration's own (FTS5 has no model counterpart)
+            opts = {"compare_type": True, "include_name": include_name}
+            context = MigrationContext.configure(conn, opts=opts)
             diff = compare_metadata(context, db.metadata)
         db.engine.dispose()
     assert diff == [], f"autogenerate would change the schema: {diff}"
+
+
+def test_fulltext_revision_indexes_transcripts_stored_before_it(empty_app):
+    from datetime import date
+
+    from survey_app.auth.operations import create_user
+    from survey_app.demo.loader import instruments_dir
+    from survey_app.fieldwork import operations as ops
+    from survey_app.transcripts.search import search
+
+    with empty_app.app_context():
+        upgrade(revision="a9b771893bcd")
+        user = create_user("ines", "fieldworker", "correct horse")
+        version, _ = ops.load_instrument_file(instruments_dir() / "sme_manager.yaml")
+        org = ops.create_organisation(None, kind="sme", name="Optique Lez")
+        interview = ops.create_interview(user, version, org, date(2026, 11, 2))
+        text = "Interviewé : Nos exportations vers le Maroc ont doublé."
+        stored = ops.save_transcript(interview, text, user)
+        db.session.commit()
+        upgrade()
+        found = search(user, "exportation")
+        db.session.commit()
+        assert [(h.version_id, h.start) for h in found] == [(stored.id, text.index("exportations"))]
+        db.session.remove()
+        downgrade(revision="a9b771893bcd")
+        db.engine.dispose()
+    assert not {n for n in table_names(empty_app) if n.startswith("transcript_fts")}

@@ -257,9 +257,11 @@
       request = post(data.urls.create, { start: pending.start, end: pending.end, code_id: code.id,
         valence: values.valence, intensity: values.intensity, memo: values.memo });
     } else return;
+    var before = editing;
     request.then(function (json) {
       if (!json.ok) { setState("error"); errorEl.textContent = json.message || T.error; return; }
       var c = json.coding;
+      remember(before ? { kind: "update", id: c.id, before: before } : { kind: "create", id: c.id, coding: c });
       codings[c.id] = c;
       var span = pending || c;
       pending = null;
@@ -278,12 +280,83 @@
     post(urlFor("delete", c.id)).then(function (json) {
       if (!json.ok) { setState("error"); errorEl.textContent = json.message || T.error; return; }
       delete codings[c.id];
+      var gone = Object.assign({}, c, { version: json.version });
+      remember({ kind: "delete", id: c.id, coding: gone });
       editing = null;
       closePicker();
       renderSpan(c.start, c.end);
       setState("saved");
+      toast(T.deleted + " (" + c.code + ")", undoStack[undoStack.length - 1]);
     }).catch(function () { setState("offline"); });
   }
+
+  // --- undo (Ctrl+Z, or "Undo" in the toast): through the normal API, with versions ----------
+
+  var undoStack = [];   // the user's own changes in this page, last one last
+  var toastEl = document.getElementById("ws-toast");
+  var toastTimer = null;
+  var toastEntry = null;  // the change the toast's "Undo" button undoes
+
+  function remember(entry) {
+    undoStack.push(entry);
+    if (undoStack.length > 100) undoStack.shift();
+  }
+
+  function toast(message, entry) {
+    toastEntry = entry || null;
+    toastEl.querySelector(".ws-toast-text").textContent = message;
+    toastEl.querySelector("button").hidden = !toastEntry;
+    toastEl.hidden = false;
+    clearTimeout(toastTimer);
+    toastTimer = setTimeout(function () { toastEl.hidden = true; }, 8000);
+  }
+
+  function undo(chosen) {
+    // Ctrl+Z undoes the last change; the toast's button undoes the delete it announced, even
+    // if another change came in between
+    var at = chosen ? undoStack.indexOf(chosen) : undoStack.length - 1;
+    var entry = at >= 0 ? undoStack.splice(at, 1)[0] : null;
+    if (!entry) { toast(T.nothing); return; }
+    // the version this page last saw: our own later changes moved it on
+    var known = codings[entry.id] || entry.coding || entry.before;
+    var request;
+    if (entry.kind === "create") {
+      request = post(urlFor("delete", entry.id), { version: known.version, undo: true });
+    } else if (entry.kind === "delete") {
+      request = post(urlFor("restore", entry.id), { version: entry.coding.version });
+    } else {
+      var b = entry.before;
+      request = post(urlFor("update", entry.id), { version: known.version, undo: true, code_id: b.code_id,
+        valence: b.valence, intensity: b.intensity, memo: b.memo, start: b.start, end: b.end });
+    }
+    setState("saving");
+    request.then(function (json) {
+      if (!json.ok) {
+        setState("error", json.message);
+        toast(T.undoFailed + " " + (json.message || ""));
+        return;
+      }
+      var old = codings[entry.id] || known;
+      if (entry.kind === "create") delete codings[entry.id];
+      else codings[entry.id] = json.coding;
+      var now = codings[entry.id] || old;
+      renderSpan(Math.min(old.start, now.start), Math.max(old.end, now.end));
+      setState("saved");
+      toast(T.undone);
+      root.dataset.undone = String((+root.dataset.undone || 0) + 1);
+    }).catch(function () { undoStack.push(entry); setState("offline"); });
+  }
+
+  toastEl.querySelector("button").addEventListener("click", function () {
+    toastEl.hidden = true;
+    if (toastEntry) undo(toastEntry);
+  });
+  document.addEventListener("keydown", function (ev) {
+    if (typing(ev) || ev.altKey || ev.shiftKey || !(ev.ctrlKey || ev.metaKey)) return;
+    if (ev.key.toLowerCase() !== "z") return;
+    ev.preventDefault();
+    undo();
+  });
 
   // --- the code picker -----------------------------------------------------------------------
 
@@ -569,6 +642,11 @@
   if (data.focus !== null && data.focus !== undefined) {
     var fi = blockIndex(data.focus);
     if (fi >= 0) { blocks[fi].classList.add("ws-focus"); focusBlock(fi); blocks[fi].scrollIntoView({ block: "center" }); }
+  }
+  // opened from a search hit: the hit is selected, ready to code
+  if (data.select) {
+    var hit = trim(data.select[0], data.select[1]);
+    if (hit) openPicker(hit);
   }
   root.dataset.ready = "1";
 })();

@@ -40,9 +40,16 @@ def test_every_interface_message_has_a_french_translation(tmp_path):
     assert not missing, f"run `python scripts/i18n.py` and translate: {missing}"
 
 
+def _plain(value):
+    # plural messages (ngettext) come as a tuple from the .po and a list from the .mo
+    return tuple(value) if isinstance(value, list | tuple) else value
+
+
 def test_compiled_catalogue_matches_the_po_file():
     with open(PO, "rb") as fh:
-        source = {m.id: m.string for m in read_po(fh) if m.id and m.string and not m.fuzzy}
+        source = {
+            _plain(m.id): _plain(m.string) for m in read_po(fh) if m.id and m.string and not m.fuzzy
+        }
     with open(MO, "rb") as fh:
-        compiled = {m.id: m.string for m in read_mo(fh) if m.id}
+        compiled = {_plain(m.id): _plain(m.string) for m in read_mo(fh) if m.id}
     assert compiled == source, "run `pybabel compile -d survey_app/translations`"
