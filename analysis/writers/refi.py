@@ -20,7 +20,6 @@ import os
 import uuid
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -37,7 +36,6 @@ from analysis.datasets import (
     answers_wide,
     attribute_names,
     case_attributes,
-    empty_table,
     family_of,
     variables,
 )
@@ -552,329 +550,23 @@ def validate_stream(
         raise RefiError(f"{what}: violates {schema}.xsd at line {exc.lineno}: {exc.msg}") from exc
 
 
-# --- import ----------------------------------------------------------------------------
+# --- import (analysis.writers.refi_reader) -----------------------------------------------------
+
+_READER_NAMES = ("RefiProject", "read_qdc", "read_qdpx", "read_refi")
 
 
-@dataclass
-class RefiProject:
-    """What a REFI-QDA file carries, in Milieu's tidy-table shapes."""
+def __getattr__(name: str) -> Any:
+    # The reader lives beside the writer and imports from it: load it on first use.
+    if name in _READER_NAMES:
+        from analysis.writers import refi_reader
 
-    name: str
-    codebook: pd.DataFrame = field(default_factory=lambda: empty_table("codebook"))
-    users: pd.DataFrame = field(default_factory=lambda: empty_table("users"))
-    transcripts: pd.DataFrame = field(default_factory=lambda: empty_table("transcripts"))
-    codings: pd.DataFrame = field(default_factory=lambda: empty_table("codings"))
-    cases: pd.DataFrame = field(
-        default_factory=lambda: pd.DataFrame(
-            columns=["case_guid", "name", "interview_id", "variables", "source_guids"]
-        )
-    )
-    source_guids: dict[str, int] = field(default_factory=dict)
-
-    def to_dataset(self) -> Dataset:
-        """Return a Dataset holding the codebook, users, transcripts and codings."""
-        return Dataset(
-            codebook=self.codebook,
-            users=self.users,
-            transcripts=self.transcripts,
-            codings=self.codings,
-            name=self.name,
-        )
-
-
-def _tag(element: etree._Element) -> str:
-    return etree.QName(element).localname
-
-
-def _children(element: etree._Element, name: str) -> list[etree._Element]:
-    return [c for c in element if isinstance(c.tag, str) and _tag(c) == name]
-
-
-def _child_text(element: etree._Element, name: str) -> str | None:
-    found = _children(element, name)
-    return found[0].text if found else None
-
-
-def _read_codes(codes: etree._Element | None) -> tuple[pd.DataFrame, dict[str, str]]:
-    """Return the codebook table and {guid: code} from a <Codes> element."""
-    rows, by_guid = [], {}
-
-    def walk(element: etree._Element, parent: str | None) -> None:
-        name = element.get("name")
-        by_guid[element.get("guid").strip("{}").lower()] = name
-        children = _children(element, "Code")
-        codable = element.get("isCodable") in {"true", "1"}
-        is_family = parent is None and name in FAMILIES and not codable
-        if codable or not (children or is_family):
-            meta = _description_fields(_child_text(element, "Description"))
-            family = parent if parent in FAMILIES else family_of(name)
-            rows.append({"code": name, "family": family, **meta})
-        for child in children:
-            walk(child, name if parent is None else parent)
-
-    for code in _children(codes, "Code") if codes is not None else []:
-        walk(code, None)
-    book = pd.DataFrame(rows, columns=["code", "family", "label_fr", "label_en", "definition"])
-    return book.drop_duplicates("code"), by_guid
-
-
-def _description_fields(text: str | None) -> dict[str, str | None]:
-    fields: dict[str, str | None] = {"label_fr": None, "label_en": None, "definition": None}
-    if not text:
-        return fields
-    matched = False
-    for line in text.split("\n"):
-        key, sep, value = line.partition(": ")
-        if sep and key in fields:
-            fields[key], matched = value, True
-    if not matched:
-        fields["definition"] = text
-    return fields
-
-
-def read_qdc(path: PathLike, xsd_dir: PathLike | None = None) -> RefiProject:
-    """Read and validate a .qdc codebook; raise RefiError on any schema violation."""
-    root = parse_and_validate(Path(path).read_bytes(), "Codebook", xsd_dir, what=str(path))
-    book, _ = _read_codes(_children(root, "Codes")[0])
-    return RefiProject(name=Path(path).stem, codebook=book)
-
-
-def _archive_parts(
-    path: PathLike, max_unpacked: int | None = None
-) -> tuple[bytes, zipfile.ZipFile]:
-    try:
-        archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise RefiError(f"{path}: not a .qdpx archive ({exc})") from exc
-    # zipfile stops each member at its declared size, so the declared sizes bound what
-    # reading can unpack: a small upload cannot expand into gigabytes (a zip bomb).
-    unpacked = sum(info.file_size for info in archive.infolist())
-    if max_unpacked is not None and unpacked > max_unpacked:
-        archive.close()
-        raise RefiError(
-            f"{Path(path).name}: the archive unpacks to {unpacked / 1e6:.0f} MB, "
-            f"more than the {max_unpacked / 1e6:.0f} MB allowed"
-        )
-    qde = [n for n in archive.namelist() if n.lower().endswith(".qde") and "/" not in n]
-    if not qde:
-        archive.close()
-        raise RefiError(f"{path}: no project.qde at the root of the archive")
-    return archive.read(qde[0]), archive
-
-
-def _source_text(source: etree._Element, archive: zipfile.ZipFile) -> str:
-    content = _child_text(source, "PlainTextContent")
-    if content is not None:
-        return content
-    ref = source.get("plainTextPath") or ""
-    if not ref:
-        raise RefiError(
-            f"text source {source.get('guid')} has neither PlainTextContent nor plainTextPath"
-        )
-    member = "sources/" + ref[len("internal://") :] if ref.startswith("internal://") else ref
-    try:
-        raw = archive.read(member)
-    except KeyError as exc:
-        raise RefiError(
-            f"text source {source.get('name')!r}: {member} missing from the archive"
-        ) from exc
-    return raw.decode("utf-8-sig")
-
-
-def read_qdpx(
-    path: PathLike,
-    xsd_dir: PathLike | None = None,
-    position_unit: str = "codepoint",
-    max_unpacked: int | None = None,
-) -> RefiProject:
-    """Read and validate a .qdpx project; raise RefiError naming any violation.
-
-    max_unpacked: refuse an archive whose members unpack to more bytes than this (for
-    files from the web; None: no limit, for files an administrator names)."""
-    data, archive = _archive_parts(path, max_unpacked)
-    with archive:
-        root = parse_and_validate(data, "Project", xsd_dir, what=f"{path}: project.qde")
-        return _ProjectReader(root, archive, position_unit).read()
-
-
-class _ProjectReader:
-    """Turn a validated project element into a RefiProject."""
-
-    def __init__(self, root: etree._Element, archive: zipfile.ZipFile, unit: str) -> None:
-        self.root, self.archive, self.unit = root, archive, unit
-
-    def read(self) -> RefiProject:
-        users = {
-            u.get("guid").strip("{}").lower(): u.get("name") or u.get("id") or u.get("guid")
-            for u in self._all("User")
-        }
-        books = _children(self.root, "CodeBook")
-        book, codes = _read_codes(_children(books[0], "Codes")[0] if books else None)
-        project = RefiProject(
-            name=self.root.get("name"),
-            codebook=book,
-            users=pd.DataFrame({"username": list(users.values()), "role": None}),
-        )
-        interview_of = self._cases(project)
-        transcripts, codings = [], []
-        for index, source in enumerate(self._all("TextSource"), start=1):
-            text = _source_text(source, self.archive)
-            meta = _parse_meta(_child_text(source, "Description"))
-            source_guid = source.get("guid").strip("{}").lower()
-            tid = int(meta.get("transcript_id", index))
-            iid = (
-                int(meta["interview_id"])
-                if "interview_id" in meta
-                else interview_of.get(source_guid, tid)
-            )
-            project.source_guids[source_guid] = tid
-            transcripts.append(
-                {
-                    "transcript_id": tid,
-                    "interview_id": iid,
-                    "version": int(meta.get("version", 1)),
-                    "sha256": meta.get("sha256"),
-                    "text": text,
-                }
-            )
-            codings += self._codings(source, text, tid, iid, users, codes)
-        project.transcripts = pd.DataFrame(
-            transcripts, columns=list(empty_table("transcripts").columns)
-        )
-        project.codings = _number_codings(
-            pd.DataFrame(codings, columns=list(empty_table("codings").columns))
-        )
-        return project
-
-    def _all(self, name: str) -> list[etree._Element]:
-        return list(self.root.iter(f"{{{PROJECT_NS}}}{name}"))
-
-    def _cases(self, project: RefiProject) -> dict[str, int]:
-        rows, interview_of = [], {}
-        names = {v.get("guid").strip("{}").lower(): v.get("name") for v in self._all("Variable")}
-        for index, case in enumerate(self._all("Case"), start=1):
-            meta = _parse_meta(_child_text(case, "Description"))
-            iid = int(meta.get("interview_id", index))
-            refs = [r.get("targetGUID").strip("{}").lower() for r in _children(case, "SourceRef")]
-            for ref in refs:
-                interview_of[ref] = iid
-            values = {}
-            for vv in _children(case, "VariableValue"):
-                target = _children(vv, "VariableRef")[0].get("targetGUID").strip("{}").lower()
-                value = [c for c in vv if isinstance(c.tag, str) and _tag(c) != "VariableRef"]
-                values[names.get(target, target)] = value[0].text if value else None
-            rows.append(
-                {
-                    "case_guid": case.get("guid"),
-                    "name": case.get("name"),
-                    "interview_id": iid,
-                    "variables": values,
-                    "source_guids": refs,
-                }
-            )
-        if rows:
-            project.cases = pd.DataFrame(rows)
-        return interview_of
-
-    def _codings(
-        self,
-        source: etree._Element,
-        text: str,
-        tid: int,
-        iid: int,
-        users: dict[str, str],
-        codes: dict[str, str],
-    ) -> list[dict[str, Any]]:
-        rows = []
-        for selection in _children(source, "PlainTextSelection"):
-            start = from_unit(text, int(selection.get("startPosition")), self.unit)
-            end = from_unit(text, int(selection.get("endPosition")), self.unit)
-            start, end = min(start, end), max(start, end)
-            if end > len(text) or start < 0:
-                raise RefiError(
-                    f"selection {selection.get('guid')} [{start}, {end}) lies "
-                    f"outside its source ({len(text)} characters)"
-                )
-            meta = _parse_meta(_child_text(selection, "Description"))
-            for coding in _children(selection, "Coding"):
-                rows.append(
-                    self._coding(
-                        selection, coding, meta, start, end, tid, iid, users, codes, len(rows)
-                    )
-                )
-        return rows
-
-    def _coding(
-        self,
-        selection: etree._Element,
-        coding: etree._Element,
-        meta: dict[str, str],
-        start: int,
-        end: int,
-        tid: int,
-        iid: int,
-        users: dict[str, str],
-        codes: dict[str, str],
-        n: int,
-    ) -> dict[str, Any]:
-        ref = _children(coding, "CodeRef")[0].get("targetGUID").strip("{}").lower()
-        if ref not in codes:
-            raise RefiError(f"coding {coding.get('guid')} refers to unknown code {ref}")
-        creator = coding.get("creatingUser") or selection.get("creatingUser") or ""
-        when = coding.get("creationDateTime") or selection.get("creationDateTime")
-        code = codes[ref]
-
-        def number(key: str, cast: Any) -> Any:
-            return cast(float(meta[key])) if key in meta else None
-
-        return {
-            "coding_id": number("coding_id", int),
-            "interview_id": iid,
-            "transcript_id": tid,
-            "start": start,
-            "end": end,
-            "code": code,
-            "family": family_of(code),
-            "coder": users.get(creator.strip("{}").lower(), creator or None),
-            "source": meta.get("source", "human"),
-            "confidence": number("confidence", float),
-            "valence": number("valence", int),
-            "intensity": number("intensity", int),
-            "round_id": number("round_id", int),
-            "created_dt": pd.Timestamp(when).tz_convert("UTC")
-            if when and pd.Timestamp(when).tzinfo
-            else (pd.Timestamp(when, tz="UTC") if when else None),
-        }
-
-
-def _number_codings(codings: pd.DataFrame) -> pd.DataFrame:
-    """Give codings from other tools (no Milieu id) fresh ids after the known ones."""
-    ids = codings["coding_id"]
-    if not ids.isna().any():
-        return codings
-    top = int(ids.max()) if ids.notna().any() else 0
-    fresh = range(top + 1, top + 1 + int(ids.isna().sum()))
-    codings.loc[ids.isna(), "coding_id"] = list(fresh)
-    return codings
-
-
-def read_refi(path: PathLike, xsd_dir: PathLike | None = None, **options: Any) -> RefiProject:
-    """Read a .qdc or .qdpx file by its extension."""
-    suffix = Path(path).suffix.lower()
-    if suffix == ".qdc":
-        return read_qdc(path, xsd_dir)
-    if suffix == ".qdpx":
-        return read_qdpx(path, xsd_dir, **options)
-    raise RefiError(f"{path}: expected a .qdc or .qdpx file")
+        return getattr(refi_reader, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = [
     "RefiError",
-    "RefiProject",
     "guid",
-    "read_qdc",
-    "read_qdpx",
-    "read_refi",
     "write_qdc",
     "write_qdpx",
 ]
