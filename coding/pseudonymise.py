@@ -349,8 +349,12 @@ def pseudonymise_dataset(ds: Dataset, pseudonymiser: Pseudonymiser | None = None
     orgs = ds.organisations.copy()
     orgs["name"] = orgs["name"].map(lambda n: p.token_for(str(n), "FIRM") if
                                     isinstance(n, str) and n else n)
+    codings = _remap_spans(ds.codings, replacements)
+    if "memo" in codings and len(codings):
+        # a coder's memo is prose too: names in it are replaced like the transcript's
+        codings["memo"] = _pseudonymise_labels(codings["memo"], p)
     result = replace(ds, transcripts=transcripts, segments=segments,
-                     codings=_remap_spans(ds.codings, replacements),
+                     codings=codings,
                      answers_long=_pseudonymise_answers(ds, p), organisations=orgs)
     result = coarsen_territory(result, territory_level)
     if relay_families is not None:

@@ -50,11 +50,14 @@ _NS_BYTES = MILIEU_NS.bytes
 _VARIANT = {c: "89ab"[int(c, 16) & 0x3] for c in "0123456789abcdef"}
 DEFAULT_XSD_DIR = Path(__file__).resolve().parents[1] / "refi_schemas"
 ORIGIN = "Milieu"
+#: The family of codes brought from another QDA tool under their own names.
+IMPORTED = "IMPORTED"
 FAMILY_COLORS = {
     "GOVERNANCE": "#1F77B4",
     "STRATEGY": "#2CA02C",
     "DYNAMICS": "#D62728",
     "OTHER": "#7F7F7F",
+    IMPORTED: "#9467BD",
 }
 
 
@@ -134,14 +137,20 @@ def _present(value: Any) -> bool:
 def _codebook_frame(ds: Dataset) -> pd.DataFrame:
     """Return the codebook plus any code used in codings but missing from it."""
     book = ds.codebook.copy()
+    for column in ("parent", "color"):
+        if column not in book:
+            book[column] = None
+    families = dict(zip(ds.codings["code"], ds.codings["family"], strict=True))
     used = [c for c in ds.codings["code"].dropna().unique() if c not in set(book["code"])]
     extra = pd.DataFrame(
         {
             "code": used,
-            "family": [family_of(c) for c in used],
+            "family": [families.get(c) for c in used],
             "label_fr": None,
             "label_en": None,
             "definition": None,
+            "parent": None,
+            "color": None,
         }
     )
     book = pd.concat([book, extra], ignore_index=True) if len(extra) else book
@@ -158,11 +167,50 @@ def _code_description(row: Any) -> str:
     return "\n".join(p for p in parts if p)
 
 
+def _code_element(parent: etree._Element, ns: str, row: Any, color: str) -> etree._Element:
+    child = etree.SubElement(
+        parent,
+        f"{{{ns}}}Code",
+        guid=guid("code", row.code),
+        name=str(row.code),
+        isCodable="true",
+        color=color,
+    )
+    description = _code_description(row)
+    if description:
+        etree.SubElement(child, f"{{{ns}}}Description").text = _clean(description)
+    return child
+
+
+def _imported_tree(codes: etree._Element, ns: str, members: pd.DataFrame) -> None:
+    """Write imported codes as their tool had them: top-level codes, children nested."""
+    rows = list(members.itertuples())
+    keys = {row.code for row in rows}
+    children: dict[Any, list[Any]] = {}
+    for row in rows:
+        parent = row.parent if _present(row.parent) and row.parent in keys else None
+        children.setdefault(parent, []).append(row)
+
+    def add(element: etree._Element, parent: Any, seen: frozenset[Any]) -> None:
+        for row in children.get(parent, []):
+            if row.code in seen:
+                continue  # a cycle in the stored parents: write each code once
+            color = row.color if _present(row.color) else FAMILY_COLORS[IMPORTED]
+            add(_code_element(element, ns, row, color), row.code, seen | {row.code})
+
+    add(codes, None, frozenset())
+
+
 def _codes_element(ds: Dataset, ns: str) -> etree._Element:
-    """Build <Codes>: one non-codable parent per family, its codes as children."""
+    """Build <Codes>: one non-codable parent per family, its codes as children.
+
+    Imported codes (family IMPORTED) are written as their own tree, top level, so that the
+    tool they came from reads them back under their names and parents."""
     codes = etree.Element(f"{{{ns}}}Codes")
     book = _codebook_frame(ds)
-    families = list(FAMILIES) + [f for f in book["family"].unique() if f not in FAMILIES]
+    families = list(FAMILIES) + [
+        f for f in book["family"].unique() if f not in FAMILIES and f != IMPORTED
+    ]
     for family in families:
         members = book[book["family"] == family]
         if not len(members) and family not in FAMILIES:
@@ -176,17 +224,8 @@ def _codes_element(ds: Dataset, ns: str) -> etree._Element:
             color=FAMILY_COLORS.get(family, "#7F7F7F"),
         )
         for row in members.itertuples():
-            child = etree.SubElement(
-                parent,
-                f"{{{ns}}}Code",
-                guid=guid("code", row.code),
-                name=str(row.code),
-                isCodable="true",
-                color=FAMILY_COLORS.get(family, "#7F7F7F"),
-            )
-            description = _code_description(row)
-            if description:
-                etree.SubElement(child, f"{{{ns}}}Description").text = _clean(description)
+            _code_element(parent, ns, row, FAMILY_COLORS.get(family, "#7F7F7F"))
+    _imported_tree(codes, ns, book[book["family"] == IMPORTED])
     return codes
 
 
@@ -317,6 +356,8 @@ class _ProjectWriter:
         self.ns = PROJECT_NS
         self.files: dict[str, str] = {}
         self.usernames = self._usernames()
+        #: (note guid, coding id, memo) of the codings' memos, written as <Notes>
+        self.notes: list[tuple[str, Any, str]] = []
 
     def q(self, tag: str) -> str:
         return f"{{{self.ns}}}{tag}"
@@ -348,7 +389,21 @@ class _ProjectWriter:
         del root
         yield from self._cases_xml(table, kinds)
         yield from self._sources()
+        yield from self._notes_xml()
         yield b"</Project>"
+
+    def _notes_xml(self) -> Iterator[bytes]:
+        """Yield <Notes>: one note per coding memo, referred to by the coding's NoteRef."""
+        if not self.notes:
+            return
+        parts = ["<Notes>"]
+        for note_guid, coding_id, memo in self.notes:
+            parts.append(
+                f'<Note guid="{note_guid}" name={_attr(f"memo on coding {coding_id}")}>'
+                f"<PlainTextContent>{_xml_text(memo)}</PlainTextContent></Note>"
+            )
+        parts.append("</Notes>")
+        yield "".join(parts).encode()
 
     def _variables(self, root: etree._Element, kinds: dict[str, str]) -> None:
         if not kinds:
@@ -420,7 +475,7 @@ class _ProjectWriter:
         yield b"</Sources>"
 
     def _coding_records(self) -> dict[Any, list[tuple[Any, ...]]]:
-        """Return codings as (start, end, code, coder, id, when, meta) by transcript, in order."""
+        """Return codings as (start, end, code, coder, id, when, meta, memo) by transcript."""
         codings = self.ds.codings.sort_values(["transcript_id", "start", "end", "coding_id"])
         columns = ["coding_id", "source", "confidence", "valence", "intensity", "round_id"]
         values = [codings[c].tolist() for c in columns]
@@ -442,6 +497,7 @@ class _ProjectWriter:
             codings["coding_id"].tolist(),
             _iso_column(codings["created_dt"]),
             metas,
+            codings["memo"].tolist() if "memo" in codings else [None] * len(codings),
             strict=True,
         )
         grouped: dict[Any, list[tuple[Any, ...]]] = {}
@@ -472,7 +528,7 @@ class _ProjectWriter:
         return "".join(parts)
 
     def _selection_xml(self, c: tuple[Any, ...], text: str) -> str:
-        start, end, code, coder, coding_id, when, meta = c
+        start, end, code, coder, coding_id, when, meta, memo = c
         start, end = int(start), int(end)
         if not 0 <= start <= end <= len(text):
             raise RefiError(
@@ -483,12 +539,17 @@ class _ProjectWriter:
             start, end = to_unit(text, start, self.unit), to_unit(text, end, self.unit)
         user = self._user_guid(str(coder))
         stamp = f' creationDateTime="{when}"' if when else ""
+        note = ""
+        if _present(memo) and str(memo).strip():
+            note_guid = guid("note", coding_id)
+            self.notes.append((note_guid, coding_id, str(memo)))
+            note = f'<NoteRef targetGUID="{note_guid}"/>'
         return (
             f'<PlainTextSelection guid="{guid("selection", coding_id)}" '
             f'name={_attr(str(code))} startPosition="{start}" endPosition="{end}" '
             f'creatingUser="{user}"{stamp}><Description>{_xml_text(meta)}</Description>'
             f'<Coding guid="{guid("coding", coding_id)}" creatingUser="{user}"{stamp}>'
-            f'<CodeRef targetGUID="{self._code_guid(str(code))}"/></Coding>'
+            f'<CodeRef targetGUID="{self._code_guid(str(code))}"/>{note}</Coding>'
             "</PlainTextSelection>"
         )
 

@@ -326,7 +326,7 @@ def _read_codes(
                 **meta,
                 "label_fr": meta["label_fr"] or (name if name != key else None),
                 "parent": parent_key if family == IMPORTED_FAMILY else None,
-                "color": element.get("color"),
+                "color": _color(element.get("color")),
                 "codable": codable,
             }
         )
@@ -337,6 +337,16 @@ def _read_codes(
         walk(code, None, None)
     frame = pd.DataFrame(rows, columns=[*empty_table("codebook").columns, *TREE_COLUMNS[1:]])
     return frame[list(empty_table("codebook").columns)], frame[TREE_COLUMNS], by_guid
+
+
+def _color(value: str | None) -> str | None:
+    """Return a colour as #RRGGBB (ATLAS.ti and others may write #RGB), or None."""
+    value = (value or "").strip()
+    if re.fullmatch(r"#[0-9A-Fa-f]{6}", value):
+        return value.upper()
+    if re.fullmatch(r"#[0-9A-Fa-f]{3}", value):
+        return "#" + "".join(c * 2 for c in value[1:]).upper()
+    return None
 
 
 def _description_fields(text: str | None) -> dict[str, str | None]:
