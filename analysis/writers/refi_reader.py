@@ -154,6 +154,15 @@ class _Archive:
         except (zipfile.BadZipFile, OSError) as exc:
             raise RefiError(f"{self.label}: not a .qdpx archive ({exc})") from exc
         self.members = {n.lower(): n for n in self.zip.namelist() if not n.endswith("/")}
+        # The declared sizes refuse an honest big archive early; they bound nothing (a forged
+        # header may declare anything): read() counts the bytes really inflated.
+        declared = sum(info.file_size for info in self.zip.infolist())
+        if declared > self.cap:
+            self.zip.close()
+            raise RefiError(
+                f"{self.label}: the archive unpacks to {declared / 1e6:.0f} MB, "
+                f"more than the {self.cap / 1e6:.0f} MB allowed"
+            )
 
     def close(self) -> None:
         self.zip.close()

@@ -498,9 +498,11 @@ def _interviews(
 ) -> dict[Any, Interview]:
     """Return {transcript id in the file: Interview}, matching by text or name, or creating.
 
-    A source matches the interview whose transcript has the same text, or the interview its
-    case or source name names, unless that interview already holds another, coded text
-    (replacing it would leave those codings on a version no export reads)."""
+    A source matches the interview whose transcript has the same text, the interview a
+    Milieu export's case names ("interview 12 (PME_003)"), or the one interview of the
+    organisation it names, unless that interview already holds another, coded text: a new
+    version would leave those codings on a version no export reads (two projects from other
+    tools may well both have a source called "Interview 1")."""
     by_name = {interview_name(i): i for i in db.session.scalars(sa.select(Interview))}
     cases = _cases_by_interview(project)
     result, unmatched = {}, []
@@ -508,7 +510,7 @@ def _interviews(
         case = cases.get(tr["interview_id"], {})
         source = project.source_names.get(tr["transcript_id"]) or f"source {tr['transcript_id']}"
         name = str(case.get("name") or source)
-        found = _same_text(str(tr["text"] or ""))
+        found = _same_text(str(tr["text"] or "")) or by_name.get(name)
         if found is None:
             found = _match(name, by_name)
             if found is not None and _holds_codings(found):
