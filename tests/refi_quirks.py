@@ -204,10 +204,12 @@ def atlas_project(path: Path) -> Path:
 QC_TEXT = "Notre premier client 🇯🇵 est venu par la Région. Le board de 2017 l'a décidé."
 
 
-def qualcoder_project(path: Path, code_name: str = "origine du client") -> Path:
+def qualcoder_project(
+    path: Path, code_name: str = "origine du client", text: str = QC_TEXT
+) -> Path:
     """qc 1.3.2: a bare relative plainTextPath, no source name, code-point positions."""
     user = "aaaaaaaa-0000-4000-8000-0000000000c1"
-    start = QC_TEXT.index("est venu")
+    start = text.index("est venu")
     sources = (
         '<TextSource guid="bbbbbbbb-0000-4000-8000-0000000000c1" plainTextPath="board_2017.txt">'
         + selection(
@@ -223,4 +225,4 @@ def qualcoder_project(path: Path, code_name: str = "origine du client") -> Path:
         f'<Code guid="cccccccc-0000-4000-8000-0000000000c1" name="{code_name}" isCodable="true"/>'
     )
     xml = project_xml("QualCoder 1.3.2", codes, sources, f'<User guid="{user}" name="default"/>')
-    return write(path, xml, {"Sources/board_2017.txt": QC_TEXT.encode("utf-8")})
+    return write(path, xml, {"Sources/board_2017.txt": text.encode("utf-8")})

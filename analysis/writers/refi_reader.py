@@ -556,8 +556,10 @@ class _ProjectReader:
             what = f"{self.what}: {_describe(source)}: {source.get('richTextPath')}"
             return docx_text(rich, self.archive, what), True
         named = [source.get(a) for a in ("plainTextPath", "richTextPath") if source.get(a)]
-        if named and plain is None:
-            raise self.fail(source, f"{' and '.join(named)} missing from the archive")
+        if source.get("richTextPath") or (named and plain is None):
+            empty = "the plain text is empty and " if plain is not None or content else ""
+            missing = [n for n in named if plain is None or n == source.get("richTextPath")]
+            raise self.fail(source, f"{empty}{' and '.join(missing)} missing from the archive")
         if content is not None or plain is not None:
             return content or text, False
         raise self.fail(source, "has neither PlainTextContent nor plainTextPath")
