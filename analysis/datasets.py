@@ -663,7 +663,9 @@ COLUMN_DOCS: dict[str, str] = {
     "label_fr": "label in French",
     "label_en": "label in English",
     "definition": "definition",
-    "memo": "the coder's memo on the coding (REFI-QDA note), empty when none",
+    "memo": "notes: on a coding, the coder's memo; on a transcript, its notes (REFI-QDA "
+    "notes and descriptions); empty when none",
+    "title": "transcript title (a REFI-QDA source's name)",
     "parent": "an imported code's parent code in its tool's code tree",
     "color": "an imported code's colour in its tool (#RRGGBB)",
 }

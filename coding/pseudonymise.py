@@ -339,6 +339,10 @@ def pseudonymise_dataset(ds: Dataset, pseudonymiser: Pseudonymiser | None = None
     for name in ds.organisations["name"].dropna().astype(str):
         p.add_term(name, "FIRM")
     transcripts, replacements = _pseudonymise_transcripts(ds.transcripts, p)
+    for column in ("title", "memo"):
+        if column in transcripts and len(transcripts):
+            # a source's name and notes are prose: names in them are replaced too
+            transcripts[column] = _pseudonymise_labels(transcripts[column], p)
     segments = _remap_spans(ds.segments, replacements)
     texts = dict(zip(transcripts["transcript_id"], transcripts["text"], strict=True))
     if len(segments):

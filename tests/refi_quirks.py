@@ -78,6 +78,9 @@ def write(path: Path, xml: str, members: dict[str, bytes]) -> Path:
 NVIVO_PARAGRAPHS = ["Interviewer : Comment exportez-vous ?", "Dirigeant : Avec le club 🙂\texport."]
 
 
+NVIVO_DESCRIPTION = "Entretien enregistré au salon, bruit de fond."
+
+
 def nvivo_project(path: Path) -> Path:
     """NVivo 15: the text in the .docx only, the .txt one byte long, UTF-16 positions."""
     text = "\n".join(NVIVO_PARAGRAPHS)
@@ -93,6 +96,7 @@ def nvivo_project(path: Path) -> Path:
     sources = (
         f'<TextSource guid="{src}" name="Entretien PME 4" '
         f'richTextPath="internal://{src}.docx" plainTextPath="internal://{src}.txt">'
+        f"<Description>{NVIVO_DESCRIPTION}</Description>"
         + selection(
             "dddddddd-0000-4000-8000-000000000001",
             utf16_len(text[:start]),

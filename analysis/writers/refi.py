@@ -356,7 +356,7 @@ class _ProjectWriter:
         self.ns = PROJECT_NS
         self.files: dict[str, str] = {}
         self.usernames = self._usernames()
-        #: (note guid, coding id, memo) of the codings' memos, written as <Notes>
+        #: (note guid, what it is about, memo) of coding and transcript memos: <Notes>
         self.notes: list[tuple[str, Any, str]] = []
 
     def q(self, tag: str) -> str:
@@ -393,13 +393,13 @@ class _ProjectWriter:
         yield b"</Project>"
 
     def _notes_xml(self) -> Iterator[bytes]:
-        """Yield <Notes>: one note per coding memo, referred to by the coding's NoteRef."""
+        """Yield <Notes>: one per coding or transcript memo, referred to by their NoteRef."""
         if not self.notes:
             return
         parts = ["<Notes>"]
-        for note_guid, coding_id, memo in self.notes:
+        for note_guid, about, memo in self.notes:
             parts.append(
-                f'<Note guid="{note_guid}" name={_attr(f"memo on coding {coding_id}")}>'
+                f'<Note guid="{note_guid}" name={_attr(f"memo on {about}")}>'
                 f"<PlainTextContent>{_xml_text(memo)}</PlainTextContent></Note>"
             )
         parts.append("</Notes>")
@@ -510,6 +510,9 @@ class _ProjectWriter:
         text = str(tr.text or "")
         self.files[f"sources/{source_guid}.txt"] = text
         name = f"transcript {tr.transcript_id} v{tr.version} (interview {tr.interview_id})"
+        title = getattr(tr, "title", None)
+        if _present(title) and str(title).strip():
+            name = str(title)  # the ids travel in the Description
         description = _meta(
             {
                 "transcript_id": tr.transcript_id,
@@ -524,6 +527,11 @@ class _ProjectWriter:
             f"<Description>{_xml_text(description)}</Description>"
         ]
         parts += [self._selection_xml(c, text) for c in codings]
+        memo = getattr(tr, "memo", None)
+        if _present(memo) and str(memo).strip():
+            note_guid = guid("source-note", tr.transcript_id)
+            self.notes.append((note_guid, f"transcript {tr.transcript_id}", str(memo)))
+            parts.append(f'<NoteRef targetGUID="{note_guid}"/>')
         parts.append("</TextSource>")
         return "".join(parts)
 
@@ -542,7 +550,7 @@ class _ProjectWriter:
         note = ""
         if _present(memo) and str(memo).strip():
             note_guid = guid("note", coding_id)
-            self.notes.append((note_guid, coding_id, str(memo)))
+            self.notes.append((note_guid, f"coding {coding_id}", str(memo)))
             note = f'<NoteRef targetGUID="{note_guid}"/>'
         return (
             f'<PlainTextSelection guid="{guid("selection", coding_id)}" '

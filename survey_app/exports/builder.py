@@ -40,7 +40,7 @@ def build_dataset(user: User | None = None, interview_ids: Iterable[int] | None 
         answers_long=_answers(ids),
         segments=_segments(versions),
         codings=codings,
-        transcripts=versions[list(TABLE_COLUMNS["transcripts"])],
+        transcripts=versions[list(TRANSCRIPT_COLUMNS)],
         users=_frame(
             "users",
             db.session.execute(sa.select(User.username, User.role).order_by(User.username)).all(),
@@ -160,6 +160,8 @@ def _current_transcript_versions(ids: list[int]) -> pd.DataFrame:
             TranscriptVersion.number,
             TranscriptVersion.sha256,
             TranscriptVersion.text,
+            Transcript.title,
+            Transcript.memo,
         )
         .join(Transcript, Transcript.id == TranscriptVersion.transcript_id)
         .join(
@@ -172,7 +174,7 @@ def _current_transcript_versions(ids: list[int]) -> pd.DataFrame:
         .where(Transcript.interview_id.in_(ids))
         .order_by(Transcript.interview_id, TranscriptVersion.id)
     )
-    return _frame("transcripts", db.session.execute(stmt).all())
+    return _frame("transcripts", db.session.execute(stmt).all(), TRANSCRIPT_COLUMNS)
 
 
 def _segments(versions: pd.DataFrame) -> pd.DataFrame:
@@ -264,6 +266,9 @@ def _codings(versions: pd.DataFrame, user: User | None) -> pd.DataFrame:
     return _frame("codings", rows, (*TABLE_COLUMNS["codings"], "memo"))
 
 
+#: The transcripts table's columns: the contract's, then the title and memo (e.g. a REFI-QDA
+#: source's name and notes).
+TRANSCRIPT_COLUMNS = (*TABLE_COLUMNS["transcripts"], "title", "memo")
 #: The codebook table's columns: the contract's, then an imported code's parent and colour.
 CODEBOOK_COLUMNS = (*TABLE_COLUMNS["codebook"], "parent", "color")
 

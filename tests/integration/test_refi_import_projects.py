@@ -176,3 +176,14 @@ def test_nvivo_project_comes_in_with_its_docx_text(app, project, tmp_path) -> No
     assert "text read from the rich-text .docx" in result.stdout
     assert "positions read as: utf16 (1 sources)" in result.stdout
     assert ("Clubs d'exportateurs", "club 🙂\texport", "nadia vidal", "") in imported(app)
+    out = tmp_path / "out.zip"
+    assert run(app, export_command, ["--format", "csv", "--out", str(out)]).exit_code == 0
+    with zipfile.ZipFile(out) as archive:
+        texts = pd.read_csv(io.BytesIO(archive.read("transcripts.csv")), keep_default_na=False)
+    row = texts[texts["title"] == "Entretien PME 4"].iloc[0]
+    assert row["memo"] == q.NVIVO_DESCRIPTION
+    qdpx = tmp_path / "out.qdpx"
+    assert run(app, export_command, ["--format", "qdpx", "--out", str(qdpx)]).exit_code == 0
+    back = read_qdpx(qdpx)
+    tid = next(t for t, name in back.source_names.items() if name == "Entretien PME 4")
+    assert back.source_memos[tid] == q.NVIVO_DESCRIPTION
