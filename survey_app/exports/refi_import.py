@@ -284,11 +284,9 @@ def _family_of_key(rows: dict[str, dict[str, Any]], key: str) -> str:
     family = rows.get(key, {}).get("family")
     if family in FAMILIES or family == IMPORTED_FAMILY:
         return family
-    return (
-        family_of(key)
-        if key.split(".", 1)[0] in ("GOV", "STR", "DYN", "OTH")
-        else (IMPORTED_FAMILY)
-    )
+    if key.split(".", 1)[0] in ("GOV", "STR", "DYN", "OTH"):
+        return family_of(key)
+    return IMPORTED_FAMILY
 
 
 def _new_codebook_version(
