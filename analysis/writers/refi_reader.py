@@ -96,6 +96,8 @@ class RefiProject:
     rich_text_sources: list[Any] = field(default_factory=list)
     #: notes attached to nothing this reader imports (project journals, links, graphs)
     loose_notes: int = 0
+    #: sources that are not text (PDF, picture, audio, video), by kind: not imported
+    other_sources: dict[str, int] = field(default_factory=dict)
 
     def to_dataset(self) -> Dataset:
         """Return a Dataset holding the codebook, users, transcripts and codings."""
@@ -510,6 +512,9 @@ class _ProjectReader:
         for element in self.root.iter(f"{{{PROJECT_NS}}}NoteRef"):
             self.used_notes.add(_guid(element.get("targetGUID")))
         project.loose_notes = len(set(self.notes) - self.used_notes)
+        for kind in ("PDFSource", "PictureSource", "AudioSource", "VideoSource"):
+            if found := len(self._all(kind)):
+                project.other_sources[kind] = found
         return project
 
     def _all(self, name: str) -> list[etree._Element]:

@@ -89,6 +89,7 @@ class ImportReport:
     rich_text_sources: list[str] = field(default_factory=list)
     position_units: dict[str, int] = field(default_factory=dict)
     loose_notes: int = 0
+    other_sources: dict[str, int] = field(default_factory=dict)
 
     def lines(self) -> list[str]:
         """Return the report as lines for a terminal."""
@@ -108,6 +109,11 @@ class ImportReport:
         if self.loose_notes:
             lines.append(
                 f"notes attached to no coding, source or code: {self.loose_notes} not imported"
+            )
+        if self.other_sources:
+            lines.append(
+                "sources that are not text, not imported: "
+                + ", ".join(f"{n} {kind}" for kind, n in self.other_sources.items())
             )
         if self.rich_text_sources:
             lines.append(
@@ -154,7 +160,7 @@ def import_refi(
     if Path(path).suffix.lower() == ".qdpx":
         options = {"position_unit": position_unit, "max_unpacked": max_unpacked}
     project = read_refi(path, **options)
-    report = ImportReport(loose_notes=project.loose_notes)
+    report = ImportReport(loose_notes=project.loose_notes, other_sources=project.other_sources)
     say(0.3, "codes")
     codes = _import_codes(project, mapping, user, report)
     if len(project.transcripts):

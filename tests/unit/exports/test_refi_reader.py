@@ -117,7 +117,9 @@ def test_notes_and_descriptions_on_sources_and_codes(tmp_path: Path) -> None:
         '<TextSource guid="bbbbbbbb-0000-4000-8000-000000000008" name="s">'
         "<Description>Entretien au salon.</Description>"
         "<PlainTextContent>Nous exportons.</PlainTextContent>"
-        '<NoteRef targetGUID="eeeeeeee-0000-4000-8000-000000000081"/></TextSource>',
+        '<NoteRef targetGUID="eeeeeeee-0000-4000-8000-000000000081"/></TextSource>'
+        '<PDFSource guid="bbbbbbbb-0000-4000-8000-000000000088" name="scan" '
+        'path="internal://scan.pdf"/>',
         '<User guid="aaaaaaaa-0000-4000-8000-000000000008" name="u"/>',
         extra="<Notes>"
         '<Note guid="eeeeeeee-0000-4000-8000-000000000081" name="n1">'
@@ -130,6 +132,8 @@ def test_notes_and_descriptions_on_sources_and_codes(tmp_path: Path) -> None:
     assert project.source_memos == {1: "Entretien au salon.\n\nEnregistrement partiel."}
     assert project.codebook.iloc[0]["definition"] == "Ventes hors de France.\n\nCode memo"
     assert project.loose_notes == 1  # the journal is attached to nothing imported
+    assert project.other_sources == {"PDFSource": 1}  # reported, not imported
+    assert len(project.transcripts) == 1
 
 
 def test_a_doctype_is_refused_by_name(tmp_path: Path) -> None:
