@@ -679,7 +679,8 @@ COLUMN_DOCS: dict[str, str] = {
     "text": "text (segment span or full transcript)",
     "coding_id": "coding id",
     "code": "codebook code (e.g. GOV.FRAG)",
-    "family": "GOVERNANCE, STRATEGY, DYNAMICS or OTHER",
+    "family": "GOVERNANCE, STRATEGY, DYNAMICS, OTHER, or IMPORTED (a code brought from "
+    "another QDA tool under its own name: outside the 4D themes and scores)",
     "coder": "coder username",
     "source": "human, model or consensus",
     "confidence": "model score (model codings)",
@@ -694,6 +695,11 @@ COLUMN_DOCS: dict[str, str] = {
     "label_fr": "label in French",
     "label_en": "label in English",
     "definition": "definition",
+    "memo": "notes: on a coding, the coder's memo; on a transcript, its notes (REFI-QDA "
+    "notes and descriptions); empty when none",
+    "title": "transcript title (a REFI-QDA source's name)",
+    "parent": "an imported code's parent code in its tool's code tree",
+    "color": "an imported code's colour in its tool (#RRGGBB)",
 }
 
 TABLE_DOCS: dict[str, str] = {

@@ -10,6 +10,10 @@ from pathlib import Path
 import yaml
 
 FAMILIES: tuple[str, ...] = ("GOVERNANCE", "STRATEGY", "DYNAMICS", "OTHER")
+#: Codes imported from another QDA tool under their own names live beside the families, in
+#: the codebook's optional `imported` section: kept for exchange, outside the 4D themes, the
+#: classifier's label space and the scores.
+IMPORTED_FAMILY = "IMPORTED"
 PREFIXES: dict[str, str] = {
     "GOV": "GOVERNANCE",
     "STR": "STRATEGY",
@@ -53,6 +57,8 @@ class Codebook:
     families: tuple[str, ...]
     code_map: dict[str, Code] = field(repr=False)
     family_labels: dict[str, dict[str, str]] = field(repr=False, default_factory=dict)
+    #: imported codes by key: {label, definition, parent, color}; not in code_map
+    imported: dict[str, dict[str, object]] = field(repr=False, default_factory=dict)
 
     @property
     def codes(self) -> list[str]:
@@ -132,7 +138,27 @@ def parse_codebook(data: object, sha256: str = "") -> Codebook:
             if key in code_map:
                 raise CodebookError(f"code {key}: defined twice")
             code_map[key] = _parse_code(key, family, prefix, raw)
-    return Codebook(str(data["version"]), sha256, FAMILIES, code_map, labels)
+    imported = _parse_imported(data.get("imported") or {}, code_map)
+    return Codebook(str(data["version"]), sha256, FAMILIES, code_map, labels, imported)
+
+
+def _parse_imported(raw: object, code_map: dict[str, Code]) -> dict[str, dict[str, object]]:
+    """Validate the `imported` section: any name, a label, an optional parent and colour."""
+    if not isinstance(raw, dict):
+        raise CodebookError("imported: expected a mapping of code names")
+    result: dict[str, dict[str, object]] = {}
+    for key, entry in raw.items():
+        if not isinstance(key, str) or not key.strip() or len(key) > 200:
+            raise CodebookError(f"imported code {key!r}: needs a name of 1 to 200 characters")
+        if key in code_map:
+            raise CodebookError(f"code {key}: defined twice")
+        if not isinstance(entry, dict) or not isinstance(entry.get("label"), dict):
+            raise CodebookError(f"imported code {key}: needs a label")
+        parent = entry.get("parent")
+        if parent is not None and parent not in raw:
+            raise CodebookError(f"imported code {key}: parent {parent!r} is not an imported code")
+        result[key] = dict(entry)
+    return result
 
 
 def load_codebook(path: str | Path | None = None) -> Codebook:

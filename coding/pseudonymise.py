@@ -339,6 +339,10 @@ def pseudonymise_dataset(ds: Dataset, pseudonymiser: Pseudonymiser | None = None
     for name in ds.organisations["name"].dropna().astype(str):
         p.add_term(name, "FIRM")
     transcripts, replacements = _pseudonymise_transcripts(ds.transcripts, p)
+    for column in ("title", "memo"):
+        if column in transcripts and len(transcripts):
+            # a source's name and notes are prose: names in them are replaced too
+            transcripts[column] = _pseudonymise_labels(transcripts[column], p)
     segments = _remap_spans(ds.segments, replacements)
     texts = dict(zip(transcripts["transcript_id"], transcripts["text"], strict=True))
     if len(segments):
@@ -349,8 +353,12 @@ def pseudonymise_dataset(ds: Dataset, pseudonymiser: Pseudonymiser | None = None
     orgs = ds.organisations.copy()
     orgs["name"] = orgs["name"].map(lambda n: p.token_for(str(n), "FIRM") if
                                     isinstance(n, str) and n else n)
+    codings = _remap_spans(ds.codings, replacements)
+    if "memo" in codings and len(codings):
+        # a coder's memo is prose too: names in it are replaced like the transcript's
+        codings["memo"] = _pseudonymise_labels(codings["memo"], p)
     result = replace(ds, transcripts=transcripts, segments=segments,
-                     codings=_remap_spans(ds.codings, replacements),
+                     codings=codings,
                      answers_long=_pseudonymise_answers(ds, p), organisations=orgs)
     result = coarsen_territory(result, territory_level)
     if relay_families is not None:

@@ -20,7 +20,6 @@ import os
 import uuid
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -37,7 +36,6 @@ from analysis.datasets import (
     answers_wide,
     attribute_names,
     case_attributes,
-    empty_table,
     family_of,
     variables,
 )
@@ -52,11 +50,14 @@ _NS_BYTES = MILIEU_NS.bytes
 _VARIANT = {c: "89ab"[int(c, 16) & 0x3] for c in "0123456789abcdef"}
 DEFAULT_XSD_DIR = Path(__file__).resolve().parents[1] / "refi_schemas"
 ORIGIN = "Milieu"
+#: The family of codes brought from another QDA tool under their own names.
+IMPORTED = "IMPORTED"
 FAMILY_COLORS = {
     "GOVERNANCE": "#1F77B4",
     "STRATEGY": "#2CA02C",
     "DYNAMICS": "#D62728",
     "OTHER": "#7F7F7F",
+    IMPORTED: "#9467BD",
 }
 
 
@@ -136,14 +137,20 @@ def _present(value: Any) -> bool:
 def _codebook_frame(ds: Dataset) -> pd.DataFrame:
     """Return the codebook plus any code used in codings but missing from it."""
     book = ds.codebook.copy()
+    for column in ("parent", "color"):
+        if column not in book:
+            book[column] = None
+    families = dict(zip(ds.codings["code"], ds.codings["family"], strict=True))
     used = [c for c in ds.codings["code"].dropna().unique() if c not in set(book["code"])]
     extra = pd.DataFrame(
         {
             "code": used,
-            "family": [family_of(c) for c in used],
+            "family": [families.get(c) for c in used],
             "label_fr": None,
             "label_en": None,
             "definition": None,
+            "parent": None,
+            "color": None,
         }
     )
     book = pd.concat([book, extra], ignore_index=True) if len(extra) else book
@@ -160,11 +167,50 @@ def _code_description(row: Any) -> str:
     return "\n".join(p for p in parts if p)
 
 
+def _code_element(parent: etree._Element, ns: str, row: Any, color: str) -> etree._Element:
+    child = etree.SubElement(
+        parent,
+        f"{{{ns}}}Code",
+        guid=guid("code", row.code),
+        name=str(row.code),
+        isCodable="true",
+        color=color,
+    )
+    description = _code_description(row)
+    if description:
+        etree.SubElement(child, f"{{{ns}}}Description").text = _clean(description)
+    return child
+
+
+def _imported_tree(codes: etree._Element, ns: str, members: pd.DataFrame) -> None:
+    """Write imported codes as their tool had them: top-level codes, children nested."""
+    rows = list(members.itertuples())
+    keys = {row.code for row in rows}
+    children: dict[Any, list[Any]] = {}
+    for row in rows:
+        parent = row.parent if _present(row.parent) and row.parent in keys else None
+        children.setdefault(parent, []).append(row)
+
+    def add(element: etree._Element, parent: Any, seen: frozenset[Any]) -> None:
+        for row in children.get(parent, []):
+            if row.code in seen:
+                continue  # a cycle in the stored parents: write each code once
+            color = row.color if _present(row.color) else FAMILY_COLORS[IMPORTED]
+            add(_code_element(element, ns, row, color), row.code, seen | {row.code})
+
+    add(codes, None, frozenset())
+
+
 def _codes_element(ds: Dataset, ns: str) -> etree._Element:
-    """Build <Codes>: one non-codable parent per family, its codes as children."""
+    """Build <Codes>: one non-codable parent per family, its codes as children.
+
+    Imported codes (family IMPORTED) are written as their own tree, top level, so that the
+    tool they came from reads them back under their names and parents."""
     codes = etree.Element(f"{{{ns}}}Codes")
     book = _codebook_frame(ds)
-    families = list(FAMILIES) + [f for f in book["family"].unique() if f not in FAMILIES]
+    families = list(FAMILIES) + [
+        f for f in book["family"].unique() if f not in FAMILIES and f != IMPORTED
+    ]
     for family in families:
         members = book[book["family"] == family]
         if not len(members) and family not in FAMILIES:
@@ -178,17 +224,8 @@ def _codes_element(ds: Dataset, ns: str) -> etree._Element:
             color=FAMILY_COLORS.get(family, "#7F7F7F"),
         )
         for row in members.itertuples():
-            child = etree.SubElement(
-                parent,
-                f"{{{ns}}}Code",
-                guid=guid("code", row.code),
-                name=str(row.code),
-                isCodable="true",
-                color=FAMILY_COLORS.get(family, "#7F7F7F"),
-            )
-            description = _code_description(row)
-            if description:
-                etree.SubElement(child, f"{{{ns}}}Description").text = _clean(description)
+            _code_element(parent, ns, row, FAMILY_COLORS.get(family, "#7F7F7F"))
+    _imported_tree(codes, ns, book[book["family"] == IMPORTED])
     return codes
 
 
@@ -319,6 +356,8 @@ class _ProjectWriter:
         self.ns = PROJECT_NS
         self.files: dict[str, str] = {}
         self.usernames = self._usernames()
+        #: (note guid, what it is about, memo) of coding and transcript memos: <Notes>
+        self.notes: list[tuple[str, Any, str]] = []
 
     def q(self, tag: str) -> str:
         return f"{{{self.ns}}}{tag}"
@@ -350,7 +389,21 @@ class _ProjectWriter:
         del root
         yield from self._cases_xml(table, kinds)
         yield from self._sources()
+        yield from self._notes_xml()
         yield b"</Project>"
+
+    def _notes_xml(self) -> Iterator[bytes]:
+        """Yield <Notes>: one per coding or transcript memo, referred to by their NoteRef."""
+        if not self.notes:
+            return
+        parts = ["<Notes>"]
+        for note_guid, about, memo in self.notes:
+            parts.append(
+                f'<Note guid="{note_guid}" name={_attr(f"memo on {about}")}>'
+                f"<PlainTextContent>{_xml_text(memo)}</PlainTextContent></Note>"
+            )
+        parts.append("</Notes>")
+        yield "".join(parts).encode()
 
     def _variables(self, root: etree._Element, kinds: dict[str, str]) -> None:
         if not kinds:
@@ -422,7 +475,7 @@ class _ProjectWriter:
         yield b"</Sources>"
 
     def _coding_records(self) -> dict[Any, list[tuple[Any, ...]]]:
-        """Return codings as (start, end, code, coder, id, when, meta) by transcript, in order."""
+        """Return codings as (start, end, code, coder, id, when, meta, memo) by transcript."""
         codings = self.ds.codings.sort_values(["transcript_id", "start", "end", "coding_id"])
         columns = ["coding_id", "source", "confidence", "valence", "intensity", "round_id"]
         values = [codings[c].tolist() for c in columns]
@@ -444,6 +497,7 @@ class _ProjectWriter:
             codings["coding_id"].tolist(),
             _iso_column(codings["created_dt"]),
             metas,
+            codings["memo"].tolist() if "memo" in codings else [None] * len(codings),
             strict=True,
         )
         grouped: dict[Any, list[tuple[Any, ...]]] = {}
@@ -456,6 +510,9 @@ class _ProjectWriter:
         text = str(tr.text or "")
         self.files[f"sources/{source_guid}.txt"] = text
         name = f"transcript {tr.transcript_id} v{tr.version} (interview {tr.interview_id})"
+        title = getattr(tr, "title", None)
+        if _present(title) and str(title).strip():
+            name = str(title)  # the ids travel in the Description
         description = _meta(
             {
                 "transcript_id": tr.transcript_id,
@@ -470,11 +527,16 @@ class _ProjectWriter:
             f"<Description>{_xml_text(description)}</Description>"
         ]
         parts += [self._selection_xml(c, text) for c in codings]
+        memo = getattr(tr, "memo", None)
+        if _present(memo) and str(memo).strip():
+            note_guid = guid("source-note", tr.transcript_id)
+            self.notes.append((note_guid, f"transcript {tr.transcript_id}", str(memo)))
+            parts.append(f'<NoteRef targetGUID="{note_guid}"/>')
         parts.append("</TextSource>")
         return "".join(parts)
 
     def _selection_xml(self, c: tuple[Any, ...], text: str) -> str:
-        start, end, code, coder, coding_id, when, meta = c
+        start, end, code, coder, coding_id, when, meta, memo = c
         start, end = int(start), int(end)
         if not 0 <= start <= end <= len(text):
             raise RefiError(
@@ -485,12 +547,17 @@ class _ProjectWriter:
             start, end = to_unit(text, start, self.unit), to_unit(text, end, self.unit)
         user = self._user_guid(str(coder))
         stamp = f' creationDateTime="{when}"' if when else ""
+        note = ""
+        if _present(memo) and str(memo).strip():
+            note_guid = guid("note", coding_id)
+            self.notes.append((note_guid, f"coding {coding_id}", str(memo)))
+            note = f'<NoteRef targetGUID="{note_guid}"/>'
         return (
             f'<PlainTextSelection guid="{guid("selection", coding_id)}" '
             f'name={_attr(str(code))} startPosition="{start}" endPosition="{end}" '
             f'creatingUser="{user}"{stamp}><Description>{_xml_text(meta)}</Description>'
             f'<Coding guid="{guid("coding", coding_id)}" creatingUser="{user}"{stamp}>'
-            f'<CodeRef targetGUID="{self._code_guid(str(code))}"/></Coding>'
+            f'<CodeRef targetGUID="{self._code_guid(str(code))}"/>{note}</Coding>'
             "</PlainTextSelection>"
         )
 
@@ -552,329 +619,23 @@ def validate_stream(
         raise RefiError(f"{what}: violates {schema}.xsd at line {exc.lineno}: {exc.msg}") from exc
 
 
-# --- import ----------------------------------------------------------------------------
+# --- import (analysis.writers.refi_reader) -----------------------------------------------------
+
+_READER_NAMES = ("RefiProject", "read_qdc", "read_qdpx", "read_refi")
 
 
-@dataclass
-class RefiProject:
-    """What a REFI-QDA file carries, in Milieu's tidy-table shapes."""
+def __getattr__(name: str) -> Any:
+    # The reader lives beside the writer and imports from it: load it on first use.
+    if name in _READER_NAMES:
+        from analysis.writers import refi_reader
 
-    name: str
-    codebook: pd.DataFrame = field(default_factory=lambda: empty_table("codebook"))
-    users: pd.DataFrame = field(default_factory=lambda: empty_table("users"))
-    transcripts: pd.DataFrame = field(default_factory=lambda: empty_table("transcripts"))
-    codings: pd.DataFrame = field(default_factory=lambda: empty_table("codings"))
-    cases: pd.DataFrame = field(
-        default_factory=lambda: pd.DataFrame(
-            columns=["case_guid", "name", "interview_id", "variables", "source_guids"]
-        )
-    )
-    source_guids: dict[str, int] = field(default_factory=dict)
-
-    def to_dataset(self) -> Dataset:
-        """Return a Dataset holding the codebook, users, transcripts and codings."""
-        return Dataset(
-            codebook=self.codebook,
-            users=self.users,
-            transcripts=self.transcripts,
-            codings=self.codings,
-            name=self.name,
-        )
-
-
-def _tag(element: etree._Element) -> str:
-    return etree.QName(element).localname
-
-
-def _children(element: etree._Element, name: str) -> list[etree._Element]:
-    return [c for c in element if isinstance(c.tag, str) and _tag(c) == name]
-
-
-def _child_text(element: etree._Element, name: str) -> str | None:
-    found = _children(element, name)
-    return found[0].text if found else None
-
-
-def _read_codes(codes: etree._Element | None) -> tuple[pd.DataFrame, dict[str, str]]:
-    """Return the codebook table and {guid: code} from a <Codes> element."""
-    rows, by_guid = [], {}
-
-    def walk(element: etree._Element, parent: str | None) -> None:
-        name = element.get("name")
-        by_guid[element.get("guid").strip("{}").lower()] = name
-        children = _children(element, "Code")
-        codable = element.get("isCodable") in {"true", "1"}
-        is_family = parent is None and name in FAMILIES and not codable
-        if codable or not (children or is_family):
-            meta = _description_fields(_child_text(element, "Description"))
-            family = parent if parent in FAMILIES else family_of(name)
-            rows.append({"code": name, "family": family, **meta})
-        for child in children:
-            walk(child, name if parent is None else parent)
-
-    for code in _children(codes, "Code") if codes is not None else []:
-        walk(code, None)
-    book = pd.DataFrame(rows, columns=["code", "family", "label_fr", "label_en", "definition"])
-    return book.drop_duplicates("code"), by_guid
-
-
-def _description_fields(text: str | None) -> dict[str, str | None]:
-    fields: dict[str, str | None] = {"label_fr": None, "label_en": None, "definition": None}
-    if not text:
-        return fields
-    matched = False
-    for line in text.split("\n"):
-        key, sep, value = line.partition(": ")
-        if sep and key in fields:
-            fields[key], matched = value, True
-    if not matched:
-        fields["definition"] = text
-    return fields
-
-
-def read_qdc(path: PathLike, xsd_dir: PathLike | None = None) -> RefiProject:
-    """Read and validate a .qdc codebook; raise RefiError on any schema violation."""
-    root = parse_and_validate(Path(path).read_bytes(), "Codebook", xsd_dir, what=str(path))
-    book, _ = _read_codes(_children(root, "Codes")[0])
-    return RefiProject(name=Path(path).stem, codebook=book)
-
-
-def _archive_parts(
-    path: PathLike, max_unpacked: int | None = None
-) -> tuple[bytes, zipfile.ZipFile]:
-    try:
-        archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise RefiError(f"{path}: not a .qdpx archive ({exc})") from exc
-    # zipfile stops each member at its declared size, so the declared sizes bound what
-    # reading can unpack: a small upload cannot expand into gigabytes (a zip bomb).
-    unpacked = sum(info.file_size for info in archive.infolist())
-    if max_unpacked is not None and unpacked > max_unpacked:
-        archive.close()
-        raise RefiError(
-            f"{Path(path).name}: the archive unpacks to {unpacked / 1e6:.0f} MB, "
-            f"more than the {max_unpacked / 1e6:.0f} MB allowed"
-        )
-    qde = [n for n in archive.namelist() if n.lower().endswith(".qde") and "/" not in n]
-    if not qde:
-        archive.close()
-        raise RefiError(f"{path}: no project.qde at the root of the archive")
-    return archive.read(qde[0]), archive
-
-
-def _source_text(source: etree._Element, archive: zipfile.ZipFile) -> str:
-    content = _child_text(source, "PlainTextContent")
-    if content is not None:
-        return content
-    ref = source.get("plainTextPath") or ""
-    if not ref:
-        raise RefiError(
-            f"text source {source.get('guid')} has neither PlainTextContent nor plainTextPath"
-        )
-    member = "sources/" + ref[len("internal://") :] if ref.startswith("internal://") else ref
-    try:
-        raw = archive.read(member)
-    except KeyError as exc:
-        raise RefiError(
-            f"text source {source.get('name')!r}: {member} missing from the archive"
-        ) from exc
-    return raw.decode("utf-8-sig")
-
-
-def read_qdpx(
-    path: PathLike,
-    xsd_dir: PathLike | None = None,
-    position_unit: str = "codepoint",
-    max_unpacked: int | None = None,
-) -> RefiProject:
-    """Read and validate a .qdpx project; raise RefiError naming any violation.
-
-    max_unpacked: refuse an archive whose members unpack to more bytes than this (for
-    files from the web; None: no limit, for files an administrator names)."""
-    data, archive = _archive_parts(path, max_unpacked)
-    with archive:
-        root = parse_and_validate(data, "Project", xsd_dir, what=f"{path}: project.qde")
-        return _ProjectReader(root, archive, position_unit).read()
-
-
-class _ProjectReader:
-    """Turn a validated project element into a RefiProject."""
-
-    def __init__(self, root: etree._Element, archive: zipfile.ZipFile, unit: str) -> None:
-        self.root, self.archive, self.unit = root, archive, unit
-
-    def read(self) -> RefiProject:
-        users = {
-            u.get("guid").strip("{}").lower(): u.get("name") or u.get("id") or u.get("guid")
-            for u in self._all("User")
-        }
-        books = _children(self.root, "CodeBook")
-        book, codes = _read_codes(_children(books[0], "Codes")[0] if books else None)
-        project = RefiProject(
-            name=self.root.get("name"),
-            codebook=book,
-            users=pd.DataFrame({"username": list(users.values()), "role": None}),
-        )
-        interview_of = self._cases(project)
-        transcripts, codings = [], []
-        for index, source in enumerate(self._all("TextSource"), start=1):
-            text = _source_text(source, self.archive)
-            meta = _parse_meta(_child_text(source, "Description"))
-            source_guid = source.get("guid").strip("{}").lower()
-            tid = int(meta.get("transcript_id", index))
-            iid = (
-                int(meta["interview_id"])
-                if "interview_id" in meta
-                else interview_of.get(source_guid, tid)
-            )
-            project.source_guids[source_guid] = tid
-            transcripts.append(
-                {
-                    "transcript_id": tid,
-                    "interview_id": iid,
-                    "version": int(meta.get("version", 1)),
-                    "sha256": meta.get("sha256"),
-                    "text": text,
-                }
-            )
-            codings += self._codings(source, text, tid, iid, users, codes)
-        project.transcripts = pd.DataFrame(
-            transcripts, columns=list(empty_table("transcripts").columns)
-        )
-        project.codings = _number_codings(
-            pd.DataFrame(codings, columns=list(empty_table("codings").columns))
-        )
-        return project
-
-    def _all(self, name: str) -> list[etree._Element]:
-        return list(self.root.iter(f"{{{PROJECT_NS}}}{name}"))
-
-    def _cases(self, project: RefiProject) -> dict[str, int]:
-        rows, interview_of = [], {}
-        names = {v.get("guid").strip("{}").lower(): v.get("name") for v in self._all("Variable")}
-        for index, case in enumerate(self._all("Case"), start=1):
-            meta = _parse_meta(_child_text(case, "Description"))
-            iid = int(meta.get("interview_id", index))
-            refs = [r.get("targetGUID").strip("{}").lower() for r in _children(case, "SourceRef")]
-            for ref in refs:
-                interview_of[ref] = iid
-            values = {}
-            for vv in _children(case, "VariableValue"):
-                target = _children(vv, "VariableRef")[0].get("targetGUID").strip("{}").lower()
-                value = [c for c in vv if isinstance(c.tag, str) and _tag(c) != "VariableRef"]
-                values[names.get(target, target)] = value[0].text if value else None
-            rows.append(
-                {
-                    "case_guid": case.get("guid"),
-                    "name": case.get("name"),
-                    "interview_id": iid,
-                    "variables": values,
-                    "source_guids": refs,
-                }
-            )
-        if rows:
-            project.cases = pd.DataFrame(rows)
-        return interview_of
-
-    def _codings(
-        self,
-        source: etree._Element,
-        text: str,
-        tid: int,
-        iid: int,
-        users: dict[str, str],
-        codes: dict[str, str],
-    ) -> list[dict[str, Any]]:
-        rows = []
-        for selection in _children(source, "PlainTextSelection"):
-            start = from_unit(text, int(selection.get("startPosition")), self.unit)
-            end = from_unit(text, int(selection.get("endPosition")), self.unit)
-            start, end = min(start, end), max(start, end)
-            if end > len(text) or start < 0:
-                raise RefiError(
-                    f"selection {selection.get('guid')} [{start}, {end}) lies "
-                    f"outside its source ({len(text)} characters)"
-                )
-            meta = _parse_meta(_child_text(selection, "Description"))
-            for coding in _children(selection, "Coding"):
-                rows.append(
-                    self._coding(
-                        selection, coding, meta, start, end, tid, iid, users, codes, len(rows)
-                    )
-                )
-        return rows
-
-    def _coding(
-        self,
-        selection: etree._Element,
-        coding: etree._Element,
-        meta: dict[str, str],
-        start: int,
-        end: int,
-        tid: int,
-        iid: int,
-        users: dict[str, str],
-        codes: dict[str, str],
-        n: int,
-    ) -> dict[str, Any]:
-        ref = _children(coding, "CodeRef")[0].get("targetGUID").strip("{}").lower()
-        if ref not in codes:
-            raise RefiError(f"coding {coding.get('guid')} refers to unknown code {ref}")
-        creator = coding.get("creatingUser") or selection.get("creatingUser") or ""
-        when = coding.get("creationDateTime") or selection.get("creationDateTime")
-        code = codes[ref]
-
-        def number(key: str, cast: Any) -> Any:
-            return cast(float(meta[key])) if key in meta else None
-
-        return {
-            "coding_id": number("coding_id", int),
-            "interview_id": iid,
-            "transcript_id": tid,
-            "start": start,
-            "end": end,
-            "code": code,
-            "family": family_of(code),
-            "coder": users.get(creator.strip("{}").lower(), creator or None),
-            "source": meta.get("source", "human"),
-            "confidence": number("confidence", float),
-            "valence": number("valence", int),
-            "intensity": number("intensity", int),
-            "round_id": number("round_id", int),
-            "created_dt": pd.Timestamp(when).tz_convert("UTC")
-            if when and pd.Timestamp(when).tzinfo
-            else (pd.Timestamp(when, tz="UTC") if when else None),
-        }
-
-
-def _number_codings(codings: pd.DataFrame) -> pd.DataFrame:
-    """Give codings from other tools (no Milieu id) fresh ids after the known ones."""
-    ids = codings["coding_id"]
-    if not ids.isna().any():
-        return codings
-    top = int(ids.max()) if ids.notna().any() else 0
-    fresh = range(top + 1, top + 1 + int(ids.isna().sum()))
-    codings.loc[ids.isna(), "coding_id"] = list(fresh)
-    return codings
-
-
-def read_refi(path: PathLike, xsd_dir: PathLike | None = None, **options: Any) -> RefiProject:
-    """Read a .qdc or .qdpx file by its extension."""
-    suffix = Path(path).suffix.lower()
-    if suffix == ".qdc":
-        return read_qdc(path, xsd_dir)
-    if suffix == ".qdpx":
-        return read_qdpx(path, xsd_dir, **options)
-    raise RefiError(f"{path}: expected a .qdc or .qdpx file")
+        return getattr(refi_reader, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = [
     "RefiError",
-    "RefiProject",
     "guid",
-    "read_qdc",
-    "read_qdpx",
-    "read_refi",
     "write_qdc",
     "write_qdpx",
 ]

@@ -105,7 +105,11 @@ def _schemas() -> dict[str, Any]:
                 "end": {"type": "integer", "description": "Code point offset, exclusive."},
                 "text": {"type": "string"},
                 "code": {"type": "string"},
-                "family": {"type": "string"},
+                "family": {
+                    "type": "string",
+                    "description": "GOVERNANCE, STRATEGY, DYNAMICS, OTHER, or IMPORTED for "
+                    "a code brought from another QDA tool under its own name.",
+                },
                 "coder": NULLABLE_STRING,
                 "source": {"enum": ["human", "model", "consensus"]},
                 "status": {"type": "string"},
@@ -114,6 +118,11 @@ def _schemas() -> dict[str, Any]:
                 "intensity": NULLABLE_INT,
                 "round_id": NULLABLE_INT,
                 "created_dt": {"type": "string", "format": "date-time"},
+                "memo": {
+                    "type": "string",
+                    "description": "The coder's memo on this coding (empty when none); "
+                    "imported with REFI-QDA notes.",
+                },
             },
         },
         "Organisation": {

@@ -152,6 +152,7 @@ def codings_of(user: User, item: Interview) -> tuple[TranscriptVersion | None, l
             "intensity": c.intensity,
             "round_id": c.round_id,
             "created_dt": _iso(c.created_dt),
+            "memo": c.memo or "",
         }
         for c in codings
     ]

@@ -33,18 +33,19 @@ def build_dataset(user: User | None = None, interview_ids: Iterable[int] | None 
     interviews = _interviews(user, interview_ids)
     ids = interviews["interview_id"].tolist()
     versions = _current_transcript_versions(ids)
+    codings = _codings(versions, user)
     return Dataset(
         organisations=_organisations(interviews["org_id"].unique().tolist(), user),
         interviews=interviews,
         answers_long=_answers(ids),
         segments=_segments(versions),
-        codings=_codings(versions, user),
-        transcripts=versions[list(TABLE_COLUMNS["transcripts"])],
+        codings=codings,
+        transcripts=versions[list(TRANSCRIPT_COLUMNS)],
         users=_frame(
             "users",
             db.session.execute(sa.select(User.username, User.role).order_by(User.username)).all(),
         ),
-        codebook=_codebook(),
+        codebook=_codebook(codings),
         instruments=_instruments(interviews),
     )
 
@@ -159,6 +160,8 @@ def _current_transcript_versions(ids: list[int]) -> pd.DataFrame:
             TranscriptVersion.number,
             TranscriptVersion.sha256,
             TranscriptVersion.text,
+            Transcript.title,
+            Transcript.memo,
         )
         .join(Transcript, Transcript.id == TranscriptVersion.transcript_id)
         .join(
@@ -171,7 +174,7 @@ def _current_transcript_versions(ids: list[int]) -> pd.DataFrame:
         .where(Transcript.interview_id.in_(ids))
         .order_by(Transcript.interview_id, TranscriptVersion.id)
     )
-    return _frame("transcripts", db.session.execute(stmt).all())
+    return _frame("transcripts", db.session.execute(stmt).all(), TRANSCRIPT_COLUMNS)
 
 
 def _segments(versions: pd.DataFrame) -> pd.DataFrame:
@@ -224,6 +227,7 @@ def _codings(versions: pd.DataFrame, user: User | None) -> pd.DataFrame:
             Coding.intensity,
             Coding.round_id,
             Coding.created_dt,
+            Coding.memo,
         )
         .join(Code, Code.id == Coding.code_id)
         .outerjoin(coder, coder.id == Coding.coder_id)
@@ -256,19 +260,54 @@ def _codings(versions: pd.DataFrame, user: User | None) -> pd.DataFrame:
                 r.intensity,
                 r.round_id,
                 r.created_dt,
+                r.memo or "",
             )
         )
-    return _frame("codings", rows)
+    return _frame("codings", rows, (*TABLE_COLUMNS["codings"], "memo"))
 
 
-def _codebook() -> pd.DataFrame:
+#: The transcripts table's columns: the contract's, then the title and memo (e.g. a REFI-QDA
+#: source's name and notes).
+TRANSCRIPT_COLUMNS = (*TABLE_COLUMNS["transcripts"], "title", "memo")
+#: The codebook table's columns: the contract's, then an imported code's parent and colour.
+CODEBOOK_COLUMNS = (*TABLE_COLUMNS["codebook"], "parent", "color")
+
+
+def _codebook(codings: pd.DataFrame) -> pd.DataFrame:
+    """Return the current codebook, plus the codes of older versions the codings still use."""
+    columns = (
+        Code.key,
+        Code.family,
+        Code.label_fr,
+        Code.label_en,
+        Code.definition,
+        Code.parent_key,
+        Code.color,
+    )
     stmt = (
-        sa.select(Code.key, Code.family, Code.label_fr, Code.label_en, Code.definition)
+        sa.select(*columns)
         .join(CodebookVersion, CodebookVersion.id == Code.codebook_version_id)
         .where(CodebookVersion.is_current, Code.retired.is_(False))
         .order_by(Code.key)
     )
-    return _frame("codebook", db.session.execute(stmt).all())
+    rows = db.session.execute(stmt).all()
+    have = {r.key for r in rows}
+    used = [k for k in dict.fromkeys(codings["code"].dropna().astype(str)) if k not in have]
+    if used:
+        # a coding made on an older version keeps its code's description from the newest
+        # version that has it (a retired or renamed code, a code of an earlier import)
+        older = db.session.execute(
+            sa.select(*columns)
+            .where(Code.key.in_(used))
+            .order_by(Code.key, Code.codebook_version_id.desc())
+        ).all()
+        seen: set[str] = set()
+        for r in older:
+            if r.key not in seen:
+                seen.add(r.key)
+                rows.append(r)
+        rows.sort(key=lambda r: r.key)
+    return _frame("codebook", rows, CODEBOOK_COLUMNS)
 
 
 def _instruments(interviews: pd.DataFrame) -> dict[tuple[str, str], dict]:

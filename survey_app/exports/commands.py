@@ -133,25 +133,42 @@ def export_command(
 )
 @click.option(
     "--position-unit",
-    default="codepoint",
-    type=click.Choice(["codepoint", "utf16"]),
-    help="How the file counts characters (utf16 for .NET, Qt or Java tools).",
+    default="auto",
+    type=click.Choice(["auto", "codepoint", "utf16"]),
+    help="How the file counts characters: auto (decided per source from the positions and "
+    "the tool), codepoint (QualCoder) or utf16 (NVivo, MAXQDA, ATLAS.ti).",
+)
+@click.option(
+    "--map",
+    "code_map",
+    default=None,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A .csv (file's code, Milieu code) or .yaml (name: code) file mapping the file's "
+    "codes onto Milieu codes; unmapped codes come in under their own names.",
 )
 @with_appcontext
 def import_refi_command(
-    file: Path, create_interviews: bool, owner: str | None, position_unit: str
+    file: Path,
+    create_interviews: bool,
+    owner: str | None,
+    position_unit: str,
+    code_map: Path | None,
 ) -> None:
     """Import a REFI-QDA project (.qdpx) or codebook (.qdc) into the database.
 
-    Codes map onto the current codebook by name (a new codebook version is made only when
-    the file brings new codes); sources become transcripts of the interviews they name;
-    codings keep their exact offsets and coders. All of it is imported, or nothing.
+    Codes map onto the current codebook by name or through --map; other codes come in under
+    their own names, parents and colours (a new codebook version is made only when the file
+    brings new codes); sources become transcripts of the interviews they name, titled after
+    the source; codings keep their exact offsets, coders and memos. All of it is imported,
+    or nothing.
     """
     from analysis.writers.refi import RefiError
     from survey_app.exports.refi_import import RefiImportError, import_refi
 
     if not file.is_file():
         raise click.UsageError(f"{file}: no such file")
+    if code_map is not None and not code_map.is_file():
+        raise click.UsageError(f"--map {code_map}: no such file")
     try:
         report = import_refi(
             file,
@@ -159,6 +176,7 @@ def import_refi_command(
             owner_name=owner,
             position_unit=position_unit,
             progress=_progress,
+            code_map=code_map,
         )
     except (RefiError, RefiImportError) as err:
         db.session.rollback()

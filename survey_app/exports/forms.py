@@ -45,6 +45,7 @@ class ExportForm(FlaskForm):
 
 
 POSITION_UNITS = {
+    "auto": _l("Detect from the file (the tool that wrote it, positions past the text)"),
     "codepoint": _l("Unicode characters (the standard; Milieu, QualCoder)"),
     "utf16": _l("UTF-16 units (tools written in .NET, Qt or Java)"),
 }
@@ -61,5 +62,5 @@ class RefiImportForm(FlaskForm):
     position_unit = SelectField(
         _l("How the file counts characters"),
         choices=[SelectChoice(k, v) for k, v in POSITION_UNITS.items()],
-        default="codepoint",
+        default="auto",
     )

@@ -66,7 +66,7 @@ def run_refi_import(job: Job, progress: Callable[[float, str], None]) -> dict[st
                 path,
                 create_interviews=bool(job.params.get("create_interviews")),
                 user=user,
-                position_unit=job.params.get("position_unit", "codepoint"),
+                position_unit=job.params.get("position_unit", "auto"),
                 max_unpacked=current_app.config["REFI_IMPORT_MAX_UNPACKED"],
             )
         except (RefiError, RefiImportError) as err:

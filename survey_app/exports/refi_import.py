@@ -1,14 +1,20 @@
 """Import a REFI-QDA project or codebook into the database, all of it or nothing.
 
-Codes map onto the current codebook by key; a new codebook version is made only when the
-file brings codes the current one lacks. Each text source becomes a transcript version of
-the interview it names (or of a new interview, when asked); codings keep their exact
-character offsets, coders and times. The caller commits (or rolls back) once.
+Codes map onto the current codebook by key (or through a mapping file); a new codebook
+version is made only when the file brings codes the current one lacks. Codes named like
+Milieu's (GOV.*, STR.*, DYN.*, OTH.*) join their family; any other code joins the imported
+codes under its own name, parent and colour. Each text source becomes the transcript of the
+interview it names, or of a new interview (organisation and transcript titled after the
+source), when asked; a source never replaces another text of an interview that already has
+codings, so no coding is left on a transcript version the exports no longer read. Codings
+keep their exact character offsets, coders, times and memos. The caller commits (or rolls
+back) once.
 """
 
 from __future__ import annotations
 
 import copy
+import csv
 import hashlib
 import json
 import secrets
@@ -20,9 +26,10 @@ from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
+import yaml
 
 from analysis.datasets import FAMILIES, family_of
-from analysis.writers.refi import RefiProject, read_refi
+from analysis.writers.refi_reader import IMPORTED_FAMILY, RefiProject, read_refi
 from coding.codebook import CodebookError, parse_codebook
 from coding.segment import normalise_text
 from survey_app.auth.operations import UserError, create_user
@@ -76,6 +83,13 @@ class ImportReport:
     created_users: list[str] = field(default_factory=list)
     created_interviews: list[int] = field(default_factory=list)
     created_organisations: list[str] = field(default_factory=list)
+    imported_codes: int = 0
+    mapped_codes: int = 0
+    memos: int = 0
+    rich_text_sources: list[str] = field(default_factory=list)
+    position_units: dict[str, int] = field(default_factory=dict)
+    loose_notes: int = 0
+    other_sources: dict[str, int] = field(default_factory=dict)
 
     def lines(self) -> list[str]:
         """Return the report as lines for a terminal."""
@@ -85,6 +99,32 @@ class ImportReport:
             f"transcripts: {self.transcripts_added} added, {self.transcripts_unchanged} unchanged",
             f"codings: {self.codings_added} added, {self.codings_present} already present",
         ]
+        if self.imported_codes or self.mapped_codes:
+            lines.append(
+                f"codes from another tool: {self.imported_codes} kept under their own names "
+                f"(family {IMPORTED_FAMILY}), {self.mapped_codes} mapped onto Milieu codes"
+            )
+        if self.memos:
+            lines.append(f"memos and notes: {self.memos} imported")
+        if self.loose_notes:
+            lines.append(
+                f"notes attached to no coding, source or code: {self.loose_notes} not imported"
+            )
+        if self.other_sources:
+            lines.append(
+                "sources that are not text, not imported: "
+                + ", ".join(f"{n} {kind}" for kind, n in self.other_sources.items())
+            )
+        if self.rich_text_sources:
+            lines.append(
+                "text read from the rich-text .docx (plain text empty or missing): "
+                + ", ".join(self.rich_text_sources)
+            )
+        if self.position_units:
+            lines.append(
+                "positions read as: "
+                + ", ".join(f"{u} ({n} sources)" for u, n in sorted(self.position_units.items()))
+            )
         if self.created_organisations:
             lines.append("created organisations: " + ", ".join(self.created_organisations))
         if self.created_interviews:
@@ -103,22 +143,26 @@ def import_refi(
     create_interviews: bool = False,
     owner_name: str | None = None,
     user: User | None = None,
-    position_unit: str = "codepoint",
+    position_unit: str = "auto",
     progress: Progress | None = None,
     max_unpacked: int | None = None,
+    code_map: str | Path | None = None,
 ) -> ImportReport:
     """Import a .qdpx or .qdc file; raise RefiError or RefiImportError, changing nothing.
 
-    max_unpacked bounds what a .qdpx archive may unpack to (uploads from the web)."""
+    position_unit: 'auto' (per source), 'codepoint' or 'utf16'. max_unpacked bounds what a
+    .qdpx archive may inflate to (uploads from the web). code_map: a CSV or YAML file
+    mapping the file's code names onto Milieu code keys."""
     say = progress or (lambda _f, _m: None)
     say(0.05, f"reading and validating {Path(path).name}")
+    mapping = read_code_map(code_map) if code_map else {}
     options: dict[str, Any] = {}
     if Path(path).suffix.lower() == ".qdpx":
         options = {"position_unit": position_unit, "max_unpacked": max_unpacked}
     project = read_refi(path, **options)
-    report = ImportReport()
+    report = ImportReport(loose_notes=project.loose_notes, other_sources=project.other_sources)
     say(0.3, "codes")
-    codes = _import_codes(project, user, report)
+    codes = _import_codes(project, mapping, user, report)
     if len(project.transcripts):
         say(0.4, "coders")
         coders = _coders(project.codings, report)
@@ -128,6 +172,10 @@ def import_refi(
         versions = _transcripts(project, interviews, user or owner, Path(path).name, report)
         say(0.7, "codings")
         _codings(project.codings, versions, codes, coders, report)
+        for tid in project.rich_text_sources:
+            report.rich_text_sources.append(project.source_names.get(tid, str(tid)))
+        for unit in project.position_units.values():
+            report.position_units[unit] = report.position_units.get(unit, 0) + 1
     record(
         "refi.import",
         None,
@@ -137,6 +185,39 @@ def import_refi(
     )
     say(1.0, "done")
     return report
+
+
+def read_code_map(path: str | Path) -> dict[str, str]:
+    """Read a mapping file: CSV (two columns: the file's code, the Milieu code) or YAML."""
+    path = Path(path)
+    try:
+        raw = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as err:
+        raise RefiImportError(f"{path.name}: cannot be read as UTF-8 text ({err})") from None
+    if path.suffix.lower() in (".yaml", ".yml"):
+        try:
+            data = yaml.safe_load(raw) or {}
+        except yaml.YAMLError as err:
+            raise RefiImportError(f"{path.name}: not valid YAML ({err})") from None
+        if not isinstance(data, dict):
+            raise RefiImportError(
+                f"{path.name}: expected a mapping 'code in the file: Milieu code'"
+            )
+        pairs = [(str(k), str(v)) for k, v in data.items()]
+    elif path.suffix.lower() == ".csv":
+        rows = [r for r in csv.reader(raw.splitlines()) if any(c.strip() for c in r)]
+        if rows and [c.strip().lower() for c in rows[0][:2]] == ["source", "target"]:
+            rows = rows[1:]
+        for number, row in enumerate(rows, start=1):
+            if len(row) < 2 or not row[0].strip() or not row[1].strip():
+                raise RefiImportError(
+                    f"{path.name}: row {number}: expected two columns, the file's code and "
+                    "the Milieu code"
+                )
+        pairs = [(r[0].strip(), r[1].strip()) for r in rows]
+    else:
+        raise RefiImportError(f"{path.name}: a code mapping is a .csv or .yaml file")
+    return dict(pairs)
 
 
 def _summary(report: ImportReport) -> dict[str, Any]:
@@ -152,20 +233,40 @@ def _summary(report: ImportReport) -> dict[str, Any]:
 # --- codes -----------------------------------------------------------------------------
 
 
-def _import_codes(project: RefiProject, user: User | None, report: ImportReport) -> dict[str, Code]:
-    """Return {key: Code of the current codebook}, adding a version for new codes."""
+def _import_codes(
+    project: RefiProject, mapping: dict[str, str], user: User | None, report: ImportReport
+) -> dict[str, Code]:
+    """Return {code in the file: Code of the current codebook}, adding a version for new codes."""
     book = project.codebook.drop_duplicates("code")
+    tree = project.code_tree.set_index("code") if len(project.code_tree) else None
+    names = {
+        str(r["code"]): _text(r["label_fr"]) or str(r["code"]) for r in book.to_dict("records")
+    }
     wanted = list(book["code"].astype(str))
     wanted += [c for c in project.codings["code"].dropna().astype(str).unique() if c not in wanted]
     current = current_codebook()
     have = {c.key: c for c in current.codes if not c.retired} if current else {}
-    missing = [k for k in wanted if k not in have]
+    target = {}
+    for key in wanted:
+        goal = mapping.get(key, mapping.get(names.get(key, key)))
+        if goal is not None:
+            if goal not in have and goal not in wanted:
+                raise RefiImportError(
+                    f"code mapping: {key!r} maps onto {goal!r}, a code neither the current "
+                    "codebook nor the file has"
+                )
+            report.mapped_codes += 1
+        target[key] = goal or key
+    missing = list(dict.fromkeys(t for t in target.values() if t not in have))
     if missing:
-        current = _new_codebook_version(current, book, missing, user)
+        current = _new_codebook_version(current, book, tree, missing, user)
         report.new_codebook = True
         have = {c.key: c for c in current.codes if not c.retired}
     report.codebook_version, report.codes = current.version if current else "", len(wanted)
-    return have
+    report.imported_codes = sum(
+        1 for k in wanted if target[k] == k and have[k].family == IMPORTED_FAMILY
+    )
+    return {key: have[goal] for key, goal in target.items()}
 
 
 def _code_entry(row: dict[str, Any] | None, key: str) -> dict[str, Any]:
@@ -185,8 +286,21 @@ def _text(value: Any) -> str:
     return "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
 
 
+def _family_of_key(rows: dict[str, dict[str, Any]], key: str) -> str:
+    family = rows.get(key, {}).get("family")
+    if family in FAMILIES or family == IMPORTED_FAMILY:
+        return family
+    if key.split(".", 1)[0] in ("GOV", "STR", "DYN", "OTH"):
+        return family_of(key)
+    return IMPORTED_FAMILY
+
+
 def _new_codebook_version(
-    current: CodebookVersion | None, book: pd.DataFrame, missing: list[str], user: User | None
+    current: CodebookVersion | None,
+    book: pd.DataFrame,
+    tree: pd.DataFrame | None,
+    missing: list[str],
+    user: User | None,
 ) -> CodebookVersion:
     content = (
         copy.deepcopy(current.content)
@@ -199,10 +313,23 @@ def _new_codebook_version(
         }
     )
     rows = {str(r["code"]): r for r in book.to_dict("records")}
+    imported = content.setdefault("imported", {})
     for key in missing:
-        family = rows.get(key, {}).get("family")
-        family = family if family in FAMILIES else family_of(key)
-        content["families"][family]["codes"][key] = _code_entry(rows.get(key), key)
+        family = _family_of_key(rows, key)
+        entry = _code_entry(rows.get(key), key)
+        if family == IMPORTED_FAMILY:
+            parent, color = _tree(tree, key)
+            imported[key] = {
+                "label": entry["label"],
+                "definition": entry["definition"],
+                "parent": parent,
+                "color": color,
+            }
+        else:
+            content["families"][family]["codes"][key] = entry
+    for entry in imported.values():
+        if entry.get("parent") not in imported:
+            entry["parent"] = None  # a parent mapped onto a Milieu code, or absent
     content["version"] = _free_version(f"{current.version}+refi" if current else "refi")
     try:
         parse_codebook(content)
@@ -232,23 +359,41 @@ def _new_codebook_version(
                 definition=old.definition,
                 retired=old.retired,
                 replaced_by_key=old.replaced_by_key,
+                parent_key=old.parent_key,
+                color=old.color,
             )
         )
     for key in missing:
-        entry = content["families"][family_of_entry(content, key)]["codes"][key]
+        if key in imported:
+            entry, family = imported[key], IMPORTED_FAMILY
+        else:
+            family = family_of_entry(content, key)
+            entry = content["families"][family]["codes"][key]
         version.codes.append(
             Code(
                 key=key,
-                family=family_of_entry(content, key),
+                family=family,
                 label_fr=entry["label"]["fr"][:200],
                 label_en=entry["label"]["en"][:200],
                 definition=entry["definition"],
+                parent_key=entry.get("parent"),
+                color=entry.get("color"),
             )
         )
     db.session.add(version)
     db.session.flush()
     record("codebook.import", version, {"version": version.version, "added": missing}, user=user)
     return version
+
+
+def _tree(tree: pd.DataFrame | None, key: str) -> tuple[str | None, str | None]:
+    """Return an imported code's parent and colour (#RRGGBB) as the file gives them."""
+    if tree is None or key not in tree.index:
+        return None, None
+    parent, color = tree.at[key, "parent"], tree.at[key, "color"]
+    parent = None if parent is None or (isinstance(parent, float) and pd.isna(parent)) else parent
+    color = str(color) if isinstance(color, str) and len(color) == 7 else None
+    return parent, color
 
 
 def family_of_entry(content: dict[str, Any], key: str) -> str:
@@ -355,17 +500,27 @@ def _same_text(text: str) -> Interview | None:
 def _interviews(
     project: RefiProject, create: bool, owner: User | None, report: ImportReport
 ) -> dict[Any, Interview]:
-    """Return {transcript id in the file: Interview}, matching by name or creating."""
+    """Return {transcript id in the file: Interview}, matching by text or name, or creating.
+
+    A source matches the interview whose transcript has the same text, the interview a
+    Milieu export's case names ("interview 12 (PME_003)"), or the one interview of the
+    organisation it names, unless that interview already holds another, coded text: a new
+    version would leave those codings on a version no export reads (two projects from other
+    tools may well both have a source called "Interview 1")."""
     by_name = {interview_name(i): i for i in db.session.scalars(sa.select(Interview))}
     cases = _cases_by_interview(project)
     result, unmatched = {}, []
     for tr in project.transcripts.to_dict("records"):
         case = cases.get(tr["interview_id"], {})
-        name = str(case.get("name") or f"transcript {tr['transcript_id']}")
-        found = _same_text(str(tr["text"] or "")) or _match(name, by_name)
+        source = project.source_names.get(tr["transcript_id"]) or f"source {tr['transcript_id']}"
+        name = str(case.get("name") or source)
+        found = _same_text(str(tr["text"] or "")) or by_name.get(name)
+        if found is None:
+            found = _match(name, by_name)
+            if found is not None and _holds_codings(found):
+                found = None
         if found is None and create:
             found = _create_interview(case.get("variables") or {}, name, owner, report)
-            by_name[name] = found
         if found is None:
             unmatched.append(name)
         result[tr["transcript_id"]] = found
@@ -375,6 +530,21 @@ def _interviews(
             f"{unmatched[0]!r}); import with --create-interviews"
         )
     return result
+
+
+def _holds_codings(interview: Interview) -> bool:
+    """Tell whether the interview's current transcript has live codings."""
+    transcript = interview.transcripts[0] if interview.transcripts else None
+    if transcript is None or transcript.current is None:
+        return False
+    return bool(
+        db.session.scalar(
+            sa.select(sa.func.count(Coding.id)).where(
+                Coding.transcript_version_id == transcript.current.id,
+                Coding.status.in_(("active", "accepted", "suggested")),
+            )
+        )
+    )
 
 
 def _instrument(variables: dict[str, Any], kind: str) -> InstrumentVersion:
@@ -489,6 +659,14 @@ def _transcripts(
             report.transcripts_unchanged += 1
         else:
             report.transcripts_added += 1
+        transcript = version.transcript
+        name = project.source_names.get(tr["transcript_id"])
+        if name and not transcript.title:
+            transcript.title = name[:200]
+        memo = project.source_memos.get(tr["transcript_id"], "")
+        if memo and memo not in (transcript.memo or ""):
+            transcript.memo = "\n\n".join(t for t in (transcript.memo, memo) if t)
+            report.memos += 1
         versions[tr["transcript_id"]] = (version, _offset_map(raw, lead))
     return versions
 
@@ -517,7 +695,7 @@ def _codings(
                 f"coding {row['coding_id']} [{start}, {end}) lies outside "
                 "its transcript or is empty"
             )
-        code = codes[str(row["code"])]
+        code = codes[str(row["code"])]  # the Milieu code it maps onto, or itself
         source = row["source"] if row["source"] in CODING_SOURCES else "human"
         coder = None if _is_model(row["coder"], source) else coders.get(str(row["coder"]))
         signature = (version.id, start, end, code.key, coder.id if coder else None)
@@ -538,10 +716,12 @@ def _codings(
                 valence=_number(row["valence"], int),
                 intensity=_number(row["intensity"], int),
                 segment_id=_turn_id(version, start, turns),
+                memo=_text(row.get("memo")),
                 **_created(row["created_dt"]),
             )
         )
         report.codings_added += 1
+        report.memos += bool(_text(row.get("memo")))
     db.session.flush()
 
 

@@ -11,6 +11,8 @@ from survey_app.models.fieldwork import TranscriptVersion
 from survey_app.models.users import User
 
 FAMILIES = ("GOVERNANCE", "STRATEGY", "DYNAMICS", "OTHER")
+#: codes brought by a REFI-QDA import under their own names, outside the four families
+IMPORTED_FAMILY = "IMPORTED"
 CODING_SOURCES = ("human", "model", "consensus")
 #: a model suggestion is pending until a researcher accepts or rejects it
 CODING_STATUSES = ("active", "suggested", "accepted", "rejected", "deleted")
@@ -45,15 +47,18 @@ class Code(Base):
     codebook_version_id: Mapped[int] = mapped_column(
         sa.ForeignKey("codebook_versions.id", ondelete="CASCADE")
     )
-    #: e.g. GOV.FRAG
-    key: Mapped[str] = mapped_column(sa.String(32))
-    family: Mapped[str] = mapped_column(choice(*FAMILIES, name="code_family"))
+    #: e.g. GOV.FRAG; an imported code keeps the name its tool gave it
+    key: Mapped[str] = mapped_column(sa.String(200))
+    family: Mapped[str] = mapped_column(choice(*FAMILIES, IMPORTED_FAMILY, name="code_family"))
     label_fr: Mapped[str] = mapped_column(sa.String(200))
     label_en: Mapped[str] = mapped_column(sa.String(200))
     definition: Mapped[str] = mapped_column(sa.Text, default="")
     retired: Mapped[bool] = mapped_column(default=False)
     #: a merged or renamed code points at the code that replaces it
-    replaced_by_key: Mapped[str | None] = mapped_column(sa.String(32))
+    replaced_by_key: Mapped[str | None] = mapped_column(sa.String(200))
+    #: an imported code's parent in its tool's code tree, and its colour (#RRGGBB)
+    parent_key: Mapped[str | None] = mapped_column(sa.String(200))
+    color: Mapped[str | None] = mapped_column(sa.String(7))
 
     codebook_version: Mapped[CodebookVersion] = relationship(back_populates="codes")
 

@@ -108,6 +108,8 @@ class Transcript(Base):
         sa.ForeignKey("interviews.id", ondelete="CASCADE"), index=True
     )
     title: Mapped[str] = mapped_column(sa.String(200), default="")
+    #: notes on the whole transcript (e.g. a REFI-QDA source's description and notes)
+    memo: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     created_dt: Mapped[datetime] = mapped_column(default=utcnow)
 
     interview: Mapped[Interview] = relationship(back_populates="transcripts")

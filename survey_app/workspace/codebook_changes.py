@@ -16,6 +16,7 @@ from survey_app.core.audit import record
 from survey_app.core.refusals import UserError
 from survey_app.extensions import db
 from survey_app.models import Code, CodebookProposal, CodebookVersion, Coding, User, utcnow
+from survey_app.models.coding import IMPORTED_FAMILY
 from survey_app.workspace.model_versions import library_codebook
 
 KINDS = ("add", "rename", "merge", "retire", "edit")
@@ -243,6 +244,19 @@ def _create_codes(version: CodebookVersion, content: dict[str, Any]) -> dict[str
             definition=str(entry.get("definition", "")).strip(),
             retired=bool(entry.get("retired")),
             replaced_by_key=entry.get("replaced_by"),
+        )
+        version.codes.append(code)
+        codes[key] = code
+    for key, entry in (content.get("imported") or {}).items():
+        # codes brought by a REFI-QDA import live on, unchanged, in every later version
+        code = Code(
+            key=key,
+            family=IMPORTED_FAMILY,
+            label_fr=entry["label"]["fr"][:200],
+            label_en=(entry["label"].get("en") or entry["label"]["fr"])[:200],
+            definition=str(entry.get("definition") or "").strip(),
+            parent_key=entry.get("parent"),
+            color=entry.get("color"),
         )
         version.codes.append(code)
         codes[key] = code

@@ -20,6 +20,7 @@ FAMILY_COLOURS = {
     "STRATEGY": ("#9a4d00", "#fde3c8"),
     "DYNAMICS": ("#2c6e2f", "#d8efd9"),
     "OTHER": ("#5b6770", "#e6e9ec"),
+    "IMPORTED": ("#5e3c99", "#ebe4f5"),
 }
 
 

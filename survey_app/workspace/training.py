@@ -12,7 +12,8 @@ from coding.model import train_model
 from survey_app.codings.codebook_versions import current_codebook
 from survey_app.codings.operations import LIVE_STATUSES
 from survey_app.extensions import db
-from survey_app.models import Coding, CodingRound, ModelVersion, User
+from survey_app.models import Code, Coding, CodingRound, ModelVersion, User
+from survey_app.models.coding import IMPORTED_FAMILY
 from survey_app.workspace.cases import current_cases
 from survey_app.workspace.model_versions import library_codebook, store_trained_model
 from survey_app.workspace.suggestions import current_code_for, is_interviewer, turn_units
@@ -37,8 +38,13 @@ def training_rows() -> tuple[list[str], list[frozenset[str]], list[int]]:
     for case in current_cases():
         version = case.version
         rows = db.session.scalars(
-            sa.select(Coding).where(
+            sa.select(Coding)
+            .join(Code, Code.id == Coding.code_id)
+            .where(
                 Coding.transcript_version_id == version.id,
+                # codes from another tool are not the classifier's themes: a transcript
+                # coded with them alone is not a coded transcript here
+                Code.family != IMPORTED_FAMILY,
                 sa.or_(
                     sa.and_(Coding.source != "model", Coding.status.in_(LIVE_STATUSES)),
                     Coding.status == "rejected",

@@ -15,7 +15,14 @@ from integration.test_exports_support import PERSON, seed_project
 
 from survey_app.api.tokens import create_token, revoke_token
 from survey_app.extensions import db
-from survey_app.models import ApiToken, CodebookVersion, CodingRound, TranscriptVersion, User
+from survey_app.models import (
+    ApiToken,
+    CodebookVersion,
+    Coding,
+    CodingRound,
+    TranscriptVersion,
+    User,
+)
 
 
 @pytest.fixture
@@ -239,3 +246,21 @@ def test_errors_under_api_are_json_even_without_a_route(app, client, project, to
     # pages outside /api keep their HTML error page
     page = client.get("/no-such-page")
     assert page.status_code == 404 and page.mimetype == "text/html"
+
+
+def test_memos_on_codings_reach_the_api_and_the_codings_sheet(app, client, project, token) -> None:
+    memo = "Relance : la CCI a rappelé deux fois."
+    with app.app_context():
+        coding = db.session.scalar(sa.select(Coding).order_by(Coding.id))
+        coding.memo = memo
+        coding_id = coding.id
+        db.session.commit()
+    text = token("camille")
+    codings = get(client, f"/api/interviews/{project['first']}/codings", text).get_json()
+    memos = {c["id"]: c["memo"] for c in codings["codings"]}
+    assert memos[coding_id] == memo and sorted(memos.values()).count("") == len(memos) - 1
+    spec = get(client, "/api/openapi.json", text).get_json()
+    assert "memo" in spec["components"]["schemas"]["Coding"]["properties"]
+    xlsx = get(client, "/api/exports/xlsx?tables=codings", text)
+    sheet = pd.read_excel(io.BytesIO(xlsx.data), sheet_name="codings", keep_default_na=False)
+    assert dict(zip(sheet["coding_id"], sheet["memo"], strict=True))[coding_id] == memo

@@ -224,3 +224,20 @@ def test_an_upload_above_the_request_limit_is_refused(
     assert response.status_code == 413
     assert "Le fichier dépasse la taille autorisée." in response.get_data(as_text=True)
     assert jobs(app) == 0
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])  # not about the database
+def test_the_report_page_tells_what_came_from_an_nvivo_project(
+    app, client, auth, get_csrf, project, tmp_path
+) -> None:
+    import refi_quirks as q
+
+    path = q.nvivo_project(tmp_path / "nvivo.qdpx")
+    auth.login("root")
+    form = {"create_interviews": "y", "position_unit": "auto"}
+    job_id = job_of(upload(client, get_csrf, "nvivo.qdpx", path.read_bytes(), **form))
+    page = client.get(f"/exports/import/{job_id}").get_data(as_text=True)
+    assert "Codes d’un autre outil gardés sous leur nom (famille IMPORTED" in page
+    assert "Texte lu dans le .docx enrichi (texte brut vide ou absent) : Entretien PME 4" in page
+    assert "Positions lues en : utf16 (1 sources)" in page
+    assert "Mémos et notes importés : 1" in page

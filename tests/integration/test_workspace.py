@@ -500,3 +500,44 @@ def test_admin_declines_and_a_decided_proposal_stays_decided(app, setup, api):
     with app.app_context():
         assert db.session.get(CodebookProposal, pid).status == "declined"
         assert db.session.scalar(sa.select(sa.func.count(CodebookVersion.id))) == 1
+
+
+def test_imported_codes_survive_a_codebook_revision_and_show_on_the_page(
+    app, setup, api, tmp_path
+) -> None:
+    # ATLAS.ti's own code tree comes in as IMPORTED codes; a later revision of the Milieu
+    # codebook must keep them (and their codings), and the coding page must list them.
+    import refi_quirks as q
+
+    from survey_app.exports.refi_import import import_refi
+
+    with app.app_context():
+        import_refi(q.atlas_project(tmp_path / "atlas.qdpx"), create_interviews=True)
+        db.session.commit()
+    api.login()
+    assert (
+        propose(
+            api,
+            kind="add",
+            family="OTHER",
+            key="OTH.DIGIT",
+            label_fr="Numérique",
+            definition="Outils numériques",
+            rationale="recurring",
+        ).status_code
+        == 302
+    )
+    api.login("ada")
+    assert decide(api, latest_proposal(app)).status_code == 302
+    with app.app_context():
+        current = db.session.scalar(sa.select(CodebookVersion).where(CodebookVersion.is_current))
+        imported = {c.key: c for c in current.codes if c.family == "IMPORTED"}
+        assert set(imported) == {"Accompagnement", "TFE : suivi", "V.I.E"}
+        assert imported["TFE : suivi"].parent_key == "Accompagnement"
+        coding = db.session.scalar(
+            sa.select(Coding).where(Coding.code_id == imported["TFE : suivi"].id)
+        )
+        assert coding.memo == "Citation clé pour D4."
+        version_id = coding.transcript_version_id
+    page = api.client.get(f"/coding/transcripts/{version_id}")
+    assert page.status_code == 200 and "TFE : suivi" in page.get_data(as_text=True)

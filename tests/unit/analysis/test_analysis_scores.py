@@ -112,6 +112,14 @@ def test_coding_score_from_presence_valence_intensity() -> None:
     assert out["coding"].iloc[0] == pytest.approx(0.5 + 1 / 9)
 
 
+def test_codes_imported_from_another_tool_leave_the_scores_alone() -> None:
+    # NVivo's "Réseaux" (family IMPORTED) informs no D, even coded with a valence
+    theirs = {**coding(1, "Réseaux", "ana", 1, 3), "family": "IMPORTED"}
+    cod = pd.DataFrame([coding(1, "DYN.INIT", "ana", 1, 3), theirs, theirs])
+    only_ours = pd.DataFrame([coding(1, "DYN.INIT", "ana", 1, 3)])
+    pd.testing.assert_frame_equal(scores.coding_scores(cod), scores.coding_scores(only_ours))
+
+
 def test_consensus_codings_replace_the_individual_coders() -> None:
     cod = pd.DataFrame(
         [

@@ -58,6 +58,26 @@ def test_codebook_validation():
         parse_codebook({"families": {}})
 
 
+def test_imported_codes_stay_out_of_the_themes():
+    # codes from another QDA tool keep their names beside the families, not among them:
+    # the classifier's label space and family_of never see them
+    label = {"fr": "Réseaux", "en": "Réseaux"}
+    book = parse_codebook(
+        _minimal(
+            imported={
+                "Réseaux": {"label": label, "definition": "", "parent": None},
+                "Clubs d'exportateurs": {"label": label, "parent": "Réseaux", "color": "#FF8000"},
+            }
+        )
+    )
+    assert book.codes == ["GOV.X"] and not book.is_known("Réseaux")
+    assert book.imported["Clubs d'exportateurs"]["parent"] == "Réseaux"
+    with pytest.raises(CodebookError, match="parent 'Ailleurs' is not an imported code"):
+        parse_codebook(_minimal(imported={"x": {"label": label, "parent": "Ailleurs"}}))
+    with pytest.raises(CodebookError, match="code GOV.X: defined twice"):
+        parse_codebook(_minimal(imported={"GOV.X": {"label": label}}))
+
+
 def test_unreadable_codebook(tmp_path):
     with pytest.raises(CodebookError, match="cannot read"):
         load_codebook(tmp_path / "none.yaml")
