@@ -4,7 +4,7 @@ Codes from other QDA tools keep their own names (often longer than 32 characters
 hierarchy and colour; a source's description and notes are kept on its transcript.
 
 Revision ID: c17a0e5f3b21
-Revises: a9b771893bcd
+Revises: 5f2c1e9b7d41
 Create Date: 2026-12-04
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "c17a0e5f3b21"
-down_revision = "a9b771893bcd"
+down_revision = "5f2c1e9b7d41"
 branch_labels = None
 depends_on = None
 

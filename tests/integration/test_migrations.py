@@ -58,7 +58,7 @@ def test_fulltext_revision_indexes_transcripts_stored_before_it(empty_app):
     from survey_app.transcripts.search import search
 
     with empty_app.app_context():
-        upgrade(revision="5f2c1e9b7d41")
+        upgrade(revision="c17a0e5f3b21")
         user = create_user("ines", "fieldworker", "correct horse")
         version, _ = ops.load_instrument_file(instruments_dir() / "sme_manager.yaml")
         org = ops.create_organisation(None, kind="sme", name="Optique Lez")
@@ -71,6 +71,6 @@ def test_fulltext_revision_indexes_transcripts_stored_before_it(empty_app):
         db.session.commit()
         assert [(h.version_id, h.start) for h in found] == [(stored.id, text.index("exportations"))]
         db.session.remove()
-        downgrade(revision="5f2c1e9b7d41")
+        downgrade(revision="c17a0e5f3b21")
         db.engine.dispose()
     assert not {n for n in table_names(empty_app) if n.startswith("transcript_fts")}
