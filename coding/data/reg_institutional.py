@@ -15,6 +15,9 @@ CODED: dict[str, list[str]] = {
         "Les actions collectives de l'année ont été programmées conjointement afin d'éviter tout chevauchement de calendrier.",
         "Les conseillers des différents réseaux suivent une formation commune et disposent d'un référentiel partagé.",
         "Le comité des financeurs rapproche chaque trimestre les opérateurs de l'accompagnement et les acteurs du financement.",
+        "Afin de garantir à chaque entreprise un parcours sans rupture, les partenaires se sont dotés d'un système d'information commun dans lequel sont enregistrés les contacts, les diagnostics et les actions engagées.",
+        "Les opérateurs régionaux de l'accompagnement et du financement ont formalisé en 2023 un protocole d'orientation réciproque des entreprises.",
+        "Le programme annuel des actions collectives est élaboré conjointement par les chambres, l'agence régionale et les interprofessions.",
     ],
     "GOV.PILOT": [
         "Chef de file du développement économique, la Région définit les orientations de la politique d'internationalisation des entreprises.",
@@ -24,6 +27,9 @@ CODED: dict[str, list[str]] = {
         "Des indicateurs de résultat, suivis par la Région, permettent d'évaluer la contribution de chaque opérateur aux objectifs fixés.",
         "La Région a confié à l'agence régionale l'animation du guichet unique, sous son autorité et selon une feuille de route annuelle.",
         "L'évaluation intermédiaire souligne l'absence d'instance de décision capable d'arbitrer entre les priorités des différents opérateurs.",
+        "La Région, en sa qualité de chef de file, réunit deux fois par an l'ensemble des opérateurs pour évaluer l'atteinte des objectifs fixés par la stratégie et décider des ajustements nécessaires.",
+        "Le schéma régional désigne l'agence régionale comme opérateur pivot, chargé de décliner les orientations arrêtées par l'assemblée régionale.",
+        "La stratégie régionale d'internationalisation fixe quatre axes prioritaires et un objectif de cinq mille entreprises exportatrices supplémentaires.",
     ],
     "GOV.FRAG": [
         "Le diagnostic préalable met en évidence un foisonnement de dispositifs dont la complémentarité n'est pas toujours assurée.",
@@ -32,6 +38,9 @@ CODED: dict[str, list[str]] = {
         "Les entreprises interrogées déplorent d'être sollicitées par de multiples structures pour des actions comparables.",
         "La dispersion des moyens entre de nombreux petits dispositifs limite l'impact global de l'action publique.",
         "Des situations de concurrence entre organismes financés sur fonds publics ont été relevées lors de l'évaluation.",
+        "L'étude commandée par la Région recense plus de trente dispositifs d'appui à l'international portés par une quinzaine de structures, souvent sans articulation entre eux.",
+        "Les entreprises interrogées évoquent une offre éclatée et des interlocuteurs trop nombreux.",
+        "La coexistence de plusieurs programmes d'accompagnement concurrents sur les mêmes marchés nuit à l'efficacité de la dépense publique.",
     ],
     "GOV.PPP": [
         "Le programme est cofinancé par la Région, Bpifrance et un consortium de banques régionales.",
@@ -40,6 +49,9 @@ CODED: dict[str, list[str]] = {
         "Les établissements bancaires partenaires s'engagent à examiner en priorité les demandes de financement des entreprises accompagnées.",
         "Le mécénat de compétences de grands groupes industriels complète l'offre publique d'accompagnement dans le cadre d'un accord pluriannuel.",
         "Le pavillon régional bénéficie du soutien financier de partenaires privés, dont les logos figurent sur l'ensemble des supports.",
+        "Le fonds régional de soutien à l'export est abondé par la Région, par Bpifrance et par cinq établissements bancaires, qui participent également à son comité d'engagement.",
+        "Une convention pluriannuelle associe l'agence aux opérateurs spécialisés du commerce international pour l'accompagnement sur les marchés lointains.",
+        "Les partenaires privés du programme contribuent à son financement et mettent à disposition l'expertise de leurs collaborateurs.",
     ],
     "GOV.ACTIV": [
         "Le réseau des bureaux à l'étranger peut être sollicité pour organiser un programme de rendez-vous ciblés en moins de trois semaines.",
@@ -48,6 +60,9 @@ CODED: dict[str, list[str]] = {
         "Le dispositif d'intervention rapide permet de mobiliser un expert pays dans les cinq jours suivant la demande de l'entreprise.",
         "Les conseillers sollicitent leurs correspondants à l'étranger pour répondre aux besoins précis de chaque entreprise accompagnée.",
         "Grâce à la mobilisation du réseau, l'entreprise a pu rencontrer en une seule semaine les trois principaux distributeurs du marché.",
+        "En réponse à la sollicitation d'une entreprise de la filière santé, le réseau a identifié en dix jours quatre distributeurs potentiels en Scandinavie et organisé les premiers échanges.",
+        "Les conseillers s'appuient sur leurs correspondants à l'étranger pour obtenir des rendez-vous qualifiés au bénéfice des entreprises.",
+        "La cellule d'urgence export mobilise en quarante-huit heures les relais compétents pour répondre à une difficulté rencontrée par une entreprise sur un marché étranger.",
     ],
     "GOV.PROX": [
         "Un conseiller dédié accompagne chaque entreprise tout au long de son projet, de la réflexion initiale au suivi après la prospection.",
@@ -56,6 +71,9 @@ CODED: dict[str, list[str]] = {
         "Votre conseiller international se déplace dans votre entreprise pour réaliser le diagnostic initial.",
         "Les conseillers sont recrutés pour leur connaissance fine du tissu économique local et des filières du territoire.",
         "Les entreprises situées dans les zones rurales bénéficient de permanences régulières dans les maisons de services publics.",
+        "Un chargé d'affaires international est affecté à chaque bassin d'emploi et assure le suivi personnalisé des entreprises de son secteur.",
+        "L'implantation de permanences dans les villes moyennes permet de rapprocher l'offre d'accompagnement des entreprises les plus éloignées des métropoles.",
+        "Votre interlocuteur unique vous accompagne à chaque étape et reste votre point de contact tout au long du projet.",
     ],
     "GOV.ACCESS": [
         "Le dossier de demande se compose d'un formulaire unique et peut être déposé en ligne à tout moment de l'année.",
@@ -65,6 +83,9 @@ CODED: dict[str, list[str]] = {
         "La complexité des démarches demeure le premier frein exprimé par les entreprises dans l'enquête de satisfaction.",
         "Le reste à charge pour l'entreprise s'élève en moyenne à deux mille cinq cents euros par salon, un montant jugé dissuasif par les plus petites.",
         "Une foire aux questions et un simulateur d'éligibilité sont accessibles sur la page du dispositif.",
+        "L'aide prend la forme d'une subvention forfaitaire versée en une seule fois, sur présentation des justificatifs de dépenses, dans un délai maximal de deux mois.",
+        "Les entreprises doivent être à jour de leurs obligations fiscales et sociales et justifier d'au moins un exercice clos.",
+        "La simplification des démarches constitue l'une des priorités de la nouvelle stratégie.",
     ],
     "STR.INTL": [
         "Le diagnostic export aide l'entreprise à définir ses marchés prioritaires et à formaliser un plan de développement international.",
@@ -74,6 +95,9 @@ CODED: dict[str, list[str]] = {
         "Quarante pour cent des entreprises du programme ont ouvert au moins un nouveau marché dans les douze mois.",
         "La stratégie de l'entreprise repose sur une entrée progressive, d'abord au Benelux puis en Allemagne.",
         "Les entreprises qui formalisent une stratégie écrite réalisent en moyenne une part plus élevée de leur chiffre d'affaires à l'export.",
+        "Le parcours d'accompagnement débute par la définition d'une stratégie internationale, qui précise les marchés cibles, les objectifs commerciaux et les moyens que l'entreprise est prête à y consacrer.",
+        "La majorité des entreprises du programme visent d'abord un marché européen avant d'envisager des destinations plus lointaines.",
+        "L'entreprise a adapté son offre aux spécificités réglementaires et culturelles de chaque marché visé.",
     ],
     "STR.MODE": [
         "Le volontariat international en entreprise permet d'affecter un jeune professionnel sur un marché pour une durée de six à vingt-quatre mois.",
@@ -82,6 +106,9 @@ CODED: dict[str, list[str]] = {
         "Les places de marché en ligne offrent aux petites entreprises un accès direct aux consommateurs étrangers.",
         "L'accompagnement couvre la recherche, la sélection et la contractualisation avec un partenaire commercial local.",
         "La création d'une filiale à l'étranger suppose une analyse préalable des implications fiscales et juridiques.",
+        "Le programme finance pendant douze mois une partie du coût d'un volontaire international, afin de permettre aux PME de disposer d'une présence commerciale permanente sur un marché prioritaire.",
+        "Près de la moitié des entreprises accompagnées commercialisent leurs produits à l'étranger par l'intermédiaire d'un distributeur.",
+        "Le passage à l'implantation directe, par la création d'une filiale ou d'un bureau, concerne une minorité d'entreprises.",
     ],
     "STR.RESS": [
         "Une part croissante des entreprises s'informe sur les marchés étrangers par ses propres moyens, notamment via les ressources en ligne.",
@@ -90,6 +117,9 @@ CODED: dict[str, list[str]] = {
         "L'enquête montre que les entreprises combinent l'appui de proximité et des prestataires privés nationaux selon la nature de leurs besoins.",
         "Près d'un tiers des entreprises exportatrices déclarent n'avoir jamais eu recours à un dispositif public d'appui.",
         "Les ressources documentaires nationales, fiches pays et études de marché, sont consultables en ligne par les entreprises abonnées.",
+        "L'enquête révèle que les entreprises exportatrices expérimentées recourent de préférence aux experts nationaux ou aux bureaux à l'étranger, tandis que les primo-exportateurs privilégient l'appui de proximité.",
+        "Un nombre croissant d'entreprises mobilisent des ressources numériques pour leur prospection, indépendamment des dispositifs publics.",
+        "Rien n'oblige une entreprise à solliciter l'équipe régionale avant de commander une prestation à un bureau situé dans le pays visé.",
     ],
     "STR.PORT": [
         "Le programme de portage permet à une PME d'être hébergée dans les locaux d'un grand groupe partenaire à l'étranger.",
@@ -98,6 +128,9 @@ CODED: dict[str, list[str]] = {
         "Le grand groupe met à disposition un bureau, un accès à ses services support et une introduction auprès de ses partenaires locaux.",
         "Le portage commercial permet aux PME de s'appuyer sur la notoriété d'un grand groupe pour aborder de nouveaux clients.",
         "Les entreprises portées bénéficient de l'expérience du grand groupe sur les questions logistiques et réglementaires du pays.",
+        "La charte de portage signée par douze grands groupes prévoit l'accueil de PME dans leurs implantations internationales, la mise à disposition de bureaux et l'introduction auprès de leurs partenaires locaux.",
+        "Trois entreprises régionales ont été accueillies cette année dans les locaux d'un grand groupe de l'énergie au Moyen-Orient.",
+        "Le grand groupe parraine la PME auprès de ses clients et fournisseurs à l'étranger.",
     ],
     "STR.CERT": [
         "Le dispositif prend en charge une partie des coûts liés aux certifications et homologations requises sur les marchés étrangers.",
@@ -106,6 +139,9 @@ CODED: dict[str, list[str]] = {
         "Les exigences d'étiquetage varient fortement d'un pays à l'autre et doivent être anticipées dès la conception du produit.",
         "L'obtention du marquage CE est obligatoire pour la mise sur le marché européen de nombreux produits industriels.",
         "Plusieurs entreprises accompagnées ont obtenu cette année la certification requise pour répondre aux appels d'offres des bailleurs internationaux.",
+        "L'accompagnement réglementaire couvre l'identification des normes applicables, la constitution des dossiers d'homologation et la préparation des audits réalisés par les autorités des pays importateurs.",
+        "L'absence de certification reconnue constitue l'un des principaux freins à l'accès aux marchés publics étrangers.",
+        "Un diagnostic de conformité est proposé aux entreprises avant toute démarche sur un nouveau marché.",
     ],
     "STR.NETW": [
         "Le club des exportateurs réunit chaque trimestre ses membres autour d'un thème et d'un témoignage.",
@@ -114,6 +150,9 @@ CODED: dict[str, list[str]] = {
         "Le salon collectif a réuni vingt-deux entreprises régionales sous un même pavillon.",
         "Les fédérations professionnelles organisent chaque année plusieurs actions collectives à destination de leurs adhérents.",
         "Le pôle de compétitivité anime une commission internationale ouverte à l'ensemble de ses membres.",
+        "Le réseau régional des exportateurs organise chaque année une vingtaine de rencontres, ateliers et visites d'entreprises, qui permettent aux dirigeants d'échanger sur leurs pratiques et leurs difficultés.",
+        "Les membres du club bénéficient d'un accès privilégié aux pavillons collectifs et aux missions organisées par la fédération.",
+        "Soixante conseillers du commerce extérieur sont mobilisés dans la région pour parrainer des entreprises.",
     ],
     "STR.IMIT": [
         "Des témoignages d'entreprises exportatrices sont présentés lors de chaque réunion d'information afin de susciter de nouvelles vocations.",
@@ -122,6 +161,9 @@ CODED: dict[str, list[str]] = {
         "Le programme d'ambassadeurs mobilise des dirigeants expérimentés pour partager leur parcours avec des entreprises qui hésitent encore.",
         "Dans plusieurs filières, le succès d'une première entreprise a été suivi de démarches similaires chez ses concurrents locaux.",
         "Les entreprises citent le parcours de leurs pairs comme principale source d'inspiration pour leur projet international.",
+        "Les portraits d'entreprises publiés dans la lettre d'information montrent que des PME de toutes tailles et de tous secteurs peuvent réussir à l'étranger, et encouragent d'autres dirigeants à franchir le pas.",
+        "Les réunions de sensibilisation s'appuient systématiquement sur le témoignage d'un dirigeant exportateur du territoire.",
+        "Dans la filière viticole, la réussite de quelques domaines sur le marché américain a entraîné une vague de démarches similaires.",
     ],
     "DYN.FREQ": [
         "Chaque entreprise accompagnée fait l'objet d'au moins quatre contacts par an avec son conseiller.",
@@ -130,6 +172,9 @@ CODED: dict[str, list[str]] = {
         "Le suivi reste trop espacé pour une partie des entreprises, qui ne sont recontactées qu'au moment de l'action suivante.",
         "Un point d'étape est organisé un mois, trois mois et six mois après chaque action collective.",
         "La fréquence des contacts diminue nettement après la première année d'accompagnement.",
+        "Les entreprises du programme bénéficient d'un rendez-vous mensuel avec leur conseiller pendant la première année, puis d'un point trimestriel les deux années suivantes.",
+        "La fréquence des réunions entre partenaires est passée de trimestrielle à mensuelle.",
+        "Près d'une entreprise sur trois n'a eu aucun contact avec son conseiller au cours des douze derniers mois.",
     ],
     "DYN.INIT": [
         "Lancé en mars, le nouveau programme d'accompagnement des primo-exportateurs a déjà accueilli trente-cinq entreprises.",
@@ -138,6 +183,9 @@ CODED: dict[str, list[str]] = {
         "Pour la première fois, une mission collective a été organisée vers l'Asie du Sud-Est.",
         "Un dispositif expérimental de diagnostic à distance a été testé auprès de vingt entreprises volontaires.",
         "La Région a ouvert cette année un appel à projets pour soutenir les démarches collectives à l'export.",
+        "L'exercice a vu la création de trois nouveaux dispositifs : un chèque prospection, un accélérateur dédié aux entreprises innovantes et un programme de rendez-vous à distance avec des acheteurs étrangers.",
+        "Une première mission collective vers l'Inde a été organisée en novembre avec dix entreprises régionales.",
+        "Le nouveau portail numérique de l'export régional a été mis en ligne au printemps.",
     ],
     "DYN.LEARN": [
         "Les entreprises accompagnées déclarent avoir renforcé leurs compétences en négociation et en gestion des contrats internationaux.",
@@ -146,6 +194,9 @@ CODED: dict[str, list[str]] = {
         "À l'issue du programme, huit entreprises sur dix se disent capables de préparer seules un salon à l'étranger.",
         "Les enseignements tirés des éditions précédentes ont conduit à réduire la taille des délégations et à mieux cibler les rendez-vous.",
         "Le passage d'un volontaire international laisse dans l'entreprise des méthodes et des contacts qui perdurent après son départ.",
+        "Les entreprises ayant participé à au moins trois actions collectives déclarent avoir acquis les compétences nécessaires pour préparer seules leurs démarches de prospection.",
+        "Le bilan des missions précédentes a conduit à renforcer la préparation des entreprises en amont des déplacements.",
+        "Les collaborateurs formés dans le cadre du programme ont développé une expertise durable en commerce international.",
     ],
     "DYN.TREND": [
         "Le taux de satisfaction des entreprises accompagnées progresse pour la troisième année consécutive.",
@@ -154,6 +205,9 @@ CODED: dict[str, list[str]] = {
         "Le délai d'accès aux dispositifs, qui s'était allongé en 2020, est revenu à son niveau antérieur.",
         "La couverture des territoires ruraux s'est dégradée avec la fermeture de plusieurs antennes locales.",
         "Les entreprises jugent l'offre plus cohérente qu'il y a cinq ans, même si des marges de progrès subsistent.",
+        "Les résultats de l'enquête de satisfaction, réalisée pour la cinquième année consécutive, montrent une amélioration continue de la perception de l'offre par les entreprises.",
+        "Le nombre d'entreprises accompagnées a reculé depuis 2019 en raison de la baisse des moyens.",
+        "L'accès aux dispositifs s'est nettement amélioré depuis la mise en place du guichet unique.",
     ],
     "DYN.SELF": [
         "Les entreprises accompagnées deviennent à leur tour des relais auprès d'autres entreprises, ce qui démultiplie l'effet du programme.",
@@ -162,6 +216,9 @@ CODED: dict[str, list[str]] = {
         "Les succès des premières cohortes ont renforcé l'attractivité du programme et la qualité des candidatures suivantes.",
         "La concentration d'entreprises exportatrices sur la zone attire des services spécialisés, qui facilitent à leur tour l'export d'autres entreprises.",
         "Un cercle vertueux s'est enclenché : les entreprises qui exportent recrutent, forment et inspirent de nouveaux exportateurs.",
+        "La dynamique engagée se renforce d'elle-même : les entreprises accompagnées recrutent, forment leurs équipes et deviennent des relais auprès d'autres entreprises de leur filière.",
+        "La visibilité croissante du pavillon régional attire chaque année davantage d'acheteurs, ce qui incite de nouvelles entreprises à y participer.",
+        "La baisse du nombre d'exposants a réduit la visibilité du pavillon, entraînant une nouvelle diminution des inscriptions.",
     ],
     "OTH.RESID": [
         "La réouverture de la liaison aérienne vers Bruxelles améliore l'accessibilité du territoire pour les acheteurs européens.",
@@ -171,6 +228,9 @@ CODED: dict[str, list[str]] = {
         "La présence de filiales de multinationales sur le territoire structure une partie importante de la sous-traitance régionale.",
         "Le renchérissement du transport maritime a pesé sur la compétitivité des produits régionaux en Asie.",
         "Le raccordement de la zone d'activité à la voie ferrée a réduit les coûts logistiques des industriels.",
+        "La hausse des coûts de l'énergie et des matières premières a fragilisé la situation financière de nombreuses entreprises exportatrices au cours de l'exercice.",
+        "L'ouverture d'une ligne maritime directe vers l'Afrique de l'Ouest offre de nouvelles perspectives aux entreprises régionales.",
+        "Les tensions commerciales entre les grandes puissances ont perturbé les flux d'exportation de plusieurs filières.",
     ],
 }
 
@@ -214,6 +274,18 @@ MULTI: list[tuple[str, str]] = [
     (
         "DYN.SELF;DYN.TREND",
         "Le nombre d'exportateurs progresse chaque année, et chaque nouvelle réussite attire de nouveaux candidats au programme.",
+    ),
+    (
+        "GOV.PILOT;GOV.FRAG",
+        "En l'absence de pilotage régional clairement établi, chaque opérateur a développé sa propre offre, au risque de doublons.",
+    ),
+    (
+        "STR.MODE;DYN.INIT",
+        "Un nouveau dispositif d'aide au recrutement de volontaires internationaux a été lancé en début d'année.",
+    ),
+    (
+        "GOV.ACCESS;GOV.PROX",
+        "Les conseillers de proximité aident les entreprises à constituer leur dossier de demande d'aide.",
     ),
 ]
 
@@ -298,6 +370,39 @@ NEGATIVE: list[str] = [
     "Le guide de l'exportateur est disponible gratuitement en téléchargement.",
     "La rubrique « Agenda » recense les salons et événements des prochains mois.",
     "Pour toute question relative à votre dossier, contactez le service instructeur par courriel.",
+    "Le rapport d'activité présente successivement les chiffres clés de l'année, les actions menées et les perspectives.",
+    "Les exportations de la région ont progressé de six pour cent en valeur, une évolution proche de la moyenne nationale.",
+    "Le secteur des équipements mécaniques représente environ huit pour cent des exportations régionales.",
+    "La région se situe au carrefour de l'Europe du Sud, entre la péninsule ibérique et l'arc méditerranéen.",
+    "Les principaux pays clients de la région sont situés dans l'Union européenne.",
+    "La filière fruits et légumes réalise une part importante de son chiffre d'affaires sur les marchés européens.",
+    "Le nombre de salariés des entreprises industrielles régionales s'établit à trois cent mille.",
+    "Les comptes de l'agence ont été certifiés sans réserve par le commissaire aux comptes.",
+    "Le présent document a été élaboré à partir des contributions des services et des partenaires.",
+    "Le tableau de bord présente l'évolution des principaux indicateurs économiques de la région.",
+    "La part de l'industrie dans l'emploi régional a légèrement reculé au cours des dix dernières années.",
+    "La région accueille chaque année plusieurs millions de touristes étrangers.",
+    "Les données relatives aux entreprises sont issues du répertoire des entreprises et des établissements.",
+    "L'agence a déménagé dans ses nouveaux locaux au cours du second semestre.",
+    "Le secteur de la chimie est concentré autour de deux plateformes industrielles.",
+    "Les exportations de produits pharmaceutiques ont fortement augmenté au cours des trois dernières années.",
+    "Pour en savoir plus sur nos missions, consultez la rubrique « Qui sommes-nous ».",
+    "La lettre d'information paraît chaque mois et peut être reçue gratuitement sur simple inscription.",
+    "Les entreprises de la filière bois transforment principalement des essences locales.",
+    "La région figure parmi les premières régions françaises pour la production agricole en valeur.",
+    "Le territoire régional est desservi par trois autoroutes et une ligne à grande vitesse.",
+    "Les exportations de la région vers l'Allemagne se sont élevées à quatre milliards d'euros.",
+    "Les effectifs de l'industrie agroalimentaire régionale sont stables depuis cinq ans.",
+    "L'agence régionale est une association de loi 1901 financée majoritairement par la Région.",
+    "Les chambres de commerce et d'industrie de la région emploient environ mille deux cents collaborateurs.",
+    "Le bilan social de l'établissement figure en annexe du présent rapport.",
+    "Le nombre de créations d'entreprises a progressé de huit pour cent sur l'année.",
+    "La filière aéronautique régionale regroupe environ huit cents établissements.",
+    "Les exportations de services ne sont pas prises en compte dans les statistiques présentées.",
+    "Les départements de montagne présentent une économie fondée sur le tourisme et l'agriculture.",
+    "Inscrivez-vous à notre lettre d'information pour recevoir les actualités de l'agence.",
+    "Le montant total des investissements industriels dans la région a atteint un niveau record.",
+    "La valeur ajoutée de l'industrie manufacturière représente quatorze pour cent de l'économie régionale.",
 ]
 
 SMALL_TALK: list[str] = []

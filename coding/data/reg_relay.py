@@ -13,6 +13,9 @@ CODED: dict[str, list[str]] = {
         "pour le salon de Shanghai on a monté le pavillon à trois structures, avec un seul interlocuteur pour les exposants",
         "on s'appelle avant de lancer une action, pour être sûrs de ne pas faire la même chose le même mois",
         "le calendrier des actions collectives est commun, il est validé par tous en début d'année",
+        "ce qu'on a mis en place, c'est qu'une entreprise qui arrive chez n'importe lequel d'entre nous est inscrite dans le même fichier, et le premier qui la voit prévient les autres",
+        "on se répartit les salons en début d'année avec l'agence et la chambre d'agriculture, chacun prend ceux de sa filière et on se prête du monde au besoin",
+        "quand j'ai une entreprise qui a surtout besoin d'argent, je l'envoie chez le chargé d'affaires de Bpifrance que je connais, et il me fait un retour",
     ],
     "GOV.PILOT": [
         "c'est la Région qui a la compétence, c'est elle qui a écrit la feuille de route et qui nous donne les objectifs",
@@ -22,6 +25,9 @@ CODED: dict[str, list[str]] = {
         "la collectivité a désigné trois filières prioritaires, et on doit orienter nos moyens dessus",
         "l'élue en charge de l'économie suit personnellement le dossier, elle réunit les acteurs elle-même",
         "le guichet unique, c'est une décision politique de la Région, qui en assure l'animation",
+        "tant qu'il n'y aura pas quelqu'un au niveau régional qui dise clairement ce qu'on fait et ce qu'on ne fait plus, on continuera à tourner en rond",
+        "la Région nous a fixé des objectifs chiffrés, tant d'entreprises accompagnées, tant de primo-exportateurs, et on fait le bilan avec eux chaque semestre",
+        "c'est le préfet de région qui a réuni tout le monde pour imposer une feuille de route commune, sinon ça ne se serait jamais fait",
     ],
     "GOV.FRAG": [
         "on se retrouve à démarcher les mêmes entreprises que la chambre voisine, c'est absurde",
@@ -31,6 +37,9 @@ CODED: dict[str, list[str]] = {
         "les chefs d'entreprise nous disent qu'ils ne savent plus qui appeler, et je les comprends",
         "il y a une vraie rivalité entre certaines structures, chacune veut garder ses entreprises",
         "on voit des PME qui ont fait trois fois le même diagnostic, chez trois organismes différents",
+        "on est au moins cinq organismes à proposer un diagnostic export sur le même département, et aucun ne sait vraiment ce que font les autres",
+        "c'est la course aux entreprises, parce que nos financements dépendent du nombre d'entreprises qu'on accompagne, alors chacun garde les siennes",
+        "les entreprises voient passer des logos différents pour des choses qui se ressemblent, elles finissent par ne plus répondre à personne",
     ],
     "GOV.PPP": [
         "la banque cofinance le programme avec nous, c'est inscrit dans une convention de trois ans",
@@ -40,6 +49,9 @@ CODED: dict[str, list[str]] = {
         "on a un fonds mixte, alimenté par les collectivités et par quelques entreprises privées",
         "sans les partenaires privés on n'aurait jamais eu de quoi financer le pavillon",
         "deux banques régionales préfinancent les commandes export des entreprises qu'on accompagne, c'est conventionné",
+        "le programme tient parce que trois banques et un assureur ont accepté de mettre de l'argent à côté de la Région, sinon on n'aurait pas pu le financer",
+        "on a signé une convention avec un cabinet de conseil privé spécialisé sur l'Afrique, qui prend le relais pour la partie terrain",
+        "les grandes entreprises du territoire siègent au comité du fonds et y mettent une part, en échange elles ont de la visibilité",
     ],
     "GOV.ACTIV": [
         "quand un dirigeant m'appelle avec un projet concret, je décroche le téléphone et j'active mes contacts à l'étranger",
@@ -48,6 +60,9 @@ CODED: dict[str, list[str]] = {
         "on a mobilisé tout le réseau pour une PME qui avait un litige en Algérie, on a trouvé un avocat en une journée",
         "je mets l'entreprise en relation avec un ancien de la maison qui est basé à Singapour",
         "pour un appel d'offres urgent, on a réveillé nos correspondants dans cinq pays le même après-midi",
+        "un dirigeant m'a appelé un mardi soir parce qu'il devait répondre à un appel d'offres au Maroc, le mercredi midi je lui avais trouvé un partenaire local",
+        "on a fait jouer nos contacts dans les ambassades pour qu'une entreprise puisse rencontrer le ministère de la santé au Sénégal",
+        "mon rôle, c'est de savoir qui appeler, et quand une entreprise a un projet, je passe les coups de fil qu'il faut",
     ],
     "GOV.PROX": [
         "je connais personnellement la plupart des dirigeants du bassin, je les tutoie",
@@ -56,6 +71,9 @@ CODED: dict[str, list[str]] = {
         "je passe dans les ateliers, je vois les machines, on ne peut pas accompagner quelqu'un qu'on ne connaît pas",
         "pour les petits patrons, avoir quelqu'un qu'ils connaissent en face, c'est essentiel",
         "nos conseillers habitent le territoire, ils croisent les dirigeants au marché ou au club de rugby",
+        "les dirigeants d'ici n'iront jamais à la capitale régionale pour un rendez-vous, c'est pour ça qu'on tient des permanences dans les petites villes",
+        "quand on suit une entreprise depuis dix ans, on connaît ses forces, ses faiblesses, ses enfants, c'est ça qui permet de donner le bon conseil",
+        "on a voulu que chaque entreprise ait un seul nom et un seul numéro de téléphone, celui de son conseiller",
     ],
     "GOV.ACCESS": [
         "les dossiers de financement sont trop lourds pour une TPE, ils abandonnent en cours de route",
@@ -65,6 +83,9 @@ CODED: dict[str, list[str]] = {
         "le reste à charge pour un pavillon reste élevé, c'est un frein pour les plus petits",
         "la plateforme en ligne n'est pas intuitive, on passe notre temps à aider les entreprises à la remplir",
         "il faut avancer les frais et attendre le remboursement, beaucoup n'ont pas la trésorerie",
+        "le chèque export est une bonne idée, mais les critères ont été resserrés et la moitié des entreprises qui le demandaient n'y ont plus droit",
+        "quand une entreprise voit le prix d'un stand sur un pavillon, même subventionné, elle recule, surtout dans l'agroalimentaire",
+        "on reçoit des entreprises découragées après avoir passé des heures sur la plateforme sans trouver l'aide qui leur correspond",
     ],
     "STR.INTL": [
         "on les aide d'abord à choisir deux ou trois pays cibles, plutôt que de partir dans tous les sens",
@@ -74,6 +95,9 @@ CODED: dict[str, list[str]] = {
         "certaines entreprises visent l'Amérique du Nord d'emblée, parce que leur produit est très spécialisé",
         "on leur fait prioriser les marchés selon la taille, la distance et la réglementation",
         "l'entreprise a décidé de laisser tomber l'Asie pour se concentrer sur l'Europe centrale",
+        "on ne leur dit pas d'aller partout, on regarde avec elles les deux ou trois marchés où leur produit a vraiment une chance et on s'y tient",
+        "cette entreprise a une vraie stratégie, elle sait qu'elle veut être présente en Amérique du Nord d'ici cinq ans et elle se donne les moyens",
+        "beaucoup d'entreprises exportent par accident, un client étranger les contacte, mais elles n'ont pas de projet international à proprement parler",
     ],
     "STR.MODE": [
         "pour un premier pas, on conseille souvent un agent commercial, ça coûte moins cher qu'une structure",
@@ -83,6 +107,9 @@ CODED: dict[str, list[str]] = {
         "le choix du distributeur est crucial, on les aide à négocier l'exclusivité",
         "pour les produits de niche, la vente en ligne à l'étranger marche très bien",
         "certaines entreprises préfèrent une licence ou une joint-venture plutôt que d'exporter elles-mêmes",
+        "on leur explique la différence entre un agent payé à la commission et un distributeur qui achète et revend, c'est souvent flou pour eux",
+        "pour les entreprises de cosmétiques, la vente en ligne vers l'Asie passe par des plateformes spécialisées, c'est un mode à part entière",
+        "à partir d'un certain volume, on conseille de créer une structure locale, parce que le distributeur garde les clients pour lui",
     ],
     "STR.RESS": [
         "beaucoup d'entreprises passent directement par les bureaux de Paris, sans passer par nous",
@@ -91,6 +118,9 @@ CODED: dict[str, list[str]] = {
         "de plus en plus d'entreprises prospectent en ligne, sans aucun appui public",
         "certains dirigeants préfèrent un cabinet parisien spécialisé plutôt que la chambre locale",
         "l'entreprise s'est appuyée sur un consultant installé à Dubaï, sans passer par les structures d'ici",
+        "les entreprises qui ont déjà l'habitude de l'export vont chercher directement l'expertise à Paris ou auprès des bureaux à l'étranger",
+        "certaines PME se débrouillent entièrement seules, avec des consultants qu'elles payent et des salons qu'elles choisissent elles-mêmes",
+        "pour les questions de fiscalité internationale, on les renvoie vers des experts nationaux, ça dépasse ce qu'on sait faire ici",
     ],
     "STR.PORT": [
         "on a un programme où un grand groupe accueille des PME dans ses bureaux à l'étranger",
@@ -99,6 +129,9 @@ CODED: dict[str, list[str]] = {
         "certaines PME profitent du réseau commercial d'un grand groupe pour entrer sur un marché",
         "le portage, ça marche quand le grand groupe y trouve son intérêt, sinon ça reste sur le papier",
         "un industriel du territoire a ouvert son carnet d'adresses au Brésil à trois de ses fournisseurs",
+        "on a convaincu un grand industriel de l'énergie d'accueillir deux de nos PME dans ses locaux à Abu Dhabi, avec un accès à ses réseaux",
+        "le portage, c'est souvent un grand client qui emmène son fournisseur avec lui quand il construit une usine à l'étranger",
+        "avec le programme de parrainage, un grand groupe présente la PME à ses partenaires étrangers, ça lui donne une crédibilité immédiate",
     ],
     "STR.CERT": [
         "la moitié des questions qu'on reçoit, c'est sur les normes du pays cible",
@@ -107,6 +140,9 @@ CODED: dict[str, list[str]] = {
         "les homologations en Chine prennent parfois deux ans, il faut l'anticiper",
         "pour les dispositifs médicaux, le nouveau règlement européen a bloqué plusieurs de nos PME",
         "on les accompagne pour la certification ISO, souvent c'est un client étranger qui la réclame",
+        "pour exporter du vin en Chine, il faut un enregistrement auprès des autorités chinoises, on aide les domaines à monter le dossier",
+        "beaucoup d'entreprises découvrent trop tard que leur produit n'est pas conforme aux normes du pays, alors qu'elles ont déjà signé",
+        "la certification est souvent ce qui bloque les entreprises industrielles sur les appels d'offres internationaux",
     ],
     "STR.NETW": [
         "le club export réunit une quarantaine d'entreprises, elles se retrouvent tous les deux mois",
@@ -116,6 +152,9 @@ CODED: dict[str, list[str]] = {
         "notre réseau d'entreprises exportatrices organise des petits-déjeuners thématiques",
         "le pôle de compétitivité anime un groupe international pour ses adhérents",
         "les entreprises qui viennent aux soirées du club sont celles qui exportent le plus",
+        "les soirées du club export, c'est là que les dirigeants échangent des adresses de transitaires, d'avocats, de traducteurs",
+        "on incite les entreprises à rejoindre la fédération de leur secteur, parce qu'elle a ses propres pavillons sur les grands salons",
+        "les conseillers du commerce extérieur font un travail bénévole énorme, ils parrainent une dizaine de PME chacun",
     ],
     "STR.IMIT": [
         "rien ne vaut le témoignage d'un chef d'entreprise qui a réussi, les autres se disent pourquoi pas moi",
@@ -124,6 +163,9 @@ CODED: dict[str, list[str]] = {
         "les patrons regardent ce que fait le voisin, c'est humain, et c'est souvent comme ça qu'ils se lancent",
         "quand un petit fabricant local a signé avec un distributeur américain, on a eu dix appels la semaine suivante",
         "l'exemple d'une entreprise de la même taille parle plus que n'importe quelle étude de marché",
+        "on a vu une vague d'entreprises de la filière partir au Japon après qu'une première a réussi, toutes ont commencé par le même salon",
+        "quand un dirigeant raconte qu'il a réussi en partant de rien, les autres dans la salle se disent qu'ils peuvent le faire aussi",
+        "les entreprises copient beaucoup, si le voisin a pris un V.I.E, elles veulent un V.I.E",
     ],
     "DYN.FREQ": [
         "on voit les entreprises du programme tous les mois, c'est un suivi serré",
@@ -132,6 +174,9 @@ CODED: dict[str, list[str]] = {
         "le suivi est trop espacé, on n'a pas les moyens de voir chaque entreprise plus de deux fois par an",
         "certaines PME nous appellent toutes les semaines, d'autres on ne les entend jamais",
         "après la mission, on fait un point à un mois, à trois mois, puis à six mois",
+        "on essaie de voir chaque entreprise au moins une fois par trimestre, mais avec le portefeuille qu'on a, certaines passent entre les mailles",
+        "avec les collègues de l'agence, on a un point téléphonique chaque lundi matin, ça dure vingt minutes",
+        "il y a des entreprises qu'on ne revoit qu'au moment de la demande de subvention suivante, deux ans après",
     ],
     "DYN.INIT": [
         "on vient de lancer un parcours pour les entreprises qui n'ont jamais exporté",
@@ -141,6 +186,9 @@ CODED: dict[str, list[str]] = {
         "on expérimente un format de rendez-vous à distance avec les conseillers pays",
         "la chambre a créé un accélérateur export avec une première promotion de douze entreprises",
         "on démarre un programme pilote sur les marchés africains, financé sur deux ans",
+        "depuis septembre on propose un nouveau format, des rendez-vous en visio avec nos collègues à l'étranger, ça marche très bien pour les petits",
+        "on a créé l'an dernier un club des primo-exportateurs, c'est tout nouveau, il y a déjà trente entreprises",
+        "cette année, pour la première fois, on organise une mission commune avec la région voisine en Amérique du Sud",
     ],
     "DYN.LEARN": [
         "après leur premier salon, les entreprises savent beaucoup mieux préparer leurs rendez-vous",
@@ -149,6 +197,9 @@ CODED: dict[str, list[str]] = {
         "on fait systématiquement un débriefing après chaque mission, pour capitaliser",
         "les entreprises qui ont eu un échec à l'export et qui recommencent sont beaucoup plus solides",
         "les V.I.E rentrent avec une connaissance du marché qui reste dans l'entreprise",
+        "les entreprises qui ont suivi le programme deux ans de suite n'ont plus du tout les mêmes questions, elles sont passées à un autre niveau",
+        "nous aussi on s'est formés, sur l'Afrique par exemple on ne savait rien il y a cinq ans, maintenant on a des compétences",
+        "après chaque salon, on fait un bilan avec les exposants sur ce qui a marché et ce qui n'a pas marché, et on ajuste",
     ],
     "DYN.TREND": [
         "depuis la réforme, c'est beaucoup plus lisible pour les entreprises",
@@ -157,6 +208,9 @@ CODED: dict[str, list[str]] = {
         "ça s'est dégradé depuis la fermeture des antennes, les entreprises rurales sont moins suivies",
         "la coopération entre structures s'est nettement améliorée ces cinq dernières années",
         "on a de plus en plus de demandes, et de moins en moins de conseillers",
+        "les entreprises nous disent qu'il y a moins de sollicitations qu'avant, on a vraiment progressé sur ce point",
+        "depuis la fusion des régions, on a perdu en proximité, les décisions se prennent plus loin et plus lentement",
+        "le nombre d'entreprises qui viennent nous voir a augmenté chaque année depuis cinq ans",
     ],
     "DYN.SELF": [
         "plus on a d'exportateurs au club, plus on monte de missions, et plus on attire de nouveaux exportateurs",
@@ -165,6 +219,9 @@ CODED: dict[str, list[str]] = {
         "les entreprises accompagnées deviennent à leur tour des parrains, ça fait boule de neige",
         "le territoire a gagné une réputation à l'étranger, qui attire des acheteurs, qui font exporter d'autres entreprises",
         "moins il y a d'entreprises dans le programme, moins on a de budget, et moins on peut en accompagner",
+        "le salon attire de plus en plus d'acheteurs parce qu'il y a de plus en plus d'exposants, et inversement, ça s'entretient tout seul",
+        "les entreprises qui réussissent deviennent des parrains, qui amènent de nouvelles entreprises, qui réussissent à leur tour",
+        "quand le pavillon perd des exposants, il devient moins visible, les acheteurs viennent moins et les exposants partent encore",
     ],
     "OTH.RESID": [
         "la fermeture de la ligne aérienne vers Londres a vraiment pénalisé les entreprises du coin",
@@ -173,6 +230,9 @@ CODED: dict[str, list[str]] = {
         "le taux de change a rendu nos produits beaucoup plus chers au Royaume-Uni",
         "la présence d'une multinationale sur la zone attire des sous-traitants étrangers",
         "le manque de fibre dans les zones rurales, ça pénalise la prospection en ligne",
+        "les sanctions contre la Russie ont coupé plusieurs de nos entreprises de marchés qu'elles avaient mis des années à construire",
+        "la communauté chinoise de la ville sert parfois d'intermédiaire pour des entreprises qui veulent vendre en Chine",
+        "l'aéroport n'a plus de vol direct vers Paris, ça complique beaucoup les déplacements des dirigeants",
     ],
 }
 
@@ -217,6 +277,18 @@ MULTI: list[tuple[str, str]] = [
         "GOV.PILOT;GOV.FRAG",
         "sans vrai pilote régional, chacun lance ses actions et on se marche dessus",
     ),
+    (
+        "GOV.PILOT;GOV.PPP",
+        "la Région a construit le programme et en garde la direction, mais elle l'a ouvert à des banques et à des industriels qui le cofinancent",
+    ),
+    (
+        "DYN.INIT;GOV.COORD",
+        "on a lancé cette année un guichet commun avec l'agence et la chambre des métiers, une seule adresse pour toutes les entreprises",
+    ),
+    (
+        "STR.NETW;GOV.ACTIV",
+        "le club a mobilisé ses membres pour une entreprise qui cherchait un distributeur en Pologne, trois d'entre eux avaient un contact",
+    ),
 ]
 
 NEGATIVE: list[str] = [
@@ -258,7 +330,7 @@ NEGATIVE: list[str] = [
     "l'aéronautique tire l'économie de l'agglomération toulousaine depuis des décennies",
     "la chambre a déménagé dans des nouveaux locaux en 2022",
     "il y a une forte saisonnalité dans l'activité des entreprises agricoles",
-    "j'ai une formation d'ingénieur agronome à l'origine",
+    "à l'origine j'ai une formation d'ingénieur agronome, je suis arrivé ici un peu par hasard",
     "les secteurs qui exportent le plus en valeur ici sont les boissons et la chimie",
     "on compte une trentaine d'entreprises de plus de deux cent cinquante salariés sur le département",
     "les entreprises de la filière textile sont peu nombreuses mais très spécialisées",
@@ -295,6 +367,39 @@ NEGATIVE: list[str] = [
     "nos bureaux sont fermés en août, on tourne avec une permanence",
     "la région exporte surtout vers l'Espagne et l'Italie, c'est la proximité",
     "une grosse partie des exportations régionales, c'est l'aéronautique, quelques très grandes entreprises",
+    "la chambre a été créée au dix-neuvième siècle, elle a fêté ses cent cinquante ans il y a quelques années",
+    "on est une équipe de quatre conseillers pour tout le département, avec une assistante à mi-temps",
+    "le département compte environ trois cent mille habitants, avec une préfecture et deux sous-préfectures",
+    "les entreprises du territoire sont très tournées vers l'agroalimentaire et le tourisme",
+    "je travaille surtout avec des entreprises de la mécanique et de la métallurgie",
+    "avant de travailler ici, j'étais commercial dans une entreprise de matériel agricole",
+    "la zone d'activité au sud de la ville accueille une cinquantaine d'entreprises",
+    "on a beaucoup d'entreprises familiales, reprises par la deuxième ou la troisième génération",
+    "le vin, c'est évidemment la filière la plus visible à l'export ici, mais il y a aussi les fruits et légumes",
+    "en ce moment je suis une trentaine d'entreprises, certaines depuis plusieurs années",
+    "le marché intérieur reste le premier débouché pour la grande majorité des entreprises d'ici",
+    "les entreprises industrielles du coin sont souvent sous-traitantes de l'aéronautique ou de l'automobile",
+    "on réalise des études économiques sur le territoire, ça fait partie de nos missions",
+    "la chambre gère aussi un centre de formation et une école de commerce",
+    "j'ai fait un master en commerce international et un stage chez un importateur à Hambourg",
+    "nos locaux sont à côté de la gare, c'est pratique pour les rendez-vous",
+    "les entreprises de la filière numérique sont jeunes et souvent installées dans la métropole",
+    "le secteur de la plasturgie compte une vingtaine d'entreprises sur le département",
+    "on voit arriver beaucoup de demandes sur la transition énergétique en ce moment, sans rapport avec l'export",
+    "une de nos missions, c'est de porter la voix des commerçants et des industriels auprès de la préfecture et des élus",
+    "l'entreprise que j'ai vue ce matin fait des emballages en carton, elle est installée près de l'autoroute",
+    "Business France a un bureau à Toulouse et un autre à Montpellier, je crois",
+    "les entreprises exportatrices du département sont surtout concentrées autour de la ville centre",
+    "on a reçu la délégation d'une province chinoise jumelée avec la région, c'était surtout protocolaire",
+    "la chambre organise chaque année une soirée de remise de trophées pour les entreprises du département",
+    "on a une base de données de toutes les entreprises du département, avec leur secteur et leur effectif",
+    "les questions qu'on reçoit portent souvent sur la TVA, les incoterms et les documents de transport",
+    "le salon de l'industrie de Lyon, c'est le grand rendez-vous des sous-traitants français",
+    "je suis aussi élu municipal dans ma commune, mais ça n'a rien à voir",
+    "le vin représente presque la moitié des exportations du département en valeur",
+    "on a eu un audit interne l'an dernier, comme tous les cinq ans",
+    "les entreprises du bâtiment et des travaux publics sont nombreuses mais exportent peu",
+    "la plupart des PME de la zone ont entre dix et cinquante salariés",
 ]
 
 SMALL_TALK: list[str] = [
@@ -308,4 +413,6 @@ SMALL_TALK: list[str] = [
     "oui, je vois ce que vous voulez dire",
     "on peut se tutoyer si vous voulez, c'est plus simple",
     "pardon, la connexion est mauvaise dans ce bureau",
+    "vous avez pu vous garer, le parking est souvent plein le mardi",
+    "je vous envoie ma présentation par courriel après, si vous voulez",
 ]

@@ -16,6 +16,9 @@ CODED: dict[str, list[str]] = {
         "maintenant ils échangent entre eux sur les boîtes qu'ils suivent, on ne me pose plus trois fois les mêmes questions",
         "pour le salon de Düsseldorf, la chambre faisait la logistique et l'agence régionale trouvait les rendez-vous, chacun son morceau",
         "j'ai l'impression qu'ils se passent le relais correctement, on ne tombe plus dans un trou entre deux services",
+        "quand je suis allé voir la banque pour financer le stand, ils avaient déjà eu la chambre au téléphone et ils savaient exactement ce qu'on préparait pour le salon de Chicago",
+        "ils ont fait une réunion à trois avec moi, la Région, la chambre et l'agence, et à la fin chacun savait ce qu'il devait faire",
+        "le gars de la chambre m'a dit que pour le financement il fallait voir Bpifrance, et il m'a obtenu le rendez-vous lui-même dans la semaine",
     ],
     "GOV.PILOT": [
         "ici c'est la Région qui donne la direction, les autres suivent, ça au moins c'est clair",
@@ -25,6 +28,9 @@ CODED: dict[str, list[str]] = {
         "depuis qu'ils ont mis en place le guichet régional, je sais qu'il y a quelqu'un au-dessus qui tient l'ensemble",
         "l'État dit une chose, la Région en dit une autre, au final personne ne tranche",
         "le vice-président de la Région est venu lui-même présenter le plan, on a compris que c'était lui qui portait le truc",
+        "moi ce que je vois, c'est que la Région a pris les choses en main, elle a fixé les pays et les filières, et les autres structures exécutent derrière",
+        "on nous a dit qu'il y avait un plan régional pour l'export, mais franchement je ne sais pas qui le porte ni qui décide de quoi",
+        "c'est la Team France Export qui mène la barque maintenant, les autres se sont rangés derrière eux",
     ],
     "GOV.FRAG": [
         "la même semaine j'ai eu trois coups de fil pour la même mission en Côte d'Ivoire, trois organismes différents",
@@ -34,6 +40,9 @@ CODED: dict[str, list[str]] = {
         "chaque structure a sa newsletter, son webinaire, son petit salon, on est noyés",
         "on a reçu deux invitations pour deux pavillons français différents sur le même salon, c'est ridicule",
         "personne ne se parle, la chambre de commerce ignore ce que fait celle des métiers à côté",
+        "j'ai reçu deux questionnaires de diagnostic presque identiques à un mois d'intervalle, chacun avec son logo, et aucun des deux ne savait que j'avais rempli l'autre",
+        "ils sont tellement nombreux que je ne sais jamais si je dois appeler la chambre, l'agence, le club ou la banque publique",
+        "au salon de Paris, deux organismes avaient chacun leur stand pour vendre exactement la même prestation, j'ai trouvé ça assez ridicule",
     ],
     "GOV.PPP": [
         "le programme qu'on a suivi était payé moitié par la chambre, moitié par ma banque, je n'ai pas eu grand-chose à sortir",
@@ -42,6 +51,9 @@ CODED: dict[str, list[str]] = {
         "on a eu un consultant privé payé par la collectivité, ça faisait partie d'une convention entre eux",
         "la banque et la chambre ont monté une offre ensemble, un prêt plus un accompagnement, on a signé pour les deux",
         "l'accompagnement était assuré par un cabinet privé mais l'argent venait du public, je n'ai compris ça qu'après",
+        "le prêt pour notre filiale a été monté avec la banque, mais il y avait une garantie publique derrière et un accompagnement de la chambre, tout ça dans un même paquet",
+        "la mission au Vietnam, c'est un grand groupe du secteur qui en payait une partie avec la Région, nous on n'a réglé que le billet d'avion",
+        "le club est financé par les cotisations des entreprises mais aussi par la chambre et par la banque, c'est un peu un mélange",
     ],
     "GOV.ACTIV": [
         "j'ai appelé le mardi, le jeudi j'avais trois rendez-vous avec des importateurs à Montréal",
@@ -51,6 +63,9 @@ CODED: dict[str, list[str]] = {
         "le réseau s'est bougé pour nous, ils ont trouvé un avocat local et un transitaire en une semaine",
         "il a sorti son carnet d'adresses, il a appelé un ancien collègue à Singapour, et voilà, on avait un rendez-vous",
         "pour notre appel d'offres en Pologne, la chambre a réveillé tous ses contacts, c'était impressionnant",
+        "j'ai parlé de mon projet au conseiller un vendredi, le lundi il m'envoyait les coordonnées de deux distributeurs suédois qu'il avait déjà appelés",
+        "on avait un conteneur bloqué en douane à Dakar, un coup de fil à la chambre et le lendemain quelqu'un sur place s'en occupait",
+        "c'est grâce à ses contacts qu'on a pu présenter nos produits à l'acheteur d'une chaîne de magasins en Belgique, sans lui on n'aurait jamais eu ce rendez-vous",
     ],
     "GOV.PROX": [
         "mon conseiller est à un quart d'heure d'ici, je passe le voir quand j'ai une question",
@@ -60,6 +75,9 @@ CODED: dict[str, list[str]] = {
         "avant il fallait aller à Montpellier pour tout, maintenant il y a une antenne au bout de la rue",
         "j'ai un interlocuteur attitré, s'il n'est pas là il me rappelle dans l'heure",
         "c'est quelqu'un du coin, il connaît le tissu local, on parle le même langage",
+        "ce que j'apprécie, c'est que mon conseiller connaît l'entreprise par cœur, il sait qui fait quoi chez nous, je n'ai pas besoin de tout réexpliquer",
+        "quand j'ai un souci, je passe à l'antenne, c'est sur ma route en rentrant le soir",
+        "à Paris ils ne nous connaissent pas, ici on est reçus par quelqu'un qui a visité l'usine et qui connaît mes clients",
     ],
     "GOV.ACCESS": [
         "le formulaire pour l'aide à la prospection faisait douze pages, j'ai failli laisser tomber",
@@ -69,6 +87,9 @@ CODED: dict[str, list[str]] = {
         "le site internet est incompréhensible, je n'ai jamais trouvé la bonne aide tout seul",
         "pour avoir l'assurance prospection il faut remplir un tableau prévisionnel sur trois ans, c'est pas notre métier",
         "le chèque était simple à demander, trois clics et c'était validé, là je dis bravo",
+        "pour une aide de trois mille euros, on m'a demandé un bilan, un prévisionnel, un plan de prospection et des devis, j'ai passé deux jours dessus",
+        "le problème c'est qu'il faut avancer tout l'argent et attendre presque un an pour être remboursé, pour une petite boîte c'est lourd",
+        "je n'ai jamais compris à quelle aide j'avais droit, chaque fois qu'on m'explique, les conditions ont changé",
     ],
     "STR.INTL": [
         "notre objectif c'est de faire quarante pour cent du chiffre hors de France d'ici cinq ans",
@@ -78,6 +99,9 @@ CODED: dict[str, list[str]] = {
         "on ne vise pas la Chine, c'est trop loin pour nous, on reste sur l'Europe du Nord",
         "l'export, pour nous, c'est vital, le marché français est saturé sur notre créneau",
         "on a fait une liste de pays, on les a classés, et on attaque le premier l'an prochain",
+        "on s'est fixé une règle simple, pas plus d'un nouveau pays par an, et on ne passe au suivant que quand le premier marche",
+        "notre idée, c'est de devenir la référence de notre niche en Europe du Nord avant de regarder ailleurs",
+        "pour les États-Unis on a changé la recette et le nom du produit, parce que là-bas le goût n'est pas du tout le même",
     ],
     "STR.MODE": [
         "on a un agent à Milan qui touche une commission sur ce qu'il vend",
@@ -87,6 +111,9 @@ CODED: dict[str, list[str]] = {
         "au début on vendait à une centrale d'achat française qui revendait à l'étranger, on ne savait même pas où",
         "la boutique en ligne nous fait maintenant un quart des ventes à l'étranger, surtout en Scandinavie",
         "on a arrêté avec l'importateur, on préfère vendre en direct aux hôpitaux là-bas",
+        "on a commencé par un importateur, puis au bout de trois ans on a racheté sa société pour en faire notre filiale",
+        "on vend sur Amazon en Allemagne et en Italie, c'est nous qui gérons les fiches produit depuis ici",
+        "au Québec on a un représentant multicarte, il vend aussi d'autres marques françaises dans les magasins",
     ],
     "STR.RESS": [
         "pour l'Asie je ne passe pas par la chambre, je vais directement à Paris voir les spécialistes",
@@ -95,6 +122,9 @@ CODED: dict[str, list[str]] = {
         "on prend ce qu'il y a sur place pour démarrer, et pour les gros pays on va chercher ailleurs",
         "honnêtement les webinaires nationaux en ligne m'ont plus servi que les réunions locales",
         "pour le Canada on a travaillé avec le bureau de Business France à Toronto en direct, sans intermédiaire ici",
+        "je ne passe par personne ici, j'ai mon propre réseau en Asie que j'ai construit quand je travaillais pour un grand groupe",
+        "pour la partie juridique, on a pris un cabinet à Paris qui connaît bien le droit américain, ici personne ne savait faire",
+        "j'ai tout trouvé sur internet, les études de marché, les salons, les contacts, je n'ai demandé d'aide à personne",
     ],
     "STR.PORT": [
         "Airbus nous a emmenés dans ses bagages au Mexique, on a eu un bureau dans leur usine pendant six mois",
@@ -103,6 +133,9 @@ CODED: dict[str, list[str]] = {
         "c'est un groupe du CAC 40 qui nous a ouvert son réseau au Moyen-Orient, sans eux rien",
         "on a profité du programme de portage d'un grand groupe de l'énergie, ils nous ont prêté un bureau à Dubaï",
         "le groupe a mis à notre disposition son service juridique local pour le contrat, gratuitement",
+        "le constructeur pour qui on fabrique des pièces nous a proposé de le suivre en Turquie, avec un coin dans son usine et ses contacts locaux",
+        "c'est en étant hébergés chez un gros client à Houston qu'on a pu rencontrer les autres acteurs du pétrole là-bas",
+        "le groupe nous a présentés à ses acheteurs en Asie comme un fournisseur de confiance, ça nous a ouvert des portes qu'on n'aurait jamais eues",
     ],
     "STR.CERT": [
         "sans le marquage CE on ne pouvait même pas présenter la machine en Europe",
@@ -112,6 +145,9 @@ CODED: dict[str, list[str]] = {
         "nos emballages n'étaient pas aux normes canadiennes, il a fallu tout refaire en bilingue",
         "pour vendre en bio en Suisse il fallait une autre certification que la française",
         "le client coréen a envoyé un auditeur vérifier notre ligne de production avant de signer",
+        "les normes électriques ne sont pas les mêmes au Japon, on a dû refaire toute la carte électronique et repasser les tests",
+        "le distributeur anglais voulait un label de commerce équitable, sans ça il ne prenait pas nos produits",
+        "on a perdu six mois parce que l'étiquette n'était pas conforme à la réglementation américaine, il a fallu tout réimprimer",
     ],
     "STR.NETW": [
         "je vais au club export tous les trimestres, on se raconte nos galères, j'apprends énormément",
@@ -121,6 +157,9 @@ CODED: dict[str, list[str]] = {
         "on a rejoint le pôle de compétitivité, il y a un groupe de travail international",
         "sur le pavillon régional on était quinze boîtes, on a partagé les contacts le soir à l'hôtel",
         "je me suis inscrit au groupement des exportateurs de vin, c'est surtout pour les rencontres",
+        "au club on est une vingtaine de patrons, on se retrouve une fois par mois, et c'est là que j'ai trouvé mon transitaire",
+        "la fédération nous a trouvé une place sur le pavillon France à Dubaï, on était entourés d'autres boîtes du secteur",
+        "le conseiller du commerce extérieur qui me parraine est un ancien directeur export, il me donne un coup de main bénévolement",
     ],
     "STR.IMIT": [
         "j'ai vu que mon voisin vendait au Japon, je me suis dit pourquoi pas nous",
@@ -130,6 +169,9 @@ CODED: dict[str, list[str]] = {
         "mon beau-frère exporte ses fromages aux États-Unis, c'est lui qui m'a donné envie",
         "dans la zone, dès qu'une entreprise a commencé à exporter, les autres ont suivi, moi compris",
         "le témoignage du patron de la tonnellerie m'a plus convaincu que toutes les plaquettes",
+        "mon concurrent direct a ouvert un bureau à Londres, j'ai regardé comment il avait fait et j'ai fait pareil un an après",
+        "c'est en voyant la petite conserverie d'à côté partir au Japon que je me suis dit que notre produit pouvait aussi plaire là-bas",
+        "le patron qui a témoigné à la réunion avait la même taille de boîte que moi, ça m'a donné confiance pour me lancer",
     ],
     "DYN.FREQ": [
         "on se voit tous les mois avec la chambre, c'est devenu une habitude",
@@ -138,6 +180,9 @@ CODED: dict[str, list[str]] = {
         "je les vois rarement, seulement quand j'ai un problème précis",
         "au début on s'appelait tout le temps, maintenant c'est plutôt un point par trimestre",
         "il n'y a jamais de suivi, on fait une action et après plus de nouvelles pendant des mois",
+        "avec le conseiller on s'appelle à peu près tous les quinze jours, même quand il n'y a rien de spécial, juste pour faire le point",
+        "je n'ai eu personne au téléphone depuis le salon de l'an dernier, aucun suivi",
+        "pendant la préparation de la mission on se parlait presque tous les jours, après ça s'est calmé",
     ],
     "DYN.INIT": [
         "ils viennent de lancer un programme pour les primo-exportateurs, on s'est inscrits tout de suite",
@@ -146,6 +191,9 @@ CODED: dict[str, list[str]] = {
         "ils ont mis en place depuis peu une mission collective vers l'Afrique de l'Ouest, la première",
         "la chambre a monté un accélérateur export l'an dernier, on fait partie de la première promo",
         "un nouveau dispositif de prêt pour les PME qui exportent vient de sortir, je me renseigne",
+        "ils ont lancé il y a six mois un programme d'accompagnement sur un an, avec un coach et des rendez-vous à l'étranger, on est dans la première promo",
+        "la Région vient de créer une aide pour embaucher un commercial export, je ne savais pas que ça existait avant cet hiver",
+        "cette année il y a eu pour la première fois un pavillon régional au salon de Tokyo",
     ],
     "DYN.LEARN": [
         "après deux salons on sait monter un stand seuls, on n'a plus besoin de personne",
@@ -155,6 +203,9 @@ CODED: dict[str, list[str]] = {
         "à force de répondre à des appels d'offres étrangers, on est devenus bons en anglais technique",
         "on a fait un vrai retour d'expérience après le Canada, on a tout écrit pour la prochaine fois",
         "aujourd'hui je sais lire une lettre de crédit, il y a cinq ans je ne savais même pas ce que c'était",
+        "la première fois on est partis au salon sans rendez-vous, sans traduction, on est revenus bredouilles, maintenant on prépare tout trois mois avant",
+        "avec le temps, on a appris à lire un contrat de distribution et à repérer les clauses qui piègent",
+        "notre V.I.E est revenu avec une connaissance du marché allemand qu'on n'avait pas, il forme les autres maintenant",
     ],
     "DYN.TREND": [
         "depuis trois ou quatre ans c'est beaucoup plus simple, il y a moins d'interlocuteurs",
@@ -164,6 +215,9 @@ CODED: dict[str, list[str]] = {
         "ça va dans le bon sens, les aides arrivent plus vite qu'il y a quelques années",
         "par rapport à il y a dix ans, l'offre est plus riche mais plus compliquée",
         "on est moins bien accompagnés qu'avant la fusion des régions, c'est mon sentiment",
+        "il y a dix ans, il fallait se battre pour avoir un rendez-vous, aujourd'hui on nous appelle et on nous propose des choses",
+        "avant, on avait un conseiller qui connaissait la filière, maintenant ils changent tous les deux ans et c'est moins bien",
+        "c'est plus simple qu'avant pour les aides, il y a moins de papiers à fournir",
     ],
     "DYN.SELF": [
         "plus on exporte, plus on a de contacts, et plus on a de contacts, plus on exporte",
@@ -172,6 +226,9 @@ CODED: dict[str, list[str]] = {
         "à l'inverse, quand les boîtes arrêtent d'aller aux salons, le pavillon rétrécit et il attire encore moins",
         "les nouveaux exportateurs font venir des acheteurs, qui découvrent d'autres producteurs du coin, et ainsi de suite",
         "c'est un cercle, moins on a de moyens, moins on prospecte, et moins on a de moyens",
+        "depuis qu'on vend en Suède, on reçoit des demandes de Norvège et de Finlande, les clients se parlent entre eux et ça ne s'arrête plus",
+        "plus on fait de salons, plus on est connus, et plus on est connus, plus les acheteurs viennent nous voir sans qu'on ait à bouger",
+        "quand les premières boîtes de la zone ont commencé à exporter, les transporteurs se sont organisés, et du coup c'est devenu plus facile pour tout le monde",
     ],
     "OTH.RESID": [
         "sans l'aéroport de Toulouse, je ne ferais pas le marché allemand, je fais l'aller-retour dans la journée",
@@ -181,6 +238,9 @@ CODED: dict[str, list[str]] = {
         "le port est à vingt minutes, pour nous c'est un avantage énorme pour les conteneurs",
         "les coûts du fret maritime ont été multipliés par cinq, on a dû suspendre l'Asie",
         "la multinationale américaine installée à côté a changé tout le marché de l'emploi ici",
+        "depuis le Brexit, chaque envoi au Royaume-Uni demande une déclaration en douane, ça a refroidi nos clients anglais",
+        "la ligne TGV directe vers Bruxelles a tout changé pour nous, je peux recevoir des clients belges dans la journée",
+        "avec l'inflation, nos clients étrangers ont réduit leurs commandes, ils attendent de voir",
     ],
 }
 
@@ -225,6 +285,18 @@ MULTI: list[tuple[str, str]] = [
         "STR.RESS;GOV.PROX",
         "je préfère rester avec la chambre d'ici, ils sont à côté, plutôt que d'aller chercher à Paris",
     ),
+    (
+        "GOV.COORD;GOV.ACTIV",
+        "la chambre a appelé l'agence, qui a appelé son bureau de Montréal, et en une semaine j'avais un importateur, tout le monde s'était passé le mot",
+    ),
+    (
+        "STR.INTL;DYN.LEARN",
+        "après l'échec en Chine, on a compris qu'il valait mieux viser des pays plus proches, et on a tout recentré sur l'Europe",
+    ),
+    (
+        "GOV.PROX;GOV.ACCESS",
+        "mon conseiller vient à l'usine remplir les dossiers avec moi, sinon je ne m'en sortirais pas avec tous ces formulaires",
+    ),
 ]
 
 NEGATIVE: list[str] = [
@@ -256,7 +328,7 @@ NEGATIVE: list[str] = [
     "mon fils doit reprendre l'entreprise d'ici quelques années, il fait une école de commerce",
     "on a un service commercial de trois personnes, plus moi",
     "le carnet de commandes est plein jusqu'en septembre",
-    "on vend aux professionnels, jamais aux particuliers",
+    "on vend uniquement aux professionnels, jamais aux particuliers, c'est un choix qu'on a fait au départ",
     "l'usine tourne en deux-huit, on aimerait passer en trois-huit",
     "nos produits sont des capteurs de pression pour l'industrie chimique",
     "le prix du cuivre a une influence directe sur nos marges, on suit ça de près",
@@ -303,6 +375,39 @@ NEGATIVE: list[str] = [
     "les échantillons partent par la poste, c'est plus simple",
     "on a eu un stagiaire d'une école de commerce pendant six mois",
     "la concurrence allemande est très bien organisée, ils ont des prix serrés",
+    "la boîte a été fondée par mon grand-père juste après la guerre, on en est à la troisième génération",
+    "nos clients sont surtout des coopératives agricoles et quelques distributeurs de matériel",
+    "on produit à peu près deux millions de bouteilles par an, dont une partie en vrac",
+    "la fabrication d'un meuble prend entre trois et cinq semaines selon les finitions",
+    "on a deux commerciaux qui couvrent la France, chacun a sa moitié du pays",
+    "on a un bon carnet de commandes, mais les marges se sont tassées avec la hausse des matières premières",
+    "notre métier, c'est la découpe laser et le pliage de tôle pour l'industrie",
+    "on a investi dans des panneaux solaires sur le toit de l'entrepôt l'an dernier",
+    "on fait à peu près dix pour cent de notre chiffre avec l'Espagne, c'est notre premier client étranger",
+    "on est installés sur la zone industrielle depuis 1995, avant on était en centre-ville",
+    "les commandes passent par notre site ou par téléphone, on a une personne à l'accueil pour ça",
+    "le produit est fabriqué à partir de lait de brebis collecté dans un rayon de trente kilomètres",
+    "on a une trentaine de fournisseurs réguliers, la plupart dans la région",
+    "j'ai fait mes études à Grenoble, en mécanique, puis j'ai travaillé dix ans chez un équipementier avant de reprendre la boîte",
+    "les clients étrangers paient en général par virement à trente jours, rarement par lettre de crédit",
+    "on a une gamme bio et une gamme conventionnelle, la bio progresse plus vite",
+    "notre plus gros concurrent français est en Bretagne, il fait trois fois notre taille",
+    "on vend beaucoup au moment des fêtes, novembre et décembre c'est la moitié de l'année",
+    "on a un entrepôt de deux mille mètres carrés, il commence à être trop petit",
+    "les salariés ont en moyenne quarante-cinq ans, on a besoin de jeunes",
+    "on a fait le salon de Lyon en janvier, c'est surtout pour voir nos clients français",
+    "la CCI nous a envoyé l'invitation pour les vœux du président, je n'y suis pas allé cette année",
+    "notre transporteur habituel livre en Italie deux fois par semaine",
+    "les prix de vente à l'étranger sont calculés départ usine, le client s'occupe du transport",
+    "on a eu une commande d'un restaurant à Genève, c'était une belle vitrine",
+    "le bilan de l'année dernière était correct, on a fini un peu au-dessus de nos prévisions",
+    "on a refait le site internet cet été avec une agence de Montpellier",
+    "ma femme s'occupe de la comptabilité et des relations avec la banque",
+    "les Belges et les Suisses, ce sont des clients qu'on a depuis très longtemps",
+    "on a quatre apprentis en ce moment, deux en production et deux au bureau",
+    "le conditionnement se fait en cartons de douze, c'est le format standard du secteur",
+    "on a eu des soucis de machine en mars, la production a été arrêtée dix jours",
+    "la demande pour nos produits est très saisonnière, surtout l'été",
 ]
 
 SMALL_TALK: list[str] = [
@@ -316,4 +421,6 @@ SMALL_TALK: list[str] = [
     "il fait une chaleur aujourd'hui dans l'atelier",
     "oui, tout à fait, je vous suis",
     "excusez le désordre, on est en plein inventaire",
+    "vous voulez que je vous fasse visiter l'atelier après l'entretien",
+    "excusez-moi, c'est ma comptable, je la rappelle tout à l'heure",
 ]
