@@ -17,6 +17,7 @@ CODED: dict[str, list[str]] = {
         "Les acteurs-relais des deux régions décrivent un passage progressif d'une logique de guichets juxtaposés à une logique de réseau, dans laquelle l'information sur les entreprises circule et les actions sont construites en commun.",
         "La coordination repose davantage sur des relations interpersonnelles entre conseillers que sur des procédures formalisées.",
         "L'orientation des entreprises d'un opérateur vers un autre est systématique dans le premier territoire, mais exceptionnelle dans le second.",
+        "Dans le territoire le plus intégré, les organismes d'appui orientent systématiquement les entreprises les uns vers les autres selon la nature de leur besoin.",
     ],
     "GOV.PILOT": [
         "La Région s'affirme, dans nos cas, comme l'instance qui fixe les priorités et arbitre entre les opérateurs.",
@@ -28,6 +29,7 @@ CODED: dict[str, list[str]] = {
         "Nos résultats indiquent que la présence d'une collectivité capable de fixer un cap et d'arbitrer entre les opérateurs est associée à une meilleure cohérence perçue de l'offre par les entreprises.",
         "La désignation d'un chef de file régional n'a pas suffi, dans le cas étudié, à imposer une orientation commune aux opérateurs.",
         "Le pilotage régional prend la forme d'une feuille de route assortie d'indicateurs, dont le suivi est assuré par les services de la collectivité.",
+        "La capacité de la Région à fixer des priorités dépend de la légitimité que lui reconnaissent les autres organismes.",
     ],
     "GOV.FRAG": [
         "Les dirigeants interrogés décrivent un paysage institutionnel éclaté, où la multiplicité des dispositifs brouille la lisibilité de l'offre.",
@@ -39,6 +41,7 @@ CODED: dict[str, list[str]] = {
         "L'analyse du paysage institutionnel met en évidence une fragmentation marquée, caractérisée par des chevauchements de compétences et une concurrence entre organismes pour l'accès aux entreprises et aux financements.",
         "Les dirigeants interrogés peinent à distinguer les missions respectives des différents organismes d'appui.",
         "Cette multiplicité d'intervenants se traduit, pour l'entreprise, par des sollicitations répétées et parfois contradictoires.",
+        "Les entreprises de l'échantillon décrivent une offre dispersée entre des structures qui s'ignorent ou se concurrencent.",
     ],
     "GOV.PPP": [
         "Les programmes étudiés reposent de plus en plus sur des montages associant financements publics et contributions de banques privées.",
@@ -50,6 +53,7 @@ CODED: dict[str, list[str]] = {
         "Les programmes d'appui étudiés mobilisent des financements hybrides, dans lesquels les contributions des banques et des grands groupes viennent compléter les ressources publiques selon des modalités fixées par convention.",
         "La délégation de certaines prestations à des opérateurs privés soulève la question de la cohérence de l'accompagnement.",
         "Les partenaires privés apportent des ressources financières mais aussi un réseau, ce qui renforce l'attractivité des programmes.",
+        "L'entrée des acteurs privés dans le financement des programmes modifie les équilibres de gouvernance du système d'appui.",
     ],
     "GOV.ACTIV": [
         "Plusieurs récits d'entreprises décrivent une mobilisation rapide du réseau des relais dès lors qu'un projet concret était formulé.",
@@ -61,6 +65,7 @@ CODED: dict[str, list[str]] = {
         "Les récits des dirigeants montrent que la valeur de l'appui tient moins à l'information fournie qu'à la capacité des conseillers à mobiliser rapidement des contacts pertinents lorsqu'un projet se concrétise.",
         "L'activation du réseau est déclenchée par une demande précise de l'entreprise et prend la forme de mises en relation ciblées.",
         "Dans plusieurs cas, un appel du conseiller à un correspondant étranger a suffi à débloquer l'accès à un acheteur.",
+        "Les conseillers jouent un rôle de courtier, en mobilisant leurs relations au service du projet d'une entreprise.",
     ],
     "GOV.PROX": [
         "La proximité relationnelle avec un conseiller connu de longue date est fréquemment citée comme condition de la confiance.",
@@ -72,6 +77,7 @@ CODED: dict[str, list[str]] = {
         "Les entreprises rurales de l'échantillon accordent une importance particulière à la présence d'un conseiller dans leur bassin, qu'elles opposent aux interlocuteurs lointains et changeants des structures métropolitaines.",
         "La proximité relationnelle, fondée sur une connaissance mutuelle ancienne, compense parfois l'éloignement géographique du guichet.",
         "La stabilité de l'interlocuteur apparaît comme un déterminant central de la satisfaction des dirigeants.",
+        "Les dirigeants associent la qualité de l'appui à la présence d'un interlocuteur identifié dans leur environnement immédiat.",
     ],
     "GOV.ACCESS": [
         "Les coûts de transaction liés au montage des dossiers découragent une part notable des très petites entreprises.",
@@ -83,6 +89,7 @@ CODED: dict[str, list[str]] = {
         "Les barrières d'accès aux dispositifs, qu'il s'agisse du coût résiduel, de la complexité des dossiers ou des critères d'éligibilité, pèsent de manière disproportionnée sur les plus petites entreprises.",
         "Les délais de versement des aides créent des tensions de trésorerie pour les entreprises de l'échantillon.",
         "La lisibilité des conditions d'accès s'avère déterminante dans la décision de solliciter un dispositif.",
+        "Le coût d'opportunité du temps consacré aux démarches administratives est particulièrement élevé pour les dirigeants de petites entreprises.",
     ],
     "STR.INTL": [
         "Les PME étudiées privilégient une internationalisation séquentielle, des marchés psychologiquement proches vers des marchés plus lointains.",
@@ -94,6 +101,7 @@ CODED: dict[str, list[str]] = {
         "Les trajectoires observées combinent une expansion graduelle vers des marchés proches et des sauts vers des marchés lointains, déclenchés par des opportunités commerciales ou par des rencontres.",
         "Les objectifs internationaux des dirigeants restent souvent implicites et peu formalisés.",
         "La sélection des marchés répond principalement à des critères de proximité culturelle et linguistique.",
+        "Les stratégies de marché observées relèvent davantage de l'opportunisme raisonné que d'une planification formelle.",
     ],
     "STR.MODE": [
         "Les modes d'entrée observés vont de l'export indirect via des négociants à l'implantation de filiales commerciales.",
@@ -105,6 +113,7 @@ CODED: dict[str, list[str]] = {
         "Le choix du mode d'entrée évolue avec l'expérience : les entreprises passent généralement de l'export indirect à des intermédiaires locaux, puis, pour les plus engagées, à une présence commerciale propre.",
         "Le recours aux places de marché numériques modifie le mode d'entrée des entreprises de biens de consommation.",
         "Le volontariat international apparaît comme une forme hybride entre l'export direct et l'implantation.",
+        "L'export indirect via des intermédiaires nationaux reste fréquent parmi les entreprises agroalimentaires de l'échantillon.",
     ],
     "STR.RESS": [
         "Les entreprises les plus internationalisées mobilisent directement des ressources nationales ou étrangères, contournant l'échelon régional.",
@@ -116,6 +125,7 @@ CODED: dict[str, list[str]] = {
         "Les entreprises arbitrent entre ressources de proximité et ressources distantes selon leur expérience, leur secteur et la distance du marché visé, ce qui relativise la place de l'appui régional dans leur trajectoire.",
         "Certaines entreprises revendiquent une autonomie complète vis-à-vis des organismes d'appui.",
         "Les ressources en ligne sont mobilisées principalement pour la veille, rarement pour la prospection proprement dite.",
+        "Le recours aux ressources distantes augmente avec l'expérience internationale de l'entreprise.",
     ],
     "STR.PORT": [
         "Le portage par un grand groupe offre aux PME un accès immédiat à des infrastructures et à des réseaux commerciaux à l'étranger.",
@@ -127,6 +137,7 @@ CODED: dict[str, list[str]] = {
         "Le portage par un grand groupe transfère à la PME une partie de la légitimité et des ressources relationnelles du groupe, ce qui réduit sensiblement le coût d'entrée sur des marchés lointains.",
         "Les sous-traitants de rang un suivent fréquemment leur donneur d'ordre lors de ses implantations à l'étranger.",
         "L'hébergement dans les locaux d'un grand groupe est perçu comme un gage de crédibilité auprès des clients locaux.",
+        "L'accès aux marchés lointains par l'intermédiaire d'un grand groupe réduit les coûts d'apprentissage de la PME.",
     ],
     "STR.CERT": [
         "Les normes techniques et sanitaires des pays importateurs agissent comme des barrières à l'entrée pour les PME de l'échantillon.",
@@ -138,6 +149,7 @@ CODED: dict[str, list[str]] = {
         "La mise en conformité aux normes étrangères constitue un investissement irréversible qui engage l'entreprise sur le marché concerné et peut expliquer la persistance des flux d'exportation.",
         "Les certifications de qualité jouent un rôle de signal auprès des acheteurs étrangers qui ne connaissent pas l'entreprise.",
         "Les barrières non tarifaires liées aux normes sanitaires affectent particulièrement les exportateurs agroalimentaires.",
+        "Les exigences de certification constituent une barrière à l'entrée plus contraignante que les droits de douane pour les entreprises étudiées.",
     ],
     "STR.NETW": [
         "L'appartenance à un club d'exportateurs favorise la circulation d'informations tacites entre dirigeants.",
@@ -149,6 +161,7 @@ CODED: dict[str, list[str]] = {
         "La participation aux clubs et aux réseaux professionnels donne accès à des connaissances tacites sur les marchés, les partenaires et les pratiques, que les dirigeants jugent difficiles à obtenir par d'autres canaux.",
         "Les entreprises adhérentes à un club export sont surreprésentées parmi les exportateurs réguliers de l'échantillon.",
         "Les salons collectifs créent des liens entre exposants qui se transforment parfois en coopérations commerciales.",
+        "L'adhésion à des réseaux professionnels favorise l'accès à des informations sur les marchés et sur les partenaires potentiels.",
     ],
     "STR.IMIT": [
         "L'effet de démonstration exercé par les exportateurs locaux incite d'autres dirigeants à envisager l'international.",
@@ -160,6 +173,7 @@ CODED: dict[str, list[str]] = {
         "La décision d'exporter apparaît souvent comme une réponse à l'observation de pairs : la réussite d'un voisin ou d'un concurrent réduit l'incertitude perçue et légitime le projet auprès des salariés et des partenaires.",
         "Les effets de démonstration sont plus marqués entre entreprises d'un même secteur et d'une même taille.",
         "Les primo-exportateurs reproduisent fréquemment les choix de marchés de leurs pairs.",
+        "Les dirigeants mentionnent fréquemment l'exemple d'une autre entreprise comme élément déclencheur de leur démarche.",
     ],
     "DYN.FREQ": [
         "La fréquence des interactions entre PME et conseillers varie fortement, de contacts mensuels à un échange annuel.",
@@ -171,6 +185,7 @@ CODED: dict[str, list[str]] = {
         "La fréquence des contacts entre entreprises et conseillers décroît rapidement après la première action, ce qui limite la capacité des organismes à accompagner les entreprises dans la durée.",
         "Les relations entre opérateurs se caractérisent par des échanges réguliers, souvent hebdomadaires, dans le territoire le plus intégré.",
         "Les entreprises les plus engagées dans l'export entretiennent des contacts plus fréquents avec les organismes d'appui.",
+        "La régularité des contacts avec le conseiller distingue les entreprises qui persistent à l'export de celles qui abandonnent.",
     ],
     "DYN.INIT": [
         "La période étudiée voit l'émergence de nouveaux programmes ciblant les primo-exportateurs.",
@@ -182,6 +197,7 @@ CODED: dict[str, list[str]] = {
         "La période récente se caractérise par la multiplication d'initiatives nouvelles, parmi lesquelles des accélérateurs, des chèques export et des plateformes numériques, dont les effets restent à évaluer.",
         "Plusieurs collectivités ont lancé des programmes expérimentaux destinés aux très petites entreprises.",
         "Les missions collectives vers des destinations nouvelles traduisent un effort de renouvellement de l'offre.",
+        "Les dispositifs récemment créés ciblent principalement les entreprises qui n'ont jamais exporté.",
     ],
     "DYN.LEARN": [
         "Les entretiens révèlent un apprentissage expérientiel important, chaque mission enrichissant les compétences de l'entreprise.",
@@ -193,6 +209,7 @@ CODED: dict[str, list[str]] = {
         "Les dirigeants décrivent un apprentissage cumulatif, chaque expérience sur un marché enrichissant leur capacité à évaluer les partenaires, à négocier les contrats et à anticiper les difficultés réglementaires.",
         "L'apprentissage organisationnel se manifeste par la formalisation de procédures d'export au sein des entreprises.",
         "Les organismes d'appui ont eux-mêmes adapté leurs pratiques à partir des retours des entreprises.",
+        "Les connaissances acquises sur un premier marché facilitent l'entrée sur des marchés voisins.",
     ],
     "DYN.TREND": [
         "Les acteurs décrivent une amélioration de la lisibilité de l'offre depuis la réorganisation de 2018.",
@@ -204,6 +221,7 @@ CODED: dict[str, list[str]] = {
         "La comparaison avec une enquête réalisée dix ans plus tôt sur le même territoire suggère une nette amélioration de la coordination, mais une dégradation de la présence des conseillers dans les zones rurales.",
         "Les dirigeants les plus anciens décrivent une offre plus riche mais aussi plus complexe qu'auparavant.",
         "La perception de l'appui s'est améliorée après la réforme, en particulier chez les primo-exportateurs.",
+        "La perception d'une amélioration de l'environnement d'appui est plus forte chez les entreprises récemment accompagnées.",
     ],
     "DYN.SELF": [
         "Nous identifions un mécanisme cumulatif par lequel les succès à l'export renforcent l'attractivité du milieu pour de nouveaux exportateurs.",
@@ -215,6 +233,7 @@ CODED: dict[str, list[str]] = {
         "Nous interprétons ces dynamiques comme des processus cumulatifs : l'accroissement du nombre d'exportateurs renforce les externalités d'information et les infrastructures spécialisées, qui abaissent à leur tour le coût d'entrée pour les entreprises suivantes.",
         "Le retrait d'entreprises motrices peut déclencher un cercle vicieux de perte de visibilité et de désengagement collectif.",
         "Les réussites individuelles alimentent une réputation territoriale qui profite aux autres entreprises du bassin.",
+        "La croissance du nombre d'exportateurs dans un bassin engendre des externalités qui favorisent de nouvelles entrées sur les marchés étrangers.",
     ],
     "OTH.RESID": [
         "L'accessibilité aérienne du territoire conditionne la fréquence des déplacements commerciaux des dirigeants.",
@@ -226,6 +245,7 @@ CODED: dict[str, list[str]] = {
         "Les trajectoires d'internationalisation des entreprises de l'échantillon ont été profondément affectées par des chocs exogènes, notamment la pandémie, la guerre en Ukraine et la hausse des coûts de transport maritime.",
         "La qualité de la desserte aérienne apparaît comme une condition de l'accès aux marchés lointains.",
         "Les communautés immigrées jouent un rôle d'intermédiaires commerciaux vers leurs pays d'origine.",
+        "Les fluctuations monétaires affectent davantage les exportateurs qui facturent en devises étrangères.",
     ],
 }
 

@@ -17,6 +17,7 @@ CODED: dict[str, list[str]] = {
         "Je tiens à préciser que, depuis deux ans, aucune entreprise n'est plus reçue séparément par nos conseillers et par ceux de la chambre : nous préparons ensemble chaque premier rendez-vous et nous nous répartissons ensuite le suivi.",
         "Les opérateurs du territoire ont adopté une charte commune qui fixe, pour chaque type de demande, l'interlocuteur compétent et les modalités de transmission du dossier.",
         "Nous tenons chaque mois une revue commune des entreprises suivies avec les équipes de Bpifrance, ce qui nous permet d'articuler financement et prospection.",
+        "Les opérateurs du territoire se sont engagés à partager leurs calendriers d'actions collectives afin qu'aucune mission ne soit proposée deux fois aux mêmes entreprises.",
     ],
     "GOV.PILOT": [
         "La loi a confié aux Régions la responsabilité du développement économique, et c'est donc à elles qu'il revient de fixer le cap en matière d'export.",
@@ -29,6 +30,7 @@ CODED: dict[str, list[str]] = {
         "Madame la présidente, je crois profondément qu'une politique d'appui à l'export sans pilote politique identifié est condamnée à l'éparpillement, et c'est pourquoi la Région a voulu en assumer la responsabilité.",
         "Le comité régional de l'export, que préside le président du conseil régional, arrête chaque année la liste des marchés prioritaires et répartit les moyens entre opérateurs.",
         "Je regrette que la gouvernance nationale du dispositif laisse encore trop de place aux initiatives dispersées, faute d'une autorité qui arbitre réellement.",
+        "Je considère que la Région doit être l'autorité qui fixe les orientations, les autres opérateurs devant s'inscrire dans ce cadre.",
     ],
     "GOV.FRAG": [
         "Je ne vous cacherai pas que la multiplicité des opérateurs nuit à la lisibilité de l'offre publique pour les chefs d'entreprise.",
@@ -40,6 +42,7 @@ CODED: dict[str, list[str]] = {
         "Un chef d'entreprise qui souhaite aujourd'hui se développer à l'étranger peut être sollicité par une demi-douzaine d'organismes différents, ce qui n'est ni efficace ni compréhensible.",
         "Je ne peux que constater que certaines structures départementales continuent de proposer des missions qui concurrencent directement celles du dispositif régional.",
         "Les doublons que vous évoquez existent bel et bien, monsieur le sénateur, et ils résultent d'un empilement de dispositifs créés à des époques différentes.",
+        "La prolifération des dispositifs d'appui, souvent concurrents, brouille le message adressé aux chefs d'entreprise.",
     ],
     "GOV.PPP": [
         "Notre programme d'accélération est cofinancé à parts égales par la Région et par trois établissements bancaires partenaires.",
@@ -51,6 +54,7 @@ CODED: dict[str, list[str]] = {
         "Ce programme n'aurait pas vu le jour sans l'engagement des banques régionales, qui apportent près de la moitié du budget aux côtés de la collectivité et de l'État.",
         "Nous avons conventionné avec une douzaine d'opérateurs privés, qui interviennent sur les marchés où notre réseau public n'est pas présent.",
         "La participation financière des grands groupes au fonds d'accompagnement, encadrée par une convention, garantit sa pérennité au-delà des cycles budgétaires publics.",
+        "Nous avons associé au programme des partenaires privés, banques et assureurs, qui en assurent un tiers du financement.",
     ],
     "GOV.ACTIV": [
         "Lorsqu'une PME nous sollicite avec un projet précis, nous sommes capables de mobiliser en quelques jours nos correspondants dans plus de soixante pays.",
@@ -62,6 +66,7 @@ CODED: dict[str, list[str]] = {
         "Je peux vous citer l'exemple d'une entreprise de douze salariés pour laquelle nos équipes de Séoul ont organisé, en dix jours, une série de rendez-vous avec les principaux acheteurs coréens.",
         "Lorsque l'entreprise nous sollicite, nous mobilisons l'ensemble de nos correspondants, publics comme privés, pour lui ouvrir les portes utiles.",
         "Le réseau consulaire à l'étranger a été activé en urgence pour permettre à une PME de récupérer une cargaison bloquée dans un port africain.",
+        "Dès réception de la demande, nos équipes ont sollicité leurs contacts dans le pays pour identifier les acheteurs susceptibles d'être intéressés.",
     ],
     "GOV.PROX": [
         "Nous avons fait le choix de maintenir des conseillers dans chaque bassin d'emploi, parce que la confiance se construit dans la proximité.",
@@ -73,6 +78,7 @@ CODED: dict[str, list[str]] = {
         "Je veux insister sur un point : les chefs d'entreprise ont besoin d'un interlocuteur qu'ils connaissent et qui les connaît, et non d'un centre d'appel anonyme situé à des centaines de kilomètres.",
         "Nous avons maintenu nos implantations dans les villes moyennes, car c'est là que se trouvent une grande partie des PME industrielles.",
         "La relation de confiance entre le conseiller et le dirigeant se construit dans la durée, au fil de visites dans l'entreprise.",
+        "Nos conseillers connaissent personnellement les dirigeants des entreprises qu'ils accompagnent, et cette relation est notre principal atout.",
     ],
     "GOV.ACCESS": [
         "Nous avons réduit de moitié le délai d'instruction des demandes d'aide, qui est désormais de trois semaines.",
@@ -85,6 +91,7 @@ CODED: dict[str, list[str]] = {
         "Les entreprises attendent des dispositifs simples, rapides et prévisibles, or nos procédures restent trop souvent longues, coûteuses et difficiles à comprendre pour une petite structure.",
         "Nous avons abaissé le seuil d'éligibilité de notre aide à la prospection afin d'ouvrir le dispositif aux très petites entreprises.",
         "Le coût des prestations d'accompagnement, même subventionnées, demeure un obstacle pour une part importante des entreprises que nous rencontrons.",
+        "Nous avons supprimé l'obligation de fournir un plan de prospection détaillé, qui décourageait de nombreuses entreprises.",
     ],
     "STR.INTL": [
         "Nous encourageons les entreprises à concentrer leurs efforts sur un nombre limité de marchés, choisis en fonction de leur potentiel réel.",
@@ -96,6 +103,7 @@ CODED: dict[str, list[str]] = {
         "Les entreprises qui réussissent durablement à l'international sont celles qui ont défini, dès le départ, un nombre restreint de marchés prioritaires et un calendrier réaliste pour les aborder.",
         "Nous observons que les PME abordent de plus en plus souvent les marchés lointains d'emblée, sans passer par l'étape européenne.",
         "Cette entreprise a fait le choix de concentrer ses efforts sur l'Amérique du Nord, où sa technologie répond à une demande précise.",
+        "La stratégie d'une PME à l'international doit être réaliste, ciblée et compatible avec ses ressources.",
     ],
     "STR.MODE": [
         "Le volontariat international en entreprise demeure l'un des outils les plus efficaces pour installer durablement une PME sur un marché.",
@@ -108,6 +116,7 @@ CODED: dict[str, list[str]] = {
         "Pour une PME, le choix entre un agent, un distributeur et une implantation propre dépend de la nature du produit, des volumes envisagés et du degré de contrôle qu'elle souhaite conserver sur la relation client.",
         "Le nombre de volontaires internationaux affectés dans les PME a fortement progressé, ce qui témoigne de l'intérêt de cette formule.",
         "La vente directe en ligne aux consommateurs étrangers représente désormais un canal significatif pour les entreprises de l'artisanat.",
+        "La plupart des entreprises que nous accompagnons commencent par confier leur distribution à un partenaire local avant d'envisager une implantation.",
     ],
     "STR.RESS": [
         "Nos entreprises les plus aguerries contactent d'elles-mêmes nos collègues en poste à l'étranger, sans transiter par nos équipes régionales, et c'est bien normal.",
@@ -119,6 +128,7 @@ CODED: dict[str, list[str]] = {
         "Il serait illusoire de prétendre que toute l'expertise se trouve en région : pour certains marchés, l'entreprise doit s'adresser directement à nos équipes spécialisées à Paris ou dans le pays.",
         "Une proportion non négligeable des exportateurs n'a jamais eu recours à l'offre publique et s'appuie exclusivement sur ses propres réseaux.",
         "Nous constatons que les entreprises recourent de plus en plus à des prestataires en ligne pour leurs études de marché.",
+        "Les entreprises les plus internationalisées s'appuient davantage sur leurs propres équipes et sur des prestataires privés que sur l'offre publique.",
     ],
     "STR.PORT": [
         "Le portage par les grands groupes reste sous-utilisé en France, alors qu'il a fait ses preuves chez nos voisins allemands.",
@@ -130,6 +140,7 @@ CODED: dict[str, list[str]] = {
         "Le portage des PME par les grands groupes, que l'on pratique depuis longtemps outre-Rhin, reste trop peu développé chez nous, alors qu'il offre un accès immédiat aux réseaux et aux implantations à l'étranger.",
         "Plusieurs de nos grands groupes accueillent désormais de jeunes entreprises dans leurs bureaux en Asie, au titre d'un engagement pris devant le ministre.",
         "L'entreprise a pu s'implanter au Canada dans le sillage de son principal client, qui lui a ouvert son réseau de partenaires.",
+        "Le parrainage de PME par de grands groupes à l'étranger constitue un levier que nous souhaitons développer.",
     ],
     "STR.CERT": [
         "La conformité aux normes du pays de destination représente souvent le premier obstacle technique rencontré par nos entreprises.",
@@ -141,6 +152,7 @@ CODED: dict[str, list[str]] = {
         "Les exigences réglementaires des pays importateurs se durcissent, et nos entreprises doivent consacrer une part croissante de leurs ressources à la mise en conformité de leurs produits.",
         "L'accès au marché chinois pour les produits agricoles est subordonné à un agrément sanitaire des établissements, dont l'obtention peut prendre plusieurs années.",
         "Nous aidons les entreprises à anticiper les certifications exigées par les acheteurs étrangers, qui conditionnent souvent la signature du premier contrat.",
+        "Les délais d'homologation sur certains marchés asiatiques peuvent dépasser deux ans, ce qui décourage les entreprises les moins patientes.",
     ],
     "STR.NETW": [
         "Les clubs export jouent un rôle irremplaçable en permettant aux dirigeants d'échanger entre pairs sur leurs expériences.",
@@ -152,6 +164,7 @@ CODED: dict[str, list[str]] = {
         "Le club export que nous animons réunit chaque trimestre plus de cent dirigeants, qui y partagent leurs expériences, leurs contacts et parfois même leurs représentants à l'étranger.",
         "Les pavillons collectifs sur les salons internationaux favorisent des échanges entre exposants qui se prolongent bien au-delà de l'événement.",
         "Nous encourageons les entreprises à s'engager dans les réseaux professionnels de leur filière, qui sont de formidables lieux d'apprentissage.",
+        "Les réseaux d'entreprises exportatrices constituent un lieu d'échange d'expériences irremplaçable pour les dirigeants de PME.",
     ],
     "STR.IMIT": [
         "Rien n'est plus convaincant pour un dirigeant que l'exemple d'une entreprise comparable qui a réussi à l'étranger.",
@@ -163,6 +176,7 @@ CODED: dict[str, list[str]] = {
         "Les chefs d'entreprise se laissent davantage convaincre par le témoignage d'un pair que par n'importe quelle campagne institutionnelle, et nous en avons tiré les conséquences dans nos actions de sensibilisation.",
         "Dans plusieurs vallées industrielles, la réussite d'une entreprise pionnière a suscité une série de projets similaires chez ses voisines.",
         "L'exemple d'un producteur local qui a conquis le marché japonais a incité une quinzaine d'exploitations à suivre la même voie.",
+        "Nous constatons que les entreprises d'un même territoire s'inspirent largement des parcours de leurs voisines.",
     ],
     "DYN.FREQ": [
         "Nos conseillers rencontrent chaque entreprise accompagnée au moins une fois par trimestre.",
@@ -174,6 +188,7 @@ CODED: dict[str, list[str]] = {
         "Nos conseillers sont en relation au moins mensuelle avec les entreprises en phase de prospection, et plus espacée ensuite.",
         "Les échanges entre les opérateurs, qui se limitaient autrefois à une réunion annuelle, sont devenus hebdomadaires.",
         "Le suivi des entreprises reste insuffisant dans la durée, puisque la moitié d'entre elles n'ont plus de contact avec nous un an après l'action.",
+        "Le rythme des échanges entre nos équipes et les entreprises accompagnées s'est intensifié pendant la phase de préparation des salons.",
     ],
     "DYN.INIT": [
         "Nous avons lancé cette année un programme destiné aux primo-exportateurs, qui accueille déjà quarante entreprises.",
@@ -185,6 +200,7 @@ CODED: dict[str, list[str]] = {
         "Je peux vous annoncer le lancement, dès le mois prochain, d'un programme destiné aux entreprises qui n'ont jamais exporté, avec un accompagnement individuel sur dix-huit mois.",
         "Nous avons créé cette année une cellule dédiée aux marchés africains, qui répond à une demande croissante des entreprises.",
         "Un nouvel outil numérique permet désormais aux entreprises de solliciter directement nos bureaux à l'étranger.",
+        "Nous venons de lancer une offre de prospection à distance destinée aux entreprises qui ne peuvent pas se déplacer.",
     ],
     "DYN.LEARN": [
         "Les entreprises qui ont participé à plusieurs missions gagnent une autonomie remarquable dans la préparation de leurs déplacements.",
@@ -196,6 +212,7 @@ CODED: dict[str, list[str]] = {
         "Les entreprises qui ont bénéficié de notre accompagnement pendant plusieurs années ont acquis des compétences qui leur permettent désormais de prospecter sans nous.",
         "Nous tirons systématiquement les enseignements de chaque mission, ce qui nous a conduits à revoir profondément notre manière de préparer les rendez-vous.",
         "L'expérience acquise lors d'une première implantation réussie est un atout considérable pour aborder les marchés suivants.",
+        "Chaque mission est l'occasion pour les entreprises d'acquérir des réflexes et des méthodes qu'elles réutilisent ensuite.",
     ],
     "DYN.TREND": [
         "Depuis la création de la Team France Export, l'offre d'accompagnement est devenue nettement plus lisible.",
@@ -207,6 +224,7 @@ CODED: dict[str, list[str]] = {
         "Je ne voudrais pas noircir le tableau : en cinq ans, l'accompagnement à l'export s'est considérablement simplifié et les entreprises le reconnaissent.",
         "La situation s'est dégradée pour les entreprises des territoires ruraux, qui ont vu s'éloigner leurs interlocuteurs habituels.",
         "Le nombre de PME accompagnées progresse année après année, signe que le dispositif gagne en notoriété.",
+        "Les entreprises constatent une nette amélioration de la qualité de l'accompagnement depuis quelques années.",
     ],
     "DYN.SELF": [
         "Chaque entreprise qui réussit à l'export devient un ambassadeur qui en entraîne d'autres, et c'est ainsi que se construit une culture exportatrice.",
@@ -218,6 +236,7 @@ CODED: dict[str, list[str]] = {
         "Un écosystème exportateur se nourrit de ses propres succès : chaque entreprise qui réussit attire des partenaires, des talents et des acheteurs, dont profitent ensuite les autres entreprises du territoire.",
         "À l'inverse, une filière qui se retire des salons internationaux perd en visibilité, ce qui rend le retour d'autant plus difficile.",
         "Les entreprises accompagnées deviennent à leur tour des ambassadeurs, qui entraînent d'autres entreprises dans la démarche.",
+        "Le succès d'une filière à l'export attire de nouveaux entrants, qui renforcent à leur tour sa visibilité internationale.",
     ],
     "OTH.RESID": [
         "La desserte aérienne de notre région vers les grandes capitales européennes reste insuffisante pour nos entreprises.",
@@ -230,6 +249,7 @@ CODED: dict[str, list[str]] = {
         "La désorganisation des chaînes logistiques mondiales a allongé les délais de livraison et renchéri le coût du transport pour toutes nos entreprises exportatrices.",
         "Le territoire souffre d'un déficit de liaisons ferroviaires vers les grandes métropoles européennes, qui pénalise nos entreprises.",
         "L'appréciation de l'euro a réduit la compétitivité-prix de nos produits sur les marchés hors zone euro.",
+        "L'instabilité politique dans plusieurs pays d'Afrique de l'Ouest a contraint nos entreprises à suspendre leurs projets.",
     ],
 }
 

@@ -18,6 +18,7 @@ CODED: dict[str, list[str]] = {
         "Afin de garantir à chaque entreprise un parcours sans rupture, les partenaires se sont dotés d'un système d'information commun dans lequel sont enregistrés les contacts, les diagnostics et les actions engagées.",
         "Les opérateurs régionaux de l'accompagnement et du financement ont formalisé en 2023 un protocole d'orientation réciproque des entreprises.",
         "Le programme annuel des actions collectives est élaboré conjointement par les chambres, l'agence régionale et les interprofessions.",
+        "Les partenaires se sont accordés sur un circuit unique de traitement des demandes, de l'accueil de l'entreprise jusqu'à son orientation vers le bon interlocuteur.",
     ],
     "GOV.PILOT": [
         "Chef de file du développement économique, la Région définit les orientations de la politique d'internationalisation des entreprises.",
@@ -30,6 +31,7 @@ CODED: dict[str, list[str]] = {
         "La Région, en sa qualité de chef de file, réunit deux fois par an l'ensemble des opérateurs pour évaluer l'atteinte des objectifs fixés par la stratégie et décider des ajustements nécessaires.",
         "Le schéma régional désigne l'agence régionale comme opérateur pivot, chargé de décliner les orientations arrêtées par l'assemblée régionale.",
         "La stratégie régionale d'internationalisation fixe quatre axes prioritaires et un objectif de cinq mille entreprises exportatrices supplémentaires.",
+        "Le conseil régional fixe les orientations stratégiques et évalue annuellement la mise en œuvre du plan d'action par les opérateurs.",
     ],
     "GOV.FRAG": [
         "Le diagnostic préalable met en évidence un foisonnement de dispositifs dont la complémentarité n'est pas toujours assurée.",
@@ -41,6 +43,7 @@ CODED: dict[str, list[str]] = {
         "L'étude commandée par la Région recense plus de trente dispositifs d'appui à l'international portés par une quinzaine de structures, souvent sans articulation entre eux.",
         "Les entreprises interrogées évoquent une offre éclatée et des interlocuteurs trop nombreux.",
         "La coexistence de plusieurs programmes d'accompagnement concurrents sur les mêmes marchés nuit à l'efficacité de la dépense publique.",
+        "L'évaluation relève la persistance de chevauchements entre les programmes des différents opérateurs.",
     ],
     "GOV.PPP": [
         "Le programme est cofinancé par la Région, Bpifrance et un consortium de banques régionales.",
@@ -52,6 +55,7 @@ CODED: dict[str, list[str]] = {
         "Le fonds régional de soutien à l'export est abondé par la Région, par Bpifrance et par cinq établissements bancaires, qui participent également à son comité d'engagement.",
         "Une convention pluriannuelle associe l'agence aux opérateurs spécialisés du commerce international pour l'accompagnement sur les marchés lointains.",
         "Les partenaires privés du programme contribuent à son financement et mettent à disposition l'expertise de leurs collaborateurs.",
+        "Le dispositif est financé dans le cadre d'un partenariat associant la Région, deux banques mutualistes et une fondation d'entreprise.",
     ],
     "GOV.ACTIV": [
         "Le réseau des bureaux à l'étranger peut être sollicité pour organiser un programme de rendez-vous ciblés en moins de trois semaines.",
@@ -63,6 +67,7 @@ CODED: dict[str, list[str]] = {
         "En réponse à la sollicitation d'une entreprise de la filière santé, le réseau a identifié en dix jours quatre distributeurs potentiels en Scandinavie et organisé les premiers échanges.",
         "Les conseillers s'appuient sur leurs correspondants à l'étranger pour obtenir des rendez-vous qualifiés au bénéfice des entreprises.",
         "La cellule d'urgence export mobilise en quarante-huit heures les relais compétents pour répondre à une difficulté rencontrée par une entreprise sur un marché étranger.",
+        "Sur sollicitation de l'entreprise, le conseiller mobilise le réseau international pour organiser des rendez-vous avec des prospects qualifiés.",
     ],
     "GOV.PROX": [
         "Un conseiller dédié accompagne chaque entreprise tout au long de son projet, de la réflexion initiale au suivi après la prospection.",
@@ -74,6 +79,7 @@ CODED: dict[str, list[str]] = {
         "Un chargé d'affaires international est affecté à chaque bassin d'emploi et assure le suivi personnalisé des entreprises de son secteur.",
         "L'implantation de permanences dans les villes moyennes permet de rapprocher l'offre d'accompagnement des entreprises les plus éloignées des métropoles.",
         "Votre interlocuteur unique vous accompagne à chaque étape et reste votre point de contact tout au long du projet.",
+        "Les entreprises sont accompagnées par un conseiller basé dans leur département, qui assure un suivi personnalisé.",
     ],
     "GOV.ACCESS": [
         "Le dossier de demande se compose d'un formulaire unique et peut être déposé en ligne à tout moment de l'année.",
@@ -86,6 +92,7 @@ CODED: dict[str, list[str]] = {
         "L'aide prend la forme d'une subvention forfaitaire versée en une seule fois, sur présentation des justificatifs de dépenses, dans un délai maximal de deux mois.",
         "Les entreprises doivent être à jour de leurs obligations fiscales et sociales et justifier d'au moins un exercice clos.",
         "La simplification des démarches constitue l'une des priorités de la nouvelle stratégie.",
+        "Les demandes incomplètes sont retournées à l'entreprise, ce qui allonge sensiblement les délais de traitement.",
     ],
     "STR.INTL": [
         "Le diagnostic export aide l'entreprise à définir ses marchés prioritaires et à formaliser un plan de développement international.",
@@ -98,6 +105,7 @@ CODED: dict[str, list[str]] = {
         "Le parcours d'accompagnement débute par la définition d'une stratégie internationale, qui précise les marchés cibles, les objectifs commerciaux et les moyens que l'entreprise est prête à y consacrer.",
         "La majorité des entreprises du programme visent d'abord un marché européen avant d'envisager des destinations plus lointaines.",
         "L'entreprise a adapté son offre aux spécificités réglementaires et culturelles de chaque marché visé.",
+        "Les entreprises accompagnées ont défini en moyenne deux marchés prioritaires dans leur plan de développement international.",
     ],
     "STR.MODE": [
         "Le volontariat international en entreprise permet d'affecter un jeune professionnel sur un marché pour une durée de six à vingt-quatre mois.",
@@ -109,6 +117,7 @@ CODED: dict[str, list[str]] = {
         "Le programme finance pendant douze mois une partie du coût d'un volontaire international, afin de permettre aux PME de disposer d'une présence commerciale permanente sur un marché prioritaire.",
         "Près de la moitié des entreprises accompagnées commercialisent leurs produits à l'étranger par l'intermédiaire d'un distributeur.",
         "Le passage à l'implantation directe, par la création d'une filiale ou d'un bureau, concerne une minorité d'entreprises.",
+        "Le dispositif finance également l'accompagnement juridique lors de la création d'une structure commerciale à l'étranger.",
     ],
     "STR.RESS": [
         "Une part croissante des entreprises s'informe sur les marchés étrangers par ses propres moyens, notamment via les ressources en ligne.",
@@ -120,6 +129,7 @@ CODED: dict[str, list[str]] = {
         "L'enquête révèle que les entreprises exportatrices expérimentées recourent de préférence aux experts nationaux ou aux bureaux à l'étranger, tandis que les primo-exportateurs privilégient l'appui de proximité.",
         "Un nombre croissant d'entreprises mobilisent des ressources numériques pour leur prospection, indépendamment des dispositifs publics.",
         "Rien n'oblige une entreprise à solliciter l'équipe régionale avant de commander une prestation à un bureau situé dans le pays visé.",
+        "Les entreprises disposant d'un service export structuré mobilisent moins souvent l'appui public de proximité.",
     ],
     "STR.PORT": [
         "Le programme de portage permet à une PME d'être hébergée dans les locaux d'un grand groupe partenaire à l'étranger.",
@@ -131,6 +141,7 @@ CODED: dict[str, list[str]] = {
         "La charte de portage signée par douze grands groupes prévoit l'accueil de PME dans leurs implantations internationales, la mise à disposition de bureaux et l'introduction auprès de leurs partenaires locaux.",
         "Trois entreprises régionales ont été accueillies cette année dans les locaux d'un grand groupe de l'énergie au Moyen-Orient.",
         "Le grand groupe parraine la PME auprès de ses clients et fournisseurs à l'étranger.",
+        "Le programme de parrainage permet aux PME de bénéficier de l'infrastructure et des contacts d'un grand groupe implanté sur le marché visé.",
     ],
     "STR.CERT": [
         "Le dispositif prend en charge une partie des coûts liés aux certifications et homologations requises sur les marchés étrangers.",
@@ -142,6 +153,7 @@ CODED: dict[str, list[str]] = {
         "L'accompagnement réglementaire couvre l'identification des normes applicables, la constitution des dossiers d'homologation et la préparation des audits réalisés par les autorités des pays importateurs.",
         "L'absence de certification reconnue constitue l'un des principaux freins à l'accès aux marchés publics étrangers.",
         "Un diagnostic de conformité est proposé aux entreprises avant toute démarche sur un nouveau marché.",
+        "Les entreprises peuvent bénéficier d'une prise en charge partielle des frais d'essais et de certification exigés par les pays importateurs.",
     ],
     "STR.NETW": [
         "Le club des exportateurs réunit chaque trimestre ses membres autour d'un thème et d'un témoignage.",
@@ -153,6 +165,7 @@ CODED: dict[str, list[str]] = {
         "Le réseau régional des exportateurs organise chaque année une vingtaine de rencontres, ateliers et visites d'entreprises, qui permettent aux dirigeants d'échanger sur leurs pratiques et leurs difficultés.",
         "Les membres du club bénéficient d'un accès privilégié aux pavillons collectifs et aux missions organisées par la fédération.",
         "Soixante conseillers du commerce extérieur sont mobilisés dans la région pour parrainer des entreprises.",
+        "Les entreprises membres du réseau régional des exportateurs participent à des rencontres thématiques tout au long de l'année.",
     ],
     "STR.IMIT": [
         "Des témoignages d'entreprises exportatrices sont présentés lors de chaque réunion d'information afin de susciter de nouvelles vocations.",
@@ -164,6 +177,7 @@ CODED: dict[str, list[str]] = {
         "Les portraits d'entreprises publiés dans la lettre d'information montrent que des PME de toutes tailles et de tous secteurs peuvent réussir à l'étranger, et encouragent d'autres dirigeants à franchir le pas.",
         "Les réunions de sensibilisation s'appuient systématiquement sur le témoignage d'un dirigeant exportateur du territoire.",
         "Dans la filière viticole, la réussite de quelques domaines sur le marché américain a entraîné une vague de démarches similaires.",
+        "La diffusion de retours d'expérience d'entreprises exportatrices encourage d'autres dirigeants à s'engager dans une démarche internationale.",
     ],
     "DYN.FREQ": [
         "Chaque entreprise accompagnée fait l'objet d'au moins quatre contacts par an avec son conseiller.",
@@ -175,6 +189,7 @@ CODED: dict[str, list[str]] = {
         "Les entreprises du programme bénéficient d'un rendez-vous mensuel avec leur conseiller pendant la première année, puis d'un point trimestriel les deux années suivantes.",
         "La fréquence des réunions entre partenaires est passée de trimestrielle à mensuelle.",
         "Près d'une entreprise sur trois n'a eu aucun contact avec son conseiller au cours des douze derniers mois.",
+        "Les entreprises accompagnées sont contactées par leur conseiller au minimum une fois par trimestre.",
     ],
     "DYN.INIT": [
         "Lancé en mars, le nouveau programme d'accompagnement des primo-exportateurs a déjà accueilli trente-cinq entreprises.",
@@ -186,6 +201,7 @@ CODED: dict[str, list[str]] = {
         "L'exercice a vu la création de trois nouveaux dispositifs : un chèque prospection, un accélérateur dédié aux entreprises innovantes et un programme de rendez-vous à distance avec des acheteurs étrangers.",
         "Une première mission collective vers l'Inde a été organisée en novembre avec dix entreprises régionales.",
         "Le nouveau portail numérique de l'export régional a été mis en ligne au printemps.",
+        "Un programme expérimental destiné aux entreprises artisanales a été lancé à l'automne dans deux départements.",
     ],
     "DYN.LEARN": [
         "Les entreprises accompagnées déclarent avoir renforcé leurs compétences en négociation et en gestion des contrats internationaux.",
@@ -197,6 +213,7 @@ CODED: dict[str, list[str]] = {
         "Les entreprises ayant participé à au moins trois actions collectives déclarent avoir acquis les compétences nécessaires pour préparer seules leurs démarches de prospection.",
         "Le bilan des missions précédentes a conduit à renforcer la préparation des entreprises en amont des déplacements.",
         "Les collaborateurs formés dans le cadre du programme ont développé une expertise durable en commerce international.",
+        "Les participants aux missions collectives déclarent avoir amélioré leur connaissance des pratiques commerciales des pays visités.",
     ],
     "DYN.TREND": [
         "Le taux de satisfaction des entreprises accompagnées progresse pour la troisième année consécutive.",
@@ -208,6 +225,7 @@ CODED: dict[str, list[str]] = {
         "Les résultats de l'enquête de satisfaction, réalisée pour la cinquième année consécutive, montrent une amélioration continue de la perception de l'offre par les entreprises.",
         "Le nombre d'entreprises accompagnées a reculé depuis 2019 en raison de la baisse des moyens.",
         "L'accès aux dispositifs s'est nettement amélioré depuis la mise en place du guichet unique.",
+        "La part des entreprises satisfaites de l'accompagnement est passée de soixante à soixante-dix-huit pour cent en quatre ans.",
     ],
     "DYN.SELF": [
         "Les entreprises accompagnées deviennent à leur tour des relais auprès d'autres entreprises, ce qui démultiplie l'effet du programme.",
@@ -219,6 +237,7 @@ CODED: dict[str, list[str]] = {
         "La dynamique engagée se renforce d'elle-même : les entreprises accompagnées recrutent, forment leurs équipes et deviennent des relais auprès d'autres entreprises de leur filière.",
         "La visibilité croissante du pavillon régional attire chaque année davantage d'acheteurs, ce qui incite de nouvelles entreprises à y participer.",
         "La baisse du nombre d'exposants a réduit la visibilité du pavillon, entraînant une nouvelle diminution des inscriptions.",
+        "Chaque nouvelle entreprise exportatrice renforce l'attractivité de la filière auprès des acheteurs étrangers, ce qui favorise l'arrivée de nouveaux exportateurs.",
     ],
     "OTH.RESID": [
         "La réouverture de la liaison aérienne vers Bruxelles améliore l'accessibilité du territoire pour les acheteurs européens.",
@@ -231,6 +250,7 @@ CODED: dict[str, list[str]] = {
         "La hausse des coûts de l'énergie et des matières premières a fragilisé la situation financière de nombreuses entreprises exportatrices au cours de l'exercice.",
         "L'ouverture d'une ligne maritime directe vers l'Afrique de l'Ouest offre de nouvelles perspectives aux entreprises régionales.",
         "Les tensions commerciales entre les grandes puissances ont perturbé les flux d'exportation de plusieurs filières.",
+        "La dépréciation de plusieurs devises émergentes a réduit la demande adressée aux entreprises régionales.",
     ],
 }
 

@@ -16,6 +16,8 @@ CODED: dict[str, list[str]] = {
         "ce qu'on a mis en place, c'est qu'une entreprise qui arrive chez n'importe lequel d'entre nous est inscrite dans le même fichier, et le premier qui la voit prévient les autres",
         "on se répartit les salons en début d'année avec l'agence et la chambre d'agriculture, chacun prend ceux de sa filière et on se prête du monde au besoin",
         "quand j'ai une entreprise qui a surtout besoin d'argent, je l'envoie chez le chargé d'affaires de Bpifrance que je connais, et il me fait un retour",
+        "chaque fois qu'on prépare une mission, on prévient la chambre d'agriculture et l'agence, pour que personne ne lance la même chose",
+        "on a un tableau commun des entreprises accompagnées, je vois tout de suite si un collègue d'une autre structure s'en occupe déjà",
     ],
     "GOV.PILOT": [
         "c'est la Région qui a la compétence, c'est elle qui a écrit la feuille de route et qui nous donne les objectifs",
@@ -28,6 +30,8 @@ CODED: dict[str, list[str]] = {
         "tant qu'il n'y aura pas quelqu'un au niveau régional qui dise clairement ce qu'on fait et ce qu'on ne fait plus, on continuera à tourner en rond",
         "la Région nous a fixé des objectifs chiffrés, tant d'entreprises accompagnées, tant de primo-exportateurs, et on fait le bilan avec eux chaque semestre",
         "c'est le préfet de région qui a réuni tout le monde pour imposer une feuille de route commune, sinon ça ne se serait jamais fait",
+        "la Région a repris la main sur l'export il y a trois ans, depuis c'est elle qui fixe les objectifs et qui paie",
+        "personne n'arbitre, alors chaque structure fixe ses propres priorités et fait ses propres salons",
     ],
     "GOV.FRAG": [
         "on se retrouve à démarcher les mêmes entreprises que la chambre voisine, c'est absurde",
@@ -40,6 +44,8 @@ CODED: dict[str, list[str]] = {
         "on est au moins cinq organismes à proposer un diagnostic export sur le même département, et aucun ne sait vraiment ce que font les autres",
         "c'est la course aux entreprises, parce que nos financements dépendent du nombre d'entreprises qu'on accompagne, alors chacun garde les siennes",
         "les entreprises voient passer des logos différents pour des choses qui se ressemblent, elles finissent par ne plus répondre à personne",
+        "on a découvert la veille que l'agence organisait aussi une mission en Inde, la même semaine que la nôtre",
+        "il y a trop de petites structures qui veulent chacune avoir leur programme export, c'est illisible pour les entreprises",
     ],
     "GOV.PPP": [
         "la banque cofinance le programme avec nous, c'est inscrit dans une convention de trois ans",
@@ -52,6 +58,8 @@ CODED: dict[str, list[str]] = {
         "le programme tient parce que trois banques et un assureur ont accepté de mettre de l'argent à côté de la Région, sinon on n'aurait pas pu le financer",
         "on a signé une convention avec un cabinet de conseil privé spécialisé sur l'Afrique, qui prend le relais pour la partie terrain",
         "les grandes entreprises du territoire siègent au comité du fonds et y mettent une part, en échange elles ont de la visibilité",
+        "le programme est financé pour moitié par des entreprises privées du territoire, c'est dans la convention",
+        "on s'appuie sur des consultants privés conventionnés pour les marchés où on n'a pas de compétences",
     ],
     "GOV.ACTIV": [
         "quand un dirigeant m'appelle avec un projet concret, je décroche le téléphone et j'active mes contacts à l'étranger",
@@ -63,6 +71,8 @@ CODED: dict[str, list[str]] = {
         "un dirigeant m'a appelé un mardi soir parce qu'il devait répondre à un appel d'offres au Maroc, le mercredi midi je lui avais trouvé un partenaire local",
         "on a fait jouer nos contacts dans les ambassades pour qu'une entreprise puisse rencontrer le ministère de la santé au Sénégal",
         "mon rôle, c'est de savoir qui appeler, et quand une entreprise a un projet, je passe les coups de fil qu'il faut",
+        "on a trouvé en quarante-huit heures un distributeur en Espagne pour une entreprise qui venait de perdre le sien",
+        "j'ai décroché mon téléphone et j'ai appelé un ancien collègue en poste à Tokyo, le rendez-vous était calé le lendemain",
     ],
     "GOV.PROX": [
         "je connais personnellement la plupart des dirigeants du bassin, je les tutoie",
@@ -74,6 +84,8 @@ CODED: dict[str, list[str]] = {
         "les dirigeants d'ici n'iront jamais à la capitale régionale pour un rendez-vous, c'est pour ça qu'on tient des permanences dans les petites villes",
         "quand on suit une entreprise depuis dix ans, on connaît ses forces, ses faiblesses, ses enfants, c'est ça qui permet de donner le bon conseil",
         "on a voulu que chaque entreprise ait un seul nom et un seul numéro de téléphone, celui de son conseiller",
+        "les dirigeants ont mon portable, ils m'appellent directement, c'est ça la proximité",
+        "je suis de la région, je connais les familles, les entreprises, ça aide énormément pour la confiance",
     ],
     "GOV.ACCESS": [
         "les dossiers de financement sont trop lourds pour une TPE, ils abandonnent en cours de route",
@@ -86,6 +98,8 @@ CODED: dict[str, list[str]] = {
         "le chèque export est une bonne idée, mais les critères ont été resserrés et la moitié des entreprises qui le demandaient n'y ont plus droit",
         "quand une entreprise voit le prix d'un stand sur un pavillon, même subventionné, elle recule, surtout dans l'agroalimentaire",
         "on reçoit des entreprises découragées après avoir passé des heures sur la plateforme sans trouver l'aide qui leur correspond",
+        "il y a des entreprises qui renoncent parce qu'il faut déposer le dossier trois mois avant le salon",
+        "les tarifs de nos prestations restent trop élevés pour les toutes petites entreprises, même avec la subvention",
     ],
     "STR.INTL": [
         "on les aide d'abord à choisir deux ou trois pays cibles, plutôt que de partir dans tous les sens",
@@ -98,6 +112,8 @@ CODED: dict[str, list[str]] = {
         "on ne leur dit pas d'aller partout, on regarde avec elles les deux ou trois marchés où leur produit a vraiment une chance et on s'y tient",
         "cette entreprise a une vraie stratégie, elle sait qu'elle veut être présente en Amérique du Nord d'ici cinq ans et elle se donne les moyens",
         "beaucoup d'entreprises exportent par accident, un client étranger les contacte, mais elles n'ont pas de projet international à proprement parler",
+        "on a aidé cette entreprise à écrire un vrai plan export, avec trois pays prioritaires et des objectifs de chiffre",
+        "beaucoup de dirigeants veulent aller aux États-Unis tout de suite, on leur conseille souvent de commencer plus près",
     ],
     "STR.MODE": [
         "pour un premier pas, on conseille souvent un agent commercial, ça coûte moins cher qu'une structure",
@@ -110,6 +126,8 @@ CODED: dict[str, list[str]] = {
         "on leur explique la différence entre un agent payé à la commission et un distributeur qui achète et revend, c'est souvent flou pour eux",
         "pour les entreprises de cosmétiques, la vente en ligne vers l'Asie passe par des plateformes spécialisées, c'est un mode à part entière",
         "à partir d'un certain volume, on conseille de créer une structure locale, parce que le distributeur garde les clients pour lui",
+        "pour cette entreprise, on a trouvé un agent commercial au Danemark payé uniquement à la commission",
+        "les entreprises qui ont un V.I.E sur place vendent beaucoup plus que celles qui prospectent depuis la France",
     ],
     "STR.RESS": [
         "beaucoup d'entreprises passent directement par les bureaux de Paris, sans passer par nous",
@@ -121,6 +139,8 @@ CODED: dict[str, list[str]] = {
         "les entreprises qui ont déjà l'habitude de l'export vont chercher directement l'expertise à Paris ou auprès des bureaux à l'étranger",
         "certaines PME se débrouillent entièrement seules, avec des consultants qu'elles payent et des salons qu'elles choisissent elles-mêmes",
         "pour les questions de fiscalité internationale, on les renvoie vers des experts nationaux, ça dépasse ce qu'on sait faire ici",
+        "les entreprises d'ici vont de plus en plus chercher des conseils directement auprès de consultants privés, sans nous",
+        "pour la Chine, on les envoie vers les spécialistes de Paris, localement on n'a pas l'expertise",
     ],
     "STR.PORT": [
         "on a un programme où un grand groupe accueille des PME dans ses bureaux à l'étranger",
@@ -132,6 +152,8 @@ CODED: dict[str, list[str]] = {
         "on a convaincu un grand industriel de l'énergie d'accueillir deux de nos PME dans ses locaux à Abu Dhabi, avec un accès à ses réseaux",
         "le portage, c'est souvent un grand client qui emmène son fournisseur avec lui quand il construit une usine à l'étranger",
         "avec le programme de parrainage, un grand groupe présente la PME à ses partenaires étrangers, ça lui donne une crédibilité immédiate",
+        "le constructeur ferroviaire a emmené quatre de ses sous-traitants en Inde, avec un bureau partagé sur place",
+        "un grand groupe de la chimie héberge une de nos PME dans son centre de recherche à Singapour",
     ],
     "STR.CERT": [
         "la moitié des questions qu'on reçoit, c'est sur les normes du pays cible",
@@ -143,6 +165,8 @@ CODED: dict[str, list[str]] = {
         "pour exporter du vin en Chine, il faut un enregistrement auprès des autorités chinoises, on aide les domaines à monter le dossier",
         "beaucoup d'entreprises découvrent trop tard que leur produit n'est pas conforme aux normes du pays, alors qu'elles ont déjà signé",
         "la certification est souvent ce qui bloque les entreprises industrielles sur les appels d'offres internationaux",
+        "les entreprises du médical passent des années à obtenir les certifications américaines, on les aide sur le dossier",
+        "on a organisé une journée sur les normes d'étiquetage en Amérique du Nord, il y avait quarante entreprises",
     ],
     "STR.NETW": [
         "le club export réunit une quarantaine d'entreprises, elles se retrouvent tous les deux mois",
@@ -155,6 +179,8 @@ CODED: dict[str, list[str]] = {
         "les soirées du club export, c'est là que les dirigeants échangent des adresses de transitaires, d'avocats, de traducteurs",
         "on incite les entreprises à rejoindre la fédération de leur secteur, parce qu'elle a ses propres pavillons sur les grands salons",
         "les conseillers du commerce extérieur font un travail bénévole énorme, ils parrainent une dizaine de PME chacun",
+        "le club export, c'est une cinquantaine d'entreprises qui se voient régulièrement et qui s'échangent des contacts",
+        "on pousse les entreprises à venir sur le pavillon collectif, pour qu'elles rencontrent les autres exposants de la région",
     ],
     "STR.IMIT": [
         "rien ne vaut le témoignage d'un chef d'entreprise qui a réussi, les autres se disent pourquoi pas moi",
@@ -166,6 +192,8 @@ CODED: dict[str, list[str]] = {
         "on a vu une vague d'entreprises de la filière partir au Japon après qu'une première a réussi, toutes ont commencé par le même salon",
         "quand un dirigeant raconte qu'il a réussi en partant de rien, les autres dans la salle se disent qu'ils peuvent le faire aussi",
         "les entreprises copient beaucoup, si le voisin a pris un V.I.E, elles veulent un V.I.E",
+        "une entreprise a réussi au Canada, et trois autres de la même filière nous ont demandé de les accompagner là-bas",
+        "l'exemple de la petite biscuiterie qui exporte au Japon a convaincu beaucoup de dirigeants hésitants",
     ],
     "DYN.FREQ": [
         "on voit les entreprises du programme tous les mois, c'est un suivi serré",
@@ -177,6 +205,8 @@ CODED: dict[str, list[str]] = {
         "on essaie de voir chaque entreprise au moins une fois par trimestre, mais avec le portefeuille qu'on a, certaines passent entre les mailles",
         "avec les collègues de l'agence, on a un point téléphonique chaque lundi matin, ça dure vingt minutes",
         "il y a des entreprises qu'on ne revoit qu'au moment de la demande de subvention suivante, deux ans après",
+        "on fait un point mensuel avec chaque entreprise du programme, au téléphone ou sur place",
+        "les contacts avec certaines entreprises sont très espacés, parfois un seul par an",
     ],
     "DYN.INIT": [
         "on vient de lancer un parcours pour les entreprises qui n'ont jamais exporté",
@@ -189,6 +219,8 @@ CODED: dict[str, list[str]] = {
         "depuis septembre on propose un nouveau format, des rendez-vous en visio avec nos collègues à l'étranger, ça marche très bien pour les petits",
         "on a créé l'an dernier un club des primo-exportateurs, c'est tout nouveau, il y a déjà trente entreprises",
         "cette année, pour la première fois, on organise une mission commune avec la région voisine en Amérique du Sud",
+        "on vient de créer un service d'accompagnement spécialisé sur les marchés publics étrangers",
+        "l'an dernier on a lancé des rendez-vous d'affaires en ligne avec des acheteurs étrangers, c'est une première",
     ],
     "DYN.LEARN": [
         "après leur premier salon, les entreprises savent beaucoup mieux préparer leurs rendez-vous",
@@ -200,6 +232,8 @@ CODED: dict[str, list[str]] = {
         "les entreprises qui ont suivi le programme deux ans de suite n'ont plus du tout les mêmes questions, elles sont passées à un autre niveau",
         "nous aussi on s'est formés, sur l'Afrique par exemple on ne savait rien il y a cinq ans, maintenant on a des compétences",
         "après chaque salon, on fait un bilan avec les exposants sur ce qui a marché et ce qui n'a pas marché, et on ajuste",
+        "les entreprises apprennent énormément sur le premier salon, au deuxième elles sont déjà beaucoup plus efficaces",
+        "on a tiré les leçons de la mission au Brésil, la prochaine fois on préparera mieux les entreprises",
     ],
     "DYN.TREND": [
         "depuis la réforme, c'est beaucoup plus lisible pour les entreprises",
@@ -211,6 +245,8 @@ CODED: dict[str, list[str]] = {
         "les entreprises nous disent qu'il y a moins de sollicitations qu'avant, on a vraiment progressé sur ce point",
         "depuis la fusion des régions, on a perdu en proximité, les décisions se prennent plus loin et plus lentement",
         "le nombre d'entreprises qui viennent nous voir a augmenté chaque année depuis cinq ans",
+        "les entreprises trouvent qu'on est plus faciles à joindre qu'avant, c'est un vrai progrès",
+        "les budgets baissent depuis des années, on accompagne moins d'entreprises qu'il y a dix ans",
     ],
     "DYN.SELF": [
         "plus on a d'exportateurs au club, plus on monte de missions, et plus on attire de nouveaux exportateurs",
@@ -222,6 +258,8 @@ CODED: dict[str, list[str]] = {
         "le salon attire de plus en plus d'acheteurs parce qu'il y a de plus en plus d'exposants, et inversement, ça s'entretient tout seul",
         "les entreprises qui réussissent deviennent des parrains, qui amènent de nouvelles entreprises, qui réussissent à leur tour",
         "quand le pavillon perd des exposants, il devient moins visible, les acheteurs viennent moins et les exposants partent encore",
+        "plus il y a d'entreprises exportatrices dans la filière, plus les acheteurs étrangers s'y intéressent, et plus d'entreprises se mettent à exporter",
+        "chaque entreprise qui réussit nous amène d'autres entreprises, ça fait tache d'huile",
     ],
     "OTH.RESID": [
         "la fermeture de la ligne aérienne vers Londres a vraiment pénalisé les entreprises du coin",
@@ -233,6 +271,8 @@ CODED: dict[str, list[str]] = {
         "les sanctions contre la Russie ont coupé plusieurs de nos entreprises de marchés qu'elles avaient mis des années à construire",
         "la communauté chinoise de la ville sert parfois d'intermédiaire pour des entreprises qui veulent vendre en Chine",
         "l'aéroport n'a plus de vol direct vers Paris, ça complique beaucoup les déplacements des dirigeants",
+        "la hausse des taux d'intérêt rend le financement des projets à l'étranger beaucoup plus difficile",
+        "la présence d'un grand laboratoire américain sur la zone attire des entreprises étrangères",
     ],
 }
 

@@ -19,6 +19,8 @@ CODED: dict[str, list[str]] = {
         "quand je suis allé voir la banque pour financer le stand, ils avaient déjà eu la chambre au téléphone et ils savaient exactement ce qu'on préparait pour le salon de Chicago",
         "ils ont fait une réunion à trois avec moi, la Région, la chambre et l'agence, et à la fin chacun savait ce qu'il devait faire",
         "le gars de la chambre m'a dit que pour le financement il fallait voir Bpifrance, et il m'a obtenu le rendez-vous lui-même dans la semaine",
+        "on m'a posé les questions une seule fois, ensuite la chambre et la Région se sont transmis mes réponses, j'ai trouvé ça bien fait",
+        "les deux conseillers sont venus ensemble à l'usine, l'un pour le financement, l'autre pour les salons, ils avaient préparé le rendez-vous à deux",
     ],
     "GOV.PILOT": [
         "ici c'est la Région qui donne la direction, les autres suivent, ça au moins c'est clair",
@@ -31,6 +33,8 @@ CODED: dict[str, list[str]] = {
         "moi ce que je vois, c'est que la Région a pris les choses en main, elle a fixé les pays et les filières, et les autres structures exécutent derrière",
         "on nous a dit qu'il y avait un plan régional pour l'export, mais franchement je ne sais pas qui le porte ni qui décide de quoi",
         "c'est la Team France Export qui mène la barque maintenant, les autres se sont rangés derrière eux",
+        "qui commande, je n'en sais rien, la Région dit que c'est elle, la chambre dit que c'est elle",
+        "au moins maintenant il y a une ligne claire fixée par la Région, on sait quels salons sont soutenus et pourquoi",
     ],
     "GOV.FRAG": [
         "la même semaine j'ai eu trois coups de fil pour la même mission en Côte d'Ivoire, trois organismes différents",
@@ -43,6 +47,8 @@ CODED: dict[str, list[str]] = {
         "j'ai reçu deux questionnaires de diagnostic presque identiques à un mois d'intervalle, chacun avec son logo, et aucun des deux ne savait que j'avais rempli l'autre",
         "ils sont tellement nombreux que je ne sais jamais si je dois appeler la chambre, l'agence, le club ou la banque publique",
         "au salon de Paris, deux organismes avaient chacun leur stand pour vendre exactement la même prestation, j'ai trouvé ça assez ridicule",
+        "entre la chambre, l'agence, la Team France Export et les clubs, personne ne sait qui fait quoi, même pas eux",
+        "ils font tous la même réunion d'information sur l'export, chacun dans sa salle, à une semaine d'écart",
     ],
     "GOV.PPP": [
         "le programme qu'on a suivi était payé moitié par la chambre, moitié par ma banque, je n'ai pas eu grand-chose à sortir",
@@ -54,6 +60,8 @@ CODED: dict[str, list[str]] = {
         "le prêt pour notre filiale a été monté avec la banque, mais il y avait une garantie publique derrière et un accompagnement de la chambre, tout ça dans un même paquet",
         "la mission au Vietnam, c'est un grand groupe du secteur qui en payait une partie avec la Région, nous on n'a réglé que le billet d'avion",
         "le club est financé par les cotisations des entreprises mais aussi par la chambre et par la banque, c'est un peu un mélange",
+        "la mission a été financée par la Région et par une grosse banque mutualiste, qui avait mis son logo partout",
+        "le programme était porté par la chambre mais payé en bonne partie par des partenaires privés, des banques et un assureur",
     ],
     "GOV.ACTIV": [
         "j'ai appelé le mardi, le jeudi j'avais trois rendez-vous avec des importateurs à Montréal",
@@ -66,6 +74,8 @@ CODED: dict[str, list[str]] = {
         "j'ai parlé de mon projet au conseiller un vendredi, le lundi il m'envoyait les coordonnées de deux distributeurs suédois qu'il avait déjà appelés",
         "on avait un conteneur bloqué en douane à Dakar, un coup de fil à la chambre et le lendemain quelqu'un sur place s'en occupait",
         "c'est grâce à ses contacts qu'on a pu présenter nos produits à l'acheteur d'une chaîne de magasins en Belgique, sans lui on n'aurait jamais eu ce rendez-vous",
+        "en une matinée, il m'a trouvé le nom du responsable achats d'une chaîne de supermarchés en Belgique et il l'a appelé devant moi",
+        "j'avais besoin d'un traducteur juré pour un contrat en Pologne, ils m'en ont trouvé un le jour même par leurs contacts",
     ],
     "GOV.PROX": [
         "mon conseiller est à un quart d'heure d'ici, je passe le voir quand j'ai une question",
@@ -78,6 +88,8 @@ CODED: dict[str, list[str]] = {
         "ce que j'apprécie, c'est que mon conseiller connaît l'entreprise par cœur, il sait qui fait quoi chez nous, je n'ai pas besoin de tout réexpliquer",
         "quand j'ai un souci, je passe à l'antenne, c'est sur ma route en rentrant le soir",
         "à Paris ils ne nous connaissent pas, ici on est reçus par quelqu'un qui a visité l'usine et qui connaît mes clients",
+        "le conseiller, on se connaît depuis l'école, il vient à l'entreprise quand je l'appelle",
+        "je préfère quelqu'un qui est là, dans le département, qu'un expert qui ne me connaît pas à l'autre bout de la France",
     ],
     "GOV.ACCESS": [
         "le formulaire pour l'aide à la prospection faisait douze pages, j'ai failli laisser tomber",
@@ -90,6 +102,8 @@ CODED: dict[str, list[str]] = {
         "pour une aide de trois mille euros, on m'a demandé un bilan, un prévisionnel, un plan de prospection et des devis, j'ai passé deux jours dessus",
         "le problème c'est qu'il faut avancer tout l'argent et attendre presque un an pour être remboursé, pour une petite boîte c'est lourd",
         "je n'ai jamais compris à quelle aide j'avais droit, chaque fois qu'on m'explique, les conditions ont changé",
+        "les aides, il faut avoir le temps de les chercher et de remplir les papiers, et ce temps-là on ne l'a pas",
+        "la réponse est arrivée après le salon, donc l'aide ne servait plus à rien",
     ],
     "STR.INTL": [
         "notre objectif c'est de faire quarante pour cent du chiffre hors de France d'ici cinq ans",
@@ -102,6 +116,8 @@ CODED: dict[str, list[str]] = {
         "on s'est fixé une règle simple, pas plus d'un nouveau pays par an, et on ne passe au suivant que quand le premier marche",
         "notre idée, c'est de devenir la référence de notre niche en Europe du Nord avant de regarder ailleurs",
         "pour les États-Unis on a changé la recette et le nom du produit, parce que là-bas le goût n'est pas du tout le même",
+        "on a décidé de faire de l'Allemagne notre deuxième marché, on y met le paquet pendant trois ans",
+        "je ne veux pas aller partout, je veux être solide sur deux ou trois pays où on est vraiment bons",
     ],
     "STR.MODE": [
         "on a un agent à Milan qui touche une commission sur ce qu'il vend",
@@ -114,6 +130,8 @@ CODED: dict[str, list[str]] = {
         "on a commencé par un importateur, puis au bout de trois ans on a racheté sa société pour en faire notre filiale",
         "on vend sur Amazon en Allemagne et en Italie, c'est nous qui gérons les fiches produit depuis ici",
         "au Québec on a un représentant multicarte, il vend aussi d'autres marques françaises dans les magasins",
+        "en Suisse on travaille avec un grossiste qui achète nos produits et qui les revend aux restaurants",
+        "pour la Belgique, c'est notre commercial d'ici qui y va une semaine par mois, on vend en direct",
     ],
     "STR.RESS": [
         "pour l'Asie je ne passe pas par la chambre, je vais directement à Paris voir les spécialistes",
@@ -125,6 +143,8 @@ CODED: dict[str, list[str]] = {
         "je ne passe par personne ici, j'ai mon propre réseau en Asie que j'ai construit quand je travaillais pour un grand groupe",
         "pour la partie juridique, on a pris un cabinet à Paris qui connaît bien le droit américain, ici personne ne savait faire",
         "j'ai tout trouvé sur internet, les études de marché, les salons, les contacts, je n'ai demandé d'aide à personne",
+        "tout ce qui est Asie, je le fais avec un consultant que j'ai trouvé moi-même à Singapour",
+        "j'ai préféré payer un cabinet à Paris plutôt que d'attendre les gens d'ici",
     ],
     "STR.PORT": [
         "Airbus nous a emmenés dans ses bagages au Mexique, on a eu un bureau dans leur usine pendant six mois",
@@ -136,6 +156,8 @@ CODED: dict[str, list[str]] = {
         "le constructeur pour qui on fabrique des pièces nous a proposé de le suivre en Turquie, avec un coin dans son usine et ses contacts locaux",
         "c'est en étant hébergés chez un gros client à Houston qu'on a pu rencontrer les autres acteurs du pétrole là-bas",
         "le groupe nous a présentés à ses acheteurs en Asie comme un fournisseur de confiance, ça nous a ouvert des portes qu'on n'aurait jamais eues",
+        "notre client, un grand groupe du nucléaire, nous a fait venir sur son chantier en Finlande et nous a présentés aux autres entreprises",
+        "sans le grand groupe qui nous a logés dans ses bureaux, on n'aurait jamais pu tenir un an à Mexico",
     ],
     "STR.CERT": [
         "sans le marquage CE on ne pouvait même pas présenter la machine en Europe",
@@ -148,6 +170,8 @@ CODED: dict[str, list[str]] = {
         "les normes électriques ne sont pas les mêmes au Japon, on a dû refaire toute la carte électronique et repasser les tests",
         "le distributeur anglais voulait un label de commerce équitable, sans ça il ne prenait pas nos produits",
         "on a perdu six mois parce que l'étiquette n'était pas conforme à la réglementation américaine, il a fallu tout réimprimer",
+        "pour l'Australie, il a fallu faire tester le matériel dans un laboratoire agréé là-bas, ça a coûté une fortune",
+        "on a dû obtenir un agrément sanitaire pour exporter vers le Japon, une inspection de l'atelier et des dizaines de documents",
     ],
     "STR.NETW": [
         "je vais au club export tous les trimestres, on se raconte nos galères, j'apprends énormément",
@@ -160,6 +184,8 @@ CODED: dict[str, list[str]] = {
         "au club on est une vingtaine de patrons, on se retrouve une fois par mois, et c'est là que j'ai trouvé mon transitaire",
         "la fédération nous a trouvé une place sur le pavillon France à Dubaï, on était entourés d'autres boîtes du secteur",
         "le conseiller du commerce extérieur qui me parraine est un ancien directeur export, il me donne un coup de main bénévolement",
+        "je suis membre du club des exportateurs depuis cinq ans, c'est un peu ma deuxième famille professionnelle",
+        "au dîner du pavillon collectif, j'ai rencontré un autre fabricant qui m'a donné le nom de son transitaire",
     ],
     "STR.IMIT": [
         "j'ai vu que mon voisin vendait au Japon, je me suis dit pourquoi pas nous",
@@ -172,6 +198,8 @@ CODED: dict[str, list[str]] = {
         "mon concurrent direct a ouvert un bureau à Londres, j'ai regardé comment il avait fait et j'ai fait pareil un an après",
         "c'est en voyant la petite conserverie d'à côté partir au Japon que je me suis dit que notre produit pouvait aussi plaire là-bas",
         "le patron qui a témoigné à la réunion avait la même taille de boîte que moi, ça m'a donné confiance pour me lancer",
+        "un copain qui fait du fromage a commencé à vendre à New York, je me suis dit que mon saucisson pouvait marcher aussi",
+        "j'ai suivi l'exemple de la coopérative voisine, elle avait pris un V.I.E, j'en ai pris un aussi",
     ],
     "DYN.FREQ": [
         "on se voit tous les mois avec la chambre, c'est devenu une habitude",
@@ -183,6 +211,8 @@ CODED: dict[str, list[str]] = {
         "avec le conseiller on s'appelle à peu près tous les quinze jours, même quand il n'y a rien de spécial, juste pour faire le point",
         "je n'ai eu personne au téléphone depuis le salon de l'an dernier, aucun suivi",
         "pendant la préparation de la mission on se parlait presque tous les jours, après ça s'est calmé",
+        "avec l'agence, c'est un coup de fil tous les deux ou trois mois, pas plus",
+        "le conseiller m'envoie un message presque chaque semaine avec des appels d'offres ou des salons",
     ],
     "DYN.INIT": [
         "ils viennent de lancer un programme pour les primo-exportateurs, on s'est inscrits tout de suite",
@@ -194,6 +224,8 @@ CODED: dict[str, list[str]] = {
         "ils ont lancé il y a six mois un programme d'accompagnement sur un an, avec un coach et des rendez-vous à l'étranger, on est dans la première promo",
         "la Région vient de créer une aide pour embaucher un commercial export, je ne savais pas que ça existait avant cet hiver",
         "cette année il y a eu pour la première fois un pavillon régional au salon de Tokyo",
+        "il y a un nouveau service de la chambre qui fait des études de marché express, ils viennent de le créer",
+        "la Région a ouvert cette année un bureau à Montréal, c'est une nouveauté",
     ],
     "DYN.LEARN": [
         "après deux salons on sait monter un stand seuls, on n'a plus besoin de personne",
@@ -206,6 +238,8 @@ CODED: dict[str, list[str]] = {
         "la première fois on est partis au salon sans rendez-vous, sans traduction, on est revenus bredouilles, maintenant on prépare tout trois mois avant",
         "avec le temps, on a appris à lire un contrat de distribution et à repérer les clauses qui piègent",
         "notre V.I.E est revenu avec une connaissance du marché allemand qu'on n'avait pas, il forme les autres maintenant",
+        "maintenant on sait faire un dossier export seuls, la première fois il nous avait fallu de l'aide pour tout",
+        "on s'est trompés de distributeur en Italie, on en a tiré une leçon, on vérifie tout avant de signer",
     ],
     "DYN.TREND": [
         "depuis trois ou quatre ans c'est beaucoup plus simple, il y a moins d'interlocuteurs",
@@ -218,6 +252,8 @@ CODED: dict[str, list[str]] = {
         "il y a dix ans, il fallait se battre pour avoir un rendez-vous, aujourd'hui on nous appelle et on nous propose des choses",
         "avant, on avait un conseiller qui connaissait la filière, maintenant ils changent tous les deux ans et c'est moins bien",
         "c'est plus simple qu'avant pour les aides, il y a moins de papiers à fournir",
+        "ça s'est beaucoup amélioré ces dernières années, on est moins baladés d'un bureau à l'autre",
+        "c'était mieux avant, quand il y avait encore un conseiller export à la sous-préfecture",
     ],
     "DYN.SELF": [
         "plus on exporte, plus on a de contacts, et plus on a de contacts, plus on exporte",
@@ -229,6 +265,8 @@ CODED: dict[str, list[str]] = {
         "depuis qu'on vend en Suède, on reçoit des demandes de Norvège et de Finlande, les clients se parlent entre eux et ça ne s'arrête plus",
         "plus on fait de salons, plus on est connus, et plus on est connus, plus les acheteurs viennent nous voir sans qu'on ait à bouger",
         "quand les premières boîtes de la zone ont commencé à exporter, les transporteurs se sont organisés, et du coup c'est devenu plus facile pour tout le monde",
+        "un client en Allemagne en amène un autre, qui en amène un troisième, on n'a presque plus besoin de prospecter",
+        "moins on va sur les salons, moins on a de clients, et moins on a les moyens d'aller sur les salons",
     ],
     "OTH.RESID": [
         "sans l'aéroport de Toulouse, je ne ferais pas le marché allemand, je fais l'aller-retour dans la journée",
@@ -241,6 +279,8 @@ CODED: dict[str, list[str]] = {
         "depuis le Brexit, chaque envoi au Royaume-Uni demande une déclaration en douane, ça a refroidi nos clients anglais",
         "la ligne TGV directe vers Bruxelles a tout changé pour nous, je peux recevoir des clients belges dans la journée",
         "avec l'inflation, nos clients étrangers ont réduit leurs commandes, ils attendent de voir",
+        "avec le prix du gazole, livrer l'Europe du Nord par camion est devenu très cher",
+        "la crise au Proche-Orient a bloqué nos livraisons au Liban pendant des mois",
     ],
 }
 
