@@ -1,11 +1,17 @@
 """Generate coding/data/corpus.csv from the hand-written statements (seeded, reproducible).
 
-Each hand-written statement is rendered twice in spoken register (openers, hesitations,
-repetitions, closers, occasional digressions) with different slot fillers; some turns join
-two statements (multi-label). Small talk and interviewer questions are coded with nothing.
-The `group` column names the hand-written statement a row comes from (for grouped
-cross-validation). The held-out split is drawn by statement, so no held-out segment shares
-its wording core with a training segment.
+Every hand-written statement (coding/data/statements.py and its register modules) becomes one
+corpus row. Spoken statements are rendered as spoken turns (openers, hesitations, repeated
+words, closers, occasional digressions); written ones (formal speech, institutional and
+academic prose) stand as written, some with typographic apostrophes. A few spoken turns join
+two statements of the same register and split (multi-label). Interviewer questions are
+coded with nothing.
+
+Columns: id, text, codes (';'-separated), speaker_type (sme, relay, document, interviewer),
+split (train or heldout), group (the key of the hand-written statement a row comes from, for
+grouped cross-validation) and register. The held-out split is drawn by statement: a statement
+and every row that renders it are on one side; within each register a fifth of each code's
+statements (and of the negatives) is held out.
 
 Run: .venv/bin/python -m coding.data.make_corpus
 """
@@ -16,63 +22,14 @@ import csv
 import random
 from pathlib import Path
 
-from coding.data.statements import SMALL_TALK, STATEMENTS
+from coding.data.statements import SPEAKER, SPOKEN, Statement, statements
 
 OUT = Path(__file__).with_name("corpus.csv")
-SEED = 20261127
-HELDOUT_SHARE = 0.2
-
-SLOTS = {
-    "PAYS": [
-        "Maroc",
-        "Québec",
-        "Japon",
-        "Vietnam",
-        "Sénégal",
-        "Brésil",
-        "Canada",
-        "Mexique",
-        "Chili",
-        "Portugal",
-        "Danemark",
-        "Kenya",
-        "Royaume-Uni",
-        "Pérou",
-    ],
-    "VILLE": [
-        "Nîmes",
-        "Perpignan",
-        "Béziers",
-        "Alès",
-        "Sète",
-        "Rodez",
-        "Narbonne",
-        "Mende",
-        "Carcassonne",
-        "Lunel",
-    ],
-    "ACTEUR": [
-        "la CCI",
-        "la Région",
-        "Business France",
-        "la Team France Export",
-        "l'agence",
-        "la chambre des métiers",
-        "Bpifrance",
-        "la banque",
-        "l'agence régionale",
-    ],
-    "PRODUIT": [
-        "nos vannes",
-        "nos fromages",
-        "le vin",
-        "nos capteurs",
-        "nos meubles",
-        "nos cosmétiques",
-        "nos logiciels",
-        "nos huiles",
-    ],
-}
+SEED = 20261204
+HELDOUT_EVERY = 5  # one statement in five, per register and code, is held out
+JOIN_SHARE = 0.2  # spoken turns joining two statements, as a share of the spoken statements
+TYPO_APOSTROPHE = 0.5  # share of written rows rendered with ’ instead of '
+FIELDS = ["id", "text", "codes", "speaker_type", "split", "group", "register"]
 OPENERS = [
     "Euh, ",
     "Bon, ",
@@ -154,40 +111,6 @@ PAUSE_BEFORE = {
 }
 NO_PAUSE_AFTER = {"ce", "de", "le", "la", "les", "ne", "que", "qu'", "plus", "moins", "à", "et"}
 REPEATABLE = {"on", "je", "le", "la", "les", "de", "c'est", "il", "nous", "ils", "en", "à", "un"}
-QUESTIONS = [
-    "et avec la CCI, vous travaillez comment",
-    "vous exportez dans quels pays aujourd'hui",
-    "qui pilote l'appui à l'export dans la région, selon vous",
-    "est-ce que les structures se coordonnent entre elles",
-    "vous êtes membre d'un club ou d'un réseau d'exportateurs",
-    "à quelle fréquence êtes-vous en contact avec eux",
-    "qu'avez-vous appris de ces missions",
-    "est-ce que la situation a évolué ces dernières années",
-    "un grand groupe vous a-t-il aidé à l'étranger",
-    "vous avez une certification particulière",
-    "comment vendez-vous à l'étranger, en direct, avec un agent",
-    "y a-t-il eu de nouvelles initiatives récemment",
-    "les aides, vous les trouvez accessibles",
-    "vous avez un interlocuteur proche de chez vous",
-    "il y a des doublons entre structures",
-    "les banques sont associées aux actions",
-    "racontez-moi une fois où le réseau s'est mobilisé",
-    "d'autres entreprises vous ont inspiré",
-    "décrivez-moi votre structure",
-    "et vous passez par des ressources à Paris ou ici",
-    "d'accord, et ensuite",
-    "vous pouvez préciser",
-    "c'était quand, à peu près",
-    "et ça a marché",
-]
-
-
-def fill(text: str, rng: random.Random) -> str:
-    """Replace {SLOT} markers with random fillers."""
-    for slot, choices in SLOTS.items():
-        while "{" + slot + "}" in text:
-            text = text.replace("{" + slot + "}", rng.choice(choices), 1)
-    return text
 
 
 def hesitate(text: str, rng: random.Random) -> str:
@@ -212,111 +135,103 @@ def hesitate(text: str, rng: random.Random) -> str:
 
 
 def speak(core: str, rng: random.Random) -> str:
-    """Render a statement core as a spoken turn."""
-    body = hesitate(fill(core, rng), rng)
+    """Render a statement as a spoken turn."""
+    body = hesitate(core, rng)
     opener = rng.choice(OPENERS)
     if opener.endswith("que ") and body[0].lower() in "aeiouéèêàhy":
         opener = opener[:-2] + "'"
     text = opener + body if opener else body
     text += rng.choice(CLOSERS)
-    if rng.random() < 0.12:
+    if rng.random() < 0.1:
         text = rng.choice(DIGRESSIONS) + text[0].upper() + text[1:]
-    if rng.random() < 0.12:
+    if rng.random() < 0.1:
         text += rng.choice(TAIL_DIGRESSIONS)
     return text[0].upper() + text[1:]
 
 
-def _items() -> list[tuple[str, str, str, str]]:
-    """Return (group, who, core, code) for every hand-written statement."""
-    items = []
-    for code, lines in STATEMENTS.items():
-        for i, line in enumerate(lines):
-            who, core = line.split("|", 1)
-            items.append((f"{code}#{i}", who, core, code))
-    for i, line in enumerate(SMALL_TALK):
-        who, core = line.split("|", 1)
-        items.append((f"TALK#{i}", who, core, ""))
-    return items
+def write(text: str, rng: random.Random) -> str:
+    """Render a written statement: as it stands, sometimes with typographic apostrophes."""
+    return text.replace("'", "’") if rng.random() < TYPO_APOSTROPHE else text
 
 
-def _speaker(who: str, rng: random.Random) -> str:
-    return {"s": "sme", "r": "relay"}.get(who) or rng.choice(["sme", "relay"])
+def ask(question: str, rng: random.Random) -> str:
+    """Render an interviewer question."""
+    opener = rng.choice(["", "Et ", "D'accord. ", "Très bien. ", "Hmm. ", "Je vois. "])
+    first = question[0].upper() + question[1:] if not opener or opener.endswith(". ") else question
+    return opener + first + " ?"
+
+
+def heldout_keys(items: list[Statement], rng: random.Random) -> set[str]:
+    """Hold out one statement in HELDOUT_EVERY within each register, spread over its codes.
+
+    Statements are ordered by stratum (first code, or kind for uncoded ones), shuffled within
+    each stratum, and every HELDOUT_EVERY-th one from a random offset is held out, so each
+    register and each code keeps about the same held-out share.
+    """
+    held: set[str] = set()
+    for reg in sorted({s.register for s in items}):
+        strata: dict[str, list[Statement]] = {}
+        for s in items:
+            if s.register == reg:
+                strata.setdefault(s.codes[0] if s.codes else s.kind, []).append(s)
+        ordered: list[Statement] = []
+        for name in sorted(strata):
+            group = strata[name][:]
+            rng.shuffle(group)
+            ordered += group
+        offset = rng.randrange(HELDOUT_EVERY)
+        held |= {s.key for i, s in enumerate(ordered) if (i + offset) % HELDOUT_EVERY == 0}
+    return held
+
+
+def _row(text: str, codes, register: str, split: str, group: str) -> dict[str, str]:
+    return {
+        "text": text,
+        "codes": ";".join(sorted(codes)),
+        "speaker_type": SPEAKER[register],
+        "split": split,
+        "group": group,
+        "register": register,
+    }
 
 
 def build(rng: random.Random) -> list[dict[str, str]]:
     """Build every corpus row (before ids)."""
-    items = _items()
-    by_code: dict[str, list] = {}
-    for it in items:
-        by_code.setdefault(it[3], []).append(it)
-    held: set[str] = set()
-    for group in by_code.values():
-        k = max(1, round(len(group) * HELDOUT_SHARE))
-        held |= {it[0] for it in rng.sample(group, k)}
+    items = statements()
+    held = heldout_keys(items, rng)
     rows = []
-    for group, who, core, code in items:
-        split = "heldout" if group in held else "train"
-        for _ in range(2):
-            rows.append(
-                {
-                    "text": speak(core, rng),
-                    "codes": code,
-                    "speaker_type": _speaker(who, rng),
-                    "split": split,
-                    "group": group,
-                }
-            )
-    rows += _multi(items, held, rng)
-    rows += _questions(rng)
+    for s in items:
+        split = "heldout" if s.key in held else "train"
+        if s.kind == "question":
+            text = ask(s.text, rng)
+        elif s.register in SPOKEN:
+            text = speak(s.text, rng)
+        else:
+            text = write(s.text, rng)
+        rows.append(_row(text, s.codes, s.register, split, s.key))
+    rows += _joins(items, held, rng)
     return rows
 
 
-def _multi(items, held, rng: random.Random) -> list[dict[str, str]]:
-    """Join two statements of different codes in one turn (same split, same speaker kind)."""
-    coded = [it for it in items if it[3]]
+def _joins(items: list[Statement], held: set[str], rng: random.Random) -> list[dict[str, str]]:
+    """Spoken turns joining two statements of one register and one split, the first coded."""
     rows = []
-    for split in ("train", "heldout"):
-        pool = [it for it in coded if (it[0] in held) == (split == "heldout")]
-        for _ in range(int(len(pool) * 0.4)):
-            a, b = rng.sample(pool, 2)
-            if a[3] == b[3] or {a[1], b[1]} == {"s", "r"}:
-                continue
-            text = (
-                speak(a[2], rng).rstrip(".")
-                + rng.choice(JOINERS)
-                + hesitate(fill(b[2], rng), rng)
-                + "."
-            )
-            who = a[1] if a[1] != "b" else b[1]
-            rows.append(
-                {
-                    "text": text,
-                    "codes": ";".join(sorted({a[3], b[3]})),
-                    "speaker_type": _speaker(who, rng),
-                    "split": split,
-                    "group": a[0],
-                }
-            )
-    return rows
-
-
-def _questions(rng: random.Random) -> list[dict[str, str]]:
-    """Interviewer questions mention the themes but are not coded."""
-    held = set(rng.sample(range(len(QUESTIONS)), round(len(QUESTIONS) * HELDOUT_SHARE)))
-    rows = []
-    for i, q in enumerate(QUESTIONS):
-        opener = rng.choice(["", "Et ", "D'accord. ", "Très bien. ", "Hmm. ", "Je vois. "])
-        first = q[0].upper() + q[1:] if not opener or opener.endswith(". ") else q
-        text = opener + first
-        rows.append(
-            {
-                "text": text + " ?",
-                "codes": "",
-                "speaker_type": rng.choice(["sme", "relay"]),
-                "split": "heldout" if i in held else "train",
-                "group": f"Q#{i}",
-            }
-        )
+    for reg in SPOKEN:
+        for split in ("train", "heldout"):
+            pool = [
+                s
+                for s in items
+                if s.register == reg
+                and s.kind in ("coded", "negative")
+                and (s.key in held) == (split == "heldout")
+            ]
+            coded = [s for s in pool if s.kind == "coded"]
+            for _ in range(round(len(pool) * JOIN_SHARE)):
+                a, b = rng.choice(coded), rng.choice(pool)
+                if a.key == b.key or set(a.codes) & set(b.codes):
+                    continue
+                text = speak(a.text, rng).rstrip(".") + rng.choice(JOINERS) + hesitate(b.text, rng)
+                rows.append(_row(text + ".", set(a.codes) | set(b.codes), reg, split, a.key))
     return rows
 
 
@@ -327,9 +242,7 @@ def main() -> None:
     rng.shuffle(rows)
     tmp = OUT.with_suffix(".tmp")
     with tmp.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(
-            fh, fieldnames=["id", "text", "codes", "speaker_type", "split", "group"]
-        )
+        writer = csv.DictWriter(fh, fieldnames=FIELDS)
         writer.writeheader()
         for i, row in enumerate(rows, 1):
             writer.writerow({"id": f"c{i:04d}", **row})
