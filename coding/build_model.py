@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from coding.classifier import analyse_texts, make_theme_pipeline, without_analysis
+from coding.classifier import analyse_texts, make_candidate, without_analysis
 from coding.codebook import default_codebook
 from coding.model import (
     cross_validate,
@@ -49,8 +49,10 @@ def _summary(report: dict) -> dict:
     }
 
 
-def learning_curve(train: pd.DataFrame, held: pd.DataFrame, cb, seed: int = 0) -> list[dict]:
-    """Held-out figures for models trained on growing random subsets of the train split."""
+def learning_curve(
+    train: pd.DataFrame, held: pd.DataFrame, cb, candidate: str, seed: int = 0
+) -> list[dict]:
+    """Held-out figures of one candidate trained on growing random subsets of the train split."""
     codes = cb.codes
     ftr = analyse_texts(train["text"].tolist())
     fhe = analyse_texts(held["text"].tolist())
@@ -60,7 +62,7 @@ def learning_curve(train: pd.DataFrame, held: pd.DataFrame, cb, seed: int = 0) -
     out = []
     for size in [s for s in CURVE_SIZES if s <= len(train)]:
         idx = np.sort(rng.choice(len(train), size=size, replace=False))
-        pipe = without_analysis(make_theme_pipeline(keywords_for(cb, "code")))
+        pipe = without_analysis(make_candidate(candidate, keywords_for(cb, "code")))
         pipe.fit(ftr.iloc[idx], Y[idx], model__groups=train["group"].to_numpy()[idx])
         rep = metrics_report(HY, pipe.predict(fhe), codes, cb)
         out.append({"train_size": size, **_summary(rep)})
@@ -78,7 +80,7 @@ def main(argv: list[str] | None = None) -> dict:
     corpus = pd.read_csv(CORPUS, keep_default_na=False, dtype=str)
     train, held = corpus[corpus["split"] == "train"], corpus[corpus["split"] == "heldout"]
     sets, level = parse_labels(train["codes"], cb)
-    _log(f"training on {len(train)} segments (grouped 5-fold CV first)")
+    _log(f"training on {len(train)} segments (model selection by grouped 5-fold CV first)")
     model = train_model(
         train["text"].tolist(),
         sets,
@@ -105,11 +107,15 @@ def main(argv: list[str] | None = None) -> dict:
         },
         "heldout": _summary(heldout),
         "heldout_per_code_f1": {c: round(v["f1"], 3) for c, v in heldout["per_code"].items()},
+        "candidate": model.candidate,
+        "selection": {
+            c["name"]: c["mean_family_alpha"] for c in model.meta["selection"]["candidates"]
+        },
         "cv_train_grouped": _summary(model.meta["cv_metrics"]),
         "cv_corpus_grouped": _summary(cv_all),
     }
     if not args.no_curve:
-        figures["learning_curve"] = learning_curve(train, held, cb)
+        figures["learning_curve"] = learning_curve(train, held, cb, model.candidate)
     model.meta["heldout_metrics"] = heldout
     model.meta["figures"] = figures
     save_model(model, args.out)
