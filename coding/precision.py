@@ -15,7 +15,6 @@ the floor (not only their average).
 from __future__ import annotations
 
 import numpy as np
-from sklearn.isotonic import IsotonicRegression
 
 DEFAULT_FLOOR = 0.6
 #: A threshold must rest on at least this many out-of-fold segments scoring above it.
@@ -25,7 +24,10 @@ GRID = np.round(np.arange(0.05, 0.976, 0.025), 3)
 
 def check_floor(floor: float) -> float:
     """Return the floor as a float, refusing values outside (0, 1]."""
-    value = float(floor)
+    try:
+        value = float(floor)
+    except (TypeError, ValueError):
+        raise ValueError(f"precision floor must be a number in (0, 1], got {floor!r}") from None
     if not 0.0 < value <= 1.0:
         raise ValueError(f"precision floor must be in (0, 1], got {floor!r}")
     return value
@@ -33,6 +35,8 @@ def check_floor(floor: float) -> float:
 
 def precision_curve(y: np.ndarray, scores: np.ndarray, grid: np.ndarray = GRID) -> list[list]:
     """Return [[score, precision at that score or None, hits at or above, precision of them]]."""
+    from sklearn.isotonic import IsotonicRegression  # the web app reads curves without sklearn
+
     y = np.asarray(y, dtype=float)
     s = np.asarray(scores, dtype=float)
     if len(y) and 0 < y.sum() < len(y):

@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from coding.agreement import krippendorff_alpha  # noqa: E402
-from coding.cli import coding_group  # noqa: E402
+from coding.commands import coding_group  # noqa: E402
 
 FAMILIES = ("GOVERNANCE", "STRATEGY", "DYNAMICS")
 ALL_FAMILIES = (*FAMILIES, "OTHER")
