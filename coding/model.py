@@ -21,7 +21,12 @@ from sklearn.model_selection import GroupKFold, KFold
 from sklearn.pipeline import Pipeline
 
 from coding.agreement import alpha_draws, krippendorff_alpha
-from coding.classifier import CANDIDATES, PLAIN_CANDIDATE, analyse_texts, make_candidate
+from coding.classifier import (
+    PLAIN_CANDIDATE,
+    analyse_texts,
+    available_candidates,
+    make_candidate,
+)
 from coding.codebook import Codebook
 from coding.nlp import MODEL_NAME
 from coding.precision import DEFAULT_FLOOR, check_floor, precision_tables
@@ -32,6 +37,7 @@ META_FILE = "meta.json"
 #: Types outside skops' defaults that a theme model may contain; anything else is refused.
 TRUSTED_TYPES = [
     "coding.classifier.KeywordHits",
+    "coding.classifier.SentenceEncoder",
     "coding.classifier.SpacyAnalyzer",
     "coding.classifier.ThresholdedOneVsRest",
     "sklearn.utils._bunch.Bunch",
@@ -344,7 +350,7 @@ def train_model(
     measured and the plain candidate (or the first of ``candidates``) is fitted.
     """
     floor = check_floor(floor)
-    names = list(CANDIDATES) if candidates is None else list(candidates)
+    names = available_candidates() if candidates is None else list(candidates)
     codes = label_space(codebook, level)
     keywords = keywords_for(codebook, level)
     frame = analyse_texts(texts)

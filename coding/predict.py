@@ -40,7 +40,8 @@ def iter_scores(
     chunk and returns only the scores; at most 2 chunks per worker are in flight, so memory
     stays flat however long the input is.
     """
-    if workers <= 1 or "fork" not in mp.get_all_start_methods():
+    # the sentence encoder's OpenMP threads do not survive a fork: one process for it
+    if workers <= 1 or "fork" not in mp.get_all_start_methods() or model.candidate == "encoder":
         for chunk in chunks:
             yield model.predict_proba(chunk)
         return

