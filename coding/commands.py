@@ -95,13 +95,40 @@ def _drop_blank(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[~blank].reset_index(drop=True)
 
 
-def _labels(frame: pd.DataFrame, cb: Codebook, path: Path):
+def _labels(frame: pd.DataFrame, cb: Codebook, path: Path, level: str | None = None):
     from coding.model import LabelError, parse_labels
 
     try:
-        return parse_labels(frame["codes"], cb)
+        return parse_labels(frame["codes"], cb, level)
     except LabelError as exc:
         raise click.ClickException(f"{path}: {exc}") from exc
+
+
+#: Columns naming the document a row comes from, first found wins: folds keep documents whole.
+GROUP_COLUMNS = ("group", "document_id", "transcript_id")
+
+
+def _groups(frame: pd.DataFrame) -> list | None:
+    for col in GROUP_COLUMNS:
+        if col in frame.columns:
+            return frame[col].tolist()
+    return None
+
+
+def _fmt(x) -> str:
+    return "n/a" if x is None else f"{x:.3f}"
+
+
+def _log_selection(selection: dict) -> None:
+    """Print one line per candidate (mean and per-family alpha with 95 % intervals)."""
+    for c in selection["candidates"]:
+        mark = "*" if c["name"] == selection["chosen"] else " "
+        lo, hi = (c["mean_family_alpha_ci"] + [None, None])[:2]
+        fams = "  ".join(f"{f[0]} {_fmt(v['alpha'])}" for f, v in c["family_alpha"].items())
+        _log(
+            f"{mark} {c['name']:<14} mean family alpha {_fmt(c['mean_family_alpha'])} "
+            f"[{_fmt(lo)}, {_fmt(hi)}]  {fams}"
+        )
 
 
 # --- writing output ------------------------------------------------------------------------
@@ -157,7 +184,8 @@ _codebook_opt = click.option(
     required=True,
     type=click.Path(path_type=Path),
     help="CSV with columns text and codes (';'-separated leaf codes or family keys; "
-    "empty for none); an optional group column keeps near-duplicates together.",
+    "empty for none); an optional group, document_id or transcript_id column keeps the rows "
+    "of one document in the same fold.",
 )
 @click.option(
     "--out",
@@ -171,38 +199,97 @@ _codebook_opt = click.option(
     default=5,
     show_default=True,
     type=click.IntRange(0),
-    help="Cross-validation folds for the metrics stored with the model (0: skip).",
+    help="Cross-validation folds for model selection, metrics and measured precision "
+    "(0: skip them and fit the plain model).",
+)
+@click.option(
+    "--level",
+    type=click.Choice(["auto", "code", "family"]),
+    default="auto",
+    show_default=True,
+    help="Train on leaf codes or on families (family keys in the data, or leaf codes mapped "
+    "up); auto: family as soon as a family key appears.",
+)
+@click.option(
+    "--candidate",
+    "candidates",
+    multiple=True,
+    help="Compare only these candidate models (repeatable): tfidf, vectors, tfidf+vectors, "
+    "full, encoder (needs the [encoder] extra). Default: every one installed.",
+)
+@click.option(
+    "--floor",
+    default=0.6,
+    show_default=True,
+    type=click.FloatRange(0, 1, min_open=True),
+    help="Precision floor for the suggestion thresholds stored with the model.",
 )
 @_codebook_opt
-def train_cmd(data: Path, out: Path, folds: int, codebook_path: str | None) -> None:
-    """Train a theme model on coded segments and save it with its metrics."""
+def train_cmd(
+    data: Path,
+    out: Path,
+    folds: int,
+    level: str,
+    candidates: tuple[str, ...],
+    floor: float,
+    codebook_path: str | None,
+) -> None:
+    """Choose a theme model by cross-validation, train it on coded segments and save it."""
     from coding.model import save_model, train_model
 
     cb = _codebook(codebook_path)
     frame = _drop_blank(_read_all(data, ["text", "codes"]))
-    sets, level = _labels(frame, cb, data)
+    sets, level = _labels(frame, cb, data, None if level == "auto" else level)
     if len(frame) < 2 or not any(sets):
         raise click.ClickException(f"{data}: need at least 2 rows and one coded row to train")
     if folds == 1 or folds > len(frame):
         raise click.ClickException(f"--folds must be 0 or between 2 and {len(frame)}")
-    groups = frame["group"].tolist() if "group" in frame.columns else None
+    _check_candidates(candidates)
     _log(f"training a {level}-level model on {len(frame)} segments")
     model = train_model(
-        frame["text"].tolist(), sets, cb, level, folds=folds, groups=groups, progress=_log
+        frame["text"].tolist(),
+        sets,
+        cb,
+        level,
+        folds=folds,
+        groups=_groups(frame),
+        progress=_log,
+        candidates=list(candidates) or None,
+        floor=floor,
     )
     save_model(model, out)
     cv = model.meta.get("cv_metrics") or {}
-    click.echo(
-        json.dumps(
+    selection = model.meta.get("selection")
+    summary = {"out": str(out), "level": level, "n": len(frame), "candidate": model.candidate}
+    if selection:
+        _log_selection(selection)
+        chosen = next(c for c in selection["candidates"] if c["name"] == model.candidate)
+        summary.update(
             {
-                "out": str(out),
-                "level": level,
-                "n": len(frame),
                 "macro_f1": cv.get("macro_f1"),
-                "mean_family_alpha": cv.get("mean_family_alpha"),
+                **chosen,
+                "candidates": {c["name"]: c["mean_family_alpha"] for c in selection["candidates"]},
             }
         )
-    )
+        summary.pop("name"), summary.pop("seconds")
+    else:
+        summary.update({"macro_f1": None, "mean_family_alpha": None})
+    click.echo(json.dumps(summary, ensure_ascii=False))
+
+
+def _check_candidates(names: tuple[str, ...]) -> None:
+    from coding.classifier import CANDIDATES, OPTIONAL_CANDIDATES, available_candidates
+
+    for name in names:
+        if name not in CANDIDATES:
+            raise click.ClickException(
+                f"unknown candidate {name!r}; expected one of {', '.join(CANDIDATES)}"
+            )
+        if name not in available_candidates():
+            raise click.ClickException(
+                f"candidate {name!r} needs the optional package {OPTIONAL_CANDIDATES[name]}: "
+                "pip install 'milieu-toolkit[encoder]'"
+            )
 
 
 def _load(model_arg: str, cb: Codebook):
@@ -235,7 +322,8 @@ def _load(model_arg: str, cb: Codebook):
     "out",
     required=True,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="CSV to write: id, codes (';'-separated), scores (JSON code -> probability).",
+    help="CSV to write: id, codes (';'-separated), scores (JSON code -> score), precision "
+    "(JSON code -> out-of-fold precision measured at that score, for the codes given).",
 )
 @click.option(
     "--level",
@@ -243,6 +331,13 @@ def _load(model_arg: str, cb: Codebook):
     default="code",
     show_default=True,
     help="Report leaf codes or their families.",
+)
+@click.option(
+    "--floor",
+    default=None,
+    type=click.FloatRange(0, 1, min_open=True),
+    help="Give only codes whose measured precision reaches this floor (e.g. 0.6) instead of "
+    "the model's decision thresholds.",
 )
 @click.option(
     "--workers",
@@ -253,14 +348,22 @@ def _load(model_arg: str, cb: Codebook):
 )
 @_codebook_opt
 def predict_cmd(
-    model_arg: str, data: Path, out: Path, level: str, workers: int, codebook_path: str | None
+    model_arg: str,
+    data: Path,
+    out: Path,
+    level: str,
+    floor: float | None,
+    workers: int,
+    codebook_path: str | None,
 ) -> None:
     """Suggest codes for each text; streams large files chunk by chunk."""
     cb = _codebook(codebook_path)
     model = _load(model_arg, cb)
     if level == "code" and model.level == "family":
         raise click.ClickException("this model predicts families only; use --level family")
-    n, blank = predict_file(model, cb, data, out, level, workers)
+    if floor is not None and model.precision_table(level) is None:
+        _log("this model has no measured precision (trained without folds): --floor ignored")
+    n, blank = predict_file(model, cb, data, out, level, workers, floor)
     if blank:
         _log(f"skipped {blank} blank text(s)")
     _log(f"wrote {n} prediction(s) to {out}")
@@ -276,10 +379,16 @@ def _texts(chunks: Iterator[pd.DataFrame], ids: list, counter: dict) -> Iterator
 
 
 def predict_file(
-    model, cb: Codebook, data: Path, out: Path, level: str = "code", workers: int = 2
+    model,
+    cb: Codebook,
+    data: Path,
+    out: Path,
+    level: str = "code",
+    workers: int = 2,
+    floor: float | None = None,
 ) -> tuple[int, int]:
     """Predict a CSV into another; return (rows written, blank texts skipped)."""
-    from coding.predict import decide, iter_scores, scores_json
+    from coding.predict import decide, iter_scores, measured_precision, scores_json
 
     chunks = _read_chunks(data, ["id", "text"])
     first = next(chunks)
@@ -289,15 +398,23 @@ def predict_file(
     ids: list[list] = []
     counter = {"blank": 0}
     n = 0
-    with _AtomicCsv(out, ["id", "codes", "scores"]) as writer:
+    with _AtomicCsv(out, ["id", "codes", "scores", "precision"]) as writer:
         for k, scores in enumerate(iter_scores(model, _texts(chunk_iter, ids, counter), use)):
-            for row_id, (codes, sc) in zip(ids[k], decide(scores, model, cb, level), strict=True):
-                writer.writerow([row_id, ";".join(codes), scores_json(sc)])
+            decided = decide(scores, model, cb, level, floor)
+            for row_id, (codes, sc) in zip(ids[k], decided, strict=True):
+                prec = {c: measured_precision(model, level, c, sc[c]) for c in codes}
+                writer.writerow([row_id, ";".join(codes), scores_json(sc), _json_or_null(prec)])
             n += len(scores)
             ids[k] = []
             if second is not None:
                 _log(f"predicted {n} row(s)")
     return n, counter["blank"]
+
+
+def _json_or_null(values: dict) -> str:
+    return json.dumps(
+        {k: None if v is None else round(v, 3) for k, v in values.items()}, separators=(",", ":")
+    )
 
 
 def _chain(first: pd.DataFrame, second: pd.DataFrame | None, rest) -> Iterator[pd.DataFrame]:
@@ -324,7 +441,8 @@ def _chain(first: pd.DataFrame, second: pd.DataFrame | None, rest) -> Iterator[p
 )
 @_codebook_opt
 def evaluate_cmd(data: Path, folds: int, codebook_path: str | None) -> None:
-    """Cross-validate a model on coded segments and print the metrics as JSON."""
+    """Cross-validate the candidate models on coded segments; print the chosen one's metrics
+    and the selection as JSON."""
     from coding.model import cross_validate
 
     cb = _codebook(codebook_path)
@@ -332,10 +450,10 @@ def evaluate_cmd(data: Path, folds: int, codebook_path: str | None) -> None:
     sets, level = _labels(frame, cb, data)
     if folds > len(frame):
         raise click.ClickException(f"--folds {folds} is more than the {len(frame)} usable rows")
-    groups = frame["group"].tolist() if "group" in frame.columns else None
     report = cross_validate(
-        frame["text"].tolist(), sets, cb, level, folds, groups=groups, progress=_log
+        frame["text"].tolist(), sets, cb, level, folds, groups=_groups(frame), progress=_log
     )
+    _log_selection(report["selection"])
     click.echo(json.dumps(report, indent=2, ensure_ascii=False))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import tempfile
 import zipfile
 from collections.abc import Iterable
@@ -16,20 +17,27 @@ import pandas as pd
 import sklearn
 import skops.io as sio
 import spacy
-from sklearn.base import clone
 from sklearn.model_selection import GroupKFold, KFold
 from sklearn.pipeline import Pipeline
 
-from coding.agreement import krippendorff_alpha
-from coding.classifier import analyse_texts, make_theme_pipeline, without_analysis
+from coding.agreement import alpha_draws, krippendorff_alpha
+from coding.classifier import (
+    PLAIN_CANDIDATE,
+    analyse_texts,
+    available_candidates,
+    make_candidate,
+)
 from coding.codebook import Codebook
 from coding.nlp import MODEL_NAME
+from coding.precision import DEFAULT_FLOOR, check_floor, precision_tables
+from coding.selection import N_BOOT, THEMED_FAMILIES, select_model
 
 MODEL_FILE = "model.skops"
 META_FILE = "meta.json"
 #: Types outside skops' defaults that a theme model may contain; anything else is refused.
 TRUSTED_TYPES = [
     "coding.classifier.KeywordHits",
+    "coding.classifier.SentenceEncoder",
     "coding.classifier.SpacyAnalyzer",
     "coding.classifier.ThresholdedOneVsRest",
     "sklearn.utils._bunch.Bunch",
@@ -67,11 +75,24 @@ class ThemeModel:
         """Return the per-code decision thresholds."""
         return self.pipeline[-1].thresholds_
 
+    @property
+    def candidate(self) -> str:
+        """Return the name of the candidate pipeline model selection kept."""
+        return self.meta.get("candidate", "full")  # models from before selection were "full"
+
     def predict_proba(self, texts: list[str]) -> np.ndarray:
-        """Return an (n, n_codes) matrix of calibrated scores."""
+        """Return an (n, n_codes) matrix of scores."""
         if not texts:
             return np.zeros((0, len(self.codes)))
         return self.pipeline.predict_proba(list(texts))
+
+    def precision_table(self, level: str = "code") -> dict | None:
+        """Return {column: measured precision entry} for the model's codes, or for families
+        (of a code-level model) with level="family"; None when training did not measure it."""
+        block = self.meta.get("precision") or {}
+        if level == "family" and self.level == "code":
+            return block.get("families") or None
+        return block.get("codes") or None
 
 
 # --- labels --------------------------------------------------------------------------------
@@ -84,18 +105,32 @@ def parse_code_cell(cell: object) -> frozenset[str]:
     return frozenset(c.strip() for c in str(cell).split(";") if c.strip())
 
 
-def parse_labels(cells: Iterable[object], codebook: Codebook) -> tuple[list[frozenset[str]], str]:
+def parse_labels(
+    cells: Iterable[object], codebook: Codebook, level: str | None = None
+) -> tuple[list[frozenset[str]], str]:
     """Validate code cells; return the code sets and the level ("code" or "family").
 
-    When any cell uses a family key, every leaf code is mapped up to its family so that one
-    model is trained at one level.
+    Cells hold leaf codes and/or family keys. With `level` None the level is inferred: when any
+    cell uses a family key, every leaf code is mapped up to its family so that one model is
+    trained at one level. `level="family"` always maps up; `level="code"` refuses family keys.
     """
+    if level not in (None, "code", "family"):
+        raise ValueError(f"unknown level {level!r}; expected 'code' or 'family'")
     sets = [parse_code_cell(c) for c in cells]
     for i, codes in enumerate(sets, 1):
         unknown = sorted(c for c in codes if not codebook.is_known(c))
         if unknown:
             raise LabelError(f"unknown code {unknown[0]!r} in data row {i}")
-    if any(c in codebook.families for s in sets for c in s):
+        if level == "code":
+            fams = sorted(c for c in codes if c in codebook.families)
+            if fams:
+                raise LabelError(
+                    f"family {fams[0]!r} in data row {i} cannot train a code-level model; "
+                    "use the family level"
+                )
+    if level == "family" or (
+        level is None and any(c in codebook.families for s in sets for c in s)
+    ):
         sets = [frozenset(codebook.family_of(c) for c in s) for s in sets]
         return sets, "family"
     return sets, "code"
@@ -153,8 +188,21 @@ def family_matrix(
     return F, fams
 
 
-def metrics_report(Y: np.ndarray, P: np.ndarray, codes: list[str], codebook: Codebook) -> dict:
-    """Return macro-F1, per-code F1/precision/recall/alpha and per-family alpha."""
+def metrics_report(
+    Y: np.ndarray,
+    P: np.ndarray,
+    codes: list[str],
+    codebook: Codebook,
+    clusters=None,
+    n_boot: int = 0,
+    seed: int = 0,
+) -> dict:
+    """Return macro-F1, per-code F1/precision/recall/alpha and per-family alpha.
+
+    With `n_boot` > 0 each family alpha and the mean family alpha get a 95 % percentile
+    interval (``alpha_ci``, ``mean_family_alpha_ci``) from a seeded bootstrap that resamples
+    `clusters` (e.g. the document of each row; default: the rows).
+    """
     per_code = {}
     for j, c in enumerate(codes):
         per_code[c] = {**_prf(Y[:, j], P[:, j]), "alpha": _nan_none(_alpha(Y[:, j], P[:, j]))}
@@ -165,12 +213,8 @@ def metrics_report(Y: np.ndarray, P: np.ndarray, codes: list[str], codebook: Cod
         f: {**_prf(FY[:, k], FP[:, k]), "alpha": _nan_none(_alpha(FY[:, k], FP[:, k]))}
         for k, f in enumerate(fams)
     }
-    themed = [
-        fam[f]["alpha"]
-        for f in ("GOVERNANCE", "STRATEGY", "DYNAMICS")
-        if fam[f]["alpha"] is not None
-    ]
-    return {
+    themed = [fam[f]["alpha"] for f in THEMED_FAMILIES if fam[f]["alpha"] is not None]
+    report = {
         "n": int(Y.shape[0]),
         "macro_f1": float(np.mean(scored)) if scored else 0.0,
         "per_code": per_code,
@@ -178,6 +222,31 @@ def metrics_report(Y: np.ndarray, P: np.ndarray, codes: list[str], codebook: Cod
         "mean_family_alpha": float(np.mean(themed)) if themed else None,
         "exact_match": float((Y == P).all(axis=1).mean()) if len(Y) else 0.0,
     }
+    if n_boot > 0 and len(Y):
+        clusters = np.arange(len(Y)) if clusters is None else clusters
+        draws = {}
+        for k, f in enumerate(fams):
+            d = alpha_draws(
+                np.vstack([FY[:, k], FP[:, k]]), "nominal", None, n_boot, seed, clusters
+            )
+            fam[f]["alpha_ci"] = _percentile_ci(d)
+            draws[f] = d
+        rows = np.column_stack([draws[f] for f in THEMED_FAMILIES if f in draws])
+        with np.errstate(all="ignore"):
+            ok = np.isfinite(rows).any(axis=1)
+            means = np.full(len(rows), np.nan)
+            means[ok] = np.nanmean(rows[ok], axis=1)
+        report["mean_family_alpha_ci"] = _percentile_ci(means)
+        report["bootstrap"] = {"n_boot": n_boot, "seed": seed, "resampled": "documents"}
+    return report
+
+
+def _percentile_ci(draws: np.ndarray, ci: float = 0.95) -> list[float | None]:
+    d = draws[np.isfinite(draws)]
+    if d.size == 0:
+        return [None, None]
+    tail = (1 - ci) / 2 * 100
+    return [float(x) for x in np.percentile(d, [tail, 100 - tail])]
 
 
 def _nan_none(x: float) -> float | None:
@@ -189,11 +258,53 @@ def _nan_none(x: float) -> float | None:
 
 def cv_splits(n: int, folds: int, groups=None, seed: int = 0) -> list:
     """Return (train, test) index pairs; grouped when a group column is given."""
-    if groups is not None and len(set(groups)) >= folds:
+    if is_grouped(groups, folds):
         return list(
             GroupKFold(folds, shuffle=True, random_state=seed).split(np.zeros(n), groups=groups)
         )
     return list(KFold(folds, shuffle=True, random_state=seed).split(np.zeros(n)))
+
+
+def is_grouped(groups, folds: int) -> bool:
+    """Tell whether folds can keep groups together (at least one group per fold)."""
+    return groups is not None and len(set(groups)) >= folds
+
+
+def _select(
+    frame: pd.DataFrame,
+    sets: list[frozenset[str]],
+    codebook: Codebook,
+    level: str,
+    folds: int,
+    seed: int,
+    groups,
+    progress,
+    candidates,
+    n_boot: int,
+):
+    codes = label_space(codebook, level)
+    Y = indicator(sets, codes)
+    groups = None if groups is None else np.asarray(groups)
+    selection = select_model(
+        frame,
+        Y,
+        codes,
+        codebook,
+        keywords_for(codebook, level),
+        cv_splits(len(Y), folds, groups, seed),
+        groups=groups,
+        candidates=candidates,
+        seed=seed,
+        n_boot=n_boot,
+        progress=progress,
+    )
+    report = {
+        **selection.best.report,
+        "folds": folds,
+        "grouped": is_grouped(groups, folds),
+        "candidate": selection.chosen,
+    }
+    return selection, report, Y, codes
 
 
 def cross_validate(
@@ -206,26 +317,16 @@ def cross_validate(
     analysed: pd.DataFrame | None = None,
     groups=None,
     progress=None,
-    **params,
+    candidates=None,
+    n_boot: int = N_BOOT,
 ) -> dict:
-    """Return pooled out-of-fold metrics (texts are analysed once, not per fold)."""
-    codes = label_space(codebook, level)
-    Y = indicator(sets, codes)
-    frame = (
-        analysed if analysed is not None else analyse_texts(texts, params.get("model", MODEL_NAME))
+    """Return pooled out-of-fold metrics of the candidate model selection keeps, with the
+    selection record (texts are analysed once, not per fold or candidate)."""
+    frame = analysed if analysed is not None else analyse_texts(texts)
+    selection, report, _, _ = _select(
+        frame, sets, codebook, level, folds, seed, groups, progress, candidates, n_boot
     )
-    base = without_analysis(make_theme_pipeline(keywords_for(codebook, level), **params))
-    groups = None if groups is None else np.asarray(groups)
-    P = np.zeros_like(Y)
-    for k, (tr, te) in enumerate(cv_splits(len(Y), folds, groups, seed), 1):
-        fit_params = {} if groups is None else {"model__groups": groups[tr]}
-        P[te] = clone(base).fit(frame.iloc[tr], Y[tr], **fit_params).predict(frame.iloc[te])
-        if progress:
-            progress(f"fold {k}/{folds} done")
-    report = metrics_report(Y, P, codes, codebook)
-    report["folds"] = folds
-    report["grouped"] = groups is not None
-    return report
+    return {**report, "selection": selection.summary()}
 
 
 def train_model(
@@ -236,34 +337,57 @@ def train_model(
     folds: int = 5,
     groups=None,
     progress=None,
-    **params,
+    candidates=None,
+    floor: float = DEFAULT_FLOOR,
+    seed: int = 0,
+    n_boot: int = N_BOOT,
 ) -> ThemeModel:
-    """Fit a model on all rows; record cross-validated metrics in its metadata."""
+    """Choose a candidate by grouped cross-validation, fit it on all rows, keep the figures.
+
+    The metadata records the selection (each candidate's family alpha with its interval), the
+    chosen candidate's cross-validated metrics and its measured precision per code (the
+    out-of-fold precision curves behind suggestion floors). With ``folds`` 0 nothing is
+    measured and the plain candidate (or the first of ``candidates``) is fitted.
+    """
+    floor = check_floor(floor)
+    names = available_candidates() if candidates is None else list(candidates)
     codes = label_space(codebook, level)
-    pipe = make_theme_pipeline(keywords_for(codebook, level), **params)
-    frame = analyse_texts(texts, pipe[0].model)
-    cv = None
+    keywords = keywords_for(codebook, level)
+    frame = analyse_texts(texts)
+    Y = indicator(sets, codes)
+    selection = cv = precision = None
+    chosen = PLAIN_CANDIDATE if candidates is None else names[0]
     if folds >= 2:
-        cv = cross_validate(
-            texts,
-            sets,
-            codebook,
-            level,
-            folds,
-            analysed=frame,
-            groups=groups,
-            progress=progress,
-            **params,
+        selection, cv, Y, codes = _select(
+            frame, sets, codebook, level, folds, seed, groups, progress, names, n_boot
         )
+        chosen = selection.chosen
+        precision = precision_tables(
+            Y,
+            selection.best.scores,
+            codes,
+            codebook.family_of,
+            list(codebook.families),
+            level,
+            floor,
+        )
+    pipe = make_candidate(chosen, keywords, random_state=seed)
     pipe[0].fit(texts)
-    fit_params = {} if groups is None else {"model__groups": np.asarray(groups)}
-    pipe[1:].fit(frame, indicator(sets, codes), **fit_params)  # fits the shared step objects
-    meta = _meta(codebook, level, codes, len(texts), cv, params)
+    fit_params = {"model__groups": np.asarray(groups)} if groups is not None else {}
+    pipe[1:].fit(frame, Y, **fit_params)  # fits the shared step objects
+    meta = _meta(codebook, level, codes, len(texts), cv, chosen, selection, precision)
     return ThemeModel(pipe, codes, level, meta)
 
 
 def _meta(
-    codebook: Codebook, level: str, codes: list[str], n: int, cv: dict | None, params: dict
+    codebook: Codebook,
+    level: str,
+    codes: list[str],
+    n: int,
+    cv: dict | None,
+    chosen: str,
+    selection,
+    precision: dict | None,
 ) -> dict:
     return {
         "codebook_version": codebook.version,
@@ -272,9 +396,11 @@ def _meta(
         "codes": codes,
         "training_size": n,
         "trained_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "candidate": chosen,
+        "selection": None if selection is None else selection.summary(),
         "cv_metrics": cv,
-        "params": params,
-        "spacy_model": f"{params.get('model', 'fr_core_news_md')}",
+        "precision": precision,
+        "spacy_model": MODEL_NAME,
         "versions": {"sklearn": sklearn.__version__, "spacy": spacy.__version__},
     }
 
@@ -295,8 +421,19 @@ def save_model(model: ThemeModel, directory: str | Path) -> Path:
     # The TF-IDF vocabulary lives in the JSON schema: deflate keeps the file a few MB.
     data = sio.dumps(model.pipeline, compression=zipfile.ZIP_DEFLATED, compresslevel=9)
     _atomic_write(out / MODEL_FILE, data)
-    _atomic_write(out / META_FILE, json.dumps(meta, indent=2, ensure_ascii=False).encode())
+    _atomic_write(out / META_FILE, _meta_json(meta).encode())
     return out
+
+
+_NUMBER_LIST = re.compile(r"\[\s*((?:[-\d.eE+]+|null)(?:,\s*(?:[-\d.eE+]+|null))*)\s*\]")
+
+
+def _meta_json(meta: dict) -> str:
+    """Indented JSON with each list of numbers on one line (precision curves stay readable)."""
+    text = json.dumps(meta, indent=2, ensure_ascii=False)
+    return _NUMBER_LIST.sub(
+        lambda m: "[" + ", ".join(x.strip() for x in m.group(1).split(",")) + "]", text
+    )
 
 
 def _atomic_write(path: Path, data: bytes) -> None:

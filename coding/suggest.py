@@ -8,13 +8,18 @@ from spacy.language import Language
 
 from coding.codebook import Codebook
 from coding.model import ThemeModel
-from coding.predict import decide
+from coding.precision import DEFAULT_FLOOR
+from coding.predict import decide, measured_precision
 from coding.segment import segment, split_turns
 
 
 @dataclass(frozen=True)
 class Suggestion:
-    """A model coding: a [start, end) span of the transcript with a code and its score."""
+    """A model coding: a [start, end) span of the transcript with a code and its score.
+
+    `precision` is the out-of-fold precision training measured at that score (None when the
+    model was trained without cross-validation).
+    """
 
     start: int
     end: int
@@ -22,6 +27,7 @@ class Suggestion:
     family: str
     confidence: float
     speaker: str | None
+    precision: float | None = None
 
 
 def _units(text: str, unit: str, nlp: Language | None) -> list[tuple[int, int, str | None]]:
@@ -45,17 +51,22 @@ def suggest_codings(
     level: str = "code",
     skip_speakers: frozenset[str] = frozenset(),
     nlp: Language | None = None,
+    floor: float | None = DEFAULT_FLOOR,
 ) -> list[Suggestion]:
-    """Return one suggestion per (unit, predicted code), in text order.
+    """Return one suggestion per (unit, suggested code), in text order.
 
-    `skip_speakers` leaves out e.g. the interviewer's turns ({"Q", "Enquêteur"}).
+    Only codes whose measured precision at that score reaches `floor` are suggested (None:
+    the model's decision thresholds). `skip_speakers` leaves out e.g. the interviewer's turns
+    ({"Q", "Enquêteur"}).
     """
     units = [u for u in _units(text, unit, nlp) if u[2] not in skip_speakers]
     if not units:
         return []
     scores = model.predict_proba([text[a:b] for a, b, _ in units])
     out = []
-    for (a, b, who), (codes, sc) in zip(units, decide(scores, model, codebook, level), strict=True):
+    decided = decide(scores, model, codebook, level, floor)
+    for (a, b, who), (codes, sc) in zip(units, decided, strict=True):
         for code in codes:
-            out.append(Suggestion(a, b, code, codebook.family_of(code), sc[code], who))
+            prec = measured_precision(model, level, code, sc[code])
+            out.append(Suggestion(a, b, code, codebook.family_of(code), sc[code], who, prec))
     return out

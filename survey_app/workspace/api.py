@@ -185,12 +185,20 @@ def suggest(version_id: int):
             409, "blind", _("You code this transcript in an open blind round: code it unaided.")
         )
     try:
+        floor = sugg.check_floor(_payload().get("floor", sugg.DEFAULT_FLOOR))
+    except sugg.SuggestionError as err:
+        return _refuse(400, "invalid", _message(err))
+    try:
         model_version = ensure_model_version()
     except ModelVersionError as err:
         return _refuse(409, "model", _message(err))
     job = start_job(
         "suggest",
-        {"transcript_version_id": version.id, "model_version_id": model_version.id},
+        {
+            "transcript_version_id": version.id,
+            "model_version_id": model_version.id,
+            "floor": floor,
+        },
         current_user,
     )
     return jsonify(ok=True, job=job_status(job)), 202

@@ -20,7 +20,7 @@ def suggest_job(job: Job, progress: Callable[[float, str], None]) -> dict[str, A
     """Run the model version named in the job on a transcript version's turns."""
     from coding.model import ModelError
     from survey_app.workspace.model_versions import ModelVersionError
-    from survey_app.workspace.suggestions import run_suggestions
+    from survey_app.workspace.suggestions import DEFAULT_FLOOR, run_suggestions
 
     version = db.session.get(TranscriptVersion, job.params["transcript_version_id"])
     model_version = db.session.get(ModelVersion, job.params["model_version_id"])
@@ -28,7 +28,8 @@ def suggest_job(job: Job, progress: Callable[[float, str], None]) -> dict[str, A
         raise JobError("transcript or model version not found")
     try:
         user = db.session.get(User, job.created_by_id) if job.created_by_id else None
-        return run_suggestions(version, model_version, progress, user)
+        floor = float(job.params.get("floor", DEFAULT_FLOOR))
+        return run_suggestions(version, model_version, progress, user, floor)
     except (ModelError, ModelVersionError) as err:
         raise JobError(str(err)) from err
 
@@ -50,6 +51,8 @@ def retrain_job(job: Job, progress: Callable[[float, str], None]) -> dict[str, A
         "model_version": version.id,
         "training_size": version.training_size,
         "macro_f1": (version.metrics or {}).get("macro_f1"),
+        "candidate": (version.metrics or {}).get("candidate"),
+        "mean_family_alpha": (version.metrics or {}).get("mean_family_alpha"),
         "previous_model_version": previous.id if previous else None,
     }
 

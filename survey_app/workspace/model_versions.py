@@ -55,6 +55,16 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def model_metrics(meta: dict[str, Any]) -> dict[str, Any]:
+    """The figures kept with a version: cross-validated metrics, the candidate model selection
+    kept, the selection itself and the measured precision per code (for suggestions)."""
+    metrics = dict(meta.get("cv_metrics") or {})
+    for key in ("candidate", "selection", "precision"):
+        if meta.get(key) is not None:
+            metrics[key] = meta[key]
+    return metrics
+
+
 def active_model_version() -> ModelVersion | None:
     return db.session.scalar(sa.select(ModelVersion).where(ModelVersion.is_active))
 
@@ -94,7 +104,7 @@ def register_default_model() -> ModelVersion:
         sha256=file_sha256(directory / "model.skops"),
         level=meta.get("level", "code"),
         training_size=int(meta.get("training_size") or 0),
-        metrics=meta.get("cv_metrics") or {},
+        metrics=model_metrics(meta),
         is_active=True,
     )
     db.session.add(version)
@@ -143,7 +153,7 @@ def store_trained_model(
         sha256="",
         level=model.level,
         training_size=int(model.meta.get("training_size") or 0),
-        metrics=model.meta.get("cv_metrics") or {},
+        metrics=model_metrics(model.meta),
         is_active=False,
         trained_by_id=getattr(user, "id", None),
     )

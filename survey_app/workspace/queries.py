@@ -12,7 +12,7 @@ from survey_app.codings.operations import visible_codings_query
 from survey_app.core.labels import lang
 from survey_app.extensions import db
 from survey_app.models import Code, Coding, TranscriptVersion, User
-from survey_app.workspace.suggestions import visible_suggestions_query
+from survey_app.workspace.suggestions import measured_precision, visible_suggestions_query
 
 #: family colours: text on white and light highlight backgrounds
 FAMILY_COLOURS = {
@@ -71,6 +71,7 @@ def coding_json(coding: Coding, user: User) -> dict[str, Any]:
         "intensity": coding.intensity,
         "memo": coding.memo,
         "confidence": coding.confidence,
+        "precision": measured_precision(coding),
         "version": coding.version,
         "created": coding.created_dt.isoformat(timespec="seconds"),
     }

@@ -17,6 +17,9 @@ from survey_app.models import Code, Coding, ModelVersion, Segment, TranscriptVer
 from survey_app.workspace.model_versions import load_theme_model
 
 CHUNK = 32
+#: the precision floor a researcher starts from (coding.precision.DEFAULT_FLOOR, without
+#: importing the model libraries at start)
+DEFAULT_FLOOR = 0.6
 #: speaker labels of the interviewer: their questions are not coded, so not suggested either
 INTERVIEWER = re.compile(
     r"^(?:Q|E|Question|Enquêt(?:eur|rice)s?|Intervieweu(?:r|se)s?)$", re.IGNORECASE
@@ -61,13 +64,48 @@ def current_code_for(key: str, codes: dict[str, Code]) -> Code | None:
     return None
 
 
+def check_floor(value: Any) -> float:
+    """Return a researcher's precision floor, or raise SuggestionError (French and English)."""
+    from coding.precision import check_floor as library_check
+
+    try:
+        if isinstance(value, bool):
+            raise ValueError(value)
+        return library_check(value)
+    except ValueError:
+        raise SuggestionError(
+            "Le seuil de précision doit être un nombre entre 0 et 1 (par exemple 0,6).",
+            "The precision floor must be a number between 0 and 1 (for example 0.6).",
+        ) from None
+
+
+def measured_precision(coding: Coding) -> float | None:
+    """Return the out-of-fold precision the suggestion's model measured at its score.
+
+    None for human codings and for models trained without that measurement.
+    """
+    from coding.precision import precision_at
+
+    if coding.source != "model" or coding.model_version_id is None or coding.confidence is None:
+        return None
+    version = db.session.get(ModelVersion, coding.model_version_id)
+    table = ((version.metrics or {}).get("precision") or {}).get("codes") if version else None
+    entry = (table or {}).get(coding.code.key)
+    return None if entry is None else precision_at(entry["curve"], coding.confidence)
+
+
 def run_suggestions(
     version: TranscriptVersion,
     model_version: ModelVersion,
     progress: Callable[[float, str], None],
     user: User | None = None,
+    floor: float = DEFAULT_FLOOR,
 ) -> dict[str, Any]:
-    """Store the model's codes on each turn as pending suggestions (skipping known ones)."""
+    """Store the model's codes on each turn as pending suggestions (skipping known ones).
+
+    A code is suggested only where its measured precision reaches `floor` (a model trained
+    without that measurement falls back to its decision thresholds).
+    """
     from coding.predict import decide  # scikit-learn and spaCy load in the job, not at start
 
     model, library_book = load_theme_model(model_version)
@@ -86,8 +124,8 @@ def run_suggestions(
     for i in range(0, len(units), CHUNK):
         chunk = units[i : i + CHUNK]
         scores = model.predict_proba([version.text[a:b] for _, a, b in chunk])
-        # the coding library's one rule for turning scores into codes (per-code thresholds)
-        decided = decide(scores, model, library_book)
+        # the coding library's one rule for turning scores into codes (the precision floor)
+        decided = decide(scores, model, library_book, floor=floor)
         for (seg, a, b), (keys, key_scores) in zip(chunk, decided, strict=True):
             for key in keys:
                 code = current_code_for(key, codes)
@@ -114,10 +152,20 @@ def run_suggestions(
     record(
         "coding.suggest",
         version,
-        {"model_version": model_version.id, "suggestions": created, "turns": len(units)},
+        {
+            "model_version": model_version.id,
+            "suggestions": created,
+            "turns": len(units),
+            "floor": floor,
+        },
         user=user,
     )
-    return {"suggestions": created, "turns": len(units), "model_version": model_version.id}
+    return {
+        "suggestions": created,
+        "turns": len(units),
+        "model_version": model_version.id,
+        "floor": floor,
+    }
 
 
 def visible_suggestions_query(user: User, transcript_version_id: int) -> sa.Select:

@@ -9,6 +9,7 @@ from types import SimpleNamespace
 import sqlalchemy as sa
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from survey_app.auth.decorators import admin_required, researcher_required
@@ -191,6 +192,20 @@ def decline_proposal(proposal_id: int):
 # --- models ----------------------------------------------------------------------------------
 
 
+#: the candidate models of coding.classifier.CANDIDATES, as researchers read them
+CANDIDATE_LABELS = {
+    "tfidf": _l("Lemma TF-IDF"),
+    "vectors": _l("Word vectors"),
+    "tfidf+vectors": _l("Lemma TF-IDF and word vectors"),
+    "full": _l("Full (n-grams, vectors, keywords, per-code thresholds)"),
+}
+FAMILY_LABELS = {
+    "GOVERNANCE": _l("governance"),
+    "STRATEGY": _l("strategy"),
+    "DYNAMICS": _l("dynamics"),
+}
+
+
 @researcher_required
 def models():
     versions = db.session.scalars(sa.select(ModelVersion).order_by(ModelVersion.id.desc())).all()
@@ -202,6 +217,9 @@ def models():
         active=active,
         job=job,
         form=ActionForm(),
+        candidate_labels=CANDIDATE_LABELS,
+        families=list(FAMILY_LABELS),
+        family_labels=FAMILY_LABELS,
     )
 
 

@@ -88,6 +88,33 @@ def test_suggest_job_then_accept_and_reject_with_the_default_model(app, api, cod
     assert '"source": "model"' in page and 'id="ws-suggest"' in page
 
 
+def test_suggestions_keep_to_the_researchers_precision_floor(app, api, codebook, transcript):
+    first, second = transcript("ines", LONG), transcript("ines", LONG)
+
+    def suggest(version_id, **body):
+        resp = api.post(f"/coding/api/transcripts/{version_id}/suggest", body or None)
+        assert resp.status_code == 202, resp.get_json()
+        job = api.client.get(f"/coding/api/jobs/{resp.get_json()['job']['id']}").get_json()
+        assert job["job"]["status"] == "done", job
+        listed = api.client.get(f"/coding/api/transcripts/{version_id}/suggestions").get_json()
+        return job["job"], listed["suggestions"]
+
+    job, default = suggest(first)
+    assert job["result"]["floor"] == 0.6 and default
+    # each suggestion shows the precision the model measured at its score, at least the floor
+    assert all(s["precision"] is not None and s["precision"] >= 0.6 for s in default)
+    job, strict = suggest(second, floor="0.99")
+    assert job["result"]["floor"] == 0.99
+    assert all(s["precision"] >= 0.99 for s in strict) and len(strict) < len(default)
+    page = api.client.get(f"/coding/transcripts/{first}").get_data(as_text=True)
+    assert 'id="ws-floor"' in page and "Précision minimale" in page
+
+    for bad in ("1.5", "0", "abc", True):
+        resp = api.post(f"/coding/api/transcripts/{first}/suggest", {"floor": bad})
+        assert resp.status_code == 400, bad
+        assert "seuil de précision" in resp.get_json()["message"]  # French by default
+
+
 def code_long_transcript(api, version_id: int, codebook: dict, upto: int = 7) -> None:
     spans = {
         "On se voit tous les mois": "DYN.FREQ",
@@ -126,8 +153,24 @@ def test_retrain_makes_an_inactive_version_with_metrics_then_activation(
         assert Path(trained.path) == Path(app.instance_path) / "models" / str(trained.id)
         assert (Path(trained.path) / "model.skops").is_file()
         trained_id = trained.id
+        # model selection: the kept candidate and its per-family alpha with an interval
+        metrics = trained.metrics
+        kept = metrics["candidate"]
+        assert kept == metrics["selection"]["chosen"] == job.result["candidate"]
+        from coding.classifier import available_candidates
+
+        assert [c["name"] for c in metrics["selection"]["candidates"]] == available_candidates()
+        governance = metrics["per_family"]["GOVERNANCE"]
+        assert len(governance["alpha_ci"]) == 2 and "codes" in metrics["precision"]
     page = api.client.get(f"/coding/models?job={job.id}").get_data(as_text=True)
     assert f'id="model-{trained_id}"' in page and "F1 macro" in page  # French by default
+    from survey_app.workspace.views import CANDIDATE_LABELS
+
+    with app.test_request_context(headers={"Accept-Language": "fr"}):
+        kept_label = str(CANDIDATE_LABELS[kept])
+    assert "Modèle retenu" in page and 'id="model-selection"' in page
+    row = page[page.index(f'id="model-{trained_id}"') :].split("</tr>")[0]
+    assert kept_label in row and "Alpha gouvernance" in page
 
     api.post(f"/coding/api/transcripts/{version_id}/suggest")
     assert job_of(app, "suggest").params["model_version_id"] != trained_id  # not active yet

