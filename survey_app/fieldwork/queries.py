@@ -28,6 +28,12 @@ def can_edit(user: User, interview: Interview) -> bool:
     return interview.fieldworker_id == user.id and interview.status in EDITABLE_BY_FIELDWORKER
 
 
+def can_edit_transcript(user: User, interview: Interview) -> bool:
+    """Transcripts often arrive after the interview: its fieldworker may add a new version
+    (audited) at any status, without reopening the answers."""
+    return user.role in ("researcher", "admin") or interview.fieldworker_id == user.id
+
+
 def interview_for(user: User, interview_id: int, *, edit: bool = False) -> Interview:
     """Load an interview the user may see (404 otherwise, so ids do not leak) or edit (403)."""
     interview = db.session.get(Interview, interview_id)
