@@ -31,3 +31,32 @@ JOB_STATUS_LABELS = {
     "done": _l("done"),
     "failed": _l("failed"),
 }
+
+#: INSEE headcount bands (trancheEffectifs) as people read them
+SIZE_BAND_LABELS = {
+    "NN": _l("no employee on record"),
+    "00": _l("0 employees"),
+    "01": _l("1 or 2 employees"),
+    "02": _l("3 to 5 employees"),
+    "03": _l("6 to 9 employees"),
+    "11": _l("10 to 19 employees"),
+    "12": _l("20 to 49 employees"),
+    "21": _l("50 to 99 employees"),
+    "22": _l("100 to 199 employees"),
+    "31": _l("200 to 249 employees"),
+    "32": _l("250 to 499 employees"),
+    "41": _l("500 to 999 employees"),
+    "42": _l("1,000 to 1,999 employees"),
+    "51": _l("2,000 to 4,999 employees"),
+    "52": _l("5,000 to 9,999 employees"),
+    "53": _l("10,000 employees or more"),
+}
+
+
+def category_labels() -> dict[str, str]:
+    """Relay-actor categories of the typology, named in the interface language."""
+    from analysis.typology import load_typology
+
+    return {
+        c.key: c.label.get(lang(), c.label.get("en", c.key)) for c in load_typology().categories
+    }

@@ -180,6 +180,21 @@ def create_organisation(user: User | None, **fields: Any) -> Organisation:
     return org
 
 
+def update_organisation(org: Organisation, user: User | None, **fields: Any) -> dict[str, Any]:
+    """Change an organisation's fields (its pseudonym stays); audit what changed."""
+    changes = {}
+    for name, value in fields.items():
+        old = getattr(org, name)
+        if old != value:
+            label = (lambda v: v.code if v is not None else None) if name == "territory" else None
+            changes[name] = [label(old), label(value)] if label else [old, value]
+            setattr(org, name, value)
+    if changes:
+        db.session.flush()
+        record("organisation.update", org, {"changes": changes}, user=user)
+    return changes
+
+
 # --- interviews --------------------------------------------------------------------------------
 
 

@@ -18,9 +18,14 @@ from flask_babel import ngettext
 from flask_login import current_user
 from wtforms import SelectChoice
 
-from analysis.typology import load_typology
 from survey_app.auth.decorators import researcher_required, staff_required
-from survey_app.core.labels import STATUS_LABELS, lang
+from survey_app.core.labels import (
+    KIND_LABELS,
+    SIZE_BAND_LABELS,
+    STATUS_LABELS,
+    category_labels,
+    lang,
+)
 from survey_app.extensions import db
 from survey_app.fieldwork import operations as ops
 from survey_app.fieldwork import queries
@@ -49,39 +54,83 @@ from survey_app.transcripts.readers import TranscriptFileError, read_transcript_
 
 @staff_required
 def organisations():
-    rows = queries.organisations_for_choice()
-    return render_template("fieldwork/organisations.html", organisations=rows)
+    query = (request.args.get("q") or "").strip()
+    kind = request.args.get("kind") if request.args.get("kind") in KIND_LABELS else None
+    rows = queries.organisations_for_choice(kind, query)
+    return render_template(
+        "fieldwork/organisations.html",
+        organisations=rows,
+        query=query,
+        kind=kind,
+        size_band_labels=SIZE_BAND_LABELS,
+        category_labels=category_labels(),
+    )
 
 
 @staff_required
 def new_organisation():
-    form = OrganisationForm()
+    return _organisation_page(None)
+
+
+@staff_required
+def edit_organisation(organisation_id: int):
+    org = db.session.get(Organisation, organisation_id)
+    if org is None:
+        abort(404)
+    return _organisation_page(org)
+
+
+def _organisation_page(org: Organisation | None):
+    """The organisation form: add one (org None) or change one."""
+    if org is not None and request.method == "GET":
+        form = OrganisationForm(
+            obj=org,
+            export_share=None if org.export_share is None else round(org.export_share * 100, 1),
+        )
+    else:
+        form = OrganisationForm()
+    communes = queries.communes()
     form.territory_id.choices = [
-        SelectChoice(t.id, f"{t.name} ({t.code})") for t in queries.communes()
+        SelectChoice("", _("— choose a commune —")),
+        *[SelectChoice(t.id, f"{t.name} ({t.code})") for t in communes],
     ]
-    form.size_band.choices = [SelectChoice("", "—"), *[SelectChoice(b, b) for b in SIZE_BANDS]]
+    form.size_band.choices = [
+        SelectChoice("", "—"),
+        *[SelectChoice(b, f"{SIZE_BAND_LABELS[b]} ({b})") for b in SIZE_BANDS],
+    ]
     form.relay_category.choices = [
         SelectChoice("", "—"),
-        *[SelectChoice(c.key, c.label.get(lang(), c.key)) for c in load_typology().categories],
+        *[SelectChoice(key, label) for key, label in category_labels().items()],
     ]
-    if form.validate_on_submit():
+    valid = form.validate_on_submit()
+    territory = (
+        db.session.get(Territory, form.territory_id.data) if form.territory_id.data else None
+    )
+    if valid and (territory is None or territory.level != "commune"):
+        form.territory_id.errors = [*form.territory_id.errors, _("Choose the commune.")]
+        valid = False
+    if valid:
         sme = form.kind.data == "sme"
-        org = ops.create_organisation(
-            current_user,
-            kind=form.kind.data,
-            name=form.name.data.strip(),
-            territory=db.session.get(Territory, form.territory_id.data),
-            siret=form.siret.data or None,
-            naf_code=(form.naf_code.data or None) if sme else None,
-            size_band=(form.size_band.data or None) if sme else None,
-            export_share=float(form.export_share.data) / 100
+        fields = {
+            "kind": form.kind.data,
+            "name": form.name.data.strip(),
+            "territory": territory,
+            "siret": form.siret.data or None,
+            "naf_code": (form.naf_code.data or None) if sme else None,
+            "size_band": (form.size_band.data or None) if sme else None,
+            "export_share": float(form.export_share.data) / 100
             if sme and form.export_share.data is not None
             else None,
-            relay_category=None if sme else (form.relay_category.data or None),
-        )
-        flash(_("Organisation %(code)s added.", code=org.pseudonym), "success")
-        return redirect(url_for("fieldwork.new_interview", organisation=org.id))
-    return render_template("fieldwork/organisation_form.html", form=form)
+            "relay_category": None if sme else (form.relay_category.data or None),
+        }
+        if org is None:
+            org = ops.create_organisation(current_user, **fields)
+            flash(_("Organisation %(code)s added.", code=org.pseudonym), "success")
+            return redirect(url_for("fieldwork.new_interview", organisation=org.id))
+        ops.update_organisation(org, current_user, **fields)
+        flash(_("Organisation %(code)s saved.", code=org.pseudonym), "success")
+        return redirect(url_for("fieldwork.organisations"))
+    return render_template("fieldwork/organisation_form.html", form=form, organisation=org)
 
 
 # --- interviews ----------------------------------------------------------------------------------

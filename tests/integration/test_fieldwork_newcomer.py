@@ -190,3 +190,98 @@ def test_pasted_transcript_of_2_mb_is_accepted_and_a_larger_one_kept(
     assert "Transcription trop longue" in page and line.split(":")[1][:20] in page
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(TranscriptVersion)) == 1
+
+
+# --- organisations -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def communes(app):
+    from survey_app.models import Territory
+
+    with app.app_context():
+        rows = [
+            Territory(level="commune", code="34003", name="Agde"),
+            Territory(level="commune", code="34172", name="Montpellier"),
+        ]
+        db.session.add_all(rows)
+        db.session.commit()
+        return {t.name: t.id for t in rows}
+
+
+def test_new_organisation_has_no_default_commune(client, auth, people, communes, get_csrf, app):
+    from survey_app.models import Organisation
+
+    auth.login("ines")
+    page = client.get("/organisations/new").get_data(as_text=True)
+    select = re.search(r'<select[^>]*id="territory_id".*?</select>', page, re.S).group(0)
+    assert re.findall(r"<option selected[^>]*>([^<]*)<", select) == ["— choisissez une commune —"]
+    assert 'id="commune-search"' in page
+    data = {"csrf_token": get_csrf("/organisations/new"), "kind": "sme", "name": "Optique Lez"}
+    refused = client.post("/organisations/new", data={**data, "territory_id": ""})
+    assert refused.status_code == 200 and "Choisissez la commune" in refused.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Organisation)) == 0
+    accepted = client.post(
+        "/organisations/new", data={**data, "territory_id": str(communes["Montpellier"])}
+    )
+    assert accepted.status_code == 302
+    with app.app_context():
+        assert db.session.scalar(sa.select(Organisation)).territory.name == "Montpellier"
+
+
+def test_organisation_list_searches_filters_and_shows_labels(
+    client, auth, people, organisation, app
+):
+    from survey_app.models import Organisation
+
+    sme = organisation("sme", "Vignobles Castelnau")
+    relay = organisation("relay", "AD'OCC")
+    with app.app_context():
+        db.session.get(Organisation, sme).size_band = "11"
+        db.session.get(Organisation, relay).relay_category = "regional_agency"
+        db.session.commit()
+    auth.login("ines")
+    page = client.get("/organisations").get_data(as_text=True)
+    assert "10 à 19 salariés" in page and ">11<" not in page
+    assert "regional_agency" not in re.sub(r'title="[^"]*"', "", page)
+    found = client.get("/organisations?q=castel").get_data(as_text=True)
+    assert "Vignobles Castelnau" in found and "AD&#39;OCC" not in found
+    relays = client.get("/organisations?kind=relay").get_data(as_text=True)
+    assert "AD&#39;OCC" in relays and "Vignobles Castelnau" not in relays
+
+
+def test_organisation_edit_page_changes_and_audits(
+    client, auth, people, organisation, communes, get_csrf, app
+):
+    from survey_app.models import Organisation
+
+    org_id = organisation("sme", "Optique Lez")
+    auth.login("ines")
+    url = f"/organisations/{org_id}/edit"
+    page = client.get(url).get_data(as_text=True)
+    assert 'value="Optique Lez"' in page
+    response = client.post(
+        url,
+        data={
+            "csrf_token": get_csrf(url),
+            "kind": "sme",
+            "name": "Optique Lez Instruments",
+            "territory_id": str(communes["Agde"]),
+            "size_band": "12",
+            "export_share": "30",
+        },
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        org = db.session.get(Organisation, org_id)
+        assert (org.name, org.territory.name, org.size_band) == (
+            "Optique Lez Instruments",
+            "Agde",
+            "12",
+        )
+        assert abs(org.export_share - 0.30) < 1e-9
+        event = db.session.scalar(
+            sa.select(AuditEvent).where(AuditEvent.action == "organisation.update")
+        )
+        assert event.payload["changes"]["name"] == ["Optique Lez", "Optique Lez Instruments"]
