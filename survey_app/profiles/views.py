@@ -40,6 +40,7 @@ def index():
 def show(job_id: int):
     job = job_or_404(job_id, "profile")
     from analysis.plots import territory_stem  # matplotlib: only for a page that shows charts
+    from analysis.scores import SATURATION_MIN, TRIANGULATION_GAP
 
     lang = labels.lang()
     result = ops.read_result(job) if job.status == "done" else None
@@ -56,6 +57,8 @@ def show(job_id: int):
         level_labels=LEVEL_LABELS,
         chart_lang=chart_lang,
         charts_untranslated=result is not None and chart_lang != lang,
+        gap_text=ops.score_text(TRIANGULATION_GAP, lang).rstrip("0"),
+        saturation_min=SATURATION_MIN,
     )
 
 
