@@ -1,6 +1,6 @@
 """Translated labels for stored values (roles, statuses), and the interface language."""
 
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import lazy_gettext as _l
 
 
@@ -60,3 +60,31 @@ def category_labels() -> dict[str, str]:
     return {
         c.key: c.label.get(lang(), c.label.get("en", c.key)) for c in load_typology().categories
     }
+
+
+def status_count_label(status: str, n: int) -> str:
+    """The words after a count of interviews in a status: "1 approuvé", "32 approuvés"."""
+    if status == "draft":
+        return ngettext("draft interview", "draft interviews", n)
+    if status == "submitted":
+        return ngettext("submitted interview", "submitted interviews", n)
+    if status == "has_issues":
+        return ngettext("interview to correct", "interviews to correct", n)
+    if status == "approved":
+        return ngettext("approved interview", "approved interviews", n)
+    if status == "rejected":
+        return ngettext("rejected interview", "rejected interviews", n)
+    return status
+
+
+def count_label(what: str, n: int) -> str:
+    """The words after a count on the home page, agreeing with the count."""
+    if what == "transcripts":
+        return ngettext("transcript", "transcripts", n)
+    if what == "my_codings":
+        return ngettext("of my codings", "of my codings", n)
+    if what == "suggestions":
+        return ngettext("model suggestion to review", "model suggestions to review", n)
+    if what == "interviews":
+        return ngettext("interview", "interviews", n)
+    return what
