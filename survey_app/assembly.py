@@ -133,7 +133,10 @@ def init_transactions(app: Flask) -> None:
 
     @app.after_request
     def commit_session(response):
-        if getattr(g, "rollback_only", False) or response.status_code >= 400:
+        # a refusal rolls back, unless the view saved part of it on purpose (commit_partial:
+        # the valid answers of a section kept, the invalid ones sent back with a 422)
+        refused = response.status_code >= 400 and not getattr(g, "commit_partial", False)
+        if getattr(g, "rollback_only", False) or refused:
             db.session.rollback()
         else:
             db.session.commit()

@@ -6,6 +6,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     jsonify,
     redirect,
     render_template,
@@ -89,6 +90,8 @@ def _organisation_page(org: Organisation | None):
         )
     else:
         form = OrganisationForm()
+    if org is not None:  # its pseudonym (PME_/REL_) and its interviews' guides follow the kind
+        form.kind.data = org.kind
     communes = queries.communes()
     form.territory_id.choices = [
         SelectChoice("", _("— choose a commune —")),
@@ -277,8 +280,8 @@ def section(interview_id: int, key: str):
                     "warning",
                 )
                 shown = {**ops.stored_answers(item), **answers}
-                # 200: the request commits what was saved (an error status rolls back)
-                return _render_section(item, instrument, current, form, shown)
+                g.commit_partial = True  # keep the valid answers despite the 422
+                return _render_section(item, instrument, current, form, shown), 422
             if key == consent_section and not consent_given(ops.stored_answers(item), instrument):
                 flash(
                     _(

@@ -50,7 +50,7 @@ def test_one_invalid_answer_does_not_block_the_section(
     auth.login("ines")
     data = {"role": "dirigeant", "firm_size": "10_49", "year_founded": "deux mille"}
     response = post_section(client, get_csrf, item, "contexte", data)
-    assert response.status_code == 200
+    assert response.status_code == 422
     page = response.get_data(as_text=True)
     stored = answers_of(app, item)
     assert stored["role"] == "dirigeant" and stored["firm_size"] == "10_49"
@@ -265,7 +265,7 @@ def test_organisation_edit_page_changes_and_audits(
         url,
         data={
             "csrf_token": get_csrf(url),
-            "kind": "sme",
+            "kind": "relay",  # the kind stays: pseudonym and guides depend on it
             "name": "Optique Lez Instruments",
             "territory_id": str(communes["Agde"]),
             "size_band": "12",
@@ -275,6 +275,7 @@ def test_organisation_edit_page_changes_and_audits(
     assert response.status_code == 302
     with app.app_context():
         org = db.session.get(Organisation, org_id)
+        assert org.kind == "sme" and org.pseudonym.startswith("PME_")
         assert (org.name, org.territory.name, org.size_band) == (
             "Optique Lez Instruments",
             "Agde",
