@@ -341,7 +341,8 @@ def profile_command(
 
     Writes into --out: profile.csv/.parquet (territory, dimension D1, D2, D3, D4_GOV,
     D4_STRAT, composite; source registry, likert, coding, geometric, arithmetic; value,
-    ci_low, ci_high, n_sme, n_relay, flag, note), respondent_scores, scale_alpha,
+    ci_low, ci_high, n_sme, n_relay, flag, note, n_basis, n_items, n_coders, n_firms),
+    respondent_scores, scale_alpha,
     profile_meta.json, charts (PNG and SVG) and report.html, labelled in --lang.
     """
     import pandas as pd

@@ -20,7 +20,15 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from analysis.file_io import atomic_path
-from analysis.texts import DEFAULT_LANG, check_lang, decimal_text, territory_label, texts
+from analysis.scores import SATURATION_MIN
+from analysis.texts import (
+    DEFAULT_LANG,
+    check_lang,
+    decimal_text,
+    territory_label,
+    texts,
+    translate_note,
+)
 
 # Headline rows drawn as filled markers; coding scores drawn hollow beside them.
 HEADLINE = [
@@ -52,6 +60,18 @@ def _row(frame: pd.DataFrame, dim: str, source: str) -> tuple[float, float, floa
     return float(r["value"]), float(r["ci_low"]), float(r["ci_high"])
 
 
+def _too_few(frame: pd.DataFrame, dim: str, source: str, lang: str) -> str:
+    """The chart's words for a row resting on too few interviews, else ""."""
+    hit = frame[(frame["dimension"] == dim) & (frame["source"] == source)]
+    if source not in ("likert", "coding") or hit.empty or "n_basis" not in hit:
+        return ""
+    n, value = float(hit.iloc[0]["n_basis"]), float(hit.iloc[0]["value"])
+    if np.isnan(n) or np.isnan(value) or n >= SATURATION_MIN:
+        return ""
+    what = "coded" if source == "coding" else "answered"
+    return translate_note(f"too few {what} interviews (n = {int(n)})", lang)
+
+
 def _whiskers(ax, y: float, v: float, lo: float, hi: float, **style) -> bool:  # noqa: ANN001
     """Draw one point with its interval; return False when there is no value to draw."""
     if np.isnan(v):
@@ -81,6 +101,7 @@ def territory_figure(profile: pd.DataFrame, code: str, lang: str = DEFAULT_LANG)
     ys = np.arange(len(HEADLINE))[::-1]
     for y, (dim, source) in zip(ys, HEADLINE, strict=True):
         _whiskers(ax, y, *_row(frame, dim, source), fmt="o", color="#1f5f8b", ms=8)
+        _say_too_few(ax, y, frame, dim, source, lang, "#1f5f8b")
         if source == "likert":
             _whiskers(
                 ax,
@@ -91,6 +112,7 @@ def territory_figure(profile: pd.DataFrame, code: str, lang: str = DEFAULT_LANG)
                 mfc="white",
                 ms=6,
             )
+            _say_too_few(ax, y - 0.25, frame, dim, "coding", lang, "#b35c1e")
     missing = [t[d] for d, s in HEADLINE if np.isnan(_row(frame, d, s)[0])]
     ax.set_yticks(ys, [t[d] for d, _ in HEADLINE])
     _score_axis(ax, t)
@@ -102,6 +124,25 @@ def territory_figure(profile: pd.DataFrame, code: str, lang: str = DEFAULT_LANG)
         title += "\n" + t["chart.missing"] + ", ".join(missing)
     ax.set_title(title, fontsize=10)
     return fig
+
+
+def _say_too_few(ax, y, frame, dim, source, lang, colour) -> None:  # noqa: ANN001
+    """Write "too few … (n = 3)" beside a point drawn without an interval."""
+    words = _too_few(frame, dim, source, lang)
+    if not words:
+        return
+    v = _row(frame, dim, source)[0]
+    left = v < 0.55  # write on the side with room
+    ax.annotate(
+        words,
+        (v, y),
+        xytext=(8 if left else -8, 0),
+        textcoords="offset points",
+        ha="left" if left else "right",
+        va="center",
+        fontsize=7,
+        color=colour,
+    )
 
 
 def territory_chart(

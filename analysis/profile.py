@@ -38,6 +38,11 @@ PROFILE_COLUMNS = [
     "n_relay",
     "flag",
     "note",
+    # what the row rests on: interviews (answered / coded) or relay actors in the register
+    "n_basis",
+    "n_items",  # Likert rows: items answered
+    "n_coders",  # coded rows: distinct coders
+    "n_firms",  # register rows: the firm base
 ]
 DEFAULT_STATUSES = ("approved", "submitted")
 Progress = Callable[[str], None]
@@ -283,13 +288,14 @@ def build_profile(
     iv = _filter_interviews(interviews, statuses, level)
     codings = _usable_codings(codings)
     arrays = _score_arrays(iv, answers_long, codings, questions)
+    basis = _basis_arrays(iv, answers_long, codings, questions)
     reg, ref, s_max = _registry_view(registry_table, level)
     terrs, warnings = _territories(iv, reg, level, territories)
     rng = np.random.default_rng(seed)
     rows = []
     for i, terr in enumerate(terrs):
         say(f"bootstrap {i + 1}/{len(terrs)}: {level} {terr.code} ({n_boot} replicates)")
-        rows += _territory_rows(terr, arrays, ref, s_max, n_boot, conf, rng, level)
+        rows += _territory_rows(terr, arrays, ref, s_max, n_boot, conf, rng, level, basis)
     profile = pd.DataFrame(rows, columns=PROFILE_COLUMNS)
     if not with_composite:
         profile = profile[profile["dimension"] != "composite"].reset_index(drop=True)
@@ -307,6 +313,66 @@ def build_profile(
         "n_interviews": len(iv),
     }
     return ProfileResult(profile, resp, alphas, warnings, settings)
+
+
+@dataclass
+class _Basis:
+    """Per interview row: Likert items answered per dimension, coders per transcript."""
+
+    n_items: np.ndarray  # [i, d]
+    coders: list[list[str]]
+
+
+def _basis_arrays(
+    iv: pd.DataFrame,
+    answers: pd.DataFrame,
+    codings: pd.DataFrame,
+    questions: Mapping[str, Mapping[str, Any]],
+) -> _Basis:
+    dims = scores.DIMENSIONS
+    ids = iv["interview_id"].tolist()
+    lik = scores.likert_scores(answers, questions)
+    items = (
+        lik.pivot_table(index="interview_id", columns="dimension", values="n_items", aggfunc="sum")
+        .reindex(index=ids, columns=list(dims))
+        .fillna(0)
+        .to_numpy(int)
+        if not lik.empty
+        else np.zeros((len(ids), len(dims)), int)
+    )
+    coders = scores.coders_by_interview(codings[codings["interview_id"].isin(ids)])
+    return _Basis(items, [list(coders.get(i, ())) for i in ids])
+
+
+def _row_basis(
+    terr: _Territory, arrays: tuple, basis: _Basis | None, source: str, j: int
+) -> tuple[float, float, float, float]:
+    """Return (n_basis, n_items, n_coders, n_firms) for one row (NaN where it does not apply)."""
+    nan = float("nan")
+    if source == "registry":
+        if terr.relay is None:
+            return nan, nan, nan, nan
+        return float(terr.relay.sum()), nan, nan, terr.n_firms
+    if source not in ("likert", "coding") or basis is None:
+        return nan, nan, nan, nan
+    idx = (
+        np.concatenate([np.concatenate(st.clusters) for st in terr.strata.values()])
+        if terr.strata
+        else np.empty(0, int)
+    )
+    if source == "likert":
+        answered = basis.n_items[idx, j] if len(idx) else np.empty(0)
+        return float((answered > 0).sum()), float(answered.sum()), nan, nan
+    cod = arrays[1]
+    coded = [i for i in idx if np.isfinite(cod[i, :, j]).any()]
+    coders = {c for i in coded for c in basis.coders[i]}
+    return float(len(coded)), nan, float(len(coders)), nan
+
+
+def too_few(source: str, n: float) -> str:
+    """The note of a row resting on fewer interviews than the saturation threshold."""
+    what = "coded" if source == "coding" else "answered"
+    return f"too few {what} interviews (n = {int(n)})"
 
 
 def _usable_codings(codings: pd.DataFrame) -> pd.DataFrame:
@@ -353,6 +419,7 @@ def _territory_rows(
     conf: float,
     rng: np.random.Generator,
     level: str,
+    basis: _Basis | None = None,
 ) -> list[list[Any]]:
     inter = _interview_scores(terr, *arrays, None)
     use = np.where(np.isnan(inter[0]), 1, 0)  # fall back to coding where no Likert score
@@ -365,10 +432,28 @@ def _territory_rows(
     n_sme = terr.strata["sme"].n if "sme" in terr.strata else 0
     n_relay = terr.strata["relay"].n if "relay" in terr.strata else 0
     rows = []
+    thin = set()  # the D3/D4 rows below the saturation threshold
     for j, (dim, source) in enumerate(ROW_KEYS):
         low, high = _interval(draws[:, j], conf)
         flag = _flag(point, dim) if source in ("likert", "coding") else False
         note = _note(terr, dim, source, point[j], use, n_sme, n_relay)
+        d = scores.DIMENSIONS.index(dim) if dim in scores.DIMENSIONS else -1
+        n_basis, n_items, n_coders, n_firms = _row_basis(terr, arrays, basis, source, d)
+        if (
+            basis is not None
+            and source in ("likert", "coding")
+            and not np.isnan(point[j])
+            and n_basis < scores.SATURATION_MIN
+        ):
+            # a bootstrap over so few cases looks certain ([0.500; 0.500]): no interval
+            low = high = float("nan")
+            note = "; ".join(filter(None, [too_few(source, n_basis), note]))
+            thin.add((dim, source))
+        if source in ("geometric", "arithmetic") and any(
+            (scores.DIMENSIONS[k], "likert" if use[k] == 0 else "coding") in thin for k in range(3)
+        ):
+            low = high = float("nan")
+            note = "; ".join(filter(None, [note, "no interval: a dimension rests on too few"]))
         rows.append(
             [
                 level,
@@ -383,6 +468,10 @@ def _territory_rows(
                 n_relay,
                 flag,
                 note,
+                n_basis,
+                n_items,
+                n_coders,
+                n_firms,
             ]
         )
     return rows

@@ -85,7 +85,12 @@ def _territory_section(
     charts: Mapping[str, bytes] | None,
 ) -> str:
     frame = result.profile[result.profile["territory_code"].astype(str) == str(code)]
-    cols = ["dimension", "source", "value", "ci_low", "ci_high", "n_sme", "n_relay", "flag", "note"]
+    counts = ["n_basis", "n_items", "n_coders", "n_firms"]
+    cols = ["dimension", "source", "value", "ci_low", "ci_high", *counts, "n_sme", "n_relay"]
+    cols = [c for c in [*cols, "flag", "note"] if c in frame]  # older profiles lack n_basis
+    frame = frame[cols].copy()
+    for col in (c for c in counts if c in frame):  # whole numbers, blank where not relevant
+        frame[col] = ["" if pd.isna(v) else str(int(v)) for v in frame[col]]
     title = escape(territory_label(name, code))
     chart = _chart_svg(
         charts,
@@ -93,7 +98,7 @@ def _territory_section(
         lambda: plots.territory_chart(result.profile, code, "svg", lang),
     )
     return f"<h2>{title}</h2><figure>{chart}</figure>" + _table(
-        translated_notes(frame[cols], lang), t, flag_col="flag"
+        translated_notes(frame, lang), t, flag_col="flag"
     )
 
 

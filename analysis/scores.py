@@ -31,6 +31,9 @@ PREFIX_TO_FAMILY = {"GOV": "GOVERNANCE", "STR": "STRATEGY", "DYN": "DYNAMICS", "
 SCALE_TYPES = ("likert", "frequency")
 DEFAULT_ANCHORS = (1.0, 5.0)
 TRIANGULATION_GAP = 0.2
+#: the project's saturation threshold: interviews (per stratum in the coding workspace, per
+#: territory in the profile) below which a score is shown without an interval, as fragile
+SATURATION_MIN = 10
 PRESENCE_SATURATION = 3
 HUMAN_SOURCES = ("human", "consensus")
 CODING_COLUMNS = ("interview_id", "code", "family", "coder", "source", "valence", "intensity")

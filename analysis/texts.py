@@ -41,6 +41,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "score in [0, 1] with bootstrap intervals",
     },
     "chart.missing": {"fr": "dimensions manquantes : ", "en": "missing: "},
+    "chart.too_few": {
+        "fr": "trop peu (n = {n}) : pas d’intervalle",
+        "en": "too few (n = {n}): no interval",
+    },
     # report
     "report.title": {
         "fr": "Milieu : profil 4D des territoires",
@@ -112,6 +116,9 @@ TEXTS: dict[str, dict[str, str]] = {
     "column.n_relay": {"fr": "Acteurs-relais", "en": "Relay actors"},
     "column.flag": {"fr": "Écart", "en": "Gap"},
     "column.note": {"fr": "Note", "en": "Note"},
+    "column.n_basis": {"fr": "n (base)", "en": "n (basis)"},
+    "column.n_coders": {"fr": "Codeurs", "en": "Coders"},
+    "column.n_firms": {"fr": "Entreprises", "en": "Firms"},
     "column.respondent_type": {"fr": "Type de répondant", "en": "Respondent type"},
     "column.alpha": {"fr": "Alpha", "en": "Alpha"},
     "column.n_items": {"fr": "Items", "en": "Items"},
@@ -181,6 +188,9 @@ NOTE_PHRASES: dict[str, str] = {
     "fewer than two items": "moins de deux items",
     "fewer than two complete respondents": "moins de deux répondants complets",
     "no variance in total score": "aucune variance du score total",
+    "no interval: a dimension rests on too few": (
+        "pas d’intervalle : une dimension repose sur trop peu d’entretiens"
+    ),
 }
 #: (English pattern, French template) for phrases that carry numbers or codes
 NOTE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
@@ -189,6 +199,14 @@ NOTE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
         "moins de {n} entretiens dans une strate",
     ),
     (re.compile(r"coding score used for (?P<dims>.+)"), "score du codage utilisé pour {dims}"),
+    (
+        re.compile(r"too few coded interviews \(n = (?P<n>\d+)\)"),
+        "trop peu d’entretiens codés (n = {n})",
+    ),
+    (
+        re.compile(r"too few answered interviews \(n = (?P<n>\d+)\)"),
+        "trop peu d’entretiens renseignés (n = {n})",
+    ),
     (
         re.compile(
             r"(?P<level>\w+) (?P<code>\S+): (?P<k>\d+) (?P<who>sme|relay) interview\(s\),"

@@ -3,6 +3,9 @@
 python scripts/i18n.py                 extract + update + compile
 python scripts/i18n.py --check         fail when a French message is missing or stale
 python scripts/i18n.py --fill FILE.json  add French translations {msgid: text}, compile
+
+A plural message (ngettext) is keyed by its singular msgid; its French is a list of forms,
+e.g. {"%(num)d interview": ["%(num)d entretien", "%(num)d entretiens"]}.
 """
 
 from __future__ import annotations
@@ -46,7 +49,18 @@ def untranslated(lang: str = "fr") -> list[str]:
     """Return the message ids without a translation in `lang`."""
     with open(TRANSLATIONS / lang / "LC_MESSAGES" / "messages.po", "rb") as fh:
         catalog = read_po(fh)
-    return [m.id for m in catalog if m.id and (not m.string or m.fuzzy)]
+    return [_key(m) for m in catalog if m.id and (_missing(m) or m.fuzzy)]
+
+
+def _key(message) -> str:
+    """A message's key in a translations file: its msgid, the singular one for a plural."""
+    return message.id[0] if isinstance(message.id, tuple | list) else message.id
+
+
+def _missing(message) -> bool:
+    if isinstance(message.string, tuple | list):  # plural: every form must be there
+        return not all(message.string)
+    return not message.string
 
 
 def fill(translations: dict[str, str], lang: str = "fr") -> None:
@@ -55,8 +69,16 @@ def fill(translations: dict[str, str], lang: str = "fr") -> None:
     with open(po, "rb") as fh:
         catalog = read_po(fh)
     for message in catalog:
-        if message.id in translations and not message.string:
-            message.string = translations[message.id]
+        key = _key(message) if message.id else None
+        if key in translations and _missing(message):
+            text = translations[key]
+            if isinstance(message.id, tuple | list):
+                forms = list(text) if isinstance(text, list) else [text, text]
+                # French has three CLDR forms (one, many, other): the plural fills the rest
+                forms += [forms[-1]] * (catalog.num_plurals - len(forms))
+                message.string = tuple(forms[: catalog.num_plurals])
+            elif isinstance(text, str):
+                message.string = text
             message.flags.discard("fuzzy")
     with open(po, "wb") as fh:
         write_po(fh, catalog, no_location=True, width=100)

@@ -9,6 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, g, request, session
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from survey_app import config as defaults
@@ -93,6 +94,9 @@ def init_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message_category = "warning"
+    # Flask-Login's own notice is English; this one is translated when it is flashed
+    login_manager.login_message = _l("Please log in to open this page.")
+    login_manager.localize_callback = str
     from survey_app.auth.operations import load_user
 
     login_manager.user_loader(load_user)
@@ -129,7 +133,10 @@ def init_transactions(app: Flask) -> None:
 
     @app.after_request
     def commit_session(response):
-        if getattr(g, "rollback_only", False) or response.status_code >= 400:
+        # a refusal rolls back, unless the view saved part of it on purpose (commit_partial:
+        # the valid answers of a section kept, the invalid ones sent back with a 422)
+        refused = response.status_code >= 400 and not getattr(g, "commit_partial", False)
+        if getattr(g, "rollback_only", False) or refused:
             db.session.rollback()
         else:
             db.session.commit()

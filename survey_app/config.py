@@ -1,7 +1,10 @@
 """Default configuration; instance/config.py, MILIEU_* variables and test overrides come after."""
 
 MAX_CONTENT_LENGTH = 5 * 1024 * 1024  # any request body, 5 MiB at most
-TRANSCRIPT_MAX_BYTES = 2_000_000  # one transcript file
+TRANSCRIPT_MAX_BYTES = 2_000_000  # one transcript, uploaded or pasted
+#: one form field held in memory (Werkzeug's default is 500 kB): a pasted transcript of
+#: TRANSCRIPT_MAX_BYTES, whose line ends the browser sends as CRLF, must fit
+MAX_FORM_MEMORY_SIZE = 4 * 1024 * 1024
 #: a REFI-QDA file uploaded for import: the request limit above bounds the file itself; this
 #: bounds what a .qdpx archive may unpack to
 REFI_IMPORT_MAX_UNPACKED = 200_000_000

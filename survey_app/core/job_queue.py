@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from flask import Flask, abort, current_app
 from huey import Huey, RedisHuey, SqliteHuey
 
+from survey_app.core.labels import JOB_STATUS_LABELS
 from survey_app.extensions import db
 from survey_app.models import Job, utcnow
 
@@ -133,6 +134,7 @@ def job_status(job: Job) -> dict[str, Any]:
         "id": job.id,
         "kind": job.kind,
         "status": job.status,
+        "status_label": str(JOB_STATUS_LABELS.get(job.status, job.status)),
         "progress": job.progress,
         "message": job.message,
         "result": job.result if job.status == "done" else None,

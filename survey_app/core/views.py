@@ -3,12 +3,18 @@ from flask_login import current_user, login_required
 
 from survey_app import config
 from survey_app.core.dashboard import dashboard
+from survey_app.core.labels import count_label, status_count_label
 from survey_app.extensions import db
 
 
 @login_required
 def index():
-    return render_template("core/index.html", data=dashboard(current_user))
+    return render_template(
+        "core/index.html",
+        data=dashboard(current_user),
+        status_count_label=status_count_label,
+        count_label=count_label,
+    )
 
 
 def set_language():

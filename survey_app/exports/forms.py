@@ -25,13 +25,32 @@ LEVEL_LABELS = {
 }
 
 
+#: what each exported table holds, as the form names it (the file name stays the key)
+TABLE_LABELS = {
+    "cases": _l("Cases (one row per interview, with its attributes)"),
+    "organisations": _l("Organisations"),
+    "interviews": _l("Interviews"),
+    "answers_long": _l("Answers, one row per question"),
+    "segments": _l("Transcript segments (speaker turns, sentences)"),
+    "codings": _l("Codings"),
+    "transcripts": _l("Transcripts"),
+    "users": _l("Users (fieldworkers and coders)"),
+    "codebook": _l("Codebook"),
+    "answers_wide": _l("Answers, one row per interview"),
+    "matrix_code_count": _l("Case × code matrix, counts"),
+    "matrix_code_presence": _l("Case × code matrix, presence"),
+    "matrix_family_count": _l("Case × family matrix, counts"),
+    "matrix_family_presence": _l("Case × family matrix, presence"),
+}
+
+
 class ExportForm(FlaskForm):
     fmt = SelectField(
         _l("Format"), choices=[SelectChoice(f, FORMAT_LABELS[f]) for f in FORMATS], default="xlsx"
     )
     tables = SelectMultipleField(
         _l("Tables (CSV, Parquet and Excel; none chosen: all)"),
-        choices=[SelectChoice(t, t) for t in table_names()],
+        choices=[SelectChoice(t, TABLE_LABELS.get(t, t)) for t in table_names()],
         widget=ListWidget(prefix_label=False),
         option_widget=CheckboxInput(),
     )

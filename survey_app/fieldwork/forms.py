@@ -10,10 +10,20 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
 from analysis.typology import NAF_RE
 from survey_app.fieldwork.operations import REVIEW_STATUSES
+
+
+def _optional_int(value):
+    """Coerce a choice to int; the empty choice stays None."""
+    if value in (None, ""):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 class VersionedForm(FlaskForm):
@@ -39,7 +49,13 @@ class OrganisationForm(FlaskForm):
         validators=[DataRequired()],
     )
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=300)])
-    territory_id = SelectField(_l("Commune"), coerce=int)
+    # no default: an empty first choice, so a commune is never picked silently
+    territory_id = SelectField(
+        _l("Commune"),
+        coerce=_optional_int,
+        validate_choice=False,  # checked against the communes in the view
+        validators=[InputRequired(message=_l("Choose the commune."))],
+    )
     siret = StringField(
         _l("SIRET"), validators=[Optional(), Regexp(r"^[0-9]{14}\Z", message=_l("14 digits"))]
     )

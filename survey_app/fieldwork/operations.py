@@ -180,6 +180,21 @@ def create_organisation(user: User | None, **fields: Any) -> Organisation:
     return org
 
 
+def update_organisation(org: Organisation, user: User | None, **fields: Any) -> dict[str, Any]:
+    """Change an organisation's fields (its pseudonym stays); audit what changed."""
+    changes = {}
+    for name, value in fields.items():
+        old = getattr(org, name)
+        if old != value:
+            label = (lambda v: v.code if v is not None else None) if name == "territory" else None
+            changes[name] = [label(old), label(value)] if label else [old, value]
+            setattr(org, name, value)
+    if changes:
+        db.session.flush()
+        record("organisation.update", org, {"changes": changes}, user=user)
+    return changes
+
+
 # --- interviews --------------------------------------------------------------------------------
 
 
@@ -278,6 +293,27 @@ def save_answers(
     return changes
 
 
+def save_valid_answers(
+    interview: Interview, new_answers: dict[str, Any], expected_version: int, user: User
+) -> tuple[dict[str, Any], list[AnswerError]]:
+    """Save what is valid in `new_answers`; return the changes and the answers left out.
+
+    One invalid answer does not block the others: the invalid ones keep their stored value
+    and come back as errors. Anything else (consent not given, a stale form) refuses the
+    whole save as save_answers does.
+    """
+    if interview.version != expected_version:
+        raise StaleInterview()
+    instrument = instrument_of(interview.instrument_version)
+    merged = {**stored_answers(interview), **new_answers}
+    errors = validate_answers(instrument, merged, final=False)
+    left_out = [e for e in errors if e.key in new_answers and e.code != "consent"]
+    if not left_out:
+        return save_answers(interview, new_answers, expected_version, user), []
+    kept = {k: v for k, v in new_answers.items() if k not in {e.key for e in left_out}}
+    return save_answers(interview, kept, expected_version, user), left_out
+
+
 def _stored_form(value: Any) -> tuple[str | None, str | None]:
     if value is None:
         return None, None
@@ -295,6 +331,19 @@ def _update_consent(interview: Interview, instrument: Instrument, cleaned: dict[
     interview.consent_recording = bool(audio) and cleaned.get(audio[0]) == "yes"
     if given and interview.consent_dt is None:
         interview.consent_dt = utcnow()
+
+
+def section_of_question(instrument: Instrument) -> dict[str, str]:
+    """Map each question key to the key of its section."""
+    return {q.key: s.key for s in instrument.sections for q in s.questions}
+
+
+def incomplete_sections(interview: Interview) -> set[str]:
+    """The sections that would stop a submission (required answers missing or invalid)."""
+    instrument = instrument_of(interview.instrument_version)
+    where = section_of_question(instrument)
+    errors = validate_answers(instrument, stored_answers(interview), final=True)
+    return {where[e.key] for e in errors if e.key in where}
 
 
 def submit_interview(interview: Interview, expected_version: int, user: User) -> None:

@@ -28,6 +28,12 @@ def can_edit(user: User, interview: Interview) -> bool:
     return interview.fieldworker_id == user.id and interview.status in EDITABLE_BY_FIELDWORKER
 
 
+def can_edit_transcript(user: User, interview: Interview) -> bool:
+    """Transcripts often arrive after the interview: its fieldworker may add a new version
+    (audited) at any status, without reopening the answers."""
+    return user.role in ("researcher", "admin") or interview.fieldworker_id == user.id
+
+
 def interview_for(user: User, interview_id: int, *, edit: bool = False) -> Interview:
     """Load an interview the user may see (404 otherwise, so ids do not leak) or edit (403)."""
     interview = db.session.get(Interview, interview_id)
@@ -38,10 +44,26 @@ def interview_for(user: User, interview_id: int, *, edit: bool = False) -> Inter
     return interview
 
 
-def organisations_for_choice(kind: str | None = None) -> list[Organisation]:
-    stmt = sa.select(Organisation).order_by(Organisation.name)
+def organisations_for_choice(kind: str | None = None, query: str = "") -> list[Organisation]:
+    """Organisations by name, of one kind, matching `query` (name, code, commune or SIRET)."""
+    stmt = (
+        sa.select(Organisation)
+        .outerjoin(Territory, Organisation.territory_id == Territory.id)
+        .order_by(Organisation.name)
+    )
     if kind:
         stmt = stmt.where(Organisation.kind == kind)
+    if query:
+        pattern = "%" + query.lower().replace("\\", "").replace("%", "").replace("_", "") + "%"
+        stmt = stmt.where(
+            sa.or_(
+                sa.func.lower(Organisation.name).like(pattern),
+                sa.func.lower(Organisation.pseudonym).like(pattern),
+                sa.func.lower(Territory.name).like(pattern),
+                Territory.code.like(pattern),
+                Organisation.siret.like(pattern),
+            )
+        )
     return list(db.session.scalars(stmt))
 
 

@@ -25,7 +25,15 @@ from wtforms.validators import Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from .answers import AnswerError
-from .definitions import DONT_KNOW, MISSING_LABELS, REFUSED, Instrument, Question, Section
+from .definitions import (
+    DONT_KNOW,
+    MISSING_LABELS,
+    NOT_ASKED,
+    REFUSED,
+    Instrument,
+    Question,
+    Section,
+)
 
 try:  # WTForms >= 3.3 deprecates (value, label) tuples
     from wtforms import SelectChoice
@@ -290,11 +298,16 @@ def form_answers(form: Any, section: Section) -> dict[str, Any]:
 
 
 def form_data(section: Section, answers: Mapping[str, Any]) -> dict[str, Any]:
-    """Return `data=` for a section form pre-filled with stored answers."""
+    """Return `data=` for a section form pre-filled with stored answers.
+
+    "Not asked" is a stored state, never a value: a question skip logic reveals comes up empty.
+    """
     data: dict[str, Any] = {}
     for question in section.questions:
         value = answers.get(question.key)
         handler = field_type(question)
+        if value == NOT_ASKED:
+            continue
         if value in (DONT_KNOW, REFUSED) and handler.missing_companion:
             data[question.key + MISSING_SUFFIX] = value
         elif value is not None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flask import current_app
+from flask_babel import ngettext
 
 from analysis.texts import TEXTS, code_label, decimal_text, texts, translate_note
 from survey_app.config import LANGUAGES
@@ -82,11 +84,17 @@ def interval_text(low: float, high: float, lang: str) -> str:
 
 def shown_result(result: ProfileResult, lang: str) -> tuple[list[dict[str, Any]], list[str]]:
     """The profile rows and warnings as the page shows them in lang: notes and warnings
-    translated (stored in English), dimensions and sources named, codes kept beside."""
+    translated (stored in English), dimensions and sources named, codes kept beside, and
+    what each row rests on; below the saturation threshold, no interval."""
+    from analysis.profile import too_few
     from analysis.report import translated_notes
+    from analysis.scores import SATURATION_MIN
 
     words = texts(lang)
     frame = translated_notes(result.profile, lang)
+    for col in ("n_basis", "n_items", "n_coders", "n_firms"):
+        if col not in frame:  # profiles computed before these columns
+            frame[col] = float("nan")
     for col in ("dimension", "source"):
         frame[f"{col}_label"] = [code_label(col, c, words) or c for c in frame[col]]
     frame["value_text"] = [score_text(v, lang) for v in frame["value"]]
@@ -94,7 +102,59 @@ def shown_result(result: ProfileResult, lang: str) -> tuple[list[dict[str, Any]]
         interval_text(lo, hi, lang)
         for lo, hi in zip(frame["ci_low"], frame["ci_high"], strict=True)
     ]
+    frame["basis_text"] = [basis_text(rec) for rec in frame.to_dict("records")]
+    thin = [
+        rec["source"] in ("likert", "coding")
+        and _number(rec["n_basis"]) is not None
+        and _number(rec["value"]) is not None
+        and rec["n_basis"] < SATURATION_MIN
+        for rec in frame.to_dict("records")
+    ]
+    frame["too_few"] = thin
+    frame["too_few_text"] = [
+        translate_note(too_few(src, n), lang) if is_thin else ""
+        for src, n, is_thin in zip(frame["source"], frame["n_basis"], thin, strict=True)
+    ]
+    # the interval cell says it; the note keeps its other phrases
+    joiner = " ; " if lang == "fr" else "; "
+    frame["note"] = [
+        joiner.join(p for p in re.split(r" ?; ", str(note)) if p != said) if said else note
+        for note, said in zip(frame["note"], frame["too_few_text"], strict=True)
+    ]
     return frame.to_dict("records"), [translate_note(w, lang) for w in result.warnings]
+
+
+def _number(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if number != number else number
+
+
+def basis_text(row: dict[str, Any]) -> str:
+    """What one profile row rests on, in the interface language."""
+    n, items = _number(row.get("n_basis")), _number(row.get("n_items"))
+    coders, firms = _number(row.get("n_coders")), _number(row.get("n_firms"))
+    if n is None:
+        return ""
+    n = int(n)
+    if row["source"] == "coding":
+        text = ngettext("%(num)d coded transcript", "%(num)d coded transcripts", n)
+        if coders:
+            text += ", " + ngettext("%(num)d coder", "%(num)d coders", int(coders))
+        return text
+    if row["source"] == "likert":
+        text = ngettext("%(num)d interview answered", "%(num)d interviews answered", n)
+        if items:
+            text += ", " + ngettext("%(num)d item", "%(num)d items", int(items))
+        return text
+    if row["source"] == "registry":
+        text = ngettext("register: %(num)d relay actor", "register: %(num)d relay actors", n)
+        if firms:
+            text += ", " + ngettext("%(num)d firm", "%(num)d firms", int(firms))
+        return text
+    return ""
 
 
 @job_kind("profile")

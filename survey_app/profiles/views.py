@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from flask import abort, jsonify, redirect, render_template, send_from_directory, url_for
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from analysis.texts import territory_label
@@ -13,6 +14,14 @@ from survey_app.core import labels
 from survey_app.core.job_queue import job_or_404, job_status, recent_jobs, start_job
 from survey_app.profiles import operations as ops
 from survey_app.profiles.forms import LEVEL_LABELS, ProfileForm
+
+#: the steps a profile job reports (profiles.operations.profile_job), as the page says them
+PROGRESS_LABELS = {
+    "registry": _l("reading the business register"),
+    "interviews": _l("reading the interviews"),
+    "bootstrap": _l("computing the intervals"),
+    "charts and report": _l("drawing the charts and the report"),
+}
 
 #: what write_charts names its files (analysis.plots.safe_name codes): no folder, no dot first
 CHART_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]*\.(svg|png)")
@@ -40,6 +49,7 @@ def index():
 def show(job_id: int):
     job = job_or_404(job_id, "profile")
     from analysis.plots import territory_stem  # matplotlib: only for a page that shows charts
+    from analysis.scores import SATURATION_MIN, TRIANGULATION_GAP
 
     lang = labels.lang()
     result = ops.read_result(job) if job.status == "done" else None
@@ -56,6 +66,9 @@ def show(job_id: int):
         level_labels=LEVEL_LABELS,
         chart_lang=chart_lang,
         charts_untranslated=result is not None and chart_lang != lang,
+        progress_labels=PROGRESS_LABELS,
+        gap_text=ops.score_text(TRIANGULATION_GAP, lang).rstrip("0"),
+        saturation_min=SATURATION_MIN,
     )
 
 

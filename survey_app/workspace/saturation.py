@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+from analysis import scores
 from survey_app.codings.operations import visible_codings_query
 from survey_app.extensions import db
 from survey_app.models import Coding, User
 from survey_app.workspace.cases import Case
 
-#: interviews per stratum before a score is shown without a warning (docs/METHODS.md, "Saturation")
-SATURATION_MIN = 10
+#: interviews per stratum before a score is shown without a warning (one threshold with the
+#: territory profile's; docs/METHODS.md, "Saturation")
+SATURATION_MIN = scores.SATURATION_MIN
 
 
 def code_counts(user: User, cases: list[Case], level: str = "code") -> dict[int, Counter]:

@@ -105,9 +105,8 @@ def _proposal_form(version) -> ProposalForm:
     usable = [k for k, (_f, e) in entries.items() if not e.get("retired")]
     form.code.choices = [("", "—")] + [(k, k) for k in usable]
     form.into.choices = [("", "—")] + [(k, k) for k in usable]
-    form.family.choices = [("", "—")] + [
-        (f, f) for f in (version.content["families"] if version else [])
-    ]
+    families = version.content["families"] if version else {}
+    form.family.choices = [("", "—")] + [(f, _family_label(f, fam)) for f, fam in families.items()]
     return form
 
 
@@ -272,6 +271,18 @@ def next_segment():
     return render_template("workspace/next.html", job=job, picks=picks, go=go, form=ActionForm())
 
 
+def _family_label(key: str, family: dict) -> str:
+    """A code family as the interface names it (Gouvernance), its key when it has no label."""
+    label = family.get("label") or {}
+    return label.get(q.lang()) or label.get("fr") or key
+
+
+def _family_labels() -> dict[str, str]:
+    version = current_codebook()
+    families = version.content.get("families", {}) if version else {}
+    return {key: _family_label(key, fam) for key, fam in families.items()}
+
+
 # --- matrix and saturation -------------------------------------------------------------------
 
 
@@ -285,6 +296,7 @@ def matrix():
         cases=shown,
         counts=counts,
         columns=sat.matrix_columns(counts),
+        column_labels=_family_labels() if level == "family" else {},
         level=level,
         filters=filters,
         territories=cq.territories_of(everything),

@@ -308,3 +308,22 @@ def test_configured_register_files_include_legal_units_and_curated_actors(sqlite
         "legal_units": tmp_path / "StockUniteLegale.csv",
         "curated": tmp_path / "tfe.csv",
     }
+
+
+def test_profile_rows_show_their_basis_and_say_when_too_few(computed):
+    client, job_id = computed
+    page = client.get(f"/profiles/{job_id}").get_data(as_text=True)
+    herault = page[page.index("<h2>Hérault (34)</h2>") :]
+    rows = re.findall(r"<tr class=\"[^\"]*\">(.*?)</tr>", herault, re.S)
+    likert = next(r for r in rows if 'title="D4_GOV"' in r and 'title="likert"' in r)
+    # two answered interviews: no interval, the reason instead, and the basis
+    assert "trop peu d’entretiens renseignés (n = 2)" in likert
+    assert "[" not in likert
+    assert "2 entretiens renseignés" in likert
+    register = next(r for r in rows if 'title="D1"' in r)
+    assert "répertoire :" in register and "acteurs-relais" in register
+    assert "Entretiens dans ce territoire : 2 PME, 0 acteur-relais" in herault
+    assert 'class="legend"' in herault and "Ligne surlignée" in herault
+    switch_language(client, "en")
+    english = client.get(f"/profiles/{job_id}").get_data(as_text=True)
+    assert "too few answered interviews (n = 2)" in english and "2 interviews answered" in english

@@ -12,6 +12,7 @@
   if (!form || !window.MilieuExpr) return;
 
   var stored = JSON.parse(document.getElementById("milieu-answers").textContent || "{}");
+  var locked = form.dataset.locked === "1"; // submitted: shown read-only, never saved
   var text = JSON.parse(document.getElementById("milieu-messages").textContent || "{}");
   var stateEl = document.getElementById("save-state");
   var versionEl = document.getElementById("version");
@@ -145,14 +146,25 @@
         if (response.ok && data.ok) {
           versionEl.value = data.version;
           retryDelay = 2000;
+          markInvalid(data.errors || {});
           if (dirty) { save(); return; }
+          if (data.errors && Object.keys(data.errors).length) {
+            keepLocally(); // the invalid answers stay here until corrected
+            show("error", data.message || text.partial);
+            return;
+          }
           forgetLocal();
-          show("saved", text.saved);
+          if (data.consent === false && form.dataset.section === firstSection()) {
+            show("refused", text.refused);
+          } else {
+            show("saved", text.saved);
+          }
         } else if (response.status === 409) {
           stopped = true; // never overwrite someone else's save; the typed answers stay on screen
           show("error", data.message || text.stale);
         } else if (response.status === 422) {
           dirty = true;
+          markInvalid(data.errors || {});
           show("error", data.message || text.invalid);
         } else if (response.status === 400 || response.status === 403) {
           stopped = true;
@@ -167,6 +179,27 @@
     });
   }
 
+  function firstSection() {
+    var link = document.querySelector("nav.sections a");
+    return link ? link.getAttribute("href").split("/sections/")[1] : null;
+  }
+
+  function markInvalid(errors) {
+    // the server's message under each answer it left out; cleared once the answer is valid
+    form.querySelectorAll(".question").forEach(function (q) {
+      var old = q.querySelector("p.error.from-autosave");
+      if (old) old.remove();
+      var message = errors[q.dataset.key];
+      q.classList.toggle("has-error", !!message || !!q.querySelector("p.error"));
+      if (message) {
+        var p = document.createElement("p");
+        p.className = "error from-autosave";
+        p.textContent = message;
+        q.appendChild(p);
+      }
+    });
+  }
+
   function retryLater() {
     dirty = true;
     show("offline", text.offline.replace("{s}", Math.round(retryDelay / 1000)));
@@ -177,6 +210,7 @@
 
   // --- wiring -------------------------------------------------------------------------------
 
+  if (locked) { applySkipLogic(); return; }
   form.addEventListener("input", changed);
   form.addEventListener("change", changed);
   form.addEventListener("submit", function () {

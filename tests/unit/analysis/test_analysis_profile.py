@@ -350,3 +350,55 @@ def test_report_heads_each_territory_as_its_chart_does(name: str, heading: str) 
     assert heading in render_report_html(res)
     assert "34 (34)" not in render_report_html(res)
     assert f"<h2>{territory_label(name, '34')}</h2>" == heading
+
+
+def test_rows_show_their_basis_and_no_interval_below_the_saturation_threshold() -> None:
+    from analysis.scores import SATURATION_MIN
+
+    tables = synth.demo_interview_tables(per_stratum=8)
+    iv, codings = tables["interviews"], tables["codings"]
+    in_34 = iv.loc[iv["departement"] == "34", "interview_id"].tolist()
+    coded = in_34[:3]  # three coded transcripts in Hérault, one of them coded twice
+    kept = codings[codings["interview_id"].isin(coded) | ~codings["interview_id"].isin(in_34)]
+    second = kept[kept["interview_id"] == coded[0]].assign(coder="ben")
+    kept = pd.concat([kept, second], ignore_index=True)
+    res = prof.build_profile(
+        registry_table(),
+        iv,
+        tables["answers_long"],
+        kept,
+        synth.demo_questions(),
+        n_boot=200,
+        territories=["34", "30"],
+    )
+    assert SATURATION_MIN == 10
+    for dim in ("D3", "D4_GOV", "D4_STRAT"):
+        row = value(res, "34", dim, "coding")
+        assert (row["n_basis"], row["n_coders"]) == (3, 2)
+        assert math.isnan(row["ci_low"]) and math.isnan(row["ci_high"])
+        assert row["note"].startswith("too few coded interviews (n = 3)")
+        likert = value(res, "34", dim, "likert")
+        assert likert["n_basis"] == 16 and likert["n_items"] >= 16
+        assert likert["ci_low"] < likert["value"] < likert["ci_high"]
+        other = value(res, "30", dim, "coding")  # 16 coded transcripts: an interval
+        assert other["n_basis"] == 16 and other["ci_low"] <= other["ci_high"]
+        assert "too few" not in other["note"]
+    d1 = value(res, "34", "D1", "registry")
+    assert (d1["n_basis"], d1["n_firms"]) == (3, 100)
+
+
+def test_chart_says_too_few_beside_a_point_without_interval() -> None:
+    from analysis import plots
+
+    tables = synth.demo_interview_tables(per_stratum=8)
+    iv = tables["interviews"]
+    coded = iv.loc[iv["departement"] == "34", "interview_id"].tolist()[:3]
+    codings = tables["codings"][tables["codings"]["interview_id"].isin(coded)]
+    args = (registry_table(), iv, tables["answers_long"])
+    res = prof.build_profile(*args, codings, synth.demo_questions(), n_boot=100, territories=["34"])
+    texts = [t.get_text() for t in plots.territory_figure(res.profile, "34", "fr").axes[0].texts]
+    assert texts.count("trop peu d’entretiens codés (n = 3)") == 3
+    full = prof.build_profile(
+        *args, tables["codings"], synth.demo_questions(), n_boot=100, territories=["34"]
+    )
+    assert len(plots.territory_figure(full.profile, "34", "fr").axes[0].texts) == 0

@@ -8,7 +8,7 @@ from flask import Flask
 from wtforms import BooleanField, RadioField, SelectMultipleField, StringField, TextAreaField
 
 from survey_app.instruments.answers import validate_answers
-from survey_app.instruments.definitions import DONT_KNOW, REFUSED, load_instrument
+from survey_app.instruments.definitions import DONT_KNOW, NOT_ASKED, REFUSED, load_instrument
 from survey_app.instruments.forms import (
     FIELD_TYPES,
     apply_answer_errors,
@@ -136,6 +136,17 @@ def test_prefill_from_stored_answers(app):
         assert form.agent_where__missing.data == DONT_KNOW and form.q1.data == "5"
         checked = lxml.html.fragment_fromstring(str(form.q1())).xpath("//input[@checked]")
         assert [i.get("value") for i in checked] == ["5"]
+
+
+def test_questions_stored_as_not_asked_come_up_empty(app):
+    # stored while exports was "no": skip logic revealing them must show empty boxes
+    stored = {"exports": "no", "share": NOT_ASKED, "modes": NOT_ASKED, "agent_where": NOT_ASKED}
+    with app.test_request_context():
+        form = build_section_form(MINI, "main")(data=form_data(MINI.section("main"), stored))
+        assert form.share.data is None and form.agent_where.data is None
+        assert form.modes.data in (None, [])
+        assert 'value="not_asked"' not in str(form.share()) + str(form.agent_where())
+        assert form.agent_where__missing.data == ""
 
 
 def test_forms_are_built_per_request_and_independent(app):
