@@ -35,27 +35,117 @@ FREE_TEXT_TYPES = {"text", "long_text", "open", "note", "string"}
 NER_KINDS = {"PER": "PERS", "PERSON": "PERS", "ORG": "FIRM", "LOC": "LIEU", "GPE": "LIEU"}
 KINDS = ("PERS", "FIRM", "LIEU")
 #: Words the model tags as entities in interview prose that identify no one.
-DEFAULT_IGNORE = frozenset({
-    "bonjour", "merci", "oui", "non", "voila", "bon", "alors", "euh", "monsieur", "madame",
-    "cci", "cma", "bpi", "bpifrance", "business france", "team france export", "region",
-    "departement", "etat", "europe", "ue", "pme", "eti", "cce", "vie", "v.i.e", "iso",
-})
+DEFAULT_IGNORE = frozenset(
+    {
+        "bonjour",
+        "merci",
+        "oui",
+        "non",
+        "voila",
+        "bon",
+        "alors",
+        "euh",
+        "monsieur",
+        "madame",
+        "cci",
+        "cma",
+        "bpi",
+        "bpifrance",
+        "business france",
+        "team france export",
+        "region",
+        "departement",
+        "etat",
+        "europe",
+        "ue",
+        "pme",
+        "eti",
+        "cce",
+        "vie",
+        "v.i.e",
+        "iso",
+    }
+)
 #: Export destinations are research content and identify no one: countries and continents
 #: stay in clear unless listed as extra terms.
-DESTINATIONS = frozenset({
-    "afrique", "amerique", "amerique du nord", "amerique latine", "asie", "europe",
-    "moyen-orient", "maghreb", "oceanie", "allemagne", "belgique", "benelux", "pays-bas",
-    "luxembourg", "suisse", "italie", "espagne", "portugal", "royaume-uni", "angleterre",
-    "irlande", "autriche", "pologne", "suede", "norvege", "danemark", "finlande", "grece",
-    "roumanie", "tchequie", "hongrie", "russie", "ukraine", "turquie", "maroc", "algerie",
-    "tunisie", "egypte", "senegal", "cote d'ivoire", "afrique du sud", "nigeria", "israel",
-    "liban", "emirats", "dubai", "arabie saoudite", "qatar", "inde", "chine", "japon",
-    "coree", "coree du sud", "vietnam", "singapour", "thailande", "indonesie", "australie",
-    "etats-unis", "usa", "canada", "quebec", "mexique", "bresil", "argentine", "chili",
-    "colombie", "perou", "france",
-})
-_EDGE_WORDS = re.compile(r"^(?:(?:de|du|des|la|le|les|l'|d'|a|au|aux|en)\s+)+|"
-                         r"(?:\s+(?:de|du|des|la|le|les|a|au|aux|en))+$", re.IGNORECASE)
+DESTINATIONS = frozenset(
+    {
+        "afrique",
+        "amerique",
+        "amerique du nord",
+        "amerique latine",
+        "asie",
+        "europe",
+        "moyen-orient",
+        "maghreb",
+        "oceanie",
+        "allemagne",
+        "belgique",
+        "benelux",
+        "pays-bas",
+        "luxembourg",
+        "suisse",
+        "italie",
+        "espagne",
+        "portugal",
+        "royaume-uni",
+        "angleterre",
+        "irlande",
+        "autriche",
+        "pologne",
+        "suede",
+        "norvege",
+        "danemark",
+        "finlande",
+        "grece",
+        "roumanie",
+        "tchequie",
+        "hongrie",
+        "russie",
+        "ukraine",
+        "turquie",
+        "maroc",
+        "algerie",
+        "tunisie",
+        "egypte",
+        "senegal",
+        "cote d'ivoire",
+        "afrique du sud",
+        "nigeria",
+        "israel",
+        "liban",
+        "emirats",
+        "dubai",
+        "arabie saoudite",
+        "qatar",
+        "inde",
+        "chine",
+        "japon",
+        "coree",
+        "coree du sud",
+        "vietnam",
+        "singapour",
+        "thailande",
+        "indonesie",
+        "australie",
+        "etats-unis",
+        "usa",
+        "canada",
+        "quebec",
+        "mexique",
+        "bresil",
+        "argentine",
+        "chili",
+        "colombie",
+        "perou",
+        "france",
+    }
+)
+_EDGE_WORDS = re.compile(
+    r"^(?:(?:de|du|des|la|le|les|l'|d'|a|au|aux|en)\s+)+|"
+    r"(?:\s+(?:de|du|des|la|le|les|a|au|aux|en))+$",
+    re.IGNORECASE,
+)
 TERRITORY_LEVELS = ("commune", "zone_emploi", "departement", "region")
 
 
@@ -109,13 +199,15 @@ def load_ner(model: str = "fr_core_news_md") -> Any:
     import spacy
 
     try:
-        nlp = spacy.load(model, exclude=["parser", "lemmatizer", "morphologizer",
-                                         "attribute_ruler", "senter"])
+        nlp = spacy.load(
+            model, exclude=["parser", "lemmatizer", "morphologizer", "attribute_ruler", "senter"]
+        )
     except OSError as exc:
         # No silent fallback: pseudonymising without the recogniser would leak names.
         raise PseudonymisationError(
             f"spaCy model {model!r} is not installed; install it, or pass model=None to "
-            "replace only the registry names and the project's extra terms") from exc
+            "replace only the registry names and the project's extra terms"
+        ) from exc
     if "ner" not in nlp.pipe_names:
         raise PseudonymisationError(f"spaCy model {model!r} has no named-entity recogniser")
     nlp.max_length = max(nlp.max_length, 5_000_000)
@@ -125,10 +217,15 @@ def load_ner(model: str = "fr_core_news_md") -> Any:
 class Pseudonymiser:
     """Replace names by stable tokens, remembering the key original -> token."""
 
-    def __init__(self, terms: Mapping[str, str] | Iterable[tuple[str, str]] = (),
-                 organisations: Iterable[str] = (), key: pd.DataFrame | None = None,
-                 nlp: Any = None, model: str | None = "fr_core_news_md",
-                 ignore: Iterable[str] = DEFAULT_IGNORE | DESTINATIONS) -> None:
+    def __init__(
+        self,
+        terms: Mapping[str, str] | Iterable[tuple[str, str]] = (),
+        organisations: Iterable[str] = (),
+        key: pd.DataFrame | None = None,
+        nlp: Any = None,
+        model: str | None = "fr_core_news_md",
+        ignore: Iterable[str] = DEFAULT_IGNORE | DESTINATIONS,
+    ) -> None:
         """Set up with extra `terms` {term: kind}, registry names and an earlier key table."""
         self._tokens: dict[str, str] = {}
         self._kind_of: dict[str, str] = {}
@@ -155,8 +252,9 @@ class Pseudonymiser:
             self._tokens[folded], self._kind_of[folded] = str(row.token), str(row.kind)
             # Names of an earlier key are known names: replace them wherever they appear.
             self._terms[folded] = str(row.kind)
-            self._rows.append({"original": str(row.original), "token": str(row.token),
-                               "kind": str(row.kind)})
+            self._rows.append(
+                {"original": str(row.original), "token": str(row.token), "kind": str(row.kind)}
+            )
             self._originals.add(str(row.original))
             number = int(str(row.token).rsplit("_", 1)[-1])
             self._counters[str(row.kind)] = max(self._counters.get(str(row.kind), 0), number)
@@ -173,8 +271,7 @@ class Pseudonymiser:
         token = self._tokens[folded]
         if original not in self._originals:
             self._originals.add(original)
-            self._rows.append({"original": original, "token": token,
-                               "kind": self._kind_of[folded]})
+            self._rows.append({"original": original, "token": token, "kind": self._kind_of[folded]})
         return token
 
     def key_table(self) -> pd.DataFrame:
@@ -193,8 +290,10 @@ class Pseudonymiser:
 
     def _pattern(self) -> re.Pattern[str] | None:
         if self._compiled is None and self._terms:
-            alternatives = [r"\s+".join(re.escape(w) for w in t.split())
-                            for t in sorted(self._terms, key=len, reverse=True)]
+            alternatives = [
+                r"\s+".join(re.escape(w) for w in t.split())
+                for t in sorted(self._terms, key=len, reverse=True)
+            ]
             self._compiled = re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)")
         return self._compiled
 
@@ -218,8 +317,11 @@ class Pseudonymiser:
                 continue
             start, end = _trim(text, ent.start_char, ent.end_char)
             surface = text[start:end]
-            if len(surface) < 2 or not any(c.isupper() for c in surface) or \
-                    name_key(surface) in self._ignore:
+            if (
+                len(surface) < 2
+                or not any(c.isupper() for c in surface)
+                or name_key(surface) in self._ignore
+            ):
                 continue
             spans.append((start, end, kind))
         return spans
@@ -242,16 +344,18 @@ class Pseudonymiser:
             token = self.token_for(original, self._kind_of.get(name_key(original), kind))
             parts.append(text[cursor:start])
             new_start = start + shift
-            replacements.append(Replacement(start, end, new_start, new_start + len(token),
-                                            original, token, kind))
+            replacements.append(
+                Replacement(start, end, new_start, new_start + len(token), original, token, kind)
+            )
             parts.append(token)
             shift += len(token) - (end - start)
             cursor = end
         parts.append(text[cursor:])
         return "".join(parts), replacements
 
-    def pseudonymise_many(self, texts: Sequence[str],
-                          batch_size: int = 16) -> list[tuple[str, list[Replacement]]]:
+    def pseudonymise_many(
+        self, texts: Sequence[str], batch_size: int = 16
+    ) -> list[tuple[str, list[Replacement]]]:
         """Pseudonymise several texts, batching the model over them."""
         if self._nlp is None:
             return [self.pseudonymise(t) for t in texts]
@@ -273,8 +377,9 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def _merge(preferred: list[tuple[int, int, str]],
-           others: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+def _merge(
+    preferred: list[tuple[int, int, str]], others: list[tuple[int, int, str]]
+) -> list[tuple[int, int, str]]:
     """Merge spans, keeping preferred ones and then the longest, none overlapping."""
     ranked = [(0, -(e - s), s, e, k) for s, e, k in preferred]
     ranked += [(1, -(e - s), s, e, k) for s, e, k in others]
@@ -306,14 +411,14 @@ def remap_offset(position: int, replacements: Sequence[Replacement], side: str) 
     return r.new_start if side == "start" else r.new_end
 
 
-def _remap_spans(frame: pd.DataFrame, replacements: Mapping[Any, list[Replacement]]) -> \
-        pd.DataFrame:
+def _remap_spans(
+    frame: pd.DataFrame, replacements: Mapping[Any, list[Replacement]]
+) -> pd.DataFrame:
     frame = frame.copy()
     if not len(frame):
         return frame
     starts, ends = [], []
-    for tid, start, end in zip(frame["transcript_id"], frame["start"], frame["end"],
-                               strict=True):
+    for tid, start, end in zip(frame["transcript_id"], frame["start"], frame["end"], strict=True):
         reps = replacements.get(tid, [])
         starts.append(remap_offset(int(start), reps, "start"))
         ends.append(remap_offset(int(end), reps, "end"))
@@ -324,10 +429,12 @@ def _remap_spans(frame: pd.DataFrame, replacements: Mapping[Any, list[Replacemen
 # --- datasets --------------------------------------------------------------------------
 
 
-def pseudonymise_dataset(ds: Dataset, pseudonymiser: Pseudonymiser | None = None,
-                         territory_level: str = "commune",
-                         relay_families: Mapping[str, str] | None = None) -> \
-        tuple[Dataset, pd.DataFrame]:
+def pseudonymise_dataset(
+    ds: Dataset,
+    pseudonymiser: Pseudonymiser | None = None,
+    territory_level: str = "commune",
+    relay_families: Mapping[str, str] | None = None,
+) -> tuple[Dataset, pd.DataFrame]:
     """Return a pseudonymised copy of `ds` and the key table (to keep apart).
 
     Replaces names in transcripts, segments, free-text answers and organisation names,
@@ -346,54 +453,71 @@ def pseudonymise_dataset(ds: Dataset, pseudonymiser: Pseudonymiser | None = None
     segments = _remap_spans(ds.segments, replacements)
     texts = dict(zip(transcripts["transcript_id"], transcripts["text"], strict=True))
     if len(segments):
-        segments["text"] = [texts.get(t, "")[s:e] for t, s, e in
-                            zip(segments["transcript_id"], segments["start"],
-                                segments["end"], strict=True)]
+        segments["text"] = [
+            texts.get(t, "")[s:e]
+            for t, s, e in zip(
+                segments["transcript_id"], segments["start"], segments["end"], strict=True
+            )
+        ]
         segments["speaker"] = _pseudonymise_labels(segments["speaker"], p)
     orgs = ds.organisations.copy()
-    orgs["name"] = orgs["name"].map(lambda n: p.token_for(str(n), "FIRM") if
-                                    isinstance(n, str) and n else n)
+    orgs["name"] = orgs["name"].map(
+        lambda n: p.token_for(str(n), "FIRM") if isinstance(n, str) and n else n
+    )
     codings = _remap_spans(ds.codings, replacements)
     if "memo" in codings and len(codings):
         # a coder's memo is prose too: names in it are replaced like the transcript's
         codings["memo"] = _pseudonymise_labels(codings["memo"], p)
-    result = replace(ds, transcripts=transcripts, segments=segments,
-                     codings=codings,
-                     answers_long=_pseudonymise_answers(ds, p), organisations=orgs)
+    result = replace(
+        ds,
+        transcripts=transcripts,
+        segments=segments,
+        codings=codings,
+        answers_long=_pseudonymise_answers(ds, p),
+        organisations=orgs,
+    )
     result = coarsen_territory(result, territory_level)
     if relay_families is not None:
         result = coarsen_relay_roles(result, relay_families)
     return result, p.key_table()
 
 
-def _pseudonymise_transcripts(transcripts: pd.DataFrame, p: Pseudonymiser) -> \
-        tuple[pd.DataFrame, dict[Any, list[Replacement]]]:
+def _pseudonymise_transcripts(
+    transcripts: pd.DataFrame, p: Pseudonymiser
+) -> tuple[pd.DataFrame, dict[Any, list[Replacement]]]:
     transcripts = transcripts.copy()
     texts = [str(t or "") for t in transcripts["text"]]
     results = p.pseudonymise_many(texts)
     transcripts["text"] = [text for text, _ in results]
-    transcripts["sha256"] = [hashlib.sha256(t.encode("utf-8")).hexdigest()
-                             for t in transcripts["text"]]
-    replacements = {tid: reps for tid, (_, reps) in
-                    zip(transcripts["transcript_id"], results, strict=True)}
+    transcripts["sha256"] = [
+        hashlib.sha256(t.encode("utf-8")).hexdigest() for t in transcripts["text"]
+    ]
+    replacements = {
+        tid: reps for tid, (_, reps) in zip(transcripts["transcript_id"], results, strict=True)
+    }
     return transcripts, replacements
 
 
 def _pseudonymise_labels(labels: pd.Series, p: Pseudonymiser) -> pd.Series:
     """Pseudonymise short labels (speaker names) once per distinct value."""
     distinct = [str(v) for v in labels.dropna().unique()]
-    mapping = dict(zip(distinct, (text for text, _ in p.pseudonymise_many(distinct)),
-                       strict=True))
+    mapping = dict(zip(distinct, (text for text, _ in p.pseudonymise_many(distinct)), strict=True))
     return labels.map(lambda v: mapping.get(str(v), v) if isinstance(v, str) else v)
 
 
 def _pseudonymise_answers(ds: Dataset, p: Pseudonymiser) -> pd.DataFrame:
     answers = ds.answers_long.copy()
-    described = {k: str(meta.get("type") or "text").split()[0]
-                 for questions in ds.instruments.values() for k, meta in questions.items()}
+    described = {
+        k: str(meta.get("type") or "text").split()[0]
+        for questions in ds.instruments.values()
+        for k, meta in questions.items()
+    }
     # A key no instrument describes is treated as free text: better a token too many.
-    free = {k for k in answers["question_key"].dropna().unique()
-            if described.get(k, "text") in FREE_TEXT_TYPES}
+    free = {
+        k
+        for k in answers["question_key"].dropna().unique()
+        if described.get(k, "text") in FREE_TEXT_TYPES
+    }
     mask = answers["question_key"].isin(free) & answers["value"].notna()
     if mask.any():
         values = answers.loc[mask, "value"].astype(str).tolist()
@@ -425,5 +549,6 @@ def coarsen_relay_roles(ds: Dataset, families: Mapping[str, str]) -> Dataset:
     if unknown:
         raise ValueError(f"relay category {unknown[0]!r} has no family in the typology")
     orgs["relay_category"] = orgs["relay_category"].map(
-        lambda c: families[c] if isinstance(c, str) else c)
+        lambda c: families[c] if isinstance(c, str) else c
+    )
     return replace(ds, organisations=orgs)
