@@ -2,6 +2,11 @@
 
 MAX_CONTENT_LENGTH = 5 * 1024 * 1024  # any request body, 5 MiB at most
 TRANSCRIPT_MAX_BYTES = 2_000_000  # one transcript file
+#: an uploaded transcript is read in a child process with these limits (CPU seconds, bytes of
+#: address space), at most TRANSCRIPT_PARSE_CONCURRENCY at once per web process
+TRANSCRIPT_PARSE_SECONDS = 20
+TRANSCRIPT_PARSE_MEMORY = 1_000_000_000
+TRANSCRIPT_PARSE_CONCURRENCY = 2
 #: a REFI-QDA file uploaded for import: the request limit above bounds the file itself; this
 #: bounds what a .qdpx archive may unpack to
 REFI_IMPORT_MAX_UNPACKED = 200_000_000
