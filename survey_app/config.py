@@ -28,6 +28,10 @@ LOGIN_FAILURE_WINDOW_SECONDS = 15 * 60
 #: job queue: Huey on SQLite in the instance folder unless REDIS_URL is set
 REDIS_URL = None
 HUEY_IMMEDIATE = False
+#: a running job's worker renews its lease every JOB_HEARTBEAT_SECONDS; a job whose lease is
+#: older than JOB_LEASE_SECONDS lost its worker and is queued again once, then failed
+JOB_HEARTBEAT_SECONDS = 15
+JOB_LEASE_SECONDS = 90
 #: business-register files for the territory profile page (none set: the demo extract);
 #: REGISTRY_FILE is a SIRENE establishment stock, GEOGRAPHY_FILE INSEE's commune table;
 #: LEGAL_UNITS_FILE, SIRENE's legal-unit stock, gives the establishments their legal category;

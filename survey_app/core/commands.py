@@ -98,6 +98,13 @@ def worker(workers: int) -> None:
     """Run the background job consumer (suggestions, retraining, large exports)."""
     from huey.consumer import Consumer
 
+    from survey_app.core.job_queue import watch_stale_jobs
+
     huey = current_app.extensions["huey"]
     click.echo(f"Milieu worker: {workers} worker(s) on {type(huey).__name__} (Ctrl+C to stop)")
-    Consumer(huey, workers=workers, worker_type="thread").run()
+    stop = threading.Event()
+    watch_stale_jobs(current_app._get_current_object(), stop)  # jobs a dead worker left
+    try:
+        Consumer(huey, workers=workers, worker_type="thread").run()
+    finally:
+        stop.set()

@@ -767,3 +767,25 @@ def test_scripts_read_agreement_with_an_api_token(app, hand_example):
     assert client.get(url, headers={"Authorization": f"Bearer {fieldworker}"}).status_code == 403
     assert client.get(url, headers={"Authorization": "Bearer nope"}).status_code == 401
     assert client.get(url).status_code == 302  # no token, no session: the login page
+
+
+def test_agreement_whose_worker_died_is_not_computing_forever(app, hand_example):
+    from datetime import timedelta
+
+    from survey_app.models import Job, utcnow
+
+    round_id, _tv = hand_example
+    close(app, round_id)
+    client = client_for(app, "nora")
+    url = f"/rounds/{round_id}/agreement.json"
+    figures(client, url)
+    with app.app_context():  # as if `milieu worker` was killed while computing it
+        job = db.session.scalars(sa.select(Job).where(Job.kind == "round_agreement")).one()
+        job.status, job.result, job.finished_dt = "running", None, None
+        job.heartbeat_dt = utcnow() - timedelta(seconds=app.config["JOB_LEASE_SECONDS"] + 5)
+        db.session.commit()
+    stuck = client.get(url)
+    assert stuck.status_code != 202
+    assert "worker stopped" in stuck.get_json()["message"]
+    assert client.get(f"/rounds/{round_id}/agreement?retry=1").status_code == 200
+    assert figures(client, url)["ok"] is True
