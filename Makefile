@@ -32,8 +32,11 @@ bench: install
 model: install
 	$(BIN)/python -m coding.build_model
 
+LINTED := survey_app coding analysis instruments migrations scripts tests bench
+
 lint: install
-	$(BIN)/ruff check survey_app coding analysis tests bench
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -2,8 +2,8 @@
 
 from setuptools import find_packages, setup
 
-# instruments/ and migrations/ stay at the repository's top level (DESIGN.md) but install as
-# milieu_instruments and milieu_migrations, so importlib.resources finds them in editable and
+# instruments/ and migrations/ stay at the repository's top level (docs/ARCHITECTURE.md) but
+# install as milieu_instruments and milieu_migrations, so the code finds them in editable and
 # normal installs alike.
 DATA_PACKAGES = {"milieu_instruments": "instruments", "milieu_migrations": "migrations"}
 

@@ -547,7 +547,8 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-# Scale items of the two guides (codebook-draft.md): key -> (type, D, reverse).
+# Scale items of the two guides (instruments/sme_manager.yaml, relay_actor.yaml):
+# key -> (type, D, reverse).
 DEMO_QUESTIONS = {
     "a4": ("frequency", "D3", False),
     "a5": ("likert", "D4_GOV", False),

@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 
 import pandas as pd
 
-#: An analysis.datasets.Dataset. `coding` never imports `analysis` (see DESIGN.md): the
+#: An analysis.datasets.Dataset. `coding` never imports `analysis` (see docs/ARCHITECTURE.md): the
 #: bundle is used through its tables and copied with dataclasses.replace.
 Dataset = TypeVar("Dataset")
 

@@ -161,6 +161,7 @@ def init_errors(app: Flask) -> None:
 def init_blueprints(app: Flask) -> None:
     from survey_app.admin.blueprint import bp as admin_bp
     from survey_app.api.blueprint import bp as api_bp
+    from survey_app.api.blueprint import tokens_bp
     from survey_app.auth.blueprint import bp as auth_bp
     from survey_app.core.blueprint import bp as core_bp
     from survey_app.exports.blueprint import bp as exports_bp
@@ -178,6 +179,7 @@ def init_blueprints(app: Flask) -> None:
         rounds_bp,
         exports_bp,
         api_bp,
+        tokens_bp,
         profiles_bp,
     )
     for bp in blueprints:

@@ -1,10 +1,9 @@
-"""Forms of the exports pages: an export's options, REFI-QDA import, API tokens."""
+"""Forms of the exports pages: an export's options, REFI-QDA import."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, SelectChoice, SelectField, SelectMultipleField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms import BooleanField, SelectChoice, SelectField, SelectMultipleField
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from survey_app.exports.operations import FORMATS, TERRITORY_LEVELS, table_names
@@ -64,15 +63,3 @@ class RefiImportForm(FlaskForm):
         choices=[SelectChoice(k, v) for k, v in POSITION_UNITS.items()],
         default="codepoint",
     )
-
-
-class TokenForm(FlaskForm):
-    name = StringField(
-        _l("Token name"),
-        validators=[DataRequired(), Length(max=100)],
-        description=_l("What the token is for, e.g. “R scripts on my laptop”."),
-    )
-
-
-class RevokeForm(FlaskForm):
-    """Only the CSRF token: revoking needs no other input."""

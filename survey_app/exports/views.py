@@ -1,4 +1,4 @@
-"""Exports pages: start an export job, follow it, download it; API tokens; the key (admins)."""
+"""Exports pages: start an export job, follow it, download it; the key (admins); REFI import."""
 
 from __future__ import annotations
 
@@ -12,14 +12,12 @@ from flask import (
     send_file,
     url_for,
 )
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from survey_app.api.tokens import create_token, revoke_token, tokens_of
-from survey_app.auth.decorators import admin_required, researcher_required, staff_required
+from survey_app.auth.decorators import admin_required, researcher_required
 from survey_app.core.job_queue import job_or_404, job_status, recent_jobs, start_job
-from survey_app.exports.forms import ExportForm, RefiImportForm, RevokeForm, TokenForm
+from survey_app.exports.forms import ExportForm, RefiImportForm
 from survey_app.exports.jobs import job_folder
 from survey_app.exports.operations import (
     ExportError,
@@ -29,8 +27,7 @@ from survey_app.exports.operations import (
     mime_type,
 )
 from survey_app.exports.uploads import UploadError, check_refi_upload, store_refi_upload
-from survey_app.extensions import db
-from survey_app.models import ApiToken, Job
+from survey_app.models import Job
 
 #: an export job's progress messages (see operations.write_export) as the page shows them
 PROGRESS_LABELS = {
@@ -108,37 +105,6 @@ def download(job_id: int, name: str):
     if not path.is_file():
         abort(404)
     return send_file(path, mimetype=mime_type(path), as_attachment=True, download_name=name)
-
-
-@staff_required
-def tokens():
-    form, revoke = TokenForm(), RevokeForm()
-    new_token = None
-    if form.validate_on_submit():
-        _row, new_token = create_token(current_user, form.name.data)
-        form.name.data = ""
-    status = 400 if form.is_submitted() and new_token is None else 200
-    page = render_template(
-        "exports/tokens.html",
-        form=form,
-        revoke=revoke,
-        tokens=tokens_of(current_user),
-        new_token=new_token,
-    )
-    # the one page that shows a secret: keep it out of every cache
-    return page, status, {"Cache-Control": "no-store"}
-
-
-@staff_required
-def revoke(token_id: int):
-    token = db.session.get(ApiToken, token_id)
-    if token is None or token.user_id != current_user.id:
-        abort(404)
-    if not RevokeForm().validate_on_submit():
-        abort(400)
-    revoke_token(token, current_user)
-    flash(_("Token “%(name)s” revoked.", name=token.name), "success")
-    return redirect(url_for("exports.tokens"))
 
 
 @admin_required

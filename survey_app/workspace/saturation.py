@@ -10,7 +10,7 @@ from survey_app.extensions import db
 from survey_app.models import Coding, User
 from survey_app.workspace.cases import Case
 
-#: interviews per stratum before a score is shown without a warning (DOMAIN.md)
+#: interviews per stratum before a score is shown without a warning (docs/METHODS.md, "Saturation")
 SATURATION_MIN = 10
 
 
