@@ -15,6 +15,7 @@ from survey_app.api import queries
 from survey_app.api.auth import api_user, token_required
 from survey_app.api.openapi import openapi_document
 from survey_app.core.errors import json_error
+from survey_app.core.paging import MAX_PAGE
 from survey_app.exports.operations import (
     FORMATS,
     ExportError,
@@ -39,8 +40,8 @@ def _paging() -> tuple[int, int]:
         per_page = int(request.args.get("per_page", 100))
     except ValueError:
         raise ExportError("page and per_page must be whole numbers") from None
-    if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
-        raise ExportError(f"page must be 1 or more and per_page 1 to {MAX_PER_PAGE}")
+    if not 1 <= page <= MAX_PAGE or not 1 <= per_page <= MAX_PER_PAGE:
+        raise ExportError(f"page must be 1 to {MAX_PAGE} and per_page 1 to {MAX_PER_PAGE}")
     return page, per_page
 
 

@@ -19,7 +19,12 @@ from survey_app.fieldwork.operations import REVIEW_STATUSES
 class VersionedForm(FlaskForm):
     """A form that carries the version of the interview it was loaded with."""
 
-    version = HiddenField(validators=[DataRequired()])
+    version = HiddenField(
+        validators=[
+            DataRequired(),
+            Regexp(r"^\d{1,18}$", message=_l("The page has expired: reload it.")),
+        ]
+    )
 
 
 class NewInterviewForm(FlaskForm):
