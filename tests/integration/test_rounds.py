@@ -789,3 +789,16 @@ def test_agreement_whose_worker_died_is_not_computing_forever(app, hand_example)
     assert "worker stopped" in stuck.get_json()["message"]
     assert client.get(f"/rounds/{round_id}/agreement?retry=1").status_code == 200
     assert figures(client, url)["ok"] is True
+
+
+def test_round_page_tells_a_non_coder_what_they_see(app, people, codebook, transcript):
+    tv = transcript("ines")
+    round_id = make_round(app, [tv])
+    code(app, tv, "louis", "STR.PORT", 12, 40)
+    nora = client_for(app, "nora")
+    page = nora.get(f"/rounds/{round_id}").get_data(as_text=True)
+    assert "restent cachés" not in page  # what the page said, and was not true
+    assert "vous montrent tous les codages" in page
+    # the documented rule: a researcher outside the round is not blinded
+    codings = nora.get(f"/coding/api/transcripts/{tv}/codings").get_json()
+    assert [c["code"] for c in codings["codings"]] == ["STR.PORT"]
