@@ -54,6 +54,15 @@ def init_config(app: Flask, test_config: dict[str, Any] | None) -> None:
         app.config["SECRET_KEY"] = _instance_secret_key(Path(app.instance_path))
 
 
+def init_proxy(app: Flask) -> None:
+    """Trust X-Forwarded-* from PROXY_FIX_X_FOR proxies (a reverse proxy in front), else none."""
+    hops = int(app.config.get("PROXY_FIX_X_FOR") or 0)
+    if hops > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+
 def normalise_database_url(url: str) -> str:
     """Use psycopg 3 for postgres URLs written the usual way."""
     for prefix in ("postgres://", "postgresql://"):

@@ -22,9 +22,15 @@ BABEL_DEFAULT_LOCALE = "fr"
 LANGUAGES = ("fr", "en")
 #: werkzeug password hashing; the test suite uses a cheaper pbkdf2 to stay fast
 PASSWORD_HASH_METHOD = "scrypt"
-#: failed logins per user name (or per address) before the login is refused for a while
+#: failed logins of one name from one address before it must wait (four times that from any
+#: address); the wait starts at LOGIN_BACKOFF_SECONDS and doubles per further failure, up to
+#: the window
 LOGIN_MAX_FAILURES = 5
 LOGIN_FAILURE_WINDOW_SECONDS = 15 * 60
+LOGIN_BACKOFF_SECONDS = 30
+#: behind a reverse proxy, the number of proxies whose X-Forwarded-For/-Proto/-Host headers
+#: are trusted (Werkzeug's ProxyFix); 0, the default, trusts none: a client could forge them
+PROXY_FIX_X_FOR = 0
 #: job queue: Huey on SQLite in the instance folder unless REDIS_URL is set
 REDIS_URL = None
 HUEY_IMMEDIATE = False
