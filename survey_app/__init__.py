@@ -22,6 +22,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     assembly.init_i18n(app)
     assembly.init_jobs(app)
     assembly.init_transactions(app)
+    assembly.init_security_headers(app)
     assembly.init_errors(app)
     assembly.init_blueprints(app)
     return app

@@ -13,6 +13,12 @@ REFI_IMPORT_MAX_UNPACKED = 200_000_000
 SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
 SQLALCHEMY_TRACK_MODIFICATIONS = False
 SESSION_COOKIE_HTTPONLY = True
+#: sent with every page: scripts and styles from this site only (no inline script), no framing
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = False  # set MILIEU_SESSION_COOKIE_SECURE=true behind HTTPS
 REMEMBER_COOKIE_HTTPONLY = True

@@ -1,4 +1,4 @@
-"""job heartbeat and lease: attempts, worker, heartbeat_dt
+"""job heartbeat and lease (attempts, worker, heartbeat_dt); users.session_epoch
 
 Revision ID: 5c1e9d2a7b40
 Revises: a9b771893bcd
@@ -21,9 +21,15 @@ def upgrade():
         batch_op.add_column(sa.Column("attempts", sa.Integer(), nullable=False, server_default="0"))
         batch_op.add_column(sa.Column("worker", sa.String(length=100), nullable=True))
         batch_op.add_column(sa.Column("heartbeat_dt", sa.DateTime(), nullable=True))
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("session_epoch", sa.Integer(), nullable=False, server_default="0")
+        )
 
 
 def downgrade():
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.drop_column("session_epoch")
     with op.batch_alter_table("jobs", schema=None) as batch_op:
         batch_op.drop_column("heartbeat_dt")
         batch_op.drop_column("worker")

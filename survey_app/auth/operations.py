@@ -124,6 +124,13 @@ def change_own_password(user: User, current: str, new: str) -> None:
     set_password(user, new, user)
 
 
+def end_sessions(user: User) -> None:
+    """End every session of the account on the server side (logout): copies of its cookie,
+    remember cookies included, no longer log anyone in."""
+    user.session_epoch = (user.session_epoch or 0) + 1
+    db.session.flush()
+
+
 def throttle_wait(username: str, remote_addr: str | None) -> int:
     """Seconds to wait before this name may try again from this address (0: go ahead).
 

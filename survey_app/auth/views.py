@@ -9,6 +9,7 @@ from survey_app.auth.operations import (
     UserError,
     authenticate,
     change_own_password,
+    end_sessions,
     throttle_wait,
 )
 from survey_app.core.labels import lang
@@ -44,6 +45,8 @@ def login():
 
 
 def logout():
+    if current_user.is_authenticated:
+        end_sessions(current_user._get_current_object())
     logout_user()
     flash(_("You are logged out."), "info")
     return redirect(url_for("auth.login"))

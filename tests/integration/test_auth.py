@@ -205,3 +205,46 @@ def test_proxy_fix_takes_the_client_address_from_the_proxy(tmp_path, sqlite_data
             db.session.execute(sa.delete(LoginAttempt))
             db.session.commit()
             db.engine.dispose()
+
+
+def test_pages_carry_security_headers(client, auth, create_user):
+    create_user("ines")
+    auth.login("ines")
+    for url in ("/login", "/", "/static/js/interview.js"):
+        response = client.get(url)
+        headers = response.headers
+        response.close()
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["X-Frame-Options"] == "DENY"
+        assert headers["Referrer-Policy"] == "same-origin"
+    csp = client.get("/").headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp
+    assert "unsafe-inline" not in csp
+
+
+def test_no_template_runs_inline_script_or_style():
+    """The policy forbids inline code: every script is a file under static/js."""
+    import re
+    from pathlib import Path
+
+    import survey_app
+
+    templates = Path(survey_app.__file__).parent / "templates"
+    for path in templates.rglob("*.html"):
+        text = path.read_text(encoding="utf-8")
+        for tag in re.findall(r"<script\b[^>]*>", text):
+            assert "src=" in tag or 'type="application/json"' in tag, (path.name, tag)
+        assert not re.search(r"\son[a-z]+=|style=\"|<style", text), path.name
+
+
+def test_logout_ends_the_session_on_the_server(app, client, auth, create_user):
+    create_user("ines")
+    auth.login("ines")
+    assert client.get("/").status_code == 200
+    copied = client.get_cookie("session").value
+    auth.logout()
+    thief = app.test_client()
+    thief.set_cookie("session", copied)
+    assert thief.get("/").status_code == 302  # back to the login page
+    auth.login("ines")  # logging in again works
+    assert client.get("/").status_code == 200
