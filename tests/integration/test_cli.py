@@ -3,6 +3,7 @@
 import sqlite3
 import subprocess
 import sys
+from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -230,3 +231,52 @@ def test_a_web_command_still_finds_the_app():
     result = run_milieu("db", "--help")
     assert result.returncode == 0
     assert "upgrade" in result.stdout
+
+
+def test_postgres_backup_keeps_the_password_off_the_command_line(tmp_path, monkeypatch):
+    import shutil
+    import stat
+    import subprocess
+
+    import pytest
+    from milieu_testing import make_app, postgres_url_or_skip, scratch_postgres_database, upgrade
+
+    if shutil.which("pg_dump") is None:
+        pytest.skip("pg_dump is not installed")
+    calls = []
+    real_run = subprocess.run
+
+    def recording_run(args, **kwargs):
+        calls.append((list(args), dict(kwargs.get("env") or {})))
+        return real_run(args, **kwargs)
+
+    monkeypatch.setenv("MILIEU_PASSWORD", "a long secret")
+    with scratch_postgres_database(postgres_url_or_skip()) as url:
+        secret = "pw-" + "9f3b1c"
+        with_password = sa.engine.make_url(url).set(password=secret)
+        with_password = with_password.render_as_string(hide_password=False)
+        app = make_app(with_password, tmp_path)
+        upgrade(app)
+        runner = app.test_cli_runner()
+        runner.invoke(cli, ["users", "add", "kept", "--role", "admin"])
+        monkeypatch.setattr(subprocess, "run", recording_run)
+        dump = tmp_path / "milieu.dump"
+        result = runner.invoke(cli, ["db", "backup", str(dump)])
+        assert result.exit_code == 0, result.output
+        assert stat.S_IMODE(dump.stat().st_mode) == 0o600  # like the SQLite backups
+        runner.invoke(cli, ["users", "add", "added_after_backup", "--role", "admin"])
+        result = runner.invoke(cli, ["db", "restore", str(dump), "--yes"])
+        assert result.exit_code == 0, result.output
+        assert "previous database was saved to" in result.output
+        safety = list((tmp_path / "backups").glob("before-restore-*.dump"))
+        assert len(safety) == 1 and safety[0].read_bytes()[:5] == b"PGDMP"
+        assert stat.S_IMODE(safety[0].stat().st_mode) == 0o600
+        tools = [(args, env) for args, env in calls if Path(args[0]).name.startswith("pg_")]
+        assert {Path(args[0]).name for args, _env in tools} == {"pg_dump", "pg_restore"}
+        for args, env in tools:
+            assert not any(secret in arg for arg in args), args
+            assert env.get("PGPASSWORD") == secret
+        with app.app_context():
+            assert set(db.session.scalars(sa.select(User.username))) == {"kept"}
+            db.session.remove()
+            db.engine.dispose()
