@@ -439,11 +439,56 @@ class _Importer:
             raise InstrumentError([(where, f"{exc.short} (position {exc.pos})")]) from exc
 
 
+#: what a workbook may unpack to (a 300-question form is well under 5 MB of XML)
+XLSX_MAX_INFLATED = 100_000_000
+
+
+def _check_xlsx_package(path: Path) -> None:
+    """Refuse a workbook whose XML declares a DOCTYPE (Excel never writes one; entities are
+    how XML bombs and file disclosure work) or that inflates past XLSX_MAX_INFLATED."""
+    from xml.parsers import expat
+
+    from analysis.safe_zip import SafeZip, UnsafeZipError
+
+    def doctype(*_args: object) -> None:
+        raise _Doctype
+
+    try:
+        with SafeZip(
+            path.read_bytes(), max_member_bytes=XLSX_MAX_INFLATED, max_total_bytes=XLSX_MAX_INFLATED
+        ) as archive:
+            for name in archive.names():
+                if not name.endswith((".xml", ".rels")):
+                    continue
+                parser = expat.ParserCreate()
+                parser.StartDoctypeDeclHandler = doctype
+                try:
+                    for chunk in archive.iter_chunks(name):
+                        parser.Parse(chunk, False)
+                    parser.Parse(b"", True)
+                except _Doctype:
+                    message = f"{name} declares a DOCTYPE, which Excel never writes: refused"
+                    raise InstrumentError([("", f"{path.name}: {message}")]) from None
+                except expat.ExpatError:
+                    continue  # openpyxl reports damaged XML in its own words
+    except UnsafeZipError as err:
+        if err.reason == "bad_zip":
+            return  # not a zip at all: openpyxl's message names the problem
+        raise InstrumentError([("", f"{path.name}: {err}")]) from None
+    except OSError as err:
+        raise InstrumentError([("", f"cannot read {path.name}: {err.strerror}")]) from None
+
+
+class _Doctype(Exception):
+    pass
+
+
 def import_xlsform(path: str | Path, *, respondent_type: str | None = None) -> dict[str, Any]:
     """Read an XLSForm and return the instrument structure (as in the YAML files), validated."""
     from .definitions import instrument_from_dict
     from .validate import codebook_codes
 
+    _check_xlsx_package(Path(path))
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
@@ -451,9 +496,16 @@ def import_xlsform(path: str | Path, *, respondent_type: str | None = None) -> d
             [("", f"cannot read {Path(path).name} as an .xlsx workbook: {exc}")]
         ) from exc
     try:
+        # read-only sheets are parsed only now: a damaged sheet fails here, not on load
         survey = _sheet_rows(wb, "survey")
         lists = _choice_lists(_sheet_rows(wb, "choices"))
         settings_rows = _sheet_rows(wb, "settings")
+    except InstrumentError:
+        raise
+    except Exception as exc:
+        raise InstrumentError(
+            [("", f"cannot read {Path(path).name} as an .xlsx workbook: {exc}")]
+        ) from None
     finally:
         wb.close()
     if not survey:
