@@ -280,3 +280,70 @@ def test_postgres_backup_keeps_the_password_off_the_command_line(tmp_path, monke
             assert set(db.session.scalars(sa.select(User.username))) == {"kept"}
             db.session.remove()
             db.engine.dispose()
+
+
+def _children_of(pid: int) -> set[int]:
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.add(int(stat.parent.name))
+    return found
+
+
+def test_serve_with_workers_runs_several_processes_on_one_port(tmp_path):
+    import signal
+    import socket
+    import time
+    import urllib.request
+
+    env = {**__import__("os").environ, "MILIEU_INSTANCE_PATH": str(tmp_path)}
+    env["MILIEU_SECRET_KEY"] = "test-secret"
+    milieu = str(Path(sys.executable).parent / "milieu")
+    subprocess.run([milieu, "db", "upgrade"], env=env, check=True, capture_output=True)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    log = open(tmp_path / "serve.log", "w")  # noqa: SIM115
+    server = subprocess.Popen(
+        [milieu, "serve", "--workers", "2", "--threads", "2", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=log,
+    )
+    try:
+        deadline, pages = time.monotonic() + 60, 0
+        while time.monotonic() < deadline and pages < 20:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=5) as r:
+                    pages += r.status == 200
+            except OSError:
+                time.sleep(0.2)
+        assert pages == 20
+        children = _children_of(server.pid)
+        assert len(children) == 2, (tmp_path / "serve.log").read_text()
+        victim = next(iter(children))  # a web process that dies is replaced
+        __import__("os").kill(victim, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            now = _children_of(server.pid)
+            if len(now) == 2 and victim not in now:
+                time.sleep(2)  # and still two a moment later: the new one started for good
+                if _children_of(server.pid) == now:
+                    break
+            time.sleep(0.2)
+        now = _children_of(server.pid)
+        assert len(now) == 2 and victim not in now, (tmp_path / "serve.log").read_text()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=10) as r:
+            assert r.status == 200
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(30) == 0
+        assert _children_of(server.pid) == set()
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+        log.close()
