@@ -344,6 +344,8 @@ def test_serve_with_workers_runs_several_processes_on_one_port(tmp_path):
         assert _children_of(server.pid) == set()
     finally:
         if server.poll() is None:
+            for child in _children_of(server.pid):  # they would outlive a killed parent
+                __import__("os").kill(child, signal.SIGKILL)
             server.kill()
             server.wait()
         log.close()
