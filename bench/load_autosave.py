@@ -149,19 +149,29 @@ def run_fieldworker(
 ) -> None:
     """Log in, open a section, then autosave until end["at"] (set once everyone is in)."""
     session = requests.Session()
+    url = f"{base}/interviews/{worker.interview}/sections/parcours"
+    token = version = None
+    for _attempt in range(3):  # the server may still be warming up
+        try:
+            page = session.get(base + "/login", timeout=60).text
+            login = {
+                "username": f"fw{worker.number:03d}",
+                "password": PASSWORD,
+                "csrf_token": CSRF.search(page).group(1),
+            }
+            session.post(base + "/login", data=login, timeout=60)  # redirects to the home page
+            page = session.get(url, timeout=60).text
+            token, version = CSRF.search(page).group(1), VERSION.search(page).group(1)
+            break
+        except (requests.RequestException, AttributeError):
+            time.sleep(1)
     try:
-        page = session.get(base + "/login", timeout=30).text
-        token = CSRF.search(page).group(1)
-        login = {"username": f"fw{worker.number:03d}", "password": PASSWORD, "csrf_token": token}
-        session.post(base + "/login", data=login, timeout=30)  # redirects to the home page
-        url = f"{base}/interviews/{worker.interview}/sections/parcours"
-        page = session.get(url, timeout=30).text
-        token, version = CSRF.search(page).group(1), VERSION.search(page).group(1)
-    except (requests.RequestException, AttributeError):
-        worker.error("setup")
-        start.abort()
+        start.wait()
+    except threading.BrokenBarrierError:
         return
-    start.wait()
+    if token is None:
+        worker.error("could not log in")
+        return
     time.sleep(random.uniform(0, interval))  # fieldworkers do not type in step
     k = 0
     while time.monotonic() < end["at"]:
@@ -177,6 +187,7 @@ def run_fieldworker(
         except requests.RequestException:
             worker.unanswered.add(value)
             worker.error("no answer")
+            version = _reload(session, url, version)  # as the page does after an error
         else:
             worker.latencies.append(time.perf_counter() - began)
             if response.status_code == 200:
@@ -185,8 +196,18 @@ def run_fieldworker(
                 worker.unanswered.clear()  # a later save replaced anything unanswered
             else:
                 worker.error(f"HTTP {response.status_code}")
+                version = _reload(session, url, version)
         time.sleep(max(0.0, random.uniform(0.5 * interval, 1.5 * interval)))
     session.close()
+
+
+def _reload(session: requests.Session, url: str, version: str) -> str:
+    """The section's current version, as a fieldworker reloading the page would see it."""
+    try:
+        found = VERSION.search(session.get(url, timeout=60).text)
+    except requests.RequestException:
+        return version
+    return found.group(1) if found else version
 
 
 def stored_answers(url: str, interviews: list[int]) -> dict[int, str | None]:
@@ -231,7 +252,7 @@ def main() -> int:
             interviews = prepare(url, instance, args.users)
             server, log, base = start_server(url, instance, free_port(), args.workers, args.threads)
             workers = [Fieldworker(n, i) for n, i in enumerate(interviews)]
-            start = threading.Barrier(len(workers) + 1, timeout=300)
+            start = threading.Barrier(len(workers) + 1, timeout=600)
             end = {"at": 0.0}
             threads = [
                 threading.Thread(
@@ -241,7 +262,7 @@ def main() -> int:
             ]
             for t in threads:  # everyone logs in first, then autosaves for --duration
                 t.start()
-                time.sleep(0.01)
+                time.sleep(0.05)
             end["at"] = time.monotonic() + 10 * MAX_DURATION  # until the barrier below
             start.wait()
             began = time.monotonic()
