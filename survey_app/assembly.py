@@ -185,7 +185,7 @@ def init_errors(app: Flask) -> None:
 def init_blueprints(app: Flask) -> None:
     from survey_app.core.paging import BoundedIntConverter
 
-    # before any rule is added: <int:...> refuses ids past the databases' 64 bits (a 404)
+    # before any rule is added: <int:...> refuses ids no INTEGER column holds (a 404)
     app.url_map.converters["int"] = BoundedIntConverter
     from survey_app.admin.blueprint import bp as admin_bp
     from survey_app.api.blueprint import bp as api_bp

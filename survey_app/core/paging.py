@@ -1,7 +1,8 @@
 """Whole numbers from URLs and query strings, bounded to what the database can hold.
 
-An id of 2^63 or more overflows PostgreSQL's bigint and SQLite's INTEGER: such a request is
-a 404 (path) or a 400 (query string), never a 500.
+Row ids and other whole-number columns are INTEGER: 32 bits on PostgreSQL (64 on SQLite). A
+larger number overflows the driver or the database: such a request is a 404 (path) or a 400
+(query string or body), never a 500.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from flask import abort, request
 from flask_babel import gettext as _
 from werkzeug.routing import IntegerConverter
 
-#: the largest id either database stores (signed 64 bits)
-MAX_ID = 2**63 - 1
+#: the largest INTEGER both databases store (PostgreSQL's is signed 32 bits)
+MAX_ID = 2**31 - 1
 #: the largest page number a list accepts
 MAX_PAGE = 1_000_000
 

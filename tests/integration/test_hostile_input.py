@@ -29,6 +29,7 @@ def _token(app, username):
     "url",
     [
         f"/interviews/{HUGE}",
+        f"/interviews/{2**31}",  # past PostgreSQL's INTEGER
         f"/interviews/{2**63}/sections/parcours",
         f"/interviews/{HUGE}/transcript",
         f"/coding/transcripts/{HUGE}",
