@@ -184,9 +184,9 @@ def run_fieldworker(
                 data={"csrf_token": token, "version": version, "a1": value},
                 timeout=30,
             )
-        except requests.RequestException:
+        except requests.RequestException as err:
             worker.unanswered.add(value)
-            worker.error("no answer")
+            worker.error(f"no answer ({type(err).__name__})")
             version = _reload(session, url, version)  # as the page does after an error
         else:
             worker.latencies.append(time.perf_counter() - began)
