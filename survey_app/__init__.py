@@ -16,11 +16,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     app = Flask(__name__, instance_path=assembly.instance_path(), instance_relative_config=True)
     assembly.init_config(app, test_config)
+    assembly.init_proxy(app)
     assembly.init_database(app)
     assembly.init_extensions(app)
     assembly.init_i18n(app)
     assembly.init_jobs(app)
     assembly.init_transactions(app)
+    assembly.init_security_headers(app)
     assembly.init_errors(app)
     assembly.init_blueprints(app)
     return app

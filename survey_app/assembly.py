@@ -55,6 +55,15 @@ def init_config(app: Flask, test_config: dict[str, Any] | None) -> None:
         app.config["SECRET_KEY"] = _instance_secret_key(Path(app.instance_path))
 
 
+def init_proxy(app: Flask) -> None:
+    """Trust X-Forwarded-* from PROXY_FIX_X_FOR proxies (a reverse proxy in front), else none."""
+    hops = int(app.config.get("PROXY_FIX_X_FOR") or 0)
+    if hops > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+
 def normalise_database_url(url: str) -> str:
     """Use psycopg 3 for postgres URLs written the usual way."""
     for prefix in ("postgres://", "postgresql://"):
@@ -127,6 +136,21 @@ def init_i18n(app: Flask) -> None:
         }
 
 
+def init_security_headers(app: Flask) -> None:
+    """Headers every response carries: no sniffing, no framing, no referrer to other sites,
+    and on pages a Content-Security-Policy allowing this site's own scripts and styles only."""
+
+    @app.after_request
+    def security_headers(response):
+        headers = response.headers
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        if response.mimetype == "text/html":
+            headers.setdefault("Content-Security-Policy", app.config["CONTENT_SECURITY_POLICY"])
+        return response
+
+
 def init_transactions(app: Flask) -> None:
     """One commit per request: services only flush, the request commits or rolls back."""
     from survey_app.core.job_queue import enqueue_pending
@@ -166,6 +190,10 @@ def init_errors(app: Flask) -> None:
 
 
 def init_blueprints(app: Flask) -> None:
+    from survey_app.core.paging import BoundedIntConverter
+
+    # before any rule is added: <int:...> refuses ids no INTEGER column holds (a 404)
+    app.url_map.converters["int"] = BoundedIntConverter
     from survey_app.admin.blueprint import bp as admin_bp
     from survey_app.api.blueprint import bp as api_bp
     from survey_app.api.blueprint import tokens_bp

@@ -64,6 +64,8 @@ def dictionary_markdown(
         "Missing answers keep their kind: refused, dont_know (don't know), not_asked. "
         "SPSS codes them -97, -98, -99 (user-missing); Stata .a, .b, .c.",
         "",
+        FORMULA_NOTE,
+        "",
     ]
     lines += markdown_table(dictionary)
     if columns is not None:
@@ -76,8 +78,8 @@ def dictionary_documents(ds: Dataset, frames: dict[str, pd.DataFrame]) -> dict[s
     dictionary, columns = variables(ds), table_columns(frames)
     title = f"Data dictionary: {ds.name}"
     return {
-        "dictionary.csv": dictionary.to_csv(index=False).encode("utf-8"),
-        "dictionary_tables.csv": columns.to_csv(index=False).encode("utf-8"),
+        "dictionary.csv": neutralise_formulas(dictionary).to_csv(index=False).encode("utf-8"),
+        "dictionary_tables.csv": neutralise_formulas(columns).to_csv(index=False).encode("utf-8"),
         "dictionary.md": dictionary_markdown(dictionary, columns, title).encode("utf-8"),
     }
 
@@ -147,9 +149,37 @@ def _iso_columns(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+#: a text cell a spreadsheet would read as a formula (OWASP's list), unless it is a number
+_FORMULA_START = r"^[=+\-@\t\r]"
+_NUMBER = r"[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?"
+FORMULA_NOTE = (
+    "In the CSV files, a text cell that begins with =, +, -, @, a tab or a carriage return "
+    "and is not a number starts with an apostrophe ('), so that a spreadsheet opening the "
+    "file shows it as text instead of running it as a formula: remove that first apostrophe "
+    "to get the text as entered."
+)
+
+
+def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Prefix with ' the text cells a spreadsheet would run as formulas (CSV injection)."""
+    out = frame
+    for column in frame.columns:
+        series = frame[column]
+        if not (pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series)):
+            continue
+        text = series.where(series.map(lambda v: isinstance(v, str)), None)
+        risky = text.str.contains(_FORMULA_START, regex=True, na=False)
+        risky &= ~text.str.fullmatch(_NUMBER, na=False)
+        if risky.any():
+            if out is frame:
+                out = frame.copy()
+            out[column] = series.where(~risky, "'" + text)
+    return out
+
+
 def _csv_one(frame: pd.DataFrame, handle: Any) -> None:
     text = io.TextIOWrapper(handle, encoding="utf-8", newline="")
-    _iso_columns(frame).to_csv(text, index=False)
+    neutralise_formulas(_iso_columns(frame)).to_csv(text, index=False)
     text.flush()
     text.detach()
 

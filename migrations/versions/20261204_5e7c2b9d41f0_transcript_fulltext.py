@@ -1,7 +1,7 @@
 """full-text search over speaker turns: SQLite FTS5, PostgreSQL tsvector ('french')
 
 Revision ID: 5e7c2b9d41f0
-Revises: c17a0e5f3b21
+Revises: 5c1e9d2a7b40
 Create Date: 2026-12-04 13:20:00
 
 One row per speaker turn (segments of kind 'turn'), filled by a trigger on segments, so each
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "5e7c2b9d41f0"
-down_revision = "c17a0e5f3b21"
+down_revision = "5c1e9d2a7b40"
 branch_labels = None
 depends_on = None
 

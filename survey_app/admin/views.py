@@ -6,7 +6,9 @@ from flask_login import current_user
 from survey_app.admin.forms import EditUserForm, NewUserForm, PasswordResetForm
 from survey_app.auth import operations as accounts
 from survey_app.auth.decorators import admin_required
+from survey_app.codings.operations import blind_transcript_ids
 from survey_app.core.labels import lang
+from survey_app.core.paging import page_number
 from survey_app.extensions import db
 from survey_app.models import AuditEvent, User
 
@@ -80,7 +82,33 @@ def reset_password(user_id: int):
 
 @admin_required
 def audit():
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_number()
     stmt = sa.select(AuditEvent).order_by(AuditEvent.id.desc())
     events = db.paginate(stmt, page=page, per_page=50, error_out=False)
-    return render_template("admin/audit.html", events=events)
+    me = current_user._get_current_object()
+    return render_template("admin/audit.html", events=events, hidden=blinded_events(events, me))
+
+
+def blinded_events(events, user: User) -> set[int]:
+    """Ids of the events whose details a coder in an open blind round may not see.
+
+    The blind rule holds here too: an admin coding a transcript in an open round must not
+    read the other coders' codings (spans, codes, memos) in the audit trail.
+    """
+    blind = blind_transcript_ids(user)
+    if not blind:
+        return set()
+    return {
+        e.id
+        for e in events.items
+        if e.user_id != user.id
+        and isinstance(e.payload, dict)
+        and _transcript_of(e.payload) in blind
+    }
+
+
+def _transcript_of(payload: dict) -> object:
+    if "transcript_version" in payload:
+        return payload["transcript_version"]
+    after = payload.get("after")
+    return after.get("transcript_version") if isinstance(after, dict) else None

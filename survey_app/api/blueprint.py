@@ -10,6 +10,8 @@ bp.add_url_rule("/interviews/<int:interview_id>/answers", view_func=views.answer
 bp.add_url_rule("/interviews/<int:interview_id>/codings", view_func=views.codings)
 bp.add_url_rule("/organisations", view_func=views.organisations)
 bp.add_url_rule("/exports/<fmt>", view_func=views.export)
+bp.add_url_rule("/exports/jobs/<int:job_id>", view_func=views.export_job)
+bp.add_url_rule("/exports/jobs/<int:job_id>/files/<name>", view_func=views.export_job_file)
 
 #: the pages where users manage their tokens: browser pages with sessions and CSRF, not the API
 tokens_bp = Blueprint("tokens", __name__, url_prefix="/exports/tokens")

@@ -27,6 +27,13 @@ INTERVIEW_ID = {
     "schema": {"type": "integer"},
     "description": "Interview id.",
 }
+JOB_ID = {
+    "name": "job_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "integer"},
+    "description": "Export job id (the `job` of a 202 answer).",
+}
 PAGING = [
     {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
     {
@@ -293,7 +300,61 @@ def _paths() -> dict[str, Any]:
                     **bad,
                     **ERRORS,
                     **not_found,
+                    "202": _json(
+                        {
+                            "type": "object",
+                            "properties": {
+                                "ok": {"type": "boolean"},
+                                "job": {"type": "integer"},
+                                "status": {"type": "string"},
+                                "url": {"type": "string"},
+                            },
+                        },
+                        "With pseudonymise: the export runs as a job; poll `url` "
+                        "(also in the Location header).",
+                    ),
                     "413": _json(_ref("Error"), "Too many interviews for a synchronous export."),
+                },
+            }
+        },
+        "/api/exports/jobs/{job_id}": {
+            "get": {
+                "summary": "An export job you started: status, progress, error, and once "
+                "done the URLs of its files.",
+                "operationId": "export_job",
+                "parameters": [JOB_ID],
+                "responses": {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "properties": {
+                                "id": {"type": "integer"},
+                                "status": {"enum": ["queued", "running", "done", "failed"]},
+                                "progress": {"type": "number"},
+                                "message": {"type": "string"},
+                                "error": {"type": ["string", "null"]},
+                                "downloads": {"type": "array", "items": {"type": "object"}},
+                            },
+                        },
+                        "The job.",
+                    ),
+                    **ERRORS,
+                    **not_found,
+                },
+            }
+        },
+        "/api/exports/jobs/{job_id}/files/{name}": {
+            "get": {
+                "summary": "One file of a finished export job.",
+                "operationId": "export_job_file",
+                "parameters": [
+                    JOB_ID,
+                    {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}},
+                ],
+                "responses": {
+                    "200": {"description": "The file, as an attachment."},
+                    **ERRORS,
+                    **not_found,
                 },
             }
         },

@@ -9,12 +9,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import Response, current_app, jsonify, request
+from flask import Response, abort, current_app, jsonify, request, send_file, url_for
 
 from survey_app.api import queries
 from survey_app.api.auth import api_user, token_required
 from survey_app.api.openapi import openapi_document
 from survey_app.core.errors import json_error
+from survey_app.core.job_queue import job_status, start_job
+from survey_app.core.paging import MAX_PAGE
+from survey_app.exports.jobs import job_folder
 from survey_app.exports.operations import (
     FORMATS,
     ExportError,
@@ -25,7 +28,8 @@ from survey_app.exports.operations import (
     visible_interview_count,
     write_export,
 )
-from survey_app.models import Organisation
+from survey_app.extensions import db
+from survey_app.models import Job, Organisation
 from survey_app.models.fieldwork import INTERVIEW_STATUSES
 
 MAX_PER_PAGE = 500
@@ -39,8 +43,8 @@ def _paging() -> tuple[int, int]:
         per_page = int(request.args.get("per_page", 100))
     except ValueError:
         raise ExportError("page and per_page must be whole numbers") from None
-    if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
-        raise ExportError(f"page must be 1 or more and per_page 1 to {MAX_PER_PAGE}")
+    if not 1 <= page <= MAX_PAGE or not 1 <= per_page <= MAX_PER_PAGE:
+        raise ExportError(f"page must be 1 to {MAX_PAGE} and per_page 1 to {MAX_PER_PAGE}")
     return page, per_page
 
 
@@ -132,6 +136,12 @@ def export(fmt: str):
         )
     except ExportError as err:
         return json_error(400, str(err))
+    if options.pseudonymise:
+        # named-entity recognition takes seconds per interview: never inside the request
+        job = start_job("export", options.params(), user)
+        url = url_for("api.export_job", job_id=job.id)
+        body = {"ok": True, "job": job.id, "status": job.status, "url": url}
+        return jsonify(body), 202, {"Location": url, "Retry-After": "2"}
     limit = current_app.config.get("API_EXPORT_MAX_INTERVIEWS", DEFAULT_EXPORT_MAX_INTERVIEWS)
     if visible_interview_count(user) > limit:
         return json_error(
@@ -152,6 +162,41 @@ def export(fmt: str):
     response.headers["Content-Disposition"] = f'attachment; filename="{path.name}"'
     response.headers["Content-Length"] = str(path.stat().st_size)
     return response
+
+
+def _api_export_job(job_id: int) -> Job:
+    """An export job the token's user started (or any, for an admin); 404 otherwise."""
+    user = api_user()
+    job = db.session.get(Job, job_id)
+    if job is None or job.kind != "export":
+        abort(404)
+    if job.created_by_id != user.id and not user.has_role("admin"):
+        abort(404)
+    return job
+
+
+@token_required("researcher", "admin")
+def export_job(job_id: int):
+    """A started export: its progress, then the URLs of its files."""
+    job = _api_export_job(job_id)
+    data = job_status(job)
+    files = (job.result or {}).get("files", []) if job.status == "done" else []
+    data["downloads"] = [
+        {"name": name, "url": url_for("api.export_job_file", job_id=job.id, name=name)}
+        for name in files
+    ]
+    return jsonify(data)
+
+
+@token_required("researcher", "admin")
+def export_job_file(job_id: int, name: str):
+    job = _api_export_job(job_id)
+    if job.status != "done" or name not in (job.result or {}).get("files", []):
+        abort(404)
+    path = job_folder(job.id) / name
+    if not path.is_file():
+        abort(404)
+    return send_file(path, mimetype=mime_type(path), as_attachment=True, download_name=name)
 
 
 def _bundle(paths: list[Path], folder: Path) -> Path:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import math
 from datetime import timedelta
 from functools import cache
 
@@ -123,19 +124,44 @@ def change_own_password(user: User, current: str, new: str) -> None:
     set_password(user, new, user)
 
 
-def is_throttled(username: str, remote_addr: str | None) -> bool:
-    """Tell whether recent failures for this name or this address exceed the limit."""
+def end_sessions(user: User) -> None:
+    """End every session of the account on the server side (logout): copies of its cookie,
+    remember cookies included, no longer log anyone in."""
+    user.session_epoch = (user.session_epoch or 0) + 1
+    db.session.flush()
+
+
+def throttle_wait(username: str, remote_addr: str | None) -> int:
+    """Seconds to wait before this name may try again from this address (0: go ahead).
+
+    Two counts of recent failures, each with a backoff that doubles per further failure
+    (LOGIN_BACKOFF_SECONDS, 2x, 4x... up to the window): the name from this address, limit
+    LOGIN_MAX_FAILURES, and the name from anywhere, four times that. An address alone never
+    locks anyone out: behind a proxy or a campus NAT the whole team shares one.
+    """
     cfg = current_app.config
-    since = utcnow() - timedelta(seconds=cfg["LOGIN_FAILURE_WINDOW_SECONDS"])
-    recent = sa.and_(LoginAttempt.success.is_(False), LoginAttempt.attempted_dt >= since)
-    by_name = sa.select(sa.func.count()).where(recent, LoginAttempt.username == username)
-    if db.session.scalar(by_name) >= cfg["LOGIN_MAX_FAILURES"]:
-        return True
-    if remote_addr is None:
-        return False
-    # an address gets more room than a name: colleagues may share one office address
-    by_addr = sa.select(sa.func.count()).where(recent, LoginAttempt.remote_addr == remote_addr)
-    return db.session.scalar(by_addr) >= 4 * cfg["LOGIN_MAX_FAILURES"]
+    window = cfg["LOGIN_FAILURE_WINDOW_SECONDS"]
+    now = utcnow()
+    recent = sa.and_(
+        LoginAttempt.success.is_(False),
+        LoginAttempt.attempted_dt >= now - timedelta(seconds=window),
+        LoginAttempt.username == username,
+    )
+    checks = [(recent, 4 * cfg["LOGIN_MAX_FAILURES"])]
+    if remote_addr is not None:
+        checks.append(
+            (sa.and_(recent, LoginAttempt.remote_addr == remote_addr), cfg["LOGIN_MAX_FAILURES"])
+        )
+    wait = 0.0
+    for where, limit in checks:
+        count, last = db.session.execute(
+            sa.select(sa.func.count(), sa.func.max(LoginAttempt.attempted_dt)).where(where)
+        ).one()
+        if count < limit:
+            continue
+        backoff = min(window, cfg["LOGIN_BACKOFF_SECONDS"] * 2 ** min(count - limit, 20))
+        wait = max(wait, (last + timedelta(seconds=backoff) - now).total_seconds())
+    return max(0, math.ceil(wait))
 
 
 def authenticate(username: str, password: str, remote_addr: str | None) -> User | None:

@@ -9,7 +9,8 @@ from survey_app.auth.operations import (
     UserError,
     authenticate,
     change_own_password,
-    is_throttled,
+    end_sessions,
+    throttle_wait,
 )
 from survey_app.core.labels import lang
 
@@ -21,9 +22,16 @@ def login():
     status = 200
     if form.validate_on_submit():
         addr = request.remote_addr
-        if is_throttled(form.username.data.strip().lower(), addr):
-            flash(_("Too many failed attempts. Wait a few minutes before trying again."), "danger")
-            status = 429
+        wait = throttle_wait(form.username.data.strip().lower(), addr)
+        if wait:
+            flash(
+                _(
+                    "Too many failed attempts for this name. Try again in %(seconds)d seconds.",
+                    seconds=wait,
+                ),
+                "danger",
+            )
+            return render_template("auth/login.html", form=form), 429, {"Retry-After": str(wait)}
         else:
             user = authenticate(form.username.data, form.password.data, addr)
             if user is not None:
@@ -37,6 +45,8 @@ def login():
 
 
 def logout():
+    if current_user.is_authenticated:
+        end_sessions(current_user._get_current_object())
     logout_user()
     flash(_("You are logged out."), "info")
     return redirect(url_for("auth.login"))

@@ -87,23 +87,46 @@ def check_milieu_sqlite(path: Path) -> None:
 
 
 def restore(source: Path) -> Path | None:
-    """Replace the live database by `source`; return the safety copy made first (SQLite)."""
+    """Replace the live database by `source`; return the safety copy made first."""
     source = source.resolve()
     live = _sqlite_path()
     if live is None:
+        _check_pg_dump_file(source)
+        safety = _safety_path(".dump")
+        _pg_dump(safety)  # the database as it was, should the restore be a mistake
         _pg_restore(source)
-        return None
+        return safety
     check_milieu_sqlite(source)
     safety = None
     if live.exists():
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        safety = Path(current_app.instance_path) / "backups" / f"before-restore-{stamp}.sqlite"
+        safety = _safety_path(".sqlite")
         backup(safety)
     db.session.remove()
     db.engine.dispose()
     with sqlite3.connect(source) as src, sqlite3.connect(live) as dst:
         src.backup(dst)
     return safety
+
+
+def _safety_path(suffix: str) -> Path:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return Path(current_app.instance_path) / "backups" / f"before-restore-{stamp}{suffix}"
+
+
+def _pg_connection() -> tuple[str, dict[str, str]]:
+    """The database URL without its password, and an environment carrying the password.
+
+    A password on the command line is visible to every user of the machine (`ps`); libpq
+    reads PGPASSWORD from the environment, which only the same user can read.
+    """
+    url = db.engine.url.set(drivername="postgresql")
+    env = dict(os.environ)
+    if url.password:
+        env["PGPASSWORD"] = str(url.password)
+    bare = sa.engine.URL.create(
+        url.drivername, url.username, None, url.host, url.port, url.database, url.query
+    )
+    return bare.render_as_string(hide_password=False), env
 
 
 def _pg_dump(target: Path) -> None:
@@ -114,28 +137,26 @@ def _pg_dump(target: Path) -> None:
             "PostgreSQL client (apt-get install postgresql-client) or back up with your "
             "hosting's tools"
         )
-    url = db.engine.url.set(drivername="postgresql")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    dsn, env = _pg_connection()
     tmp = target.with_name(f".{target.name}.part")
+    tmp.unlink(missing_ok=True)
+    os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))  # owner only
     done = subprocess.run(
-        [
-            exe,
-            "--format=custom",
-            "--no-owner",
-            f"--file={tmp}",
-            url.render_as_string(hide_password=False),
-        ],
+        [exe, "--format=custom", "--no-owner", f"--file={tmp}", f"--dbname={dsn}"],
         capture_output=True,
         text=True,
+        env=env,
     )
     if done.returncode != 0:
         tmp.unlink(missing_ok=True)
         raise BackupError(f"pg_dump failed: {done.stderr.strip().splitlines()[-1]}")
+    os.chmod(tmp, 0o600)
     os.replace(tmp, target)
 
 
-def _pg_restore(source: Path) -> None:
-    exe = shutil.which("pg_restore")
-    if exe is None:
+def _check_pg_dump_file(source: Path) -> None:
+    if shutil.which("pg_restore") is None:
         raise BackupError(
             "PostgreSQL restores use pg_restore, which is not installed here: install the "
             "PostgreSQL client (apt-get install postgresql-client)"
@@ -145,21 +166,26 @@ def _pg_restore(source: Path) -> None:
     with open(source, "rb") as fh:
         if fh.read(5) != b"PGDMP":
             raise BackupError(f"{source} is not a pg_dump archive (custom format)")
+
+
+def _pg_restore(source: Path) -> None:
+    _check_pg_dump_file(source)
     db.session.remove()
     db.engine.dispose()
-    url = db.engine.url.set(drivername="postgresql")
+    dsn, env = _pg_connection()
     done = subprocess.run(
         [
-            exe,
+            shutil.which("pg_restore") or "pg_restore",
             "--clean",
             "--if-exists",
             "--no-owner",
             "--single-transaction",
-            f"--dbname={url.render_as_string(hide_password=False)}",
+            f"--dbname={dsn}",
             str(source),
         ],
         capture_output=True,
         text=True,
+        env=env,
     )
     if done.returncode != 0:
         raise BackupError(f"pg_restore failed: {done.stderr.strip().splitlines()[-1]}")

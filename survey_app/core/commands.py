@@ -1,8 +1,13 @@
 """Commands of the running system: `milieu db` (Flask-Migrate plus backup and restore),
 `milieu serve` (the production web server) and `milieu worker` (the job consumer)."""
 
+import contextlib
 import logging
+import os
+import signal
+import socket
 import threading
+import time
 from pathlib import Path
 
 import click
@@ -77,18 +82,90 @@ def start_warm_up() -> threading.Thread:
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=5000, show_default=True, type=int, help="Port to listen on.")
-@click.option("--threads", default=8, show_default=True, type=int, help="Worker threads.")
+@click.option("--threads", default=8, show_default=True, type=int, help="Threads per process.")
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Web processes sharing the port (one Python process uses about one core).",
+)
 @with_appcontext
-def serve(host: str, port: int, threads: int) -> None:
+def serve(host: str, port: int, threads: int, workers: int) -> None:
     """Serve the web app with the production WSGI server (waitress)."""
     from waitress import serve as waitress_serve
 
     problem = check_database_ready()
     if problem:
         raise click.ClickException(problem)
-    start_warm_up()
-    click.echo(f"Milieu is serving on http://{host}:{port}/ (Ctrl+C to stop)")
-    waitress_serve(current_app._get_current_object(), host=host, port=port, threads=threads)
+    app = current_app._get_current_object()
+    if workers == 1:
+        start_warm_up()
+        click.echo(f"Milieu is serving on http://{host}:{port}/ (Ctrl+C to stop)")
+        waitress_serve(app, host=host, port=port, threads=threads)
+        return
+    try:
+        listener = socket.create_server((host, port), backlog=2048)
+    except OSError as err:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {err.strerror}") from None
+    click.echo(
+        f"Milieu is serving on http://{host}:{port}/ with {workers} processes of {threads} "
+        "threads (Ctrl+C to stop)"
+    )
+    serve_processes(app, listener, workers, threads)
+
+
+def serve_processes(app, listener: socket.socket, workers: int, threads: int) -> None:
+    """Fork `workers` waitress processes accepting on one socket; restart any that dies.
+
+    The kernel hands each connection to one process. SIGTERM or Ctrl+C stops them all.
+    """
+    from waitress import serve as waitress_serve
+
+    database.engine.dispose()  # no pooled connection may be shared across processes
+    children: set[int] = set()
+    stopping = False
+
+    def spawn() -> None:
+        pid = os.fork()
+        if pid == 0:  # the child: serve until told to stop
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            code = 0
+            try:
+                start_warm_up()
+                waitress_serve(app, sockets=[listener], threads=threads)
+            except BaseException:  # noqa: BLE001 - logged, and the parent starts another
+                log.exception("web process %s stopped", os.getpid())
+                code = 1
+            finally:
+                os._exit(code)
+        children.add(pid)
+
+    def stop(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+        for pid in list(children):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for _ in range(workers):
+        spawn()
+    while children:
+        try:
+            pid, status = os.wait()
+        except ChildProcessError:
+            break
+        except InterruptedError:
+            continue
+        children.discard(pid)
+        if not stopping:
+            log.warning("web process %s ended (status %s): starting another", pid, status)
+            time.sleep(1)  # a process that cannot start must not spin
+            spawn()
+    listener.close()
 
 
 @click.command()
@@ -98,6 +175,13 @@ def worker(workers: int) -> None:
     """Run the background job consumer (suggestions, retraining, large exports)."""
     from huey.consumer import Consumer
 
+    from survey_app.core.job_queue import watch_stale_jobs
+
     huey = current_app.extensions["huey"]
     click.echo(f"Milieu worker: {workers} worker(s) on {type(huey).__name__} (Ctrl+C to stop)")
-    Consumer(huey, workers=workers, worker_type="thread").run()
+    stop = threading.Event()
+    watch_stale_jobs(current_app._get_current_object(), stop)  # jobs a dead worker left
+    try:
+        Consumer(huey, workers=workers, worker_type="thread").run()
+    finally:
+        stop.set()

@@ -6,8 +6,12 @@ the function registered for its kind inside an application context. Pages poll t
 
 from __future__ import annotations
 
+import os
+import socket
+import threading
 import traceback
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +26,12 @@ from survey_app.models import Job, utcnow
 #: job kind -> function(job, progress) -> result dict
 JOB_KINDS: dict[str, Callable[[Job, Callable[[float, str], None]], dict[str, Any]]] = {}
 _PENDING = "milieu_pending_jobs"
+#: a job whose worker died is started again this many times in all, then failed
+MAX_ATTEMPTS = 2
+WORKER_DIED = (
+    "The worker stopped while running this job (it was restarted once already): "
+    "start it again; if it stops again, tell the administrator."
+)
 
 
 class JobError(Exception):
@@ -84,16 +94,52 @@ def _drop_pending(session, previous_transaction) -> None:
         session.info.pop(_PENDING, None)
 
 
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _heartbeat(engine: sa.Engine, job_id: int, every: float, stop: threading.Event) -> None:
+    """Renew the job's lease until `stop` is set (runs in its own thread and connection)."""
+    jobs = Job.__table__
+    while not stop.wait(every):
+        try:
+            with engine.begin() as conn:
+                conn.execute(
+                    jobs.update()
+                    .where(jobs.c.id == job_id, jobs.c.status == "running")
+                    .values(heartbeat_dt=utcnow())
+                )
+        except sa.exc.SQLAlchemyError:  # a busy database: the next beat will do
+            continue
+
+
 def run_job(job_id: int) -> None:
     """Run one job to its end, recording progress, result or error; never raise."""
     job = db.session.get(Job, job_id)
     if job is None or job.status != "queued":
         return
     job.status, job.started_dt = "running", utcnow()
+    job.attempts, job.worker, job.heartbeat_dt = (job.attempts or 0) + 1, worker_name(), utcnow()
     db.session.commit()
+    stop = threading.Event()
+    beat = threading.Thread(
+        target=_heartbeat,
+        args=(db.engine, job_id, current_app.config["JOB_HEARTBEAT_SECONDS"], stop),
+        name=f"milieu-job-{job_id}-heartbeat",
+        daemon=True,
+    )
+    beat.start()
+    try:
+        _run_started_job(job_id, job)
+    finally:
+        stop.set()
+        beat.join()
 
+
+def _run_started_job(job_id: int, job: Job) -> None:
     def progress(fraction: float, message: str = "") -> None:
         job.progress, job.message = max(0.0, min(1.0, fraction)), message[:500]
+        job.heartbeat_dt = utcnow()
         db.session.commit()
 
     try:
@@ -110,6 +156,100 @@ def run_job(job_id: int) -> None:
         return
     job.status, job.progress, job.result, job.finished_dt = "done", 1.0, result, utcnow()
     db.session.commit()
+
+
+def _worker_is_dead(worker: str | None) -> bool:
+    """True when `worker` ran on this machine and its process is gone."""
+    host, _, pid = (worker or "").rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    if int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, run by another user
+        return False
+    return False
+
+
+def lease_expired(job: Job, now=None) -> bool:
+    """A running job whose worker has given no sign of life for the lease."""
+    if job.status != "running":
+        return False
+    lease = timedelta(seconds=current_app.config["JOB_LEASE_SECONDS"])
+    last = job.heartbeat_dt or job.started_dt or job.created_dt
+    return last < (now or utcnow()) - lease
+
+
+def recover_stale_jobs(check_processes: bool = True) -> dict[str, list[int]]:
+    """Take back running jobs whose worker died: queue them again once, then fail them.
+
+    A worker is dead when its lease expired, or (check_processes, on the worker's machine)
+    when its process is gone. Each job is taken back by a conditional update, so two
+    workers recovering at once never both queue it. Returns the ids requeued and failed.
+    """
+    now = utcnow()
+    outcome: dict[str, list[int]] = {"requeued": [], "failed": []}
+    running = db.session.scalars(sa.select(Job).where(Job.status == "running")).all()
+    jobs = Job.__table__
+    for job in running:
+        if not (lease_expired(job, now) or (check_processes and _worker_is_dead(job.worker))):
+            continue
+        again = (job.attempts or 0) < MAX_ATTEMPTS
+        values = (
+            {"status": "queued", "message": "restarted after its worker stopped"}
+            if again
+            else {"status": "failed", "error": WORKER_DIED, "message": WORKER_DIED}
+        )
+        if not again:
+            values["finished_dt"] = now
+        taken = db.session.execute(
+            jobs.update()
+            .where(
+                jobs.c.id == job.id,
+                jobs.c.status == "running",
+                jobs.c.attempts == job.attempts,
+            )
+            .values(**values)
+        )
+        if taken.rowcount == 1:
+            outcome["requeued" if again else "failed"].append(job.id)
+            if again:
+                db.session.info.setdefault(_PENDING, []).append(job.id)
+            current_app.logger.warning(
+                "job %s (%s) lost its worker %s: %s",
+                job.id,
+                job.kind,
+                job.worker,
+                "queued again" if again else "failed",
+            )
+    db.session.commit()
+    enqueue_pending()
+    db.session.expire_all()
+    return outcome
+
+
+def watch_stale_jobs(app: Flask, stop: threading.Event) -> threading.Thread:
+    """In the worker: recover stale jobs now, then every half lease until `stop` is set."""
+
+    def loop() -> None:
+        every = max(1.0, app.config["JOB_LEASE_SECONDS"] / 2)
+        while True:
+            with app.app_context():
+                try:
+                    recover_stale_jobs()
+                except sa.exc.SQLAlchemyError:
+                    app.logger.exception("could not check for stale jobs")
+                finally:
+                    db.session.remove()
+            if stop.wait(every):
+                return
+
+    thread = threading.Thread(target=loop, name="milieu-stale-jobs", daemon=True)
+    thread.start()
+    return thread
 
 
 def job_or_404(job_id: int, kind: str) -> Job:

@@ -29,7 +29,12 @@ def _optional_int(value):
 class VersionedForm(FlaskForm):
     """A form that carries the version of the interview it was loaded with."""
 
-    version = HiddenField(validators=[DataRequired()])
+    version = HiddenField(
+        validators=[
+            DataRequired(),
+            Regexp(r"^\d{1,18}$", message=_l("The page has expired: reload it.")),
+        ]
+    )
 
 
 class NewInterviewForm(FlaskForm):

@@ -14,6 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 import yaml
+from sqlalchemy.orm.exc import StaleDataError
 
 from survey_app.core.audit import record
 from survey_app.core.refusals import UserError
@@ -282,7 +283,10 @@ def save_answers(
         changes[key] = [old[0] or old[1], value_text or missing]
     _update_consent(interview, instrument, cleaned)
     interview.updated_dt = utcnow()  # bumps the version even when only answers changed
-    db.session.flush()
+    try:
+        db.session.flush()
+    except StaleDataError:  # a save of the same version committed while this one ran
+        raise StaleInterview() from None
     if changes:
         record(
             "interview.answers",

@@ -48,7 +48,8 @@ from survey_app.instruments.forms import (
 from survey_app.models import InstrumentVersion, Interview, Organisation, Territory
 from survey_app.models.fieldwork import INTERVIEW_STATUSES
 from survey_app.models.territories import SIZE_BANDS
-from survey_app.transcripts.readers import TranscriptFileError, read_transcript_upload
+from survey_app.transcripts.isolated import limits_from, read_upload_isolated
+from survey_app.transcripts.readers import TranscriptFileError
 
 # --- organisations -----------------------------------------------------------------------------
 
@@ -447,7 +448,9 @@ def transcript(interview_id: int):
                 limit = current_app.config["TRANSCRIPT_MAX_BYTES"]
                 with upload.stream:  # large uploads spool to a temporary file: close it
                     data = upload.read(limit + 1)
-                text = read_transcript_upload(upload.filename, data, limit)
+                text = read_upload_isolated(
+                    upload.filename, data, limit, **limits_from(current_app.config)
+                )
                 fmt = upload.filename.rsplit(".", 1)[-1].lower()
                 saved = ops.save_transcript(
                     item, text, current_user, source_format=fmt, filename=upload.filename
@@ -469,7 +472,7 @@ def transcript(interview_id: int):
         except TranscriptFileError as err:
             db.session.rollback()
             flash(err.message_fr if lang() == "fr" else err.message_en, "danger")
-            status = 400
+            status = 429 if err.code == "busy" else 400
         except ops.FieldworkError as err:
             db.session.rollback()
             flash(err.message(lang()), "danger")

@@ -700,6 +700,50 @@ def _version(value: Any, notes: list[str]) -> str:
     return "1.0.0"
 
 
+#: what a workbook may unpack to (a 300-question form is well under 5 MB of XML)
+XLSX_MAX_INFLATED = 100_000_000
+
+
+def _check_xlsx_package(path: Path) -> None:
+    """Refuse a workbook whose XML declares a DOCTYPE (Excel never writes one; entities are
+    how XML bombs and file disclosure work) or that inflates past XLSX_MAX_INFLATED."""
+    from xml.parsers import expat
+
+    from analysis.safe_zip import SafeZip, UnsafeZipError
+
+    def doctype(*_args: object) -> None:
+        raise _Doctype
+
+    try:
+        with SafeZip(
+            path.read_bytes(), max_member_bytes=XLSX_MAX_INFLATED, max_total_bytes=XLSX_MAX_INFLATED
+        ) as archive:
+            for name in archive.names():
+                if not name.endswith((".xml", ".rels")):
+                    continue
+                parser = expat.ParserCreate()
+                parser.StartDoctypeDeclHandler = doctype
+                try:
+                    for chunk in archive.iter_chunks(name):
+                        parser.Parse(chunk, False)
+                    parser.Parse(b"", True)
+                except _Doctype:
+                    message = f"{name} declares a DOCTYPE, which Excel never writes: refused"
+                    raise InstrumentError([("", f"{path.name}: {message}")]) from None
+                except expat.ExpatError:
+                    continue  # openpyxl reports damaged XML in its own words
+    except UnsafeZipError as err:
+        if err.reason == "bad_zip":
+            return  # not a zip at all: openpyxl's message names the problem
+        raise InstrumentError([("", f"{path.name}: {err}")]) from None
+    except OSError as err:
+        raise InstrumentError([("", f"cannot read {path.name}: {err.strerror}")]) from None
+
+
+class _Doctype(Exception):
+    pass
+
+
 def import_xlsform(
     path: str | Path,
     *,
@@ -713,6 +757,9 @@ def import_xlsform(
     """
     from .definitions import instrument_from_dict
     from .validate import codebook_codes
+
+    if Path(path).suffix.lower() in (".xlsx", ".xlsm"):
+        _check_xlsx_package(Path(path))
 
     path = Path(path)
     notes = warnings if warnings is not None else []

@@ -29,6 +29,12 @@ class Job(Base):
     created_dt: Mapped[datetime] = mapped_column(default=utcnow)
     started_dt: Mapped[datetime | None]
     finished_dt: Mapped[datetime | None]
+    #: times a worker started it (a job whose worker died is retried once)
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: "host:pid" of the worker running it
+    worker: Mapped[str | None] = mapped_column(sa.String(100))
+    #: last sign of life of that worker; past the lease the job is taken back
+    heartbeat_dt: Mapped[datetime | None]
 
 
 class AuditEvent(Base):

@@ -29,6 +29,8 @@ class User(UserMixin, Base):
     is_enabled: Mapped[bool] = mapped_column(default=True)
     created_dt: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_dt: Mapped[datetime | None]
+    #: raised at each logout: the sessions (and remember cookies) issued before end there
+    session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
 
     def set_password(self, password: str, method: str = "scrypt") -> None:
         self.password_hash = generate_password_hash(password, method=method)
@@ -41,9 +43,13 @@ class User(UserMixin, Base):
         return self.is_enabled
 
     def get_id(self) -> str:
-        """What Flask-Login keeps in the session: the id and a tag of the password hash, so
-        a new password ends the account's other sessions (auth.operations.load_user)."""
-        tag = hashlib.sha256(self.password_hash.encode("utf-8")).hexdigest()[:16]
+        """What Flask-Login keeps in the session: the id and a tag of the password hash and
+        the session epoch, so a new password or a logout ends the account's sessions
+        (auth.operations.load_user), even a copy of the cookie kept from before."""
+        secret = self.password_hash
+        if self.session_epoch:  # epoch 0 keeps the tags issued before epochs existed
+            secret = f"{secret}:{self.session_epoch}"
+        tag = hashlib.sha256(secret.encode("utf-8")).hexdigest()[:16]
         return f"{self.id}:{tag}"
 
     def has_role(self, *roles: str) -> bool:

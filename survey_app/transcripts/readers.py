@@ -11,7 +11,6 @@ import html
 import io
 import re
 import unicodedata
-import zipfile
 from pathlib import PurePath
 
 import charset_normalizer
@@ -199,29 +198,107 @@ def _detect(data: bytes) -> str:
 # --- Word ----------------------------------------------------------------------------------
 
 
-def docx_text(data: bytes) -> str:
-    """Return the paragraphs (and table rows, tab-separated) of a .docx, one per line."""
-    import docx  # python-docx; imported here so plain-text uploads do not pay for it
+#: What a .docx may unpack to, counted on the bytes actually inflated (the zip directory's
+#: sizes are never trusted). A two-hour interview is about 2 MB of Word XML.
+DOCX_MAX_INFLATED = 40_000_000
+#: XML elements in all the parts together (a transcript paragraph holds about ten)
+DOCX_MAX_ELEMENTS = 400_000
+#: paragraphs and table rows in the document body
+DOCX_MAX_PARAGRAPHS = 50_000
 
-    bad = TranscriptFileError(
+
+def _bad_docx() -> TranscriptFileError:
+    return TranscriptFileError(
         "bad_docx",
         "Ce fichier n'est pas un document Word (.docx) valide.",
         "This file is not a valid Word document (.docx).",
     )
+
+
+def _too_complex() -> TranscriptFileError:
+    return TranscriptFileError(
+        "too_complex",
+        "Ce document Word est trop volumineux ou trop complexe une fois décompressé : "
+        "enregistrez la transcription en .txt ou découpez-la.",
+        "This Word document is too large or too complex once unpacked: save the transcript "
+        "as .txt or split it.",
+    )
+
+
+class _TooComplex(Exception):
+    pass
+
+
+def _check_docx_package(data: bytes) -> None:
+    """Inflate every member within the caps and count XML elements; raise if anything is off.
+
+    Runs before python-docx sees the file, which then reads members whose real size is known
+    to be bounded. A DOCTYPE is refused: Word never writes one, and entities are a bomb.
+    """
+    from xml.parsers import expat
+
+    from analysis.safe_zip import SafeZip, UnsafeZipError
+
+    elements = paragraphs = 0
+
+    def start(name: str, _attrs: object) -> None:
+        nonlocal elements
+        elements += 1
+        if elements > DOCX_MAX_ELEMENTS:
+            raise _TooComplex
+
+    def doctype(*_args: object) -> None:
+        raise ValueError("DOCTYPE")
+
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            names = set(archive.namelist())
-            unpacked = sum(info.file_size for info in archive.infolist())
-    except zipfile.BadZipFile:
-        raise bad from None
-    if "word/document.xml" not in names or "[Content_Types].xml" not in names:
-        raise bad
-    if unpacked > 100 * max(len(data), MAX_BYTES):  # a zip bomb, not a transcript
-        raise bad
+        with SafeZip(
+            data, max_member_bytes=DOCX_MAX_INFLATED, max_total_bytes=DOCX_MAX_INFLATED
+        ) as archive:
+            names = archive.names()
+            if "word/document.xml" not in names or "[Content_Types].xml" not in names:
+                raise _bad_docx()
+            for name in names:
+                if not name.endswith((".xml", ".rels")):
+                    for _chunk in archive.iter_chunks(name):
+                        pass  # counted against the budget, checked for damage
+                    continue
+                parser = expat.ParserCreate()
+                parser.StartDoctypeDeclHandler = doctype
+                if name == "word/document.xml":
+
+                    def body_start(tag: str, attrs: object) -> None:
+                        nonlocal paragraphs
+                        start(tag, attrs)
+                        if tag.rpartition(":")[2] in ("p", "tr"):
+                            paragraphs += 1
+                            if paragraphs > DOCX_MAX_PARAGRAPHS:
+                                raise _TooComplex
+
+                    parser.StartElementHandler = body_start
+                else:
+                    parser.StartElementHandler = start
+                for chunk in archive.iter_chunks(name):
+                    parser.Parse(chunk, False)
+                parser.Parse(b"", True)
+    except UnsafeZipError as err:
+        raise (
+            _too_complex() if err.reason in ("too_large", "too_many_members") else _bad_docx()
+        ) from None
+    except _TooComplex:
+        raise _too_complex() from None
+    except (expat.ExpatError, ValueError):
+        raise _bad_docx() from None
+
+
+def docx_text(data: bytes) -> str:
+    """Return the paragraphs (and table rows, tab-separated) of a .docx, one per line."""
+    import docx  # python-docx; imported here so plain-text uploads do not pay for it
+
+    _check_docx_package(data)
     try:
         document = docx.Document(io.BytesIO(data))
     except Exception:  # python-docx raises many kinds on a damaged package
-        raise bad from None
+        raise _bad_docx() from None
     return "\n".join(_docx_blocks(document))
 
 

@@ -17,6 +17,7 @@ from survey_app.codings.operations import (
     update_coding,
 )
 from survey_app.core.job_queue import job_status, start_job
+from survey_app.core.paging import bounded_int
 from survey_app.extensions import db
 from survey_app.models import Job
 from survey_app.workspace import queries as q
@@ -45,7 +46,7 @@ def _int_or_none(value: Any, name: str) -> int | None:
     if isinstance(value, bool):
         raise ValueError(name)
     try:
-        return int(value)
+        return bounded_int(value)
     except (TypeError, ValueError):
         raise ValueError(name) from None
 

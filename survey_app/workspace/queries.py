@@ -10,6 +10,7 @@ from flask import abort
 from survey_app.codings.codebook_versions import current_codebook
 from survey_app.codings.operations import visible_codings_query
 from survey_app.core.labels import lang
+from survey_app.core.paging import bounded_int
 from survey_app.extensions import db
 from survey_app.models import Code, Coding, TranscriptVersion, User
 from survey_app.workspace.suggestions import measured_precision, visible_suggestions_query
@@ -106,7 +107,7 @@ def visible_coding_or_404(
 
 def code_or_none(code_id: Any) -> Code | None:
     try:
-        return db.session.get(Code, int(code_id))
+        return db.session.get(Code, bounded_int(code_id))
     except (TypeError, ValueError):
         return None
 

@@ -57,7 +57,9 @@ def live_server(sqlite_app):
 
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(locale="fr-FR")
+    # Playwright's string predicates (wait_for_function) run through eval, which the
+    # site's Content-Security-Policy forbids; test_csp_browser checks pages under the policy
+    context = browser.new_context(locale="fr-FR", bypass_csp=True)
     page = context.new_page()
     page.set_default_timeout(float(os.environ.get("MILIEU_BROWSER_TIMEOUT_MS", "10000")))
     yield page

@@ -195,7 +195,10 @@ def test_export_endpoint_streams_files(app, client, project, token) -> None:
         handle.write(raw)
     frame, _meta = pyreadstat.read_sav(path)
     assert len(frame) == 2
-    pseudonymised = get(client, "/api/exports/qdpx?pseudonymise=1", text)
+    started = get(client, "/api/exports/qdpx?pseudonymise=1", text)
+    assert started.status_code == 202  # pseudonymising is a job: follow it to the file
+    job = get(client, started.headers["Location"], text).get_json()
+    pseudonymised = get(client, job["downloads"][0]["url"], text)
     assert pseudonymised.status_code == 200
     with zipfile.ZipFile(io.BytesIO(pseudonymised.data)) as archive:
         blob = b"".join(archive.read(n) for n in archive.namelist())
@@ -264,3 +267,21 @@ def test_memos_on_codings_reach_the_api_and_the_codings_sheet(app, client, proje
     xlsx = get(client, "/api/exports/xlsx?tables=codings", text)
     sheet = pd.read_excel(io.BytesIO(xlsx.data), sheet_name="codings", keep_default_na=False)
     assert dict(zip(sheet["coding_id"], sheet["memo"], strict=True))[coding_id] == memo
+
+
+def test_pseudonymised_export_is_a_job_not_a_long_request(app, client, project, token) -> None:
+    text = token("camille")
+    started = get(client, "/api/exports/xlsx?pseudonymise=1", text)
+    assert started.status_code == 202
+    body = started.get_json()
+    assert started.headers["Location"] == body["url"] == f"/api/exports/jobs/{body['job']}"
+    status = get(client, body["url"], text)  # the job ran at once (immediate mode in tests)
+    assert status.status_code == 200
+    data = status.get_json()
+    assert data["status"] == "done", data
+    download = data["downloads"][0]["url"]
+    response = get(client, download, text)
+    assert response.status_code == 200 and response.data[:2] == b"PK"
+    # another user's token does not reach the job; nor does a session cookie alone
+    assert get(client, body["url"], token("louis")).status_code == 404
+    assert client.get(body["url"]).status_code == 401

@@ -3,6 +3,7 @@
 import sqlite3
 import subprocess
 import sys
+from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -230,3 +231,121 @@ def test_a_web_command_still_finds_the_app():
     result = run_milieu("db", "--help")
     assert result.returncode == 0
     assert "upgrade" in result.stdout
+
+
+def test_postgres_backup_keeps_the_password_off_the_command_line(tmp_path, monkeypatch):
+    import shutil
+    import stat
+    import subprocess
+
+    import pytest
+    from milieu_testing import make_app, postgres_url_or_skip, scratch_postgres_database, upgrade
+
+    if shutil.which("pg_dump") is None:
+        pytest.skip("pg_dump is not installed")
+    calls = []
+    real_run = subprocess.run
+
+    def recording_run(args, **kwargs):
+        calls.append((list(args), dict(kwargs.get("env") or {})))
+        return real_run(args, **kwargs)
+
+    monkeypatch.setenv("MILIEU_PASSWORD", "a long secret")
+    with scratch_postgres_database(postgres_url_or_skip()) as url:
+        secret = "pw-" + "9f3b1c"
+        with_password = sa.engine.make_url(url).set(password=secret)
+        with_password = with_password.render_as_string(hide_password=False)
+        app = make_app(with_password, tmp_path)
+        upgrade(app)
+        runner = app.test_cli_runner()
+        runner.invoke(cli, ["users", "add", "kept", "--role", "admin"])
+        monkeypatch.setattr(subprocess, "run", recording_run)
+        dump = tmp_path / "milieu.dump"
+        result = runner.invoke(cli, ["db", "backup", str(dump)])
+        assert result.exit_code == 0, result.output
+        assert stat.S_IMODE(dump.stat().st_mode) == 0o600  # like the SQLite backups
+        runner.invoke(cli, ["users", "add", "added_after_backup", "--role", "admin"])
+        result = runner.invoke(cli, ["db", "restore", str(dump), "--yes"])
+        assert result.exit_code == 0, result.output
+        assert "previous database was saved to" in result.output
+        safety = list((tmp_path / "backups").glob("before-restore-*.dump"))
+        assert len(safety) == 1 and safety[0].read_bytes()[:5] == b"PGDMP"
+        assert stat.S_IMODE(safety[0].stat().st_mode) == 0o600
+        tools = [(args, env) for args, env in calls if Path(args[0]).name.startswith("pg_")]
+        assert {Path(args[0]).name for args, _env in tools} == {"pg_dump", "pg_restore"}
+        for args, env in tools:
+            assert not any(secret in arg for arg in args), args
+            assert env.get("PGPASSWORD") == secret
+        with app.app_context():
+            assert set(db.session.scalars(sa.select(User.username))) == {"kept"}
+            db.session.remove()
+            db.engine.dispose()
+
+
+def _children_of(pid: int) -> set[int]:
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.add(int(stat.parent.name))
+    return found
+
+
+def test_serve_with_workers_runs_several_processes_on_one_port(tmp_path):
+    import signal
+    import socket
+    import time
+    import urllib.request
+
+    env = {**__import__("os").environ, "MILIEU_INSTANCE_PATH": str(tmp_path)}
+    env["MILIEU_SECRET_KEY"] = "test-secret"
+    milieu = str(Path(sys.executable).parent / "milieu")
+    subprocess.run([milieu, "db", "upgrade"], env=env, check=True, capture_output=True)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    log = open(tmp_path / "serve.log", "w")  # noqa: SIM115
+    server = subprocess.Popen(
+        [milieu, "serve", "--workers", "2", "--threads", "2", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=log,
+    )
+    try:
+        deadline, pages = time.monotonic() + 60, 0
+        while time.monotonic() < deadline and pages < 20:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=5) as r:
+                    pages += r.status == 200
+            except OSError:
+                time.sleep(0.2)
+        assert pages == 20
+        children = _children_of(server.pid)
+        assert len(children) == 2, (tmp_path / "serve.log").read_text()
+        victim = next(iter(children))  # a web process that dies is replaced
+        __import__("os").kill(victim, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            now = _children_of(server.pid)
+            if len(now) == 2 and victim not in now:
+                time.sleep(2)  # and still two a moment later: the new one started for good
+                if _children_of(server.pid) == now:
+                    break
+            time.sleep(0.2)
+        now = _children_of(server.pid)
+        assert len(now) == 2 and victim not in now, (tmp_path / "serve.log").read_text()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=10) as r:
+            assert r.status == 200
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(30) == 0
+        assert _children_of(server.pid) == set()
+    finally:
+        if server.poll() is None:
+            for child in _children_of(server.pid):  # they would outlive a killed parent
+                __import__("os").kill(child, signal.SIGKILL)
+            server.kill()
+            server.wait()
+        log.close()

@@ -58,7 +58,7 @@ def test_fulltext_revision_indexes_transcripts_stored_before_it(empty_app):
     from survey_app.transcripts.search import search
 
     with empty_app.app_context():
-        upgrade(revision="c17a0e5f3b21")
+        upgrade(revision="5c1e9d2a7b40")
         user = create_user("ines", "fieldworker", "correct horse")
         version, _ = ops.load_instrument_file(instruments_dir() / "sme_manager.yaml")
         org = ops.create_organisation(None, kind="sme", name="Optique Lez")
@@ -71,6 +71,6 @@ def test_fulltext_revision_indexes_transcripts_stored_before_it(empty_app):
         db.session.commit()
         assert [(h.version_id, h.start) for h in found] == [(stored.id, text.index("exportations"))]
         db.session.remove()
-        downgrade(revision="c17a0e5f3b21")
+        downgrade(revision="5c1e9d2a7b40")
         db.engine.dispose()
     assert not {n for n in table_names(empty_app) if n.startswith("transcript_fts")}

@@ -767,3 +767,38 @@ def test_scripts_read_agreement_with_an_api_token(app, hand_example):
     assert client.get(url, headers={"Authorization": f"Bearer {fieldworker}"}).status_code == 403
     assert client.get(url, headers={"Authorization": "Bearer nope"}).status_code == 401
     assert client.get(url).status_code == 302  # no token, no session: the login page
+
+
+def test_agreement_whose_worker_died_is_not_computing_forever(app, hand_example):
+    from datetime import timedelta
+
+    from survey_app.models import Job, utcnow
+
+    round_id, _tv = hand_example
+    close(app, round_id)
+    client = client_for(app, "nora")
+    url = f"/rounds/{round_id}/agreement.json"
+    figures(client, url)
+    with app.app_context():  # as if `milieu worker` was killed while computing it
+        job = db.session.scalars(sa.select(Job).where(Job.kind == "round_agreement")).one()
+        job.status, job.result, job.finished_dt = "running", None, None
+        job.heartbeat_dt = utcnow() - timedelta(seconds=app.config["JOB_LEASE_SECONDS"] + 5)
+        db.session.commit()
+    stuck = client.get(url)
+    assert stuck.status_code != 202
+    assert "worker stopped" in stuck.get_json()["message"]
+    assert client.get(f"/rounds/{round_id}/agreement?retry=1").status_code == 200
+    assert figures(client, url)["ok"] is True
+
+
+def test_round_page_tells_a_non_coder_what_they_see(app, people, codebook, transcript):
+    tv = transcript("ines")
+    round_id = make_round(app, [tv])
+    code(app, tv, "louis", "STR.PORT", 12, 40)
+    nora = client_for(app, "nora")
+    page = nora.get(f"/rounds/{round_id}").get_data(as_text=True)
+    assert "restent cachés" not in page  # what the page said, and was not true
+    assert "vous montrent tous les codages" in page
+    # the documented rule: a researcher outside the round is not blinded
+    codings = nora.get(f"/coding/api/transcripts/{tv}/codings").get_json()
+    assert [c["code"] for c in codings["codings"]] == ["STR.PORT"]

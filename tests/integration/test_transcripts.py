@@ -2,6 +2,10 @@
 
 import hashlib
 import io
+import struct
+import time
+import tracemalloc
+import zipfile
 
 import pytest
 import sqlalchemy as sa
@@ -151,3 +155,73 @@ def test_another_fieldworker_cannot_upload(client, auth, create_user, interview,
     response = upload(client, get_csrf, other, "t.txt", TEXT.encode())
     assert response.status_code == 404
     assert versions(app, other) == []
+
+
+def _heavy_docx(paragraphs: int) -> bytes:
+    """A valid .docx of many short paragraphs: small on disk, seconds of parsing."""
+    docx = pytest.importorskip("docx")
+    document = docx.Document()
+    document.add_paragraph("x")
+    buffer = io.BytesIO()
+    document.save(buffer)
+    source = zipfile.ZipFile(buffer)
+    body = (
+        b"<w:p><w:r><w:t>Oui, bien s\xc3\xbbr.</w:t><w:tab/><w:t>x</w:t></w:r></w:p>" * paragraphs
+    )
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            if info.filename == "word/document.xml":
+                data = (
+                    b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:document xmlns:w='
+                    b'"http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>'
+                    + body
+                    + b"</w:body></w:document>"
+                )
+            target.writestr(info.filename, data)
+    return out.getvalue()
+
+
+def test_a_costly_upload_is_parsed_outside_the_web_process_within_a_time_limit(
+    client, mine, get_csrf, app
+):
+    # 40,000 paragraphs take about 4 s of CPU to parse; the web process must not pay for them,
+    # and a child past its CPU limit is stopped with a message
+    app.config["TRANSCRIPT_PARSE_SECONDS"] = 1
+    data = _heavy_docx(40_000)
+    cpu, wall = time.process_time(), time.perf_counter()
+    response = upload(client, get_csrf, mine, "entretien.docx", data)
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    assert response.status_code == 400
+    assert "dépasse les limites de temps ou de mémoire" in response.get_data(as_text=True)
+    assert cpu < 1.0, f"the web process spent {cpu:.1f} s of CPU"
+    assert wall < 10
+    assert versions(app, mine) == []
+
+
+def test_a_lying_docx_costs_the_web_process_no_memory(client, mine, get_csrf, app):
+    zeros = b"\0" * 1_000_000
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        target.writestr("[Content_Types].xml", b"<Types/>")
+        with target.open("word/document.xml", "w") as member:
+            for _ in range(200):
+                member.write(zeros)
+    bomb = bytearray(out.getvalue())
+    name = b"word/document.xml"
+    for signature, at, name_at in ((b"PK\x03\x04", 22, 30), (b"PK\x01\x02", 24, 46)):
+        start = 0
+        while (start := bomb.find(signature, start)) != -1:  # claim 5 KB in both headers
+            if bomb[start + name_at : start + name_at + len(name)] == name:
+                struct.pack_into("<I", bomb, start + at, 5_000)
+            start += 4
+    assert zipfile.ZipFile(io.BytesIO(bomb)).getinfo("word/document.xml").file_size == 5_000
+    tracemalloc.start()
+    response = upload(client, get_csrf, mine, "entretien.docx", bytes(bomb))
+    _current, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert response.status_code == 400
+    assert "document Word" in response.get_data(as_text=True)
+    assert peak < 50_000_000, f"{peak / 1e6:.0f} MB allocated in the web process"
+    assert versions(app, mine) == []

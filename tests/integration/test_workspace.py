@@ -541,3 +541,41 @@ def test_imported_codes_survive_a_codebook_revision_and_show_on_the_page(
         version_id = coding.transcript_version_id
     page = api.client.get(f"/coding/transcripts/{version_id}")
     assert page.status_code == 200 and "TFE : suivi" in page.get_data(as_text=True)
+
+
+def test_admin_coding_in_an_open_round_is_blind_in_the_audit_trail(app, setup, api):
+    version_id, codes = setup
+    open_round(app, version_id, ["ana", "ada"])
+    api.login("ana")
+    api.create(
+        version_id, *span_of(TEXT, "On se voit tous les mois"), codes["DYN.FREQ"], memo="ana-secret"
+    )
+    api.login("ada")
+    mine = api.create(
+        version_id,
+        *span_of(TEXT, "C'est la Région qui fixe le cap"),
+        codes["GOV.PILOT"],
+        memo="ada-memo",
+    )
+    assert mine.status_code == 201
+    page = api.client.get("/admin/audit").get_data(as_text=True)
+    assert "ana-secret" not in page and "DYN.FREQ" not in page
+    assert "ada-memo" in page  # their own work stays in view
+    assert "Masqué" in page
+    with app.app_context():  # the round closes: the trail shows everything again
+        db.session.execute(sa.update(CodingRound).values(status="closed"))
+        db.session.commit()
+    assert "ana-secret" in api.client.get("/admin/audit").get_data(as_text=True)
+
+
+def test_a_huge_code_id_is_refused_with_a_message(app, setup, api):
+    version_id, _codes = setup
+    api.login()
+    start, end = span_of(TEXT, "On se voit tous les mois")
+    response = api.create(version_id, start, end, 99999999999999999999)
+    assert response.status_code == 400 and response.get_json()["ok"] is False
+    for code_id in (2**63 - 1, 2**31):  # past SQLite's and PostgreSQL's INTEGER
+        response = api.create(version_id, start, end, code_id)
+        assert response.status_code == 400
+    response = api.create(version_id, start, end, list(setup[1].values())[0], valence=10**30)
+    assert response.status_code == 400

