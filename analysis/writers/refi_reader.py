@@ -41,8 +41,10 @@ from analysis.writers.refi import (
     PathLike,
     RefiError,
     _parse_meta,
+    _parser,
+    _refuse_doctype,
     from_unit,
-    load_schema,
+    parse_and_validate,
 )
 
 #: The family of codes that come from another tool under their own names.
@@ -111,37 +113,6 @@ class RefiProject:
 
 
 # --- XML and archive safety ------------------------------------------------------------------
-
-
-def _refuse_doctype(data: bytes, what: str) -> None:
-    head = data[:4]
-    text = data.decode("utf-16", "replace") if head[:2] in (b"\xff\xfe", b"\xfe\xff") else data
-    probe = text.encode("utf-8", "replace") if isinstance(text, str) else text
-    if b"<!DOCTYPE" in probe or b"<!ENTITY" in probe:
-        raise RefiError(
-            f"{what}: has a DOCTYPE declaration, refused (REFI-QDA files have none; "
-            "entities could expand without bound or read local files)"
-        )
-
-
-def _parser() -> etree.XMLParser:
-    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True)
-
-
-def parse_and_validate(
-    data: bytes, schema: str, xsd_dir: PathLike | None = None, what: str = "file"
-) -> etree._Element:
-    """Parse XML bytes (no DOCTYPE) and validate them; raise RefiError naming the violation."""
-    _refuse_doctype(data, what)
-    try:
-        root = etree.fromstring(data, parser=_parser())
-    except etree.XMLSyntaxError as exc:
-        raise RefiError(f"{what}: not well-formed XML: line {exc.lineno}: {exc.msg}") from exc
-    xsd = load_schema(schema, xsd_dir)
-    if not xsd.validate(root):
-        error = xsd.error_log[0]
-        raise RefiError(f"{what}: violates {schema}.xsd at line {error.line}: {error.message}")
-    return root
 
 
 class _Archive:
