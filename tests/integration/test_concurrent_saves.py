@@ -42,8 +42,14 @@ def test_the_loser_of_a_simultaneous_save_gets_409(
     both_checked = threading.Barrier(2, timeout=10)
     validate = ops.validate_answers
 
+    first_call = threading.local()
+
     def validate_together(*args, **kwargs):
-        both_checked.wait()
+        # only each request's first validation is the race point; later ones (the page
+        # listing incomplete sections, say) run alone
+        if not getattr(first_call, "passed", False):
+            first_call.passed = True
+            both_checked.wait()
         return validate(*args, **kwargs)
 
     monkeypatch.setattr(ops, "validate_answers", validate_together)
