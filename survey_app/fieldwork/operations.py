@@ -45,6 +45,7 @@ from survey_app.models import (
     User,
     utcnow,
 )
+from survey_app.transcripts.search import index_turns
 
 PSEUDONYM_PREFIX = {"sme": "PME", "relay": "REL"}
 #: statuses in which the fieldworker may still edit their interview
@@ -458,6 +459,8 @@ def _store_segments(version: TranscriptVersion, segments: list[Any]) -> None:
         .where(Segment.transcript_version_id == version.id)
         .order_by(Segment.start)
     ).all()
+    text, ordered = version.text, sorted(turns, key=lambda t: t.start)
+    index_turns(version.id, [(i, text[t.start : t.end]) for i, t in zip(ids, ordered, strict=True)])
     starts = [t.start for t in turns]
     sentence_rows = []
     for s in (s for s in segments if s.kind == "sentence"):

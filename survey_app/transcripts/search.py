@@ -2,9 +2,11 @@
 
 The database does the searching: an FTS5 table on SQLite, a `tsvector` column with a GIN
 index on PostgreSQL (configuration `milieu_french`: the 'french' configuration, plus accent
-folding when the server has the unaccent extension). Both are filled by a trigger on
-`segments` (migration 5e7c2b9d41f0), so a new transcript version is searchable as soon as it
-is stored. The tables are not models; `include_name` keeps autogenerate away from them.
+folding when the server has the unaccent extension). Both are filled by `index_turns`, which
+storing a transcript version calls in the same transaction, so a new version is searchable as
+soon as it is stored (migration 8d3f6a1c2b90 replaced the first revision's per-row trigger,
+whose substr() read the whole text once per turn). The tables are not models; `include_name`
+keeps autogenerate away from them.
 
 SQLite's tokenizer does not stem French: each query word drops a plural s, x or -aux and matches
 as a prefix ("exportations" finds "exportation" and "exportations"). PostgreSQL stems with its
@@ -24,7 +26,7 @@ from markupsafe import Markup, escape
 from survey_app.extensions import db
 from survey_app.models import Interview, Transcript, TranscriptVersion, User
 
-#: tables, triggers and indexes the migration creates outside the models
+#: tables, triggers and indexes the migrations create outside the models
 FTS_PREFIX = "transcript_fts"
 #: the PostgreSQL text search configuration the index and queries use
 PG_CONFIG = "milieu_french"
@@ -39,6 +41,19 @@ MAX_QUERY = 200
 def include_name(name: str | None, type_: str, parent_names: dict) -> bool:
     """Autogenerate hook: the full-text tables and indexes are the migration's, not a model's."""
     return not (name or "").startswith((FTS_PREFIX, "ix_" + FTS_PREFIX))
+
+
+def index_turns(version_id: int, turns: list[tuple[int, str]]) -> None:
+    """Add the speaker turns (segment id, text) of a newly stored version to the index."""
+    if not turns:
+        return
+    if db.session.get_bind().dialect.name == "sqlite":
+        columns = "rowid, body, transcript_version_id) VALUES (:id, :body, :v)"
+    else:
+        columns = "segment_id, transcript_version_id, body) VALUES (:id, :v, :body)"
+    sql = f"INSERT INTO transcript_fts ({columns}"
+    rows = [{"id": segment_id, "body": body, "v": version_id} for segment_id, body in turns]
+    db.session.execute(sa.text(sql), rows)
 
 
 class SearchError(ValueError):
