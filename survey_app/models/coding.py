@@ -138,7 +138,7 @@ class Coding(Base):
     transcript_version_id: Mapped[int] = mapped_column(
         sa.ForeignKey("transcript_versions.id", ondelete="CASCADE"), index=True
     )
-    segment_id: Mapped[int | None] = mapped_column(sa.ForeignKey("segments.id"))
+    segment_id: Mapped[int | None] = mapped_column(sa.ForeignKey("segments.id"), index=True)
     start: Mapped[int]
     end: Mapped[int]
     code_id: Mapped[int] = mapped_column(sa.ForeignKey("codes.id"), index=True)

@@ -162,7 +162,7 @@ class Segment(Base):
     )
     kind: Mapped[str] = mapped_column(choice("turn", "sentence", name="segment_kind"))
     #: the turn a sentence belongs to
-    parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("segments.id"))
+    parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("segments.id"), index=True)
     start: Mapped[int]
     end: Mapped[int]
     speaker: Mapped[str | None] = mapped_column(sa.String(100))
