@@ -15,6 +15,7 @@ HERE = Path(__file__).resolve().parent
 #: script -> (quick arguments, full arguments)
 BENCHES = {
     "coding_throughput.py": (["--words", "200000"], []),
+    "coding_training.py": (["--segments", "2000"], []),
     "registry.py": (["--rows", "3000000"], []),
     "export.py": (["--interviews", "500", "--codings", "25000"], []),
     "cli_startup.py": (["--rounds", "10"], []),
