@@ -8,7 +8,9 @@ adjudicated families and the predictions, per family and their mean over GOVERNA
 STRATEGY and DYNAMICS, pooled over the five held-out folds (each row is predicted once), the
 mean of the per-fold figures, and the candidate each fold's model selection kept. With
 --sizes it also trains on that many rows drawn from each fold's training part (a learning
-curve).
+curve). The first line is the cold start: the shipped model (`predict --model default`),
+trained on nothing from the file. How the project's own set was built, its figures and its
+list of sources: docs/REAL_TEXT_CHECK.md.
 
 The data stay where they are: everything is written to a temporary folder removed at the end.
 
@@ -108,6 +110,18 @@ def train_and_predict(
     return pred, summary
 
 
+def cold_start(frame: pd.DataFrame, work: Path) -> dict:
+    """Alphas of the shipped model, trained on nothing from the file (`--model default`)."""
+    work.mkdir(parents=True, exist_ok=True)
+    data, out = work / "cold.csv", work / "cold-pred.csv"
+    frame[["id", "text"]].to_csv(data, index=False)
+    args = ["predict", "--model", "default", "--data", data, "--out", out, "--level", "family"]
+    _run([*args, "--workers", "1"])
+    pred = pd.read_csv(out, dtype=str, keep_default_na=False)
+    got = dict(zip(pred["id"], pred["codes"], strict=True))
+    return family_alphas(frame["families"].tolist(), [got.get(i, "") for i in frame["id"]])
+
+
 def family_alphas(gold: list[str], pred: list[str]) -> dict:
     """Alpha per family (gold vs predicted presence) and the mean over G/S/D."""
     out = {}
@@ -169,14 +183,20 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     results = []
     with tempfile.TemporaryDirectory(prefix="milieu-realtext-") as tmp:
+        print("cold start: the shipped model", file=sys.stderr, flush=True)
+        cold = cold_start(frame, Path(tmp) / "cold")
         for size in [None, *args.sizes]:
             print(f"training on {size or 'all'} rows per fold", file=sys.stderr, flush=True)
             results.append(run_folds(frame, Path(tmp), size, args.candidate))
     if args.json:
-        print(json.dumps({"n": len(frame), "results": results}, indent=2))
+        print(json.dumps({"n": len(frame), "cold_start": cold, "results": results}, indent=2))
         return 0
     print(f"{len(frame)} adjudicated rows, 5 folds (KFold, shuffled, seed 0)")
     print("train size   mean    G      S      D      fold-mean  candidates")
+    print(
+        f"{'none':<12} {cold['mean']!s:<7} {cold['GOVERNANCE']!s:<6} "
+        f"{cold['STRATEGY']!s:<6} {cold['DYNAMICS']!s:<6} {'':<10} shipped model (cold start)"
+    )
     for r in results:
         p = r["pooled"]
         print(
