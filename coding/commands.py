@@ -129,6 +129,14 @@ def _log_selection(selection: dict) -> None:
             f"{mark} {c['name']:<14} mean family alpha {_fmt(c['mean_family_alpha'])} "
             f"[{_fmt(lo)}, {_fmt(hi)}]  {fams}"
         )
+    alphas = {c["name"]: c["mean_family_alpha"] for c in selection["candidates"]}
+    scored = {n: a for n, a in alphas.items() if a is not None}
+    best = max(scored, key=scored.get) if scored else None
+    if best is not None and best != selection["chosen"]:
+        _log(
+            f"kept {selection['chosen']}: {best} scores higher but beats it in fewer than 95% "
+            "of the bootstrap draws"
+        )
 
 
 # --- writing output ------------------------------------------------------------------------

@@ -196,12 +196,16 @@ def metrics_report(
     clusters=None,
     n_boot: int = 0,
     seed: int = 0,
+    keep_draws: bool = False,
 ) -> dict:
     """Return macro-F1, per-code F1/precision/recall/alpha and per-family alpha.
 
     With `n_boot` > 0 each family alpha and the mean family alpha get a 95 % percentile
     interval (``alpha_ci``, ``mean_family_alpha_ci``) from a seeded bootstrap that resamples
-    `clusters` (e.g. the document of each row; default: the rows).
+    `clusters` (e.g. the document of each row; default: the rows). With `keep_draws` the mean
+    family alpha of every draw is kept too (``mean_family_alpha_draws``, an array): reports
+    with the same seed and clusters draw the same resamples, so two can be compared draw by
+    draw.
     """
     per_code = {}
     for j, c in enumerate(codes):
@@ -237,6 +241,8 @@ def metrics_report(
             means = np.full(len(rows), np.nan)
             means[ok] = np.nanmean(rows[ok], axis=1)
         report["mean_family_alpha_ci"] = _percentile_ci(means)
+        if keep_draws:
+            report["mean_family_alpha_draws"] = means
         report["bootstrap"] = {"n_boot": n_boot, "seed": seed, "resampled": "documents"}
     return report
 

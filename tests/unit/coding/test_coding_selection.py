@@ -101,6 +101,51 @@ def test_small_data_never_falls_below_the_plain_candidates(corpus, codebook):
     assert sel.best.mean_family_alpha == max(alphas.values())
 
 
+def test_on_labels_nothing_predicts_the_plain_model_is_kept_not_the_luckiest(corpus, codebook):
+    # Coin-flip families: whichever candidate scores best out of fold got lucky, and it does
+    # not beat the plain model in 95% of the bootstrap draws.
+    rng = np.random.default_rng(8)
+    train = corpus[corpus["split"] == "train"].sample(n=120, random_state=8)
+    families = ["GOVERNANCE", "STRATEGY", "DYNAMICS"]
+    cells = [";".join(f for f in families if rng.random() < 0.4) for _ in range(len(train))]
+    sets, level = parse_labels(cells, codebook, "family")
+    codes = label_space(codebook, level)
+    Y = indicator(sets, codes)
+    groups = train["group"].to_numpy()
+    sel = select_model(
+        analyse_texts(train["text"].tolist()),
+        Y,
+        codes,
+        codebook,
+        keywords_for(codebook, level),
+        cv_splits(len(Y), 5, groups),
+        groups=groups,
+        candidates=CORE,
+        n_boot=200,
+    )
+    alphas = {n: r.mean_family_alpha for n, r in sel.results.items()}
+    luckiest = max(alphas, key=alphas.get)
+    assert luckiest != "vectors" and alphas[luckiest] > alphas["vectors"], alphas
+    assert sel.chosen == "vectors"
+    assert "95% of paired bootstrap draws" in sel.summary()["rule"]
+
+
+def test_a_candidate_replaces_the_plain_model_only_when_it_beats_it_in_95_percent_of_draws():
+    from coding.selection import CandidateResult, beats_reference
+
+    def result(name, draws):
+        report = {"mean_family_alpha": float(np.mean(draws))}
+        return CandidateResult(name, np.zeros(1), np.zeros(1), report, 0.0, np.asarray(draws))
+
+    plain = result("vectors", np.zeros(100))
+    sure = result("full", np.r_[np.full(96, 0.1), np.full(4, -0.1)])
+    unsure = result("full", np.r_[np.full(94, 0.1), np.full(6, -0.1)])
+    assert beats_reference({"vectors": plain, "full": sure}, "full")
+    assert not beats_reference({"vectors": plain, "full": unsure}, "full")
+    assert beats_reference({"full": unsure}, "full")  # no plain model in the running
+    assert beats_reference({"vectors": plain, "full": unsure}, "vectors")
+
+
 def test_meta_carries_family_alpha_with_intervals(marked_model, tmp_path, codebook):
     save_model(marked_model, tmp_path / "m")
     meta = json.loads((tmp_path / "m" / "meta.json").read_text())
