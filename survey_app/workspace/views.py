@@ -197,6 +197,7 @@ CANDIDATE_LABELS = {
     "vectors": _l("Word vectors"),
     "tfidf+vectors": _l("Lemma TF-IDF and word vectors"),
     "full": _l("Full (n-grams, vectors, keywords, per-code thresholds)"),
+    "encoder": _l("Sentence encoder (multilingual-e5-small)"),
 }
 FAMILY_LABELS = {
     "GOVERNANCE": _l("governance"),
