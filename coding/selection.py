@@ -4,13 +4,15 @@ The texts are analysed by spaCy once (lemmas, surface, mean word vectors); every
 every fold reuses that frame, so only the cheap scikit-learn steps are fitted per fold. All
 candidates see the same folds (grouped by document when a group is given), and the winner is
 the candidate with the highest mean family alpha (GOVERNANCE, STRATEGY, DYNAMICS) over the
-pooled out-of-fold predictions, on one condition: it replaces the plain model (``vectors``:
-mean word vectors + class-balanced logistic regression) only when it beats it in at least
-95% of the paired bootstrap draws (documents resampled, the same draws for both); otherwise
-the plain model is kept. On a few dozen segments the best of several candidates is mostly
-the luckiest one, and on held-out real text it did worse than the plain model. Ties go to the
-simpler candidate (the order of ``coding.classifier.CANDIDATES``; the sentence encoder
-competes only where its optional package is installed).
+pooled out-of-fold predictions, on one condition: it replaces the plain model only when it
+beats it in at least 95% of the paired bootstrap draws (documents resampled, the same draws
+for both); otherwise the plain model is kept. The plain model is ``vectors`` (mean word
+vectors + class-balanced logistic regression), or ``encoder`` (the sentence embedding, same
+regression) where the optional encoder is installed. On a few dozen segments the best of
+several candidates is mostly the luckiest one, and on held-out real text it did worse than
+the plain model. Ties go to the simpler candidate (the order of
+``coding.classifier.CANDIDATES``; the sentence encoder competes only where its optional
+package is installed).
 
 Folds run on two threads: the logistic regressions release the GIL, and results come back in
 order so that ``progress`` is only ever called from the calling thread.
@@ -40,14 +42,21 @@ from coding.codebook import Codebook
 
 THEMED_FAMILIES = ("GOVERNANCE", "STRATEGY", "DYNAMICS")
 N_BOOT = 1000
-#: the plain model another candidate must beat, and how surely (share of bootstrap draws)
-REFERENCE = "vectors"
+#: the plain models another candidate must beat (the first one competing), and how surely
+#: (share of bootstrap draws): the sentence encoder + logistic regression where the optional
+#: encoder competes, the mean word vectors + logistic regression otherwise
+REFERENCES = ("encoder", "vectors")
 CONFIDENCE = 0.95
 RULE = (
     "highest mean family alpha (G/S/D) over grouped out-of-fold predictions, replacing the "
-    f"plain model ({REFERENCE}) only when it beats it in at least {CONFIDENCE:.0%} of paired "
-    "bootstrap draws; ties go to the simpler candidate"
+    "plain model ({reference}) only when it beats it in at least "
+    f"{CONFIDENCE:.0%} of paired bootstrap draws; ties go to the simpler candidate"
 )
+
+
+def reference_of(names) -> str | None:
+    """Return the plain model the others must beat among these candidates (None: none)."""
+    return next((r for r in REFERENCES if r in names), None)
 
 
 @dataclass
@@ -86,7 +95,7 @@ class Selection:
         """Return the JSON-ready record kept in meta.json and printed by the commands."""
         return {
             "chosen": self.chosen,
-            "rule": RULE,
+            "rule": RULE.format(reference=reference_of(self.results)),
             "folds": self.folds,
             "grouped": self.grouped,
             "seed": self.seed,
@@ -195,18 +204,19 @@ def select_model(
         draws = report.pop("mean_family_alpha_draws", None)
         results[n] = CandidateResult(n, S[n], P[n], report, seconds[n], draws)
     best = max(names, key=lambda n: (results[n].mean_family_alpha, -names.index(n)))
-    chosen = best if beats_reference(results, best) else REFERENCE
+    chosen = best if beats_reference(results, best) else reference_of(results)
     return Selection(chosen, results, len(splits), groups is not None, seed)
 
 
 def beats_reference(results: dict[str, CandidateResult], name: str) -> bool:
-    """Tell whether a candidate may replace the plain model: it is the plain model, the plain
-    model did not compete, or it beats it in at least CONFIDENCE of the paired draws."""
-    if name == REFERENCE or REFERENCE not in results:
+    """Tell whether a candidate may replace the plain model: it is the plain model, no plain
+    model competed, or it beats it in at least CONFIDENCE of the paired draws."""
+    reference = reference_of(results)
+    if reference is None or name == reference:
         return True
-    ours, theirs = results[name].draws, results[REFERENCE].draws
+    ours, theirs = results[name].draws, results[reference].draws
     if ours is None or theirs is None or not len(ours):
-        return results[name].mean_family_alpha > results[REFERENCE].mean_family_alpha
+        return results[name].mean_family_alpha > results[reference].mean_family_alpha
     with np.errstate(invalid="ignore"):
         diff = ours - theirs
     diff = diff[np.isfinite(diff)]
