@@ -23,6 +23,8 @@ from survey_app.extensions import db as database
 db.help = "Create, upgrade, back up and restore the database."
 
 log = logging.getLogger(__name__)
+#: open connections each web process accepts (waitress's own default is 100)
+CONNECTION_LIMIT = 1000
 
 
 @db.command("backup")
@@ -90,8 +92,15 @@ def start_warm_up() -> threading.Thread:
     type=click.IntRange(1, 64),
     help="Web processes sharing the port (one Python process uses about one core).",
 )
+@click.option(
+    "--connections",
+    default=CONNECTION_LIMIT,
+    show_default=True,
+    type=click.IntRange(10, 10_000),
+    help="Open connections each process accepts (browsers keep a few open per user).",
+)
 @with_appcontext
-def serve(host: str, port: int, threads: int, workers: int) -> None:
+def serve(host: str, port: int, threads: int, workers: int, connections: int) -> None:
     """Serve the web app with the production WSGI server (waitress)."""
     from waitress import serve as waitress_serve
 
@@ -99,10 +108,11 @@ def serve(host: str, port: int, threads: int, workers: int) -> None:
     if problem:
         raise click.ClickException(problem)
     app = current_app._get_current_object()
+    options = waitress_options(threads, connections)
     if workers == 1:
         start_warm_up()
         click.echo(f"Milieu is serving on http://{host}:{port}/ (Ctrl+C to stop)")
-        waitress_serve(app, host=host, port=port, threads=threads)
+        waitress_serve(app, host=host, port=port, **options)
         return
     try:
         listener = socket.create_server((host, port), backlog=2048)
@@ -112,10 +122,21 @@ def serve(host: str, port: int, threads: int, workers: int) -> None:
         f"Milieu is serving on http://{host}:{port}/ with {workers} processes of {threads} "
         "threads (Ctrl+C to stop)"
     )
-    serve_processes(app, listener, workers, threads)
+    serve_processes(app, listener, workers, options)
 
 
-def serve_processes(app, listener: socket.socket, workers: int, threads: int) -> None:
+def waitress_options(threads: int, connections: int) -> dict:
+    """Waitress settings: threads, and a connection limit above waitress's 100.
+
+    At its limit waitress stops accepting, and a browser's request waits unanswered in the
+    queue until a kept-alive connection closes (up to 120 s): 200 fieldworkers against two
+    processes left 4 saves a run unanswered for 30 s. poll() instead of select(), which
+    cannot watch more than 1024 sockets.
+    """
+    return {"threads": threads, "connection_limit": connections, "asyncore_use_poll": True}
+
+
+def serve_processes(app, listener: socket.socket, workers: int, options: dict) -> None:
     """Fork `workers` waitress processes accepting on one socket; restart any that dies.
 
     The kernel hands each connection to one process. SIGTERM or Ctrl+C stops them all.
@@ -134,7 +155,7 @@ def serve_processes(app, listener: socket.socket, workers: int, threads: int) ->
             code = 0
             try:
                 start_warm_up()
-                waitress_serve(app, sockets=[listener], threads=threads)
+                waitress_serve(app, sockets=[listener], **options)
             except BaseException:  # noqa: BLE001 - logged, and the parent starts another
                 log.exception("web process %s stopped", os.getpid())
                 code = 1
