@@ -294,11 +294,10 @@ def _children_of(pid: int) -> set[int]:
     return found
 
 
-def test_serve_with_workers_runs_several_processes_on_one_port(tmp_path):
-    import signal
+def _start_serve(tmp_path: Path, *options: str):
+    """Migrate a fresh instance and start `milieu serve` on a free port; return the process,
+    the port and the open log file (the server's standard error)."""
     import socket
-    import time
-    import urllib.request
 
     env = {**__import__("os").environ, "MILIEU_INSTANCE_PATH": str(tmp_path)}
     env["MILIEU_SECRET_KEY"] = "test-secret"
@@ -307,13 +306,22 @@ def test_serve_with_workers_runs_several_processes_on_one_port(tmp_path):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    log = open(tmp_path / "serve.log", "w")  # noqa: SIM115
+    log = open(tmp_path / "serve.log", "w")  # noqa: SIM115 - closed by the caller
     server = subprocess.Popen(
-        [milieu, "serve", "--workers", "2", "--threads", "2", "--port", str(port)],
+        [milieu, "serve", *options, "--port", str(port)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=log,
     )
+    return server, port, log
+
+
+def test_serve_with_workers_runs_several_processes_on_one_port(tmp_path):
+    import signal
+    import time
+    import urllib.request
+
+    server, port, log = _start_serve(tmp_path, "--workers", "2", "--threads", "2")
     try:
         deadline, pages = time.monotonic() + 60, 0
         while time.monotonic() < deadline and pages < 20:
@@ -358,19 +366,7 @@ def test_serve_answers_beside_more_open_connections_than_waitress_allows_by_defa
     import time
     import urllib.request
 
-    env = {**__import__("os").environ, "MILIEU_INSTANCE_PATH": str(tmp_path)}
-    env["MILIEU_SECRET_KEY"] = "test-secret"
-    milieu = str(Path(sys.executable).parent / "milieu")
-    subprocess.run([milieu, "db", "upgrade"], env=env, check=True, capture_output=True)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen(
-        [milieu, "serve", "--threads", "2", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    server, port, log = _start_serve(tmp_path, "--threads", "2")
     idle: list[socket.socket] = []
     try:
         deadline = time.monotonic() + 60
@@ -392,3 +388,4 @@ def test_serve_answers_beside_more_open_connections_than_waitress_allows_by_defa
             conn.close()
         server.terminate()
         server.wait(30)
+        log.close()

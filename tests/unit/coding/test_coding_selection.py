@@ -79,13 +79,13 @@ def test_selection_keeps_the_plain_candidate_when_the_others_are_worse(marked_mo
     assert marked_model.pipeline[-1].calibrate is False  # the plain model was fitted
 
 
-def test_small_data_keeps_the_best_candidate_or_the_plain_model(corpus, codebook):
-    train = corpus[corpus["split"] == "train"].sample(n=150, random_state=3)
-    sets, level = parse_labels(train["codes"], codebook, "family")
+def _select_families(train: pd.DataFrame, cells, codebook, **options):
+    """Run model selection at family level on corpus rows with these code cells."""
+    sets, level = parse_labels(cells, codebook, "family")
     codes = label_space(codebook, level)
     Y = indicator(sets, codes)
     groups = train["group"].to_numpy()
-    sel = select_model(
+    return select_model(
         analyse_texts(train["text"].tolist()),
         Y,
         codes,
@@ -93,8 +93,13 @@ def test_small_data_keeps_the_best_candidate_or_the_plain_model(corpus, codebook
         keywords_for(codebook, level),
         cv_splits(len(Y), 5, groups),
         groups=groups,
-        n_boot=50,
+        **options,
     )
+
+
+def test_small_data_keeps_the_best_candidate_or_the_plain_model(corpus, codebook):
+    train = corpus[corpus["split"] == "train"].sample(n=150, random_state=3)
+    sel = _select_families(train, train["codes"], codebook, n_boot=50)
     from coding.selection import reference_of
 
     alphas = {n: r.mean_family_alpha for n, r in sel.results.items()}
@@ -111,21 +116,7 @@ def test_on_labels_nothing_predicts_the_plain_model_is_kept_not_the_luckiest(cor
     train = corpus[corpus["split"] == "train"].sample(n=120, random_state=8)
     families = ["GOVERNANCE", "STRATEGY", "DYNAMICS"]
     cells = [";".join(f for f in families if rng.random() < 0.4) for _ in range(len(train))]
-    sets, level = parse_labels(cells, codebook, "family")
-    codes = label_space(codebook, level)
-    Y = indicator(sets, codes)
-    groups = train["group"].to_numpy()
-    sel = select_model(
-        analyse_texts(train["text"].tolist()),
-        Y,
-        codes,
-        codebook,
-        keywords_for(codebook, level),
-        cv_splits(len(Y), 5, groups),
-        groups=groups,
-        candidates=CORE,
-        n_boot=200,
-    )
+    sel = _select_families(train, cells, codebook, candidates=CORE, n_boot=200)
     alphas = {n: r.mean_family_alpha for n, r in sel.results.items()}
     luckiest = max(alphas, key=alphas.get)
     assert luckiest != "vectors" and alphas[luckiest] > alphas["vectors"], alphas
