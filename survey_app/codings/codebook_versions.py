@@ -38,7 +38,8 @@ def load_codebook_file(
                 "loaded version is immutable: give the file a new version"
             )
         return existing, False
-    version = _new_version(data, book.version, sha, user, rationale or f"loaded from {path.name}")
+    rationale = rationale or f"loaded from {path.name}"
+    version = new_codebook_version(data, book.version, sha, user, rationale)
     for key in book.codes:
         code = book.code_map[key]
         version.codes.append(
@@ -55,9 +56,10 @@ def load_codebook_file(
     return version, True
 
 
-def _new_version(
+def new_codebook_version(
     content: dict[str, Any], number: str, sha: str, user: User | None, rationale: str
 ) -> CodebookVersion:
+    """Add a codebook version and make it the current one (flushed; codes are the caller's)."""
     previous = current_codebook()
     if previous is not None:
         previous.is_current = False

@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from coding.codebook import PREFIXES, CodebookError
-from survey_app.codings.codebook_versions import _new_version, current_codebook
+from survey_app.codings.codebook_versions import current_codebook, new_codebook_version
 from survey_app.core.audit import record
 from survey_app.core.refusals import UserError
 from survey_app.extensions import db
@@ -206,7 +206,7 @@ def apply(proposal: CodebookProposal, user: User) -> CodebookVersion:
         json.dumps(content, sort_keys=True, ensure_ascii=False).encode("utf-8")
     ).hexdigest()
     previous_codes = {c.key: c for c in previous.codes}
-    version = _new_version(content, content["version"], sha, user, proposal.rationale)
+    version = new_codebook_version(content, content["version"], sha, user, proposal.rationale)
     try:
         library_codebook(version)
     except CodebookError as err:
