@@ -35,8 +35,9 @@ from typing import Any
 import pandas as pd
 from lxml import etree
 
-from analysis.datasets import FAMILIES, Dataset, empty_table
+from analysis.datasets import FAMILIES, FAMILY_OF_PREFIX, Dataset, empty_table
 from analysis.writers.refi import (
+    IMPORTED,
     PROJECT_NS,
     PathLike,
     RefiError,
@@ -48,7 +49,7 @@ from analysis.writers.refi import (
 )
 
 #: The family of codes that come from another tool under their own names.
-IMPORTED_FAMILY = "IMPORTED"
+IMPORTED_FAMILY = IMPORTED
 #: What an archive may unpack to when the caller sets no bound (files an admin names).
 DEFAULT_MAX_UNPACKED = 2 * 1024**3
 POSITION_UNITS = ("auto", "codepoint", "utf16")
@@ -56,7 +57,6 @@ POSITION_UNITS = ("auto", "codepoint", "utf16")
 UTF16_TOOLS = ("nvivo", "maxqda", "atlas.ti", "atlas", "f4analyse", "transana", "dedoose")
 CODEPOINT_TOOLS = ("qualcoder", "milieu", "qcoder")
 _MILIEU_KEY = re.compile(r"^(GOV|STR|DYN|OTH)\.[A-Z0-9_.]+$")
-_MILIEU_FAMILY = {"GOV": "GOVERNANCE", "STR": "STRATEGY", "DYN": "DYNAMICS", "OTH": "OTHER"}
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 #: The longest code key the database keeps.
 MAX_KEY = 200
@@ -257,7 +257,7 @@ def _family(name: str, top: str | None) -> str:
     """Return a code's family: a Milieu key keeps its own, anything else is IMPORTED."""
     match = _MILIEU_KEY.match(name)
     if match and (top is None or top in FAMILIES):
-        return _MILIEU_FAMILY[match.group(1)]
+        return FAMILY_OF_PREFIX[match.group(1)]
     return IMPORTED_FAMILY
 
 
@@ -596,12 +596,12 @@ class _ProjectReader:
         codes: dict[str, str],
     ) -> list[dict[str, Any]]:
         rows = []
+        limit = len(text) if unit == "codepoint" else len(text.encode("utf-16-le")) // 2
         for selection in _children(source, "PlainTextSelection"):
             start = from_unit(text, int(selection.get("startPosition")), unit)
             end = from_unit(text, int(selection.get("endPosition")), unit)
             start, end = min(start, end), max(start, end)
             raw_end = max(int(selection.get("startPosition")), int(selection.get("endPosition")))
-            limit = len(text) if unit == "codepoint" else len(text.encode("utf-16-le")) // 2
             if raw_end > limit or min(start, end) < 0:
                 raise self.fail(
                     selection,

@@ -28,12 +28,13 @@ import pandas as pd
 import sqlalchemy as sa
 import yaml
 
-from analysis.datasets import FAMILIES, family_of
+from analysis.datasets import FAMILIES, FAMILY_OF_PREFIX, family_of
 from analysis.writers.refi_reader import IMPORTED_FAMILY, RefiProject, read_refi
 from coding.codebook import CodebookError, parse_codebook
 from coding.segment import normalise_text
 from survey_app.auth.operations import UserError, create_user
-from survey_app.codings.codebook_versions import current_codebook
+from survey_app.codings.codebook_versions import current_codebook, new_codebook_version
+from survey_app.codings.operations import LIVE_STATUSES
 from survey_app.core.audit import record
 from survey_app.extensions import db
 from survey_app.fieldwork import operations as ops
@@ -290,7 +291,7 @@ def _family_of_key(rows: dict[str, dict[str, Any]], key: str) -> str:
     family = rows.get(key, {}).get("family")
     if family in FAMILIES or family == IMPORTED_FAMILY:
         return family
-    if key.split(".", 1)[0] in ("GOV", "STR", "DYN", "OTH"):
+    if key.split(".", 1)[0] in FAMILY_OF_PREFIX:
         return family_of(key)
     return IMPORTED_FAMILY
 
@@ -336,17 +337,8 @@ def _new_codebook_version(
     except CodebookError as err:
         raise RefiImportError(f"the file's codes do not fit Milieu's codebook: {err}") from None
     sha = hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
-    if current is not None:
-        current.is_current = False
-    version = CodebookVersion(
-        version=content["version"],
-        sha256=sha,
-        content=content,
-        rationale=f"REFI-QDA import: {', '.join(missing)[:400]}",
-        is_current=True,
-        previous_id=current.id if current else None,
-        created_by_id=getattr(user, "id", None),
-    )
+    rationale = f"REFI-QDA import: {', '.join(missing)[:400]}"
+    version = new_codebook_version(content, content["version"], sha, user, rationale)
     for old in current.codes if current else []:
         if old.key in missing:
             continue  # a retired code the file uses again comes back as a live code
@@ -380,7 +372,6 @@ def _new_codebook_version(
                 color=entry.get("color"),
             )
         )
-    db.session.add(version)
     db.session.flush()
     record("codebook.import", version, {"version": version.version, "added": missing}, user=user)
     return version
@@ -748,8 +739,6 @@ def _existing_codings(version_ids: list[int]) -> set[tuple[Any, ...]]:
     rows = db.session.execute(
         sa.select(Coding.transcript_version_id, Coding.start, Coding.end, Code.key, Coding.coder_id)
         .join(Code, Code.id == Coding.code_id)
-        .where(
-            Coding.transcript_version_id.in_(version_ids), Coding.status.in_(("active", "accepted"))
-        )
+        .where(Coding.transcript_version_id.in_(version_ids), Coding.status.in_(LIVE_STATUSES))
     ).all()
     return {tuple(r) for r in rows}
