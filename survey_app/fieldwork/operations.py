@@ -264,6 +264,17 @@ def save_answers(
     instrument = instrument_of(interview.instrument_version)
     merged = {**stored_answers(interview), **new_answers}
     errors = validate_answers(instrument, merged, final=final)
+    return _apply_answers(interview, instrument, merged, errors, user)
+
+
+def _apply_answers(
+    interview: Interview,
+    instrument: Instrument,
+    merged: dict[str, Any],
+    errors: list[AnswerError],
+    user: User,
+) -> dict[str, Any]:
+    """Store the merged answers once validated (`errors` from validate_answers on them)."""
     if errors:
         raise AnswersRefused(errors)
     cleaned = clean_answers(instrument, merged)
@@ -313,8 +324,8 @@ def save_valid_answers(
     merged = {**stored_answers(interview), **new_answers}
     errors = validate_answers(instrument, merged, final=False)
     left_out = [e for e in errors if e.key in new_answers and e.code != "consent"]
-    if not left_out:
-        return save_answers(interview, new_answers, expected_version, user), []
+    if not left_out:  # validated already: store (or refuse) without validating again
+        return _apply_answers(interview, instrument, merged, errors, user), []
     kept = {k: v for k, v in new_answers.items() if k not in {e.key for e in left_out}}
     return save_answers(interview, kept, expected_version, user), left_out
 
