@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from markupsafe import Markup, escape
 
 from survey_app.extensions import db
-from survey_app.models import Interview, Transcript, TranscriptVersion, User
+from survey_app.models import Interview, Organisation, Transcript, TranscriptVersion, User
 
 #: tables, triggers and indexes the migrations create outside the models
 FTS_PREFIX = "transcript_fts"
@@ -187,21 +187,26 @@ def search(user: User, query: str, version_id: int | None = None) -> list[Hit]:
     if not ids:
         return []
     rows = _raw_hits(query.replace(START, "").replace(STOP, ""), ids, MAX_HITS)
+    # one query for the hits' cases, without loading the transcripts' text
     cases = {
-        v.id: v.transcript.interview
-        for v in db.session.scalars(
-            sa.select(TranscriptVersion).where(TranscriptVersion.id.in_({r[1] for r in rows}))
+        vid: (interview_id, pseudonym)
+        for vid, interview_id, pseudonym in db.session.execute(
+            sa.select(TranscriptVersion.id, Interview.id, Organisation.pseudonym)
+            .join(Transcript, Transcript.id == TranscriptVersion.transcript_id)
+            .join(Interview, Interview.id == Transcript.interview_id)
+            .join(Organisation, Organisation.id == Interview.organisation_id)
+            .where(TranscriptVersion.id.in_({r[1] for r in rows}))
         )
     }
     hits = []
     for segment_id, vid, turn_start, body, snippet in rows:
         place = _locate(body, snippet)
-        interview = cases[vid]
+        interview_id, pseudonym = cases[vid]
         hits.append(
             Hit(
                 version_id=vid,
-                interview_id=interview.id,
-                pseudonym=interview.organisation.pseudonym,
+                interview_id=interview_id,
+                pseudonym=pseudonym,
                 segment_id=segment_id,
                 start=turn_start + place[0] if place else None,
                 end=turn_start + place[1] if place else None,
