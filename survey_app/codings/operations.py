@@ -59,16 +59,10 @@ def visible_codings_query(
 ) -> sa.Select:
     """The one rule for reading codings: a coder in an open round sees only their own.
 
-    Every page and JSON endpoint that shows codings must build on this query.
+    Every page and JSON endpoint that shows codings must build on this query (or on
+    `visible_codings_across`, which holds the rule).
     """
-    stmt = sa.select(Coding).where(
-        Coding.transcript_version_id == transcript_version_id, Coding.status.in_(statuses)
-    )
-    if user.role == "fieldworker":
-        return stmt.where(sa.false())
-    if open_rounds_of(user, transcript_version_id):
-        stmt = stmt.where(Coding.coder_id == user.id)
-    return stmt.order_by(Coding.start, Coding.end, Coding.id)
+    return visible_codings_across(user, [transcript_version_id], statuses)
 
 
 def visible_codings_across(
