@@ -131,10 +131,12 @@ def _context(text: str, start: int, end: int, width: int = CONTEXT) -> tuple[str
     return before, text[start:end], after
 
 
-def retrieve(user: User, filters: Filters) -> list[Passage]:
-    """Return the passages the user may see that match the filters, case by case, in order."""
+def retrieve(user: User, filters: Filters, cases: list | None = None) -> list[Passage]:
+    """Return the passages the user may see that match the filters, case by case, in order.
+
+    `cases` are `current_cases()` when the caller has them already."""
     cases = cq.filter_cases(
-        cq.current_cases(),
+        cq.current_cases() if cases is None else cases,
         respondent_type=filters.respondent_type,
         territory_id=filters.territory_id,
     )

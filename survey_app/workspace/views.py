@@ -358,15 +358,16 @@ def saturation():
 # --- retrieval -------------------------------------------------------------------------------
 
 
-def _retrieval():
+def _retrieval(cases: list | None = None):
     filters = rq.Filters.from_args(request.args)
-    passages = rq.retrieve(current_user, filters) if filters.code else []
+    passages = rq.retrieve(current_user, filters, cases) if filters.code else []
     return filters, passages
 
 
 @researcher_required
 def retrieval():
-    filters, passages = _retrieval()
+    cases = cq.current_cases()
+    filters, passages = _retrieval(cases)
     book = current_codebook()
     rounds = rq.rounds()
     return render_template(
@@ -377,7 +378,7 @@ def retrieval():
         limit=rq.PAGE_LIMIT,
         codes=q.usable_codes() if book else [],
         families=FAMILIES,
-        territories=cq.territories_of(cq.current_cases()),
+        territories=cq.territories_of(cases),
         respondent_types=RESPONDENT_TYPES,
         coders=rq.coders(),
         rounds=rounds,
