@@ -412,6 +412,21 @@ def available_candidates() -> list[str]:
     ]
 
 
+def check_candidates(names) -> None:
+    """Refuse an empty list, an unknown candidate (ValueError) or one whose optional package
+    is missing (ModuleNotFoundError), with a message that says what to do."""
+    if not names:
+        raise ValueError(f"no candidate given; expected some of {', '.join(CANDIDATES)}")
+    for name in names:
+        if name not in CANDIDATES:
+            raise ValueError(f"unknown candidate {name!r}; expected one of {', '.join(CANDIDATES)}")
+        if name not in available_candidates():
+            raise ModuleNotFoundError(
+                f"candidate {name!r} needs the optional package {OPTIONAL_CANDIDATES[name]}: "
+                "pip install 'milieu-toolkit[encoder]'"
+            )
+
+
 #: The candidate used when no cross-validation is run (--folds 0).
 PLAIN_CANDIDATE = "tfidf+vectors"
 PLAIN_C = 10.0

@@ -286,18 +286,13 @@ def train_cmd(
 
 
 def _check_candidates(names: tuple[str, ...]) -> None:
-    from coding.classifier import CANDIDATES, OPTIONAL_CANDIDATES, available_candidates
+    from coding.classifier import check_candidates
 
-    for name in names:
-        if name not in CANDIDATES:
-            raise click.ClickException(
-                f"unknown candidate {name!r}; expected one of {', '.join(CANDIDATES)}"
-            )
-        if name not in available_candidates():
-            raise click.ClickException(
-                f"candidate {name!r} needs the optional package {OPTIONAL_CANDIDATES[name]}: "
-                "pip install 'milieu-toolkit[encoder]'"
-            )
+    try:
+        if names:  # none named: every available candidate competes
+            check_candidates(names)
+    except (ValueError, ModuleNotFoundError) as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 def _load(model_arg: str, cb: Codebook):

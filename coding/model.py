@@ -30,7 +30,7 @@ from coding.classifier import (
 from coding.codebook import Codebook
 from coding.nlp import MODEL_NAME
 from coding.precision import DEFAULT_FLOOR, check_floor, precision_tables
-from coding.selection import N_BOOT, THEMED_FAMILIES, select_model
+from coding.selection import N_BOOT, THEMED_FAMILIES, is_grouped, select_model
 
 MODEL_FILE = "model.skops"
 META_FILE = "meta.json"
@@ -269,11 +269,6 @@ def cv_splits(n: int, folds: int, groups=None, seed: int = 0) -> list:
             GroupKFold(folds, shuffle=True, random_state=seed).split(np.zeros(n), groups=groups)
         )
     return list(KFold(folds, shuffle=True, random_state=seed).split(np.zeros(n)))
-
-
-def is_grouped(groups, folds: int) -> bool:
-    """Tell whether folds can keep groups together (at least one group per fold)."""
-    return groups is not None and len(set(groups)) >= folds
 
 
 def _select(

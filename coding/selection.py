@@ -32,8 +32,8 @@ from sklearn.base import clone
 
 from coding.classifier import (
     CANDIDATES,
-    OPTIONAL_CANDIDATES,
     available_candidates,
+    check_candidates,
     embed_texts,
     make_candidate,
     without_analysis,
@@ -155,9 +155,7 @@ def select_model(
     candidates: Sequence[str] | None = None,
     seed: int = 0,
     n_boot: int = N_BOOT,
-    n_jobs: int | None = None,
     progress: Callable[[str], None] | None = None,
-    spacy_model: str | None = None,
 ) -> Selection:
     """Cross-validate each candidate on the same splits of an analysed frame; pick the best.
 
@@ -166,23 +164,12 @@ def select_model(
     from coding.model import metrics_report  # model imports this module
 
     names = available_candidates() if candidates is None else list(candidates)
-    unknown = [n for n in names if n not in CANDIDATES]
-    if unknown or not names:
-        raise ValueError(f"unknown candidate {unknown[0] if unknown else ''!r}")
-    missing = [n for n in names if n not in available_candidates()]
-    if missing:
-        raise ModuleNotFoundError(
-            f"candidate {missing[0]!r} needs the optional package "
-            f"{OPTIONAL_CANDIDATES[missing[0]]}: pip install 'milieu-toolkit[encoder]'"
-        )
+    check_candidates(names)
     if "encoder" in names:
         embed_texts(list(frame["text"]))  # once, before the folds run side by side
-    kw = {} if spacy_model is None else {"model": spacy_model}
-    protos = {
-        n: without_analysis(make_candidate(n, keywords, random_state=seed, **kw)) for n in names
-    }
+    protos = {n: without_analysis(make_candidate(n, keywords, random_state=seed)) for n in names}
     tasks = [(k, n) for k in range(len(splits)) for n in names]  # fold-major: progress per fold
-    run = Parallel(n_jobs=n_jobs or _jobs(), backend="threading", return_as="generator")
+    run = Parallel(n_jobs=_jobs(), backend="threading", return_as="generator")
     outputs = run(
         delayed(_timed)(_fold_task, protos[n], frame, Y, *splits[k], groups) for k, n in tasks
     )
@@ -205,7 +192,12 @@ def select_model(
         results[n] = CandidateResult(n, S[n], P[n], report, seconds[n], draws)
     best = max(names, key=lambda n: (results[n].mean_family_alpha, -names.index(n)))
     chosen = best if beats_reference(results, best) else reference_of(results)
-    return Selection(chosen, results, len(splits), groups is not None, seed)
+    return Selection(chosen, results, len(splits), is_grouped(groups, len(splits)), seed)
+
+
+def is_grouped(groups, folds: int) -> bool:
+    """Tell whether folds can keep groups together (at least one group per fold)."""
+    return groups is not None and len(set(groups)) >= folds
 
 
 def beats_reference(results: dict[str, CandidateResult], name: str) -> bool:
