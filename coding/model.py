@@ -20,7 +20,7 @@ import spacy
 from sklearn.model_selection import GroupKFold, KFold
 from sklearn.pipeline import Pipeline
 
-from coding.agreement import alpha_draws, krippendorff_alpha
+from coding.agreement import _interval, alpha_draws, krippendorff_alpha
 from coding.classifier import (
     PLAIN_CANDIDATE,
     analyse_texts,
@@ -248,11 +248,7 @@ def metrics_report(
 
 
 def _percentile_ci(draws: np.ndarray, ci: float = 0.95) -> list[float | None]:
-    d = draws[np.isfinite(draws)]
-    if d.size == 0:
-        return [None, None]
-    tail = (1 - ci) / 2 * 100
-    return [float(x) for x in np.percentile(d, [tail, 100 - tail])]
+    return [_nan_none(x) for x in _interval(draws, ci)]
 
 
 def _nan_none(x: float) -> float | None:

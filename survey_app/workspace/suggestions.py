@@ -8,6 +8,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from coding.precision import DEFAULT_FLOOR, precision_at
+from coding.precision import check_floor as library_check
 from survey_app.codings.codebook_versions import current_codebook
 from survey_app.codings.operations import create_coding, open_rounds_of, visible_codings_query
 from survey_app.core.audit import record
@@ -17,9 +19,6 @@ from survey_app.models import Code, Coding, ModelVersion, Segment, TranscriptVer
 from survey_app.workspace.model_versions import load_theme_model
 
 CHUNK = 32
-#: the precision floor a researcher starts from (coding.precision.DEFAULT_FLOOR, without
-#: importing the model libraries at start)
-DEFAULT_FLOOR = 0.6
 #: speaker labels of the interviewer: their questions are not coded, so not suggested either
 INTERVIEWER = re.compile(
     r"^(?:Q|E|Question|Enquêt(?:eur|rice)s?|Intervieweu(?:r|se)s?)$", re.IGNORECASE
@@ -66,8 +65,6 @@ def current_code_for(key: str, codes: dict[str, Code]) -> Code | None:
 
 def check_floor(value: Any) -> float:
     """Return a researcher's precision floor, or raise SuggestionError (French and English)."""
-    from coding.precision import check_floor as library_check
-
     try:
         if isinstance(value, bool):
             raise ValueError(value)
@@ -84,8 +81,6 @@ def measured_precision(coding: Coding) -> float | None:
 
     None for human codings and for models trained without that measurement.
     """
-    from coding.precision import precision_at
-
     if coding.source != "model" or coding.model_version_id is None or coding.confidence is None:
         return None
     version = db.session.get(ModelVersion, coding.model_version_id)
