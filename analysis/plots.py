@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from analysis.file_io import atomic_path
-from analysis.scores import SATURATION_MIN
+from analysis.profile import is_thin, too_few
 from analysis.texts import (
     DEFAULT_LANG,
     check_lang,
@@ -63,13 +63,10 @@ def _row(frame: pd.DataFrame, dim: str, source: str) -> tuple[float, float, floa
 def _too_few(frame: pd.DataFrame, dim: str, source: str, lang: str) -> str:
     """The chart's words for a row resting on too few interviews, else ""."""
     hit = frame[(frame["dimension"] == dim) & (frame["source"] == source)]
-    if source not in ("likert", "coding") or hit.empty or "n_basis" not in hit:
+    if hit.empty or "n_basis" not in hit:
         return ""
     n, value = float(hit.iloc[0]["n_basis"]), float(hit.iloc[0]["value"])
-    if np.isnan(n) or np.isnan(value) or n >= SATURATION_MIN:
-        return ""
-    what = "coded" if source == "coding" else "answered"
-    return translate_note(f"too few {what} interviews (n = {int(n)})", lang)
+    return translate_note(too_few(source, n), lang) if is_thin(source, value, n) else ""
 
 
 def _whiskers(ax, y: float, v: float, lo: float, hi: float, **style) -> bool:  # noqa: ANN001

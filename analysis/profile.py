@@ -375,6 +375,17 @@ def too_few(source: str, n: float) -> str:
     return f"too few {what} interviews (n = {int(n)})"
 
 
+def is_thin(source: str, value: float, n_basis: float) -> bool:
+    """Tell whether an interview row (Likert or coding) with a value rests on fewer
+    interviews than the saturation threshold: it then gets no interval, and says so."""
+    return (
+        source in ("likert", "coding")
+        and not np.isnan(value)
+        and not np.isnan(n_basis)
+        and n_basis < scores.SATURATION_MIN
+    )
+
+
 def _usable_codings(codings: pd.DataFrame) -> pd.DataFrame:
     """Return codings with the needed columns (an empty table when there are none)."""
     if codings.empty:
@@ -439,12 +450,7 @@ def _territory_rows(
         note = _note(terr, dim, source, point[j], use, n_sme, n_relay)
         d = scores.DIMENSIONS.index(dim) if dim in scores.DIMENSIONS else -1
         n_basis, n_items, n_coders, n_firms = _row_basis(terr, arrays, basis, source, d)
-        if (
-            basis is not None
-            and source in ("likert", "coding")
-            and not np.isnan(point[j])
-            and n_basis < scores.SATURATION_MIN
-        ):
+        if basis is not None and is_thin(source, point[j], n_basis):
             # a bootstrap over so few cases looks certain ([0.500; 0.500]): no interval
             low = high = float("nan")
             note = "; ".join(filter(None, [too_few(source, n_basis), note]))

@@ -41,10 +41,6 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "score in [0, 1] with bootstrap intervals",
     },
     "chart.missing": {"fr": "dimensions manquantes : ", "en": "missing: "},
-    "chart.too_few": {
-        "fr": "trop peu (n = {n}) : pas d’intervalle",
-        "en": "too few (n = {n}): no interval",
-    },
     # report
     "report.title": {
         "fr": "Milieu : profil 4D des territoires",

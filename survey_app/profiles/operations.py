@@ -86,9 +86,8 @@ def shown_result(result: ProfileResult, lang: str) -> tuple[list[dict[str, Any]]
     """The profile rows and warnings as the page shows them in lang: notes and warnings
     translated (stored in English), dimensions and sources named, codes kept beside, and
     what each row rests on; below the saturation threshold, no interval."""
-    from analysis.profile import too_few
+    from analysis.profile import is_thin, too_few
     from analysis.report import translated_notes
-    from analysis.scores import SATURATION_MIN
 
     words = texts(lang)
     frame = translated_notes(result.profile, lang)
@@ -103,11 +102,13 @@ def shown_result(result: ProfileResult, lang: str) -> tuple[list[dict[str, Any]]
         for lo, hi in zip(frame["ci_low"], frame["ci_high"], strict=True)
     ]
     frame["basis_text"] = [basis_text(rec) for rec in frame.to_dict("records")]
+
+    def number(value: Any) -> float:
+        found = _number(value)
+        return float("nan") if found is None else found
+
     thin = [
-        rec["source"] in ("likert", "coding")
-        and _number(rec["n_basis"]) is not None
-        and _number(rec["value"]) is not None
-        and rec["n_basis"] < SATURATION_MIN
+        is_thin(rec["source"], number(rec["value"]), number(rec["n_basis"]))
         for rec in frame.to_dict("records")
     ]
     frame["too_few"] = thin
