@@ -9,15 +9,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import Response, abort, current_app, jsonify, request, send_file, url_for
+from flask import Response, current_app, jsonify, request, url_for
 
 from survey_app.api import queries
 from survey_app.api.auth import api_user, token_required
 from survey_app.api.openapi import openapi_document
 from survey_app.core.errors import json_error
-from survey_app.core.job_queue import job_status, start_job
+from survey_app.core.job_queue import start_job
 from survey_app.core.paging import MAX_PAGE
-from survey_app.exports.jobs import job_folder
+from survey_app.exports.downloads import export_status, send_export_file, visible_export_job
 from survey_app.exports.operations import (
     FORMATS,
     ExportError,
@@ -28,8 +28,7 @@ from survey_app.exports.operations import (
     visible_interview_count,
     write_export,
 )
-from survey_app.extensions import db
-from survey_app.models import Job, Organisation
+from survey_app.models import Organisation
 from survey_app.models.fieldwork import INTERVIEW_STATUSES
 
 MAX_PER_PAGE = 500
@@ -164,39 +163,15 @@ def export(fmt: str):
     return response
 
 
-def _api_export_job(job_id: int) -> Job:
-    """An export job the token's user started (or any, for an admin); 404 otherwise."""
-    user = api_user()
-    job = db.session.get(Job, job_id)
-    if job is None or job.kind != "export":
-        abort(404)
-    if job.created_by_id != user.id and not user.has_role("admin"):
-        abort(404)
-    return job
-
-
 @token_required("researcher", "admin")
 def export_job(job_id: int):
     """A started export: its progress, then the URLs of its files."""
-    job = _api_export_job(job_id)
-    data = job_status(job)
-    files = (job.result or {}).get("files", []) if job.status == "done" else []
-    data["downloads"] = [
-        {"name": name, "url": url_for("api.export_job_file", job_id=job.id, name=name)}
-        for name in files
-    ]
-    return jsonify(data)
+    return jsonify(export_status(visible_export_job(job_id, api_user()), "api.export_job_file"))
 
 
 @token_required("researcher", "admin")
 def export_job_file(job_id: int, name: str):
-    job = _api_export_job(job_id)
-    if job.status != "done" or name not in (job.result or {}).get("files", []):
-        abort(404)
-    path = job_folder(job.id) / name
-    if not path.is_file():
-        abort(404)
-    return send_file(path, mimetype=mime_type(path), as_attachment=True, download_name=name)
+    return send_export_file(visible_export_job(job_id, api_user()), name)
 
 
 def _bundle(paths: list[Path], folder: Path) -> Path:

@@ -3,28 +3,25 @@
 from __future__ import annotations
 
 from flask import (
-    abort,
     flash,
     jsonify,
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from survey_app.auth.decorators import admin_required, researcher_required
-from survey_app.core.job_queue import job_or_404, job_status, recent_jobs, start_job
+from survey_app.core.job_queue import job_or_404, recent_jobs, start_job
+from survey_app.exports.downloads import export_status, send_export_file, visible_export_job
 from survey_app.exports.forms import ExportForm, RefiImportForm
-from survey_app.exports.jobs import job_folder
 from survey_app.exports.operations import (
     ExportError,
     ExportOptions,
     check_options,
     key_entries,
-    mime_type,
 )
 from survey_app.exports.uploads import UploadError, check_refi_upload, store_refi_upload
 from survey_app.models import Job
@@ -41,14 +38,6 @@ PROGRESS_LABELS = {
 def _visible_jobs() -> list[Job]:
     mine = None if current_user.has_role("admin") else current_user.id
     return recent_jobs("export", created_by=mine)
-
-
-def _job_for(job_id: int) -> Job:
-    """Load an export job its creator (or an admin) may see; 404 otherwise."""
-    job = job_or_404(job_id, "export")
-    if job.created_by_id != current_user.id and not current_user.has_role("admin"):
-        abort(404)
-    return job
 
 
 @researcher_required
@@ -74,37 +63,22 @@ def index():
     return render_template("exports/index.html", form=form, jobs=_visible_jobs()), status
 
 
-def _status(job: Job) -> dict:
-    data = job_status(job)
-    files = (job.result or {}).get("files", []) if job.status == "done" else []
-    data["downloads"] = [
-        {"name": name, "url": url_for("exports.download", job_id=job.id, name=name)}
-        for name in files
-    ]
-    return data
-
-
 @researcher_required
 def job(job_id: int):
-    item = _job_for(job_id)
+    item = visible_export_job(job_id, current_user)
     messages = {message: str(label) for message, label in PROGRESS_LABELS.items()}
-    return render_template("exports/job.html", job=item, status=_status(item), messages=messages)
+    status = export_status(item, "exports.download")
+    return render_template("exports/job.html", job=item, status=status, messages=messages)
 
 
 @researcher_required
 def job_json(job_id: int):
-    return jsonify(_status(_job_for(job_id)))
+    return jsonify(export_status(visible_export_job(job_id, current_user), "exports.download"))
 
 
 @researcher_required
 def download(job_id: int, name: str):
-    item = _job_for(job_id)
-    if item.status != "done" or name not in (item.result or {}).get("files", []):
-        abort(404)
-    path = job_folder(item.id) / name
-    if not path.is_file():
-        abort(404)
-    return send_file(path, mimetype=mime_type(path), as_attachment=True, download_name=name)
+    return send_export_file(visible_export_job(job_id, current_user), name)
 
 
 @admin_required
