@@ -23,11 +23,8 @@ What real files do, and what this reader does about it:
 
 from __future__ import annotations
 
-import io
 import posixpath
 import re
-import zipfile
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +33,7 @@ import pandas as pd
 from lxml import etree
 
 from analysis.datasets import FAMILIES, FAMILY_OF_PREFIX, Dataset, empty_table
+from analysis.safe_zip import SafeZip, UnsafeZipError
 from analysis.writers.refi import (
     IMPORTED,
     PROJECT_NS,
@@ -116,22 +114,28 @@ class RefiProject:
 
 
 class _Archive:
-    """A .qdpx archive read member by member, counting the bytes really inflated."""
+    """A .qdpx archive read member by member through SafeZip, counting the bytes really
+    inflated (by the archive's members and by any .docx inside it) against one cap."""
 
     def __init__(self, path: PathLike, max_unpacked: int | None) -> None:
         self.label = Path(path).name
         self.cap = max_unpacked if max_unpacked is not None else DEFAULT_MAX_UNPACKED
         self.used = 0
         try:
-            self.zip = zipfile.ZipFile(path)
-        except (zipfile.BadZipFile, OSError) as exc:
+            self.file = open(path, "rb")  # noqa: SIM115 - closed by close()
+        except OSError as exc:
             raise RefiError(f"{self.label}: not a .qdpx archive ({exc})") from exc
-        self.members = {n.lower(): n for n in self.zip.namelist() if not n.endswith("/")}
+        try:
+            self.zip = SafeZip(self.file, max_member_bytes=self.cap, max_total_bytes=self.cap)
+        except UnsafeZipError as exc:
+            self.file.close()
+            raise RefiError(f"{self.label}: not a .qdpx archive ({exc})") from exc
+        self.members = {n.lower(): n for n in self.zip.names() if not n.endswith("/")}
         # The declared sizes refuse an honest big archive early; they bound nothing (a forged
         # header may declare anything): read() counts the bytes really inflated.
-        declared = sum(info.file_size for info in self.zip.infolist())
+        declared = sum(info.file_size for info in self.zip.infos.values())
         if declared > self.cap:
-            self.zip.close()
+            self.close()
             raise RefiError(
                 f"{self.label}: the archive unpacks to {declared / 1e6:.0f} MB, "
                 f"more than the {self.cap / 1e6:.0f} MB allowed"
@@ -139,25 +143,25 @@ class _Archive:
 
     def close(self) -> None:
         self.zip.close()
+        self.file.close()
 
     def read(self, name: str) -> bytes:
         return self.read_from(self.zip, name, name)
 
-    def read_from(self, archive: zipfile.ZipFile, name: str, what: str) -> bytes:
-        out = bytearray()
+    def read_from(self, archive: SafeZip, name: str, what: str) -> bytes:
+        """Read a member of this archive or of a zip inside it, within what is left."""
+        before = archive.inflated
         try:
-            with archive.open(name) as handle:
-                while chunk := handle.read(1 << 20):
-                    self.used += len(chunk)
-                    if self.used > self.cap:
-                        raise RefiError(
-                            f"{self.label}: {what}: the archive unpacks to more than the "
-                            f"{self.cap / 1e6:.0f} MB allowed"
-                        )
-                    out += chunk
-        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError) as exc:
-            raise RefiError(f"{self.label}: {what}: cannot be unpacked ({exc})") from exc
-        return bytes(out)
+            return archive.read(name, max_bytes=self.cap - self.used)
+        except UnsafeZipError as exc:
+            if exc.reason == "too_large":
+                raise RefiError(
+                    f"{self.label}: {what}: the archive unpacks to more than the "
+                    f"{self.cap / 1e6:.0f} MB allowed"
+                ) from None
+            raise RefiError(f"{self.label}: {what}: cannot be unpacked ({exc})") from None
+        finally:
+            self.used += archive.inflated - before
 
     def find(self, ref: str, base: str = "") -> str | None:
         """Return the archive member a source path names, whatever the folder's case."""
@@ -221,12 +225,13 @@ def _decode(raw: bytes, what: str) -> str:
 
 def docx_text(data: bytes, archive: _Archive, what: str) -> str:
     """Return the plain text of a .docx: paragraphs joined by \\n, tabs and breaks kept."""
+    left = max(archive.cap - archive.used, 0)
     try:
-        inner = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile as exc:
+        inner = SafeZip(data, max_member_bytes=left, max_total_bytes=left)
+    except UnsafeZipError as exc:
         raise RefiError(f"{what}: not a .docx file ({exc})") from exc
     with inner:
-        if "word/document.xml" not in inner.namelist():
+        if "word/document.xml" not in inner.names():
             raise RefiError(f"{what}: not a .docx file (no word/document.xml)")
         xml = archive.read_from(inner, "word/document.xml", f"{what}: word/document.xml")
     _refuse_doctype(xml, what)
@@ -389,7 +394,7 @@ def read_qdpx(
         raise RefiError(f"unknown position unit {position_unit!r}; use {', '.join(POSITION_UNITS)}")
     archive = _Archive(path, max_unpacked)
     try:
-        qde = [n for n in archive.zip.namelist() if n.lower().endswith(".qde") and "/" not in n]
+        qde = [n for n in archive.zip.names() if n.lower().endswith(".qde") and "/" not in n]
         if not qde:
             raise RefiError(f"{archive.label}: no project.qde at the root of the archive")
         what = f"{archive.label}: {qde[0]}"
