@@ -183,6 +183,22 @@ def lease_expired(job: Job, now=None) -> bool:
     return last < (now or utcnow()) - lease
 
 
+def fail_if_worker_died(job: Job) -> bool:
+    """Fail a running job whose lease expired, now, whatever its attempts (for a page that
+    must not wait on a dead worker); the same conditional update as recover_stale_jobs, so
+    a worker that is in fact alive, or a recovery running at once, wins instead."""
+    if not lease_expired(job):
+        return False
+    jobs = Job.__table__
+    taken = db.session.execute(
+        jobs.update()
+        .where(jobs.c.id == job.id, jobs.c.status == "running", jobs.c.attempts == job.attempts)
+        .values(status="failed", error=WORKER_DIED, message=WORKER_DIED, finished_dt=utcnow())
+    )
+    db.session.refresh(job)
+    return taken.rowcount == 1
+
+
 def recover_stale_jobs(check_processes: bool = True) -> dict[str, list[int]]:
     """Take back running jobs whose worker died: queue them again once, then fail them.
 

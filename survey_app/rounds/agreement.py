@@ -15,10 +15,9 @@ import sqlalchemy as sa
 
 from coding import agreement
 from survey_app.core.job_queue import (
-    WORKER_DIED,
     JobError,
+    fail_if_worker_died,
     job_kind,
-    lease_expired,
     start_job,
 )
 from survey_app.extensions import db
@@ -29,7 +28,6 @@ from survey_app.models import (
     Job,
     TranscriptVersion,
     User,
-    utcnow,
 )
 from survey_app.rounds.lifecycle import FRAME_COLUMNS, RoundError, _coding_frame
 
@@ -246,10 +244,8 @@ def request_agreement(
         )
     params = agreement_params(rnd, level, exclude_uncoded, n_boot)
     job = agreement_job_for(rnd, params)
-    if job is not None and lease_expired(job):  # its worker died: never "computing" for good
-        job.status, job.finished_dt = "failed", utcnow()
-        job.error = job.message = WORKER_DIED
-        db.session.flush()
+    if job is not None:
+        fail_if_worker_died(job)  # never "computing" for good
     if job is None or (retry and job.status == "failed"):
         job = start_job(AGREEMENT_JOB, params, user)
     return job
