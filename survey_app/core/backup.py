@@ -169,7 +169,7 @@ def _check_pg_dump_file(source: Path) -> None:
 
 
 def _pg_restore(source: Path) -> None:
-    _check_pg_dump_file(source)
+    """Load a dump restore() has checked (_check_pg_dump_file) into the live database."""
     db.session.remove()
     db.engine.dispose()
     dsn, env = _pg_connection()
