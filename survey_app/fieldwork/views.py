@@ -27,6 +27,7 @@ from survey_app.core.labels import (
     category_labels,
     lang,
 )
+from survey_app.core.paging import bounded_int
 from survey_app.extensions import db
 from survey_app.fieldwork import operations as ops
 from survey_app.fieldwork import queries
@@ -161,8 +162,8 @@ def new_interview():
     form.organisation_id.choices = [
         SelectChoice(o.id, f"{o.name} ({o.pseudonym})") for o in queries.organisations_for_choice()
     ]
-    if request.method == "GET" and request.args.get("organisation", type=int):
-        form.organisation_id.data = request.args.get("organisation", type=int)
+    if request.method == "GET" and request.args.get("organisation", type=bounded_int):
+        form.organisation_id.data = request.args.get("organisation", type=bounded_int)
     if form.validate_on_submit():
         try:
             interview = ops.create_interview(

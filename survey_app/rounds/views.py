@@ -25,6 +25,7 @@ from survey_app.api.auth import token_required
 from survey_app.auth.decorators import researcher_required
 from survey_app.codings.codebook_versions import current_codebook
 from survey_app.core.labels import lang
+from survey_app.core.paging import bounded_int
 from survey_app.extensions import db
 from survey_app.models import CodingRound, TranscriptVersion, User
 from survey_app.rounds import agreement as agreement_svc
@@ -102,8 +103,8 @@ def new_round():
     versions = queries.filtered_versions(filters)
     coders = queries.possible_coders()
     codebook = current_codebook()
-    chosen_tv = set(request.form.getlist("transcripts", type=int))
-    chosen_coders = set(request.form.getlist("coders", type=int)) or {current_user.id}
+    chosen_tv = set(request.form.getlist("transcripts", type=bounded_int))
+    chosen_coders = set(request.form.getlist("coders", type=bounded_int)) or {current_user.id}
     status = 200
     if request.method == "POST":
         status = 400

@@ -7,6 +7,7 @@ from flask import abort, render_template, request
 from flask_login import current_user
 
 from survey_app.auth.decorators import staff_required
+from survey_app.core.paging import bounded_int
 from survey_app.extensions import db
 from survey_app.models import TranscriptVersion
 from survey_app.transcripts import search as fts
@@ -15,7 +16,7 @@ from survey_app.transcripts import search as fts
 @staff_required
 def search():
     query = request.args.get("q", "").strip()[: fts.MAX_QUERY]
-    version_id = request.args.get("version_id", type=int)
+    version_id = request.args.get("version_id", type=bounded_int)
     version = None
     if version_id is not None:
         readable = fts.readable_versions(current_user).where(TranscriptVersion.id == version_id)

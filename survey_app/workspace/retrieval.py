@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from survey_app.codings.operations import visible_codings_across
+from survey_app.core.paging import bounded_int
 from survey_app.extensions import db
 from survey_app.models import Code, Coding, CodingRound, TranscriptVersion, User
 from survey_app.models.coding import FAMILIES
@@ -68,12 +69,12 @@ class Filters:
         source = args.get("source", "")
         return cls(
             code=args.get("code", "").strip()[:32],
-            territory_id=args.get("territory_id", type=int),
+            territory_id=args.get("territory_id", type=bounded_int),
             respondent_type=args.get("respondent_type", ""),
-            coder_id=args.get("coder_id", type=int),
-            round_id=args.get("round_id", type=int),
+            coder_id=args.get("coder_id", type=bounded_int),
+            round_id=args.get("round_id", type=bounded_int),
             source=source if source in SOURCES else "",
-            version_id=args.get("version_id", type=int),
+            version_id=args.get("version_id", type=bounded_int),
         )
 
     def query_args(self) -> dict[str, Any]:

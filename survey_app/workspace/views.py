@@ -16,6 +16,7 @@ from survey_app.auth.decorators import admin_required, researcher_required
 from survey_app.codings.codebook_versions import current_codebook
 from survey_app.codings.operations import open_rounds_of
 from survey_app.core.job_queue import start_job
+from survey_app.core.paging import bounded_int
 from survey_app.extensions import db
 from survey_app.models import CodebookProposal, Job, ModelVersion, User
 from survey_app.models.coding import FAMILIES
@@ -33,7 +34,7 @@ from survey_app.workspace.model_versions import activate, active_model_version
 def _filters() -> dict:
     return {
         "respondent_type": request.args.get("respondent_type", ""),
-        "territory_id": request.args.get("territory_id", type=int),
+        "territory_id": request.args.get("territory_id", type=bounded_int),
         "size_band": request.args.get("size_band", ""),
         "naf_section": request.args.get("naf_section", "").strip()[:2],
     }
@@ -81,7 +82,7 @@ def transcript(version_id: int):
         codes=[q.code_json(c) for c in q.usable_codes()],
         codings=[q.coding_json(c, current_user) for c in codings],
         suggestions=[q.coding_json(c, current_user) for c in suggestions],
-        focus=request.args.get("focus", type=int),
+        focus=request.args.get("focus", type=bounded_int),
         select=_selection(request.args.get("select", ""), len(version.text)),
         lang=q.lang(),
     )
@@ -210,7 +211,7 @@ FAMILY_LABELS = {
 def models():
     versions = db.session.scalars(sa.select(ModelVersion).order_by(ModelVersion.id.desc())).all()
     active = active_model_version()
-    job = _own_job(request.args.get("job", type=int), "retrain")
+    job = _own_job(request.args.get("job", type=bounded_int), "retrain")
     return render_template(
         "workspace/models.html",
         versions=versions,
@@ -262,7 +263,7 @@ def next_segment():
             abort(400)
         job = start_job("next", {"k": 10}, current_user)
         return redirect(url_for("workspace.next_segment", job=job.id, go=1 if go else None))
-    job = _own_job(request.args.get("job", type=int), "next")
+    job = _own_job(request.args.get("job", type=bounded_int), "next")
     picks = (job.result or {}).get("picks", []) if job is not None and job.status == "done" else []
     if go and picks:
         first = picks[0]

@@ -55,6 +55,26 @@ def test_api_ids_and_pages_past_64_bits_are_refused(app, client, people):
         assert "page" in response.get_json()["error"]["message"]
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"/transcripts/search?q=export&version_id={HUGE}",
+        f"/coding/retrieval?code=GOVERNANCE&territory_id={HUGE}",
+        f"/coding/retrieval?code=GOVERNANCE&coder_id={HUGE}&round_id={HUGE}&version_id={HUGE}",
+        f"/coding/retrieval.csv?code=GOVERNANCE&territory_id={HUGE}",
+        f"/coding/?territory_id={HUGE}",
+        f"/coding/matrix?territory_id={HUGE}",
+        f"/coding/models?job={HUGE}",
+        f"/coding/next?job={HUGE}",
+        f"/interviews/new?organisation={HUGE}",
+    ],
+)
+def test_query_string_ids_past_64_bits_are_ignored_not_a_500(client, auth, people, url):
+    # a number no row id can have reads as no id at all, like a word would
+    auth.login("root")
+    assert client.get(url).status_code < 500
+
+
 @pytest.mark.parametrize("page", [HUGE, "abc", "0", "-3"])
 def test_audit_page_number_is_checked(client, auth, people, page):
     auth.login("root")
@@ -79,3 +99,11 @@ def test_version_that_is_not_a_number_is_refused(client, auth, people, interview
             f"/interviews/{item}/submit", data={"csrf_token": token, "version": version}
         )
         assert submit.status_code == 400
+
+
+def test_round_form_with_ids_past_64_bits_is_refused_not_a_500(client, auth, people, get_csrf):
+    auth.login("root")
+    token = get_csrf("/rounds/new")
+    data = {"csrf_token": token, "name": "x", "transcripts": HUGE, "coders": HUGE}
+    response = client.post("/rounds/new", data=data)
+    assert response.status_code == 400
