@@ -4,7 +4,7 @@ Takes --segments rows of the project corpus (code level, grouped by statement, 5
 `milieu coding train` does with a group column) and times, in this process:
 1. baseline: the spaCy analysis of those texts alone (`analyse_texts`, the part no model
    choice can avoid);
-2. training: `coding.model.train_model` with every candidate this installation has (model
+2. training: `coding.model.train_model` with every candidate this installation runs (model
    selection by grouped cross-validation, the bootstrap intervals, the measured precision,
    the final fit).
 It prints both times, their ratio, and the seconds each candidate's cross-validation took.
@@ -25,7 +25,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from coding.classifier import analyse_texts, available_candidates  # noqa: E402
+from coding.classifier import analyse_texts  # noqa: E402
 from coding.codebook import default_codebook  # noqa: E402
 from coding.model import parse_labels, train_model  # noqa: E402
 from coding.nlp import load_nlp  # noqa: E402
@@ -49,7 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     model = train_model(texts, sets, cb, level, folds=5, groups=groups)
     spent = time.perf_counter() - start
-    print(f"{len(texts)} segments, candidates: {', '.join(available_candidates())}")
+    names = [c["name"] for c in model.meta["selection"]["candidates"]]
+    print(f"{len(texts)} segments, candidates: {', '.join(names)}")
     print(f"spaCy analysis alone: {baseline:.1f} s")
     print(f"train_model:          {spent:.1f} s (target < {TARGET_SECONDS:.0f} s)")
     print(f"ratio train / analysis: {spent / baseline:.1f}")
