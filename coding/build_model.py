@@ -19,7 +19,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from coding.classifier import analyse_texts, make_candidate, without_analysis
+from coding.classifier import (
+    CANDIDATES,
+    OPTIONAL_CANDIDATES,
+    analyse_texts,
+    make_candidate,
+    without_analysis,
+)
 from coding.codebook import default_codebook
 from coding.model import (
     cross_validate,
@@ -104,6 +110,9 @@ def main(argv: list[str] | None = None) -> dict:
     corpus = pd.read_csv(CORPUS, keep_default_na=False, dtype=str)
     train, held = corpus[corpus["split"] == "train"], corpus[corpus["split"] == "heldout"]
     sets, level = parse_labels(train["codes"], cb)
+    # the shipped model must run on every install (no optional package) and cannot read its
+    # own scores (no +prior candidate)
+    names = [n for n in CANDIDATES if n not in OPTIONAL_CANDIDATES and not n.endswith("+prior")]
     _log(f"training on {len(train)} segments (model selection by grouped 5-fold CV first)")
     model = train_model(
         train["text"].tolist(),
@@ -113,6 +122,7 @@ def main(argv: list[str] | None = None) -> dict:
         folds=5,
         groups=train["group"].tolist(),
         progress=_log,
+        candidates=names,
     )
     hsets, _ = parse_labels(held["codes"], cb)
     P = (model.predict_proba(held["text"].tolist()) >= model.thresholds).astype(int)
@@ -121,7 +131,13 @@ def main(argv: list[str] | None = None) -> dict:
     all_sets, _ = parse_labels(corpus["codes"], cb)
     _log("grouped 5-fold CV on the whole corpus")
     cv_all = cross_validate(
-        corpus["text"].tolist(), all_sets, cb, "code", 5, groups=corpus["group"].tolist()
+        corpus["text"].tolist(),
+        all_sets,
+        cb,
+        "code",
+        5,
+        groups=corpus["group"].tolist(),
+        candidates=names,
     )
     figures = {
         "corpus": {

@@ -6,10 +6,11 @@ Every pipeline has three steps, each a scikit-learn estimator:
 ``model`` (one class-balanced logistic regression per code, with a decision threshold).
 
 ``CANDIDATES`` names the pipelines model selection compares (``coding.selection``): three plain
-ones (vectors, lemma TF-IDF, both; balanced logistic regression read at 0.5) and the full one
+ones (vectors, lemma TF-IDF, both; balanced logistic regression read at 0.5), the full one
 (``make_theme_pipeline``: TF-IDF n-grams, vectors and keyword hits, sigmoid-calibrated scores and
-one threshold per code chosen on out-of-fold training scores). Build one with
-``make_candidate``.
+one threshold per code chosen on out-of-fold training scores), and the vectors or the optional
+sentence encoder with the shipped cold-start model's scores beside them (``PriorScores``). Build
+one with ``make_candidate``.
 """
 
 from __future__ import annotations
@@ -383,6 +384,57 @@ class SentenceEncoder(BaseEstimator, TransformerMixin):
         return np.array([f"e5_{i}" for i in range(ENCODER_DIM)], dtype=object)
 
 
+# --- the shipped model's scores as features --------------------------------------------------
+
+#: The analysed columns the shipped cold-start model reads.
+PRIOR_COLUMNS = ["lemmas", "surface", *VECTOR_COLUMNS]
+#: How much the prior's scores count beside the other features (both halves scaled alike).
+PRIOR_WEIGHT = 0.5
+_LOGIT_CLIP = 1e-4
+_LOGIT_SCALE = 8.0  # logit(1 - 1e-4) = 9.2: the scaled scores stay within about +-1.15
+
+
+class PriorScores(BaseEstimator, TransformerMixin):
+    """The shipped cold-start model's scores, as features for a model trained on real data.
+
+    The shipped model learnt the codebook's themes from the project's corpus; a few hundred
+    coded segments cannot teach that much, but they can teach how far to trust it on the
+    project's own text. Output: the logit of each code's score, then each family's strongest
+    code (logits scaled by 1/8). ``fit`` keeps a copy of the shipped pipeline, so a trained
+    model keeps the prior it was trained with even after the shipped model is rebuilt.
+    """
+
+    def fit(self, X, y=None) -> PriorScores:
+        """Take the shipped model (nothing is learned from X)."""
+        from coding.model import load_shipped  # coding.model imports this module
+
+        pipeline, codes = load_shipped()
+        self.prior_ = pipeline[1:]  # starts from the analysed frame, like X
+        self.codes_ = list(codes)
+        families = list(dict.fromkeys(c.split(".")[0] for c in self.codes_))
+        self.families_ = families
+        self.family_columns_ = [
+            [j for j, c in enumerate(self.codes_) if c.split(".")[0] == f] for f in families
+        ]
+        self.n_features_in_ = len(PRIOR_COLUMNS)
+        return self
+
+    def transform(self, X) -> np.ndarray:
+        """Return (n, n_codes + n_families) scaled logits."""
+        check_is_fitted(self, "prior_")
+        frame = X if hasattr(X, "iloc") else pd.DataFrame(X, columns=PRIOR_COLUMNS)
+        p = np.clip(self.prior_.predict_proba(frame), _LOGIT_CLIP, 1 - _LOGIT_CLIP)
+        z = np.log(p / (1 - p)) / _LOGIT_SCALE
+        fam = np.column_stack([z[:, cols].max(axis=1) for cols in self.family_columns_])
+        return np.hstack([z, fam.reshape(len(z), -1)])
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        """Name one column per code, then one per family."""
+        check_is_fitted(self, "prior_")
+        names = [f"prior_{c}" for c in self.codes_] + [f"prior_{f}" for f in self.families_]
+        return np.array(names, dtype=object)
+
+
 # --- the candidates model selection compares -----------------------------------------------
 
 #: Candidate pipelines, simplest first (model selection breaks ties towards the earlier one).
@@ -394,13 +446,21 @@ CANDIDATES: dict[str, str] = {
         "TF-IDF n-grams, word vectors and codebook keyword hits + calibrated logistic "
         "regression with a threshold per code"
     ),
+    "vectors+prior": (
+        "mean word vectors and the shipped cold-start model's scores + class-balanced "
+        "logistic regression"
+    ),
     "encoder": (
         "multilingual-e5-small sentence embeddings + class-balanced logistic regression "
         "(optional extra [encoder])"
     ),
+    "encoder+prior": (
+        "sentence embeddings and the shipped cold-start model's scores + class-balanced "
+        "logistic regression (optional extra [encoder])"
+    ),
 }
 #: Candidates that need an optional package, and which.
-OPTIONAL_CANDIDATES = {"encoder": ENCODER_PACKAGE}
+OPTIONAL_CANDIDATES = {"encoder": ENCODER_PACKAGE, "encoder+prior": ENCODER_PACKAGE}
 
 
 def available_candidates() -> list[str]:
@@ -476,11 +536,27 @@ def make_candidate(
         return make_theme_pipeline(
             keywords, model=model, cv=FULL_INNER_CV, random_state=random_state
         )
-    if name == "encoder":
+    if name not in CANDIDATES:
+        raise ValueError(f"unknown candidate {name!r}; expected one of {', '.join(CANDIDATES)}")
+    parts = set(name.split("+"))
+    if "encoder" in parts or "prior" in parts:
+        features = []
+        if "encoder" in parts:
+            features.append(("encoder", SentenceEncoder(), "text"))
+        if "vectors" in parts:
+            features.append(("vectors", Normalizer(), VECTOR_COLUMNS))
+        if "prior" in parts:
+            features.append(("prior", PriorScores(), PRIOR_COLUMNS))
         return Pipeline(
             [
                 ("analyse", SpacyAnalyzer(model=model)),
-                ("features", ColumnTransformer([("encoder", SentenceEncoder(), "text")])),
+                (
+                    "features",
+                    ColumnTransformer(
+                        features,
+                        transformer_weights={"prior": PRIOR_WEIGHT} if "prior" in parts else None,
+                    ),
+                ),
                 (
                     "model",
                     ThresholdedOneVsRest(
@@ -489,9 +565,6 @@ def make_candidate(
                 ),
             ]
         )
-    if name not in CANDIDATES:
-        raise ValueError(f"unknown candidate {name!r}; expected one of {', '.join(CANDIDATES)}")
-    parts = set(name.split("+"))
     return make_plain_pipeline(
         "tfidf" in parts, "vectors" in parts, model=model, random_state=random_state
     )

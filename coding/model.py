@@ -7,6 +7,7 @@ import json
 import os
 import re
 import tempfile
+import threading
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ META_FILE = "meta.json"
 #: Types outside skops' defaults that a theme model may contain; anything else is refused.
 TRUSTED_TYPES = [
     "coding.classifier.KeywordHits",
+    "coding.classifier.PriorScores",
     "coding.classifier.SentenceEncoder",
     "coding.classifier.SpacyAnalyzer",
     "coding.classifier.ThresholdedOneVsRest",
@@ -347,7 +349,7 @@ def train_model(
     measured and the plain candidate (or the first of ``candidates``) is fitted.
     """
     floor = check_floor(floor)
-    names = available_candidates() if candidates is None else list(candidates)
+    names = candidates_for(codebook) if candidates is None else list(candidates)
     codes = label_space(codebook, level)
     keywords = keywords_for(codebook, level)
     frame = analyse_texts(texts)
@@ -481,7 +483,25 @@ def load_model(directory: str | Path, codebook: Codebook) -> ThemeModel:
     directory = Path(directory)
     meta = read_meta(directory)
     check_codebook(meta, codebook, f"model {directory}")
-    path = directory / MODEL_FILE
+    pipeline = _load_pipeline(directory / MODEL_FILE)
+    return ThemeModel(pipeline, list(meta["codes"]), meta.get("level", "code"), meta)
+
+
+def candidates_for(codebook: Codebook) -> list[str]:
+    """The candidates this installation can run for a codebook: those reading the shipped
+    model's scores (``+prior``) only where that model is present and knows some of its codes."""
+    names = available_candidates()
+    try:
+        shipped = set(read_meta(default_model_dir())["codes"])
+    except ModelError:
+        shipped = set()
+    if not shipped & set(codebook.codes):
+        names = [n for n in names if not n.endswith("+prior")]
+    return names
+
+
+def _load_pipeline(path: Path) -> Pipeline:
+    """Load a skops archive, refusing any type outside ``TRUSTED_TYPES``."""
     try:
         untrusted = set(sio.get_untrusted_types(file=path))
     except OSError as exc:
@@ -491,5 +511,27 @@ def load_model(directory: str | Path, codebook: Codebook) -> ThemeModel:
     unexpected = sorted(untrusted - set(TRUSTED_TYPES))
     if unexpected:
         raise ModelError(f"model file {path} contains untrusted types: {', '.join(unexpected)}")
-    pipeline = sio.load(path, trusted=sorted(untrusted))
-    return ThemeModel(pipeline, list(meta["codes"]), meta.get("level", "code"), meta)
+    return sio.load(path, trusted=sorted(untrusted))
+
+
+_SHIPPED: dict[tuple[str, int], tuple[Pipeline, list[str]]] = {}
+_SHIPPED_LOCK = threading.Lock()  # model selection fits candidates on two threads
+
+
+def load_shipped() -> tuple[Pipeline, list[str]]:
+    """Return the shipped cold-start pipeline and its codes, loaded once per process.
+
+    Whatever codebook a project uses, its scores are only features here (``PriorScores``), so
+    the codebook is not checked. Reloaded when the file changes (``make model``).
+    """
+    directory = default_model_dir()
+    path = directory / MODEL_FILE
+    try:
+        key = (str(path), path.stat().st_mtime_ns)
+    except OSError as exc:
+        raise ModelError(f"the shipped cold-start model {path} is missing") from exc
+    with _SHIPPED_LOCK:
+        if key not in _SHIPPED:
+            _SHIPPED.clear()
+            _SHIPPED[key] = (_load_pipeline(path), list(read_meta(directory)["codes"]))
+        return _SHIPPED[key]

@@ -41,7 +41,8 @@ def iter_scores(
     stays flat however long the input is.
     """
     # the sentence encoder's OpenMP threads do not survive a fork: one process for it
-    if workers <= 1 or "fork" not in mp.get_all_start_methods() or model.candidate == "encoder":
+    encoder = "encoder" in model.candidate.split("+")
+    if workers <= 1 or "fork" not in mp.get_all_start_methods() or encoder:
         for chunk in chunks:
             yield model.predict_proba(chunk)
         return

@@ -6,9 +6,11 @@ candidates see the same folds (grouped by document when a group is given), and t
 the candidate with the highest mean family alpha (GOVERNANCE, STRATEGY, DYNAMICS) over the
 pooled out-of-fold predictions, on one condition: it replaces the plain model only when it
 beats it in at least 95% of the paired bootstrap draws (documents resampled, the same draws
-for both); otherwise the plain model is kept. The plain model is ``vectors`` (mean word
-vectors + class-balanced logistic regression), or ``encoder`` (the sentence embedding, same
-regression) where the optional encoder is installed. On a few dozen segments the best of
+for both); otherwise the plain model is kept. The plain model is ``vectors+prior`` (mean word
+vectors and the shipped cold-start model's scores + class-balanced logistic regression), or
+``encoder+prior`` (the sentence embedding instead of the vectors) where the optional encoder is
+installed; without the ``+prior`` candidates (``coding.model.candidates_for``), ``vectors`` or
+``encoder``. On a few dozen segments the best of
 several candidates is mostly the luckiest one, and on held-out real text it did worse than
 the plain model. Ties go to the simpler candidate (the order of
 ``coding.classifier.CANDIDATES``; the sentence encoder competes only where its optional
@@ -44,8 +46,10 @@ THEMED_FAMILIES = ("GOVERNANCE", "STRATEGY", "DYNAMICS")
 N_BOOT = 1000
 #: the plain models another candidate must beat (the first one competing), and how surely
 #: (share of bootstrap draws): the sentence encoder + logistic regression where the optional
-#: encoder competes, the mean word vectors + logistic regression otherwise
-REFERENCES = ("encoder", "vectors")
+#: encoder competes, the mean word vectors + logistic regression otherwise; each with the
+#: shipped cold-start model's scores beside it where that model knows the project's codes
+#: (on held-out real text it never did worse than without them, and did better on small sets)
+REFERENCES = ("encoder+prior", "encoder", "vectors+prior", "vectors")
 CONFIDENCE = 0.95
 RULE = (
     "highest mean family alpha (G/S/D) over grouped out-of-fold predictions, replacing the "
@@ -165,7 +169,7 @@ def select_model(
 
     names = available_candidates() if candidates is None else list(candidates)
     check_candidates(names)
-    if "encoder" in names:
+    if any("encoder" in n.split("+") for n in names):
         embed_texts(list(frame["text"]))  # once, before the folds run side by side
     protos = {n: without_analysis(make_candidate(n, keywords, random_state=seed)) for n in names}
     tasks = [(k, n) for k in range(len(splits)) for n in names]  # fold-major: progress per fold

@@ -198,7 +198,9 @@ CANDIDATE_LABELS = {
     "vectors": _l("Word vectors"),
     "tfidf+vectors": _l("Lemma TF-IDF and word vectors"),
     "full": _l("Full (n-grams, vectors, keywords, per-code thresholds)"),
+    "vectors+prior": _l("Word vectors and the cold-start model's scores"),
     "encoder": _l("Sentence encoder (multilingual-e5-small)"),
+    "encoder+prior": _l("Sentence encoder and the cold-start model's scores"),
 }
 FAMILY_LABELS = {
     "GOVERNANCE": _l("governance"),

@@ -150,6 +150,8 @@ def test_the_plain_model_is_the_encoder_where_it_competes_else_the_vectors():
 
     assert reference_of(["tfidf", "vectors", "tfidf+vectors", "full"]) == "vectors"
     assert reference_of(["tfidf", "vectors", "full", "encoder"]) == "encoder"
+    assert reference_of(["vectors", "full", "vectors+prior"]) == "vectors+prior"
+    assert reference_of(["vectors", "vectors+prior", "encoder", "encoder+prior"]) == "encoder+prior"
     assert reference_of(["tfidf", "full"]) is None
 
 
@@ -221,7 +223,7 @@ def test_training_level_family_maps_codes_up_and_code_refuses_families(codebook)
         parse_labels(["GOV.FRAG", "STRATEGY"], codebook, "code")
 
 
-@pytest.mark.parametrize("candidate", ["tfidf+vectors", "full"])
+@pytest.mark.parametrize("candidate", ["tfidf+vectors", "full", "vectors+prior"])
 def test_models_load_with_skops_and_no_pickle(candidate, small_train, codebook, tmp_path):
     rows = small_train.head(60)
     sets, level = parse_labels(rows["codes"], codebook)
@@ -269,10 +271,84 @@ def test_an_optional_candidate_that_is_not_installed_is_refused(monkeypatch, cod
     import coding.classifier
     from coding.commands import _check_candidates
 
-    monkeypatch.setattr(coding.classifier, "OPTIONAL_CANDIDATES", {"encoder": "no_such_pkg"})
-    assert coding.classifier.available_candidates() == CORE
+    missing = {"encoder": "no_such_pkg", "encoder+prior": "no_such_pkg"}
+    monkeypatch.setattr(coding.classifier, "OPTIONAL_CANDIDATES", missing)
+    assert coding.classifier.available_candidates() == [*CORE, "vectors+prior"]
     sets, level = parse_labels(["GOVERNANCE", "", "STRATEGY", ""], codebook)
     with pytest.raises(ModuleNotFoundError, match=r"\[encoder\]"):
         train_model(["a", "b", "c", "d"], sets, codebook, level, 2, candidates=["encoder"])
     with pytest.raises(click.ClickException, match="optional package"):
         _check_candidates(("encoder",))
+
+
+def test_prior_features_are_the_shipped_models_scores(codebook):
+    from coding.classifier import PRIOR_COLUMNS, PriorScores
+    from coding.model import default_model_dir
+
+    texts = ["La Région pilote la stratégie export avec la CCI.", "Il fait beau à Lyon."]
+    shipped = load_model(default_model_dir(), codebook)
+    frame = analyse_texts(texts)
+    prior = PriorScores().fit(frame)
+    got = prior.transform(frame[PRIOR_COLUMNS])
+    p = np.clip(shipped.predict_proba(texts), 1e-4, 1 - 1e-4)
+    logits = np.log(p / (1 - p)) / 8
+    n = len(shipped.codes)
+    np.testing.assert_allclose(got[:, :n], logits, rtol=1e-6)
+    gov = [j for j, c in enumerate(shipped.codes) if c.startswith("GOV.")]
+    np.testing.assert_allclose(got[:, n], logits[:, gov].max(axis=1), rtol=1e-6)
+    names = list(prior.get_feature_names_out())
+    assert names[0] == f"prior_{shipped.codes[0]}" and names[n:] == [
+        "prior_GOV",
+        "prior_STR",
+        "prior_DYN",
+        "prior_OTH",
+    ]
+
+
+def test_a_trained_prior_model_keeps_its_prior_when_the_shipped_one_is_gone(
+    small_train, codebook, tmp_path, monkeypatch
+):
+    import coding.model
+
+    rows = small_train.head(60)
+    sets, level = parse_labels(rows["codes"], codebook, "family")
+    model = train_model(
+        rows["text"].tolist(), sets, codebook, level, 0, candidates=["vectors+prior"]
+    )
+    save_model(model, tmp_path / "p")
+
+    def gone():
+        raise coding.model.ModelError("the shipped cold-start model is missing")
+
+    # rebuilding or losing the shipped model must not change a trained model's scores
+    monkeypatch.setattr(coding.model, "load_shipped", gone)
+    loaded = load_model(tmp_path / "p", codebook)
+    texts = ["La Région pilote, la CCI suit.", "On exporte au Japon."]
+    np.testing.assert_allclose(loaded.predict_proba(texts), model.predict_proba(texts))
+    with pytest.raises(coding.model.ModelError, match="missing"):
+        train_model(rows["text"].tolist(), sets, codebook, level, 0, candidates=["vectors+prior"])
+
+
+def test_on_text_like_the_corpus_the_prior_candidate_beats_the_plain_model(corpus, codebook):
+    # The shipped model learnt the corpus's train split; on its held-out statements its scores
+    # carry what 150 rows cannot teach the plain vectors, and selection takes them.
+    held = corpus[corpus["split"] == "heldout"].sample(n=150, random_state=5)
+    sel = _select_families(held, held["codes"], codebook, candidates=["vectors", "vectors+prior"])
+    alphas = {n: r.mean_family_alpha for n, r in sel.results.items()}
+    assert alphas["vectors+prior"] > alphas["vectors"] + 0.05, alphas
+    assert sel.chosen == "vectors+prior"
+
+
+def test_the_prior_competes_only_for_a_codebook_that_shares_the_shipped_codes(codebook):
+    import dataclasses
+
+    from coding.model import candidates_for
+    from coding.selection import reference_of
+
+    assert "vectors+prior" in candidates_for(codebook)
+    assert reference_of(candidates_for(codebook)) in {"vectors+prior", "encoder+prior"}
+    renamed = {f"{k}X": dataclasses.replace(c, key=f"{k}X") for k, c in codebook.code_map.items()}
+    other = dataclasses.replace(codebook, code_map=renamed)
+    names = candidates_for(other)
+    assert names and not any(n.endswith("+prior") for n in names)
+    assert reference_of(names) in {"vectors", "encoder"}
