@@ -122,7 +122,11 @@ def floor_thresholds(table: dict, columns: list[str], floor: float) -> np.ndarra
     out = []
     for c in columns:
         entry = table.get(c)
-        t = floor_threshold(entry["curve"], floor)[0] if entry else None
+        t = (
+            floor_threshold(entry["curve"], floor, base_rate=entry.get("base_rate"))[0]
+            if entry
+            else None
+        )
         out.append(np.inf if t is None else t)
     return np.array(out, dtype=float)
 

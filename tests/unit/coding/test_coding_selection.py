@@ -53,7 +53,10 @@ def _marked(corpus: pd.DataFrame, n: int = 120, seed: int = 0) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def marked(corpus):
-    return _marked(corpus)
+    # A coin flip can still look 60% precise by chance on a stretch of out-of-fold scores:
+    # with the base-rate guard of coding.precision, in 1 of 6 draws of 240 segments (2 of 6 at
+    # 120; 4 of 6 at 120 without the guard). This draw is one where it does not.
+    return _marked(corpus, n=240, seed=1)
 
 
 @pytest.fixture(scope="module")
@@ -112,8 +115,9 @@ def test_small_data_keeps_the_best_candidate_or_the_plain_model(corpus, codebook
 def test_on_labels_nothing_predicts_the_plain_model_is_kept_not_the_luckiest(corpus, codebook):
     # Coin-flip families: whichever candidate scores best out of fold got lucky, and it does
     # not beat the plain model in 95% of the bootstrap draws.
-    rng = np.random.default_rng(8)
-    train = corpus[corpus["split"] == "train"].sample(n=120, random_state=8)
+    # (a draw where a richer candidate got lucky; with the corpus of December 2026, seed 15)
+    rng = np.random.default_rng(15)
+    train = corpus[corpus["split"] == "train"].sample(n=120, random_state=15)
     families = ["GOVERNANCE", "STRATEGY", "DYNAMICS"]
     cells = [";".join(f for f in families if rng.random() < 0.4) for _ in range(len(train))]
     sel = _select_families(train, cells, codebook, candidates=CORE, n_boot=200)
@@ -352,3 +356,22 @@ def test_the_prior_competes_only_for_a_codebook_that_shares_the_shipped_codes(co
     names = candidates_for(other)
     assert names and not any(n.endswith("+prior") for n in names)
     assert reference_of(names) in {"vectors", "encoder"}
+
+
+def test_a_score_above_every_out_of_fold_score_keeps_the_last_measured_precision():
+    # a suggestion more confident than any training segment was (no hit at the top of the
+    # grid) shows the precision measured just below it, not "unknown"
+    y = np.r_[np.ones(20), np.zeros(20)]
+    curve = precision_curve(y, np.r_[np.linspace(0.7, 0.9, 20), np.linspace(0.1, 0.4, 20)])
+    assert curve[-1][1] is None  # nothing scored 0.975 or more
+    assert precision_at(curve, 0.99) == 1.0
+
+
+def test_a_floor_needs_precision_above_the_base_rate_beyond_chance():
+    # 7 right of 10 on a code present in half the segments: 70% looks above a 60% floor, but
+    # it is what a coin flip gives often enough; 42 of 60 is not
+    few, many = [[0.5, 0.7, 10, 0.7]], [[0.5, 0.7, 60, 0.7]]
+    assert floor_threshold(few, 0.6) == (0.5, 0.7)  # models saved without a base rate
+    assert floor_threshold(few, 0.6, base_rate=0.5) == (None, None)
+    assert floor_threshold(many, 0.6, base_rate=0.5) == (0.5, 0.7)
+    assert floor_threshold(few, 0.6, base_rate=0.1) == (0.5, 0.7)  # a rare code: 7 of 10 is a lot
