@@ -1,13 +1,14 @@
 """The hand-written statements of the cold-start corpus, gathered from the register modules.
 
-Written for the project (not real interview, hearing, report or paper text). Five registers,
-one module each, every module laid out by code:
+Written for the project (not real interview, hearing, report, article or paper text). Six
+registers, one module each, every module laid out by code:
 
 - ``spoken_sme`` (reg_sme.py): an SME manager speaking in an interview;
 - ``spoken_relay`` (reg_relay.py): a relay-actor adviser speaking in an interview;
 - ``formal_relay`` (reg_formal.py): a relay actor's formal speech (hearings, press interviews);
 - ``institutional`` (reg_institutional.py): annual reports, regional strategies, web pages;
-- ``academic`` (reg_academic.py): economic geography and international business papers.
+- ``academic`` (reg_academic.py): economic geography and international business papers;
+- ``press`` (reg_press.py): regional and business press on exporting small firms.
 
 Each module holds CODED (code -> single-code statements), MULTI ((codes, statement) pairs with
 several codes), NEGATIVE (on-topic statements that carry no theme) and SMALL_TALK (spoken
@@ -20,7 +21,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from types import ModuleType
 
-from coding.data import reg_academic, reg_formal, reg_institutional, reg_relay, reg_sme
+from coding.data import (
+    reg_academic,
+    reg_formal,
+    reg_institutional,
+    reg_press,
+    reg_relay,
+    reg_sme,
+)
 
 REGISTERS: dict[str, ModuleType] = {
     "spoken_sme": reg_sme,
@@ -28,6 +36,7 @@ REGISTERS: dict[str, ModuleType] = {
     "formal_relay": reg_formal,
     "institutional": reg_institutional,
     "academic": reg_academic,
+    "press": reg_press,
 }
 SPOKEN = ("spoken_sme", "spoken_relay")
 SPEAKER = {
@@ -36,6 +45,7 @@ SPEAKER = {
     "formal_relay": "relay",
     "institutional": "document",
     "academic": "document",
+    "press": "document",
     "interviewer": "interviewer",
 }
 
