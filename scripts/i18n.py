@@ -81,7 +81,7 @@ def fill(translations: dict[str, str], lang: str = "fr") -> None:
                 message.string = text
             message.flags.discard("fuzzy")
     with open(po, "wb") as fh:
-        write_po(fh, catalog, no_location=True, width=100)
+        write_po(fh, catalog, no_location=True)  # the width pybabel update wraps at (76)
     run("compile", "-d", str(TRANSLATIONS))
 
 
