@@ -8,11 +8,14 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-import pandas as pd
 
 from coding.codebook import Codebook, CodebookError, default_codebook, load_codebook
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 CHUNK_ROWS = 256
 
@@ -47,6 +50,8 @@ def _read_chunks(
     path: Path, required: list[str], chunk_rows: int = CHUNK_ROWS
 ) -> Iterator[pd.DataFrame]:
     """Yield the CSV in chunks of strings, after checking the header names the columns."""
+    import pandas as pd  # here, not at the top: `milieu coding --help` need not load pandas
+
     _open_check(path)
     try:
         # A context manager so the file is closed even when a check below raises.
@@ -84,6 +89,8 @@ def _check_columns(path: Path, frame: pd.DataFrame, required: list[str]) -> None
 
 
 def _read_all(path: Path, required: list[str]) -> pd.DataFrame:
+    import pandas as pd
+
     chunks = list(_read_chunks(path, required))
     return pd.concat(chunks, ignore_index=True)
 
@@ -526,6 +533,8 @@ def agreement_cmd(
             )
         )
     else:
+        import pandas as pd
+
         with pd.option_context("display.width", 200, "display.max_rows", None):
             click.echo(table.round(3).to_string(index=False))
 
