@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import zipfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -158,6 +159,18 @@ FORMULA_NOTE = (
     "file shows it as text instead of running it as a formula: remove that first apostrophe "
     "to get the text as entered."
 )
+
+
+def neutralise_cell(value: Any) -> Any:
+    """One cell by the same rule as ``neutralise_formulas``: a text a spreadsheet would run
+    as a formula gets a leading apostrophe; numbers, other values and other texts are kept."""
+    if (
+        isinstance(value, str)
+        and re.match(_FORMULA_START, value)
+        and not re.fullmatch(_NUMBER, value)
+    ):
+        return "'" + value
+    return value
 
 
 def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:

@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
+from analysis.writers.tabular import neutralise_cell
 from survey_app.codings.operations import visible_codings_across
 from survey_app.core.paging import bounded_int
 from survey_app.extensions import db
@@ -29,7 +30,6 @@ PAGE_LIMIT = 500
 #: characters of context shown on each side of a passage
 CONTEXT = 160
 #: a spreadsheet reads a cell starting with one of these as a formula
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 EXPORT_COLUMNS = (
     "code",
     "code_label",
@@ -176,13 +176,6 @@ def rounds() -> list[CodingRound]:
     return list(db.session.scalars(sa.select(CodingRound).order_by(CodingRound.id.desc())))
 
 
-def neutralise(value: Any) -> Any:
-    """Keep a spreadsheet from reading a text cell as a formula: prefix it with a quote."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
 def export_rows(passages: list[Passage], label: Any) -> list[list[Any]]:
     """One row per passage, in EXPORT_COLUMNS order, every text cell neutralised."""
     rows = []
@@ -191,7 +184,7 @@ def export_rows(passages: list[Passage], label: Any) -> list[list[Any]]:
         dept = p.case.territory("departement")
         rows.append(
             [
-                neutralise(v)
+                neutralise_cell(v)
                 for v in (
                     c.code.key,
                     label(c.code),

@@ -219,9 +219,11 @@ def test_visible_codings_across_is_the_per_transcript_rule(app, cases, codebook,
 
 
 def test_neutralise_quotes_every_formula_start_and_nothing_else():
-    from survey_app.workspace.retrieval import neutralise
+    # the retrieval export follows the data exports' rule (analysis.writers.tabular): a
+    # number such as "-2" is left as it is, "-2+3" is a formula
+    from analysis.writers.tabular import neutralise_cell
 
-    for text in ("=1+1", "+33 6", "-2", "@SUM(A1)", "\tcmd", "\rcmd"):
-        assert neutralise(text) == "'" + text
-    for value in ("Région = pilote", " =1", "", 3, None):
-        assert neutralise(value) == value
+    for text in ("=1+1", "+33 6", "-2+3", "-A1", "@SUM(A1)", "\tcmd", "\rcmd"):
+        assert neutralise_cell(text) == "'" + text
+    for value in ("Région = pilote", " =1", "", "-2", "+3,5", 3, None):
+        assert neutralise_cell(value) == value
