@@ -263,12 +263,15 @@ def test_sentence_encoder_candidate_trains_saves_and_loads(small_train, codebook
         rows["text"].tolist(), sets, codebook, level, folds=3, candidates=["tfidf", "encoder"]
     )
     assert [c["name"] for c in model.meta["selection"]["candidates"]] == ["tfidf", "encoder"]
-    fitted = train_model(rows["text"].tolist(), sets, codebook, level, 0, candidates=["encoder"])
-    save_model(fitted, tmp_path / "e")
-    loaded = load_model(tmp_path / "e", codebook)
     texts = ["La Région pilote, la CCI suit.", "On exporte au Japon."]
-    np.testing.assert_allclose(loaded.predict_proba(texts), fitted.predict_proba(texts), atol=1e-6)
-    assert loaded.candidate == "encoder"
+    for name in ("encoder", "encoder+prior"):
+        fitted = train_model(rows["text"].tolist(), sets, codebook, level, 0, candidates=[name])
+        save_model(fitted, tmp_path / name)
+        loaded = load_model(tmp_path / name, codebook)
+        np.testing.assert_allclose(
+            loaded.predict_proba(texts), fitted.predict_proba(texts), atol=1e-6
+        )
+        assert loaded.candidate == name
 
 
 def test_an_optional_candidate_that_is_not_installed_is_refused(monkeypatch, codebook):
