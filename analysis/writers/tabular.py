@@ -151,8 +151,8 @@ def _iso_columns(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 #: a text cell a spreadsheet would read as a formula (OWASP's list), unless it is a number
-_FORMULA_START = r"^[=+\-@\t\r]"
-_NUMBER = r"[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?"
+_FORMULA_START = re.compile(r"[=+\-@\t\r]")
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?")
 FORMULA_NOTE = (
     "In the CSV files, a text cell that begins with =, +, -, @, a tab or a carriage return "
     "and is not a number starts with an apostrophe ('), so that a spreadsheet opening the "
@@ -161,16 +161,19 @@ FORMULA_NOTE = (
 )
 
 
-def neutralise_cell(value: Any) -> Any:
-    """One cell by the same rule as ``neutralise_formulas``: a text a spreadsheet would run
-    as a formula gets a leading apostrophe; numbers, other values and other texts are kept."""
-    if (
+def is_formula(value: Any) -> bool:
+    """Tell whether a spreadsheet would run this cell as a formula: a text that begins with
+    =, +, -, @, a tab or a carriage return and is not a number."""
+    return (
         isinstance(value, str)
-        and re.match(_FORMULA_START, value)
-        and not re.fullmatch(_NUMBER, value)
-    ):
-        return "'" + value
-    return value
+        and _FORMULA_START.match(value) is not None
+        and _NUMBER.fullmatch(value) is None
+    )
+
+
+def neutralise_cell(value: Any) -> Any:
+    """Prefix a cell a spreadsheet would run as a formula with '; keep anything else."""
+    return "'" + value if is_formula(value) else value
 
 
 def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
@@ -180,13 +183,11 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
         series = frame[column]
         if not (pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series)):
             continue
-        text = series.where(series.map(lambda v: isinstance(v, str)), None)
-        risky = text.str.contains(_FORMULA_START, regex=True, na=False)
-        risky &= ~text.str.fullmatch(_NUMBER, na=False)
+        risky = series.map(is_formula).astype(bool)
         if risky.any():
             if out is frame:
                 out = frame.copy()
-            out[column] = series.where(~risky, "'" + text)
+            out[column] = series.where(~risky, "'" + series[risky].astype(str))
     return out
 
 

@@ -29,7 +29,6 @@ SOURCES = ("human", "model", "consensus")
 PAGE_LIMIT = 500
 #: characters of context shown on each side of a passage
 CONTEXT = 160
-#: a spreadsheet reads a cell starting with one of these as a formula
 EXPORT_COLUMNS = (
     "code",
     "code_label",
