@@ -459,8 +459,15 @@ CANDIDATES: dict[str, str] = {
         "logistic regression (optional extra [encoder])"
     ),
 }
-#: Candidates that need an optional package, and which.
-OPTIONAL_CANDIDATES = {"encoder": ENCODER_PACKAGE, "encoder+prior": ENCODER_PACKAGE}
+
+
+def candidate_parts(name: str) -> set[str]:
+    """The feature sets a candidate's name joins with '+' (e.g. {"vectors", "prior"})."""
+    return set(name.split("+"))
+
+
+#: Candidates that need an optional package, and which (those reading the sentence encoder).
+OPTIONAL_CANDIDATES = {n: ENCODER_PACKAGE for n in CANDIDATES if "encoder" in candidate_parts(n)}
 
 
 def available_candidates() -> list[str]:
@@ -538,7 +545,7 @@ def make_candidate(
         )
     if name not in CANDIDATES:
         raise ValueError(f"unknown candidate {name!r}; expected one of {', '.join(CANDIDATES)}")
-    parts = set(name.split("+"))
+    parts = candidate_parts(name)
     if "encoder" in parts or "prior" in parts:
         features = []
         if "encoder" in parts:

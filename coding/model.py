@@ -26,6 +26,7 @@ from coding.classifier import (
     PLAIN_CANDIDATE,
     analyse_texts,
     available_candidates,
+    candidate_parts,
     make_candidate,
 )
 from coding.codebook import Codebook
@@ -496,7 +497,7 @@ def candidates_for(codebook: Codebook) -> list[str]:
     except ModelError:
         shipped = set()
     if not shipped & set(codebook.codes):
-        names = [n for n in names if not n.endswith("+prior")]
+        names = [n for n in names if "prior" not in candidate_parts(n)]
     return names
 
 

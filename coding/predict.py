@@ -10,6 +10,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 
 import numpy as np
 
+from coding.classifier import candidate_parts
 from coding.codebook import Codebook
 from coding.model import ThemeModel
 from coding.precision import check_floor, floor_threshold, precision_at
@@ -41,7 +42,7 @@ def iter_scores(
     stays flat however long the input is.
     """
     # the sentence encoder's OpenMP threads do not survive a fork: one process for it
-    encoder = "encoder" in model.candidate.split("+")
+    encoder = "encoder" in candidate_parts(model.candidate)
     if workers <= 1 or "fork" not in mp.get_all_start_methods() or encoder:
         for chunk in chunks:
             yield model.predict_proba(chunk)

@@ -10,11 +10,10 @@ for both); otherwise the plain model is kept. The plain model is ``vectors+prior
 vectors and the shipped cold-start model's scores + class-balanced logistic regression), or
 ``encoder+prior`` (the sentence embedding instead of the vectors) where the optional encoder is
 installed; without the ``+prior`` candidates (``coding.model.candidates_for``), ``vectors`` or
-``encoder``. On a few dozen segments the best of
-several candidates is mostly the luckiest one, and on held-out real text it did worse than
-the plain model. Ties go to the simpler candidate (the order of
-``coding.classifier.CANDIDATES``; the sentence encoder competes only where its optional
-package is installed).
+``encoder``. On a few dozen segments the best of several candidates is mostly the luckiest
+one, and on held-out real text it did worse than the plain model. Ties go to the simpler
+candidate (the order of ``coding.classifier.CANDIDATES``; the sentence encoder competes only
+where its optional package is installed).
 
 Folds run on two threads: the logistic regressions release the GIL, and results come back in
 order so that ``progress`` is only ever called from the calling thread.
@@ -35,6 +34,7 @@ from sklearn.base import clone
 from coding.classifier import (
     CANDIDATES,
     available_candidates,
+    candidate_parts,
     check_candidates,
     embed_texts,
     make_candidate,
@@ -169,7 +169,7 @@ def select_model(
 
     names = available_candidates() if candidates is None else list(candidates)
     check_candidates(names)
-    if any("encoder" in n.split("+") for n in names):
+    if any("encoder" in candidate_parts(n) for n in names):
         embed_texts(list(frame["text"]))  # once, before the folds run side by side
     protos = {n: without_analysis(make_candidate(n, keywords, random_state=seed)) for n in names}
     tasks = [(k, n) for k in range(len(splits)) for n in names]  # fold-major: progress per fold
