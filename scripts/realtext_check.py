@@ -80,45 +80,33 @@ def _run(args: list[str]) -> str:
     return out.getvalue()
 
 
+def predict_families(model: str | Path, rows: pd.DataFrame, work: Path) -> dict[str, str]:
+    """Predict `rows` at family level with the command; return {id: ';'-joined families}."""
+    data, out = work / "test.csv", work / "pred.csv"
+    rows[["id", "text"]].to_csv(data, index=False)
+    args = ["predict", "--model", model, "--data", data, "--out", out, "--level", "family"]
+    _run([*args, "--workers", "1"])
+    pred = pd.read_csv(out, dtype=str, keep_default_na=False)
+    return dict(zip(pred["id"], pred["codes"], strict=True))
+
+
 def train_and_predict(
     train: pd.DataFrame, test: pd.DataFrame, work: Path, candidates: list[str]
-) -> tuple[pd.DataFrame, dict]:
+) -> tuple[dict[str, str], dict]:
     """Train on `train` with the command, predict `test`; return predictions and summary."""
     work.mkdir(parents=True, exist_ok=True)
-    train_csv, test_csv = work / "train.csv", work / "test.csv"
+    train_csv = work / "train.csv"
     train.rename(columns={"families": "codes"})[["text", "codes"]].to_csv(train_csv, index=False)
-    test[["id", "text"]].to_csv(test_csv, index=False)
     extra = [x for name in candidates for x in ("--candidate", name)]
     out = _run(["train", "--data", train_csv, "--out", work / "model", "--level", "family", *extra])
     summary = json.loads(out.strip().splitlines()[-1])
-    _run(
-        [
-            "predict",
-            "--model",
-            work / "model",
-            "--data",
-            test_csv,
-            "--out",
-            work / "pred.csv",
-            "--level",
-            "family",
-            "--workers",
-            "1",
-        ]
-    )
-    pred = pd.read_csv(work / "pred.csv", dtype=str, keep_default_na=False)
-    return pred, summary
+    return predict_families(work / "model", test, work), summary
 
 
 def cold_start(frame: pd.DataFrame, work: Path) -> dict:
     """Alphas of the shipped model, trained on nothing from the file (`--model default`)."""
     work.mkdir(parents=True, exist_ok=True)
-    data, out = work / "cold.csv", work / "cold-pred.csv"
-    frame[["id", "text"]].to_csv(data, index=False)
-    args = ["predict", "--model", "default", "--data", data, "--out", out, "--level", "family"]
-    _run([*args, "--workers", "1"])
-    pred = pd.read_csv(out, dtype=str, keep_default_na=False)
-    got = dict(zip(pred["id"], pred["codes"], strict=True))
+    got = predict_families("default", frame, work)
     return family_alphas(frame["families"].tolist(), [got.get(i, "") for i in frame["id"]])
 
 
@@ -147,8 +135,7 @@ def run_folds(
             rng = np.random.default_rng(seed + k)
             tr = np.sort(rng.choice(tr, size=min(size, len(tr)), replace=False))
         train, test = frame.iloc[tr], frame.iloc[te]
-        pred, summary = train_and_predict(train, test, work / f"{size}-{k}", candidates)
-        got = dict(zip(pred["id"], pred["codes"], strict=True))
+        got, summary = train_and_predict(train, test, work / f"{size}-{k}", candidates)
         pred_codes.iloc[te] = [got.get(i, "") for i in test["id"]]
         per_fold.append(family_alphas(test["families"].tolist(), pred_codes.iloc[te].tolist()))
         chosen.append(summary.get("candidate"))
