@@ -8,14 +8,15 @@ adjudicated families and the predictions, per family and their mean over GOVERNA
 STRATEGY and DYNAMICS, pooled over the five held-out folds (each row is predicted once), the
 mean of the per-fold figures, and the candidate each fold's model selection kept. With
 --sizes it also trains on that many rows drawn from each fold's training part (a learning
-curve). The first line is the cold start: the shipped model (`predict --model default`),
-trained on nothing from the file. How the project's own set was built, its figures and its
-list of sources: docs/REAL_TEXT_CHECK.md.
+curve). --repeats N runs it all again with seeds 1..N-1 and averages: one draw of folds
+moves the curve by several hundredths. The first line is the cold start: the shipped model
+(`predict --model default`), trained on nothing from the file. How the project's own set was
+built, its figures and its list of sources: docs/REAL_TEXT_CHECK.md.
 
 The data stay where they are: everything is written to a temporary folder removed at the end.
 
 Run: .venv/bin/python scripts/realtext_check.py PATH [--sizes 50 100 200] [--candidate NAME]
-     [--json]
+     [--repeats N] [--json]
 """
 
 from __future__ import annotations
@@ -155,14 +156,40 @@ def run_folds(
     }
 
 
+def average_repeats(results: list[dict]) -> list[dict]:
+    """Per training size: the pooled alphas averaged over repeats, and the lowest and highest
+    repeat's mean."""
+    sizes = list(dict.fromkeys(r["train_size"] for r in results))
+    out = []
+    for size in sizes:
+        runs = [r["pooled"] for r in results if r["train_size"] == size]
+        row = {"train_size": size, "repeats": len(runs)}
+        for key in (*FAMILIES, "mean"):
+            vals = [p[key] for p in runs if p[key] is not None]
+            row[key] = round(float(np.mean(vals)), 3) if vals else None
+        means = [p["mean"] for p in runs if p["mean"] is not None]
+        row["low"] = min(means) if means else None
+        row["high"] = max(means) if means else None
+        out.append(row)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     """Print the figures; return a process exit code."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("path", type=Path, help="your adjudicated CSV (id, text, families)")
     ap.add_argument("--sizes", type=int, nargs="*", default=[50, 100, 200])
     ap.add_argument("--candidate", action="append", default=[], help="restrict selection")
+    ap.add_argument(
+        "--repeats",
+        type=int,
+        default=1,
+        help="repeat the five folds with seeds 0..N-1 and average (the curve is noisy)",
+    )
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = ap.parse_args(argv)
+    if args.repeats < 1:
+        ap.error("--repeats must be at least 1")
     try:
         frame = read_adjudicated(args.path)
     except InputError as exc:
@@ -172,13 +199,24 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="milieu-realtext-") as tmp:
         print("cold start: the shipped model", file=sys.stderr, flush=True)
         cold = cold_start(frame, Path(tmp) / "cold")
-        for size in [None, *args.sizes]:
-            print(f"training on {size or 'all'} rows per fold", file=sys.stderr, flush=True)
-            results.append(run_folds(frame, Path(tmp), size, args.candidate))
+        for seed in range(args.repeats):
+            for size in [None, *args.sizes]:
+                print(
+                    f"training on {size or 'all'} rows per fold, seed {seed}",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                run = run_folds(frame, Path(tmp), size, args.candidate, seed=seed)
+                results.append({**run, "seed": seed})
+    averages = average_repeats(results)
     if args.json:
-        print(json.dumps({"n": len(frame), "cold_start": cold, "results": results}, indent=2))
+        figures = {"n": len(frame), "cold_start": cold, "results": results}
+        if args.repeats > 1:
+            figures["averages"] = averages
+        print(json.dumps(figures, indent=2))
         return 0
-    print(f"{len(frame)} adjudicated rows, 5 folds (KFold, shuffled, seed 0)")
+    seeds = "seed 0" if args.repeats == 1 else f"seeds 0 to {args.repeats - 1}"
+    print(f"{len(frame)} adjudicated rows, 5 folds (KFold, shuffled, {seeds})")
     print("train size   mean    G      S      D      fold-mean  candidates")
     print(
         f"{'none':<12} {cold['mean']!s:<7} {cold['GOVERNANCE']!s:<6} "
@@ -190,7 +228,15 @@ def main(argv: list[str] | None = None) -> int:
             f"{r['train_size']!s:<12} {p['mean']!s:<7} {p['GOVERNANCE']!s:<6} "
             f"{p['STRATEGY']!s:<6} {p['DYNAMICS']!s:<6} {r['fold_mean']!s:<10} "
             f"{','.join(str(c) for c in r['candidates'])}"
+            + (f" (seed {r['seed']})" if args.repeats > 1 else "")
         )
+    if args.repeats > 1:
+        print(f"mean over {args.repeats} repeats (lowest to highest repeat)")
+        for a in averages:
+            print(
+                f"{a['train_size']!s:<12} {a['mean']!s:<7} {a['GOVERNANCE']!s:<6} "
+                f"{a['STRATEGY']!s:<6} {a['DYNAMICS']!s:<6} {a['low']}-{a['high']}"
+            )
     return 0
 
 

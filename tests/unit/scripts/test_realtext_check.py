@@ -75,3 +75,23 @@ def test_prints_the_cold_start_and_the_five_fold_figures(script, adjudicated, ca
     assert run["train_size"] == "all"
     assert run["candidates"] == ["tfidf"] * 5
     assert set(run["pooled"]) == {"GOVERNANCE", "STRATEGY", "DYNAMICS", "mean"}
+
+
+def test_repeats_average_the_pooled_figures_over_seeds(script, adjudicated, capsys):
+    args = [str(adjudicated), "--sizes", "--candidate", "tfidf", "--repeats", "2", "--json"]
+    assert script.main(args) == 0
+    figures = json.loads(capsys.readouterr().out)
+    runs = figures["results"]
+    assert [r["seed"] for r in runs] == [0, 1]
+    (avg,) = figures["averages"]
+    assert avg["train_size"] == "all" and avg["repeats"] == 2
+    means = [r["pooled"]["mean"] for r in runs]
+    assert avg["mean"] == pytest.approx(sum(means) / 2, abs=0.001)
+    assert avg["low"] == min(means) and avg["high"] == max(means)
+
+
+def test_repeats_below_one_is_a_usage_error(script, adjudicated, capsys):
+    with pytest.raises(SystemExit) as exc:
+        script.main([str(adjudicated), "--repeats", "0"])
+    assert exc.value.code == 2
+    assert "--repeats must be at least 1" in capsys.readouterr().err
