@@ -285,6 +285,8 @@ def _select(
     codes = label_space(codebook, level)
     Y = indicator(sets, codes)
     groups = None if groups is None else np.asarray(groups)
+    if candidates is None:  # train and evaluate compare the same candidates
+        candidates = candidates_for(codebook)
     selection = select_model(
         frame,
         Y,
@@ -350,16 +352,16 @@ def train_model(
     measured and the plain candidate (or the first of ``candidates``) is fitted.
     """
     floor = check_floor(floor)
-    names = candidates_for(codebook) if candidates is None else list(candidates)
+    candidates = None if candidates is None else list(candidates)
     codes = label_space(codebook, level)
     keywords = keywords_for(codebook, level)
     frame = analyse_texts(texts)
     Y = indicator(sets, codes)
     selection = cv = precision = None
-    chosen = PLAIN_CANDIDATE if candidates is None else names[0]
+    chosen = PLAIN_CANDIDATE if candidates is None else candidates[0]
     if folds >= 2:
         selection, cv, Y, codes = _select(
-            frame, sets, codebook, level, folds, seed, groups, progress, names, n_boot
+            frame, sets, codebook, level, folds, seed, groups, progress, candidates, n_boot
         )
         chosen = selection.chosen
         precision = precision_tables(

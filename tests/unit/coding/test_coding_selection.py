@@ -361,6 +361,25 @@ def test_the_prior_competes_only_for_a_codebook_that_shares_the_shipped_codes(co
     assert reference_of(names) in {"vectors", "encoder"}
 
 
+def test_evaluate_compares_the_candidates_train_would(codebook, corpus):
+    """`coding evaluate` (cross_validate) once compared the +prior candidates for a codebook
+    the shipped model does not know, where `coding train` left them out."""
+    import dataclasses
+
+    from coding.model import candidates_for, cross_validate
+
+    renamed = {f"{k}X": dataclasses.replace(c, key=f"{k}X") for k, c in codebook.code_map.items()}
+    other = dataclasses.replace(codebook, code_map=renamed)
+    rows = corpus.head(80)
+    sets = [frozenset(f"{c}X" for c in cell.split(";") if c) for cell in rows["codes"]]
+    report = cross_validate(
+        rows["text"].tolist(), sets, other, "code", 3, groups=rows["group"].tolist(), n_boot=50
+    )
+    compared = [c["name"] for c in report["selection"]["candidates"]]
+    assert compared == candidates_for(other)
+    assert not any(n.endswith("+prior") for n in compared)
+
+
 def test_a_score_above_every_out_of_fold_score_keeps_the_last_measured_precision():
     # a suggestion more confident than any training segment was (no hit at the top of the
     # grid) shows the precision measured just below it, not "unknown"
