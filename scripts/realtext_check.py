@@ -8,10 +8,10 @@ adjudicated families and the predictions, per family and their mean over GOVERNA
 STRATEGY and DYNAMICS, pooled over the five held-out folds (each row is predicted once), the
 mean of the per-fold figures, and the candidate each fold's model selection kept. With
 --sizes it also trains on that many rows drawn from each fold's training part (a learning
-curve). --repeats N runs it all again with seeds 1..N-1 and averages: one draw of folds
-moves the curve by several hundredths. The first line is the cold start: the shipped model
-(`predict --model default`), trained on nothing from the file. How the project's own set was
-built, its figures and its list of sources: docs/REAL_TEXT_CHECK.md.
+curve). --repeats N runs the folds again with seeds 1..N-1 and averages (the cold start
+runs once): one draw of folds moves the curve by several hundredths. The first line is the
+cold start: the shipped model (`predict --model default`), trained on nothing from the file.
+How the project's own set was built, its figures and its list of sources: docs/REAL_TEXT_CHECK.md.
 
 The data stay where they are: everything is written to a temporary folder removed at the end.
 
